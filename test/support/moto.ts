@@ -1,0 +1,68 @@
+// Starts a real moto_server (AWS emulator for IAM, STS and CloudTrail trails) on a loopback port for a
+// test file, and gives AWS SDK clients pointed at it. moto keeps state per process, so each test file
+// gets its own server; `reset()` clears it between tests.
+import { spawn, type ChildProcess } from "node:child_process";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import { STSClient } from "@aws-sdk/client-sts";
+import { freePort } from "./ports.js";
+
+export const MOTO_ACCOUNT_ID = "123456789012";
+
+export const TEST_CREDENTIALS = { accessKeyId: "AKIATESTTESTTESTTEST", secretAccessKey: "test-secret" };
+
+export interface Moto {
+  endpoint: string;
+  port: number;
+  iam(): IAMClient;
+  cloudtrail(): CloudTrailClient;
+  sts(): STSClient;
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startMoto(): Promise<Moto> {
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], {
+    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: "true" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited: ${stderr}`);
+    try {
+      const res = await fetch(`${endpoint}/moto-api/`);
+      if (res.status < 500) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`moto_server did not start: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const common = { endpoint, region: "us-east-1", credentials: TEST_CREDENTIALS, maxAttempts: 1 };
+  return {
+    endpoint,
+    port,
+    iam: () => new IAMClient(common),
+    cloudtrail: () => new CloudTrailClient(common),
+    sts: () => new STSClient(common),
+    async reset() {
+      await fetch(`${endpoint}/moto-api/reset`, { method: "POST" });
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    },
+  };
+}
