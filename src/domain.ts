@@ -60,6 +60,8 @@ export const REMEDIATION_IDS = [
   "readd-user-to-group", // undo RemoveUserFromGroup
   "contain-actor", // IAM user: deactivate key + quarantine policy; assumed role: revoke older sessions
   "enforce-password-policy", // harden the account password policy
+  "deactivate-access-key", // audit finding: an unused or old access key
+  "start-trail-logging", // audit finding: a trail that is not logging
 ] as const;
 export type RemediationId = (typeof REMEDIATION_IDS)[number];
 
@@ -116,4 +118,33 @@ export interface IamEvent {
   readOnly?: boolean;
   /** Set when the full record could not be parsed and the event was built from LookupEvents summary fields. */
   parseError?: string;
+}
+
+/** The account password policy the bot recommends (audit) and enforces (remediation). CIS-aligned defaults. */
+export interface PasswordPolicyBaseline {
+  minimumPasswordLength: number; // default 14
+  requireSymbols: boolean;
+  requireNumbers: boolean;
+  requireUppercaseCharacters: boolean;
+  requireLowercaseCharacters: boolean;
+  passwordReusePrevention: number; // default 24
+  maxPasswordAgeDays: number; // default 90
+  allowUsersToChangePassword: boolean;
+}
+
+export const DEFAULT_PASSWORD_POLICY: PasswordPolicyBaseline = {
+  minimumPasswordLength: 14,
+  requireSymbols: true,
+  requireNumbers: true,
+  requireUppercaseCharacters: true,
+  requireLowercaseCharacters: true,
+  passwordReusePrevention: 24,
+  maxPasswordAgeDays: 90,
+  allowUsersToChangePassword: true,
+};
+
+/** The identity the bot itself runs as (STS GetCallerIdentity), so it never contains itself. */
+export interface BotIdentity {
+  arn: string;
+  accountId: string;
 }

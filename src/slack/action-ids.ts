@@ -1,0 +1,25 @@
+// Every action_id, callback_id and metadata event type in one place, shared by the Block Kit builders
+// and the listeners, so a renamed id cannot silently break a button.
+
+export const ActionIds = {
+  acknowledge: "alert_acknowledge",
+  escalate: "alert_escalate",
+  remediate: "alert_remediate",
+  approveRemediation: "remediation_approve",
+  rejectRemediation: "remediation_reject",
+  auditRemediate: "audit_remediate",
+  openConsole: "alert_open_console",
+} as const;
+
+export const CallbackIds = {
+  escalateModal: "escalate_modal",
+  remediateModal: "remediate_modal",
+} as const;
+
+export const BlockIds = {
+  escalateNote: "escalate_note",
+  remediationChoice: "remediation_choice",
+} as const;
+
+/** Slack message metadata event type carrying the CloudTrail event id of an alert. */
+export const ALERT_METADATA_EVENT_TYPE = "trailwatch_alert";
