@@ -1,0 +1,228 @@
+// Reads and validates every setting once, at start-up. A bad setting is reported by variable name with
+// what is wrong, never with its value when the value is a secret, and start-up stops (see index.ts).
+import cron from "node-cron";
+import { z } from "zod";
+import {
+  DEFAULT_PASSWORD_POLICY,
+  IAM_DELETION_EVENT_NAMES,
+  SEVERITIES,
+  type IamDeletionEventName,
+  type PasswordPolicyBaseline,
+  type Severity,
+} from "./domain.js";
+
+export interface Config {
+  slack: {
+    botToken: string;
+    signingSecret?: string;
+    appToken?: string;
+    apiUrl?: string;
+    /** Minimum spacing between two alert posts to the alert channel (Slack allows about 1 msg/s/channel). */
+    postIntervalMs: number;
+  };
+  port: number;
+  alertChannelId: string;
+  aws: {
+    region: string;
+    /** CloudTrail records IAM events in us-east-1 (commercial partition), so LookupEvents goes there. */
+    cloudTrailRegion: string;
+  };
+  pollSchedule: string;
+  lookbackMinutes: number;
+  databaseUrl: string;
+  /** Resolved file path for sqlite: URLs. */
+  sqlitePath: string;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  responders: string[];
+  approvers: string[];
+  escalationChannelId?: string;
+  oncallUsergroupId?: string;
+  remediationExpiryHours: number;
+  passwordPolicy: PasswordPolicyBaseline;
+  noise: {
+    muteEvents: IamDeletionEventName[];
+    mutePrincipals: string[];
+    minSeverity: Severity;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+const SECRET_VARS = new Set(["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"]);
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? undefined : v))
+  .optional();
+
+const intIn = (min: number, max: number, dflt: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === "") return dflt;
+      if (!/^\d+$/.test(v)) {
+        ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      const n = Number(v);
+      if (n < min || n > max) {
+        ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const slackIdList = (prefixes: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const items = (v ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
+      const re = new RegExp(`^[${prefixes}][A-Z0-9]{2,}$`);
+      const bad = items.filter((s) => !re.test(s));
+      if (bad.length > 0) {
+        ctx.addIssue({
+          code: "custom",
+          message: `must be a comma-separated list of Slack user ids (U…/W…) or user group ids (S…); not valid: ${bad.join(", ")}`,
+        });
+        return z.NEVER;
+      }
+      return items;
+    });
+
+const channelId = z.string().trim().regex(/^[CGD][A-Z0-9]{2,}$/, "must be a Slack channel id such as C0123456789");
+
+const boolean = (dflt: boolean) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === "") return dflt;
+      if (/^(true|1|yes)$/i.test(v)) return true;
+      if (/^(false|0|no)$/i.test(v)) return false;
+      ctx.addIssue({ code: "custom", message: "must be true or false" });
+      return z.NEVER;
+    });
+
+const schema = z
+  .object({
+    SLACK_BOT_TOKEN: z
+      .string({ error: "is required" })
+      .trim()
+      .min(1, "is required")
+      .refine((v) => v.startsWith("xoxb-"), "must be a bot token starting with xoxb-"),
+    SLACK_SIGNING_SECRET: optionalString,
+    SLACK_APP_TOKEN: optionalString.refine((v) => v === undefined || v.startsWith("xapp-"), "must be an app-level token starting with xapp-"),
+    SLACK_API_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), "must be an http(s) URL"),
+    SLACK_POST_INTERVAL_MS: intIn(0, 60_000, 1100),
+    PORT: intIn(1, 65535, 3000),
+    ALERT_CHANNEL_ID: z.string({ error: "is required" }).trim().min(1, "is required").pipe(channelId),
+    AWS_REGION: optionalString.refine((v) => v === undefined || /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/.test(v), "must be an AWS region such as us-east-1"),
+    CLOUDTRAIL_LOOKUP_REGION: optionalString.refine((v) => v === undefined || /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/.test(v), "must be an AWS region such as us-east-1"),
+    POLL_SCHEDULE: optionalString.refine((v) => v === undefined || cron.validate(v), "must be a valid cron expression (5 fields, or 6 with seconds)"),
+    LOOKBACK_MINUTES: intIn(1, 1440, 20),
+    DATABASE_URL: optionalString.refine((v) => v === undefined || v.startsWith("sqlite:"), "must be a sqlite: URL such as sqlite:./data/trailwatch.db (the only engine built in)"),
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "must be one of fatal, error, warn, info, debug, trace, silent" })
+      .optional(),
+    RESPONDERS: slackIdList("UWS"),
+    APPROVERS: slackIdList("UWS"),
+    ESCALATION_CHANNEL_ID: optionalString.pipe(channelId.optional()),
+    ONCALL_USERGROUP_ID: optionalString.refine((v) => v === undefined || /^S[A-Z0-9]{2,}$/.test(v), "must be a Slack user group id such as S0123456789"),
+    REMEDIATION_EXPIRY_HOURS: intIn(1, 24 * 30, 24),
+    PASSWORD_POLICY_MIN_LENGTH: intIn(8, 128, DEFAULT_PASSWORD_POLICY.minimumPasswordLength),
+    PASSWORD_POLICY_REUSE_PREVENTION: intIn(1, 24, DEFAULT_PASSWORD_POLICY.passwordReusePrevention),
+    PASSWORD_POLICY_MAX_AGE_DAYS: intIn(1, 1095, DEFAULT_PASSWORD_POLICY.maxPasswordAgeDays),
+    PASSWORD_POLICY_REQUIRE_SYMBOLS: boolean(true),
+    MUTE_EVENTS: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        const items = (v ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+        const known = new Set<string>(IAM_DELETION_EVENT_NAMES);
+        const bad = items.filter((s) => !known.has(s));
+        if (bad.length > 0) {
+          ctx.addIssue({ code: "custom", message: `lists events that are not IAM deletion events: ${bad.join(", ")}` });
+          return z.NEVER;
+        }
+        return items as IamDeletionEventName[];
+      }),
+    MUTE_PRINCIPALS: z
+      .string()
+      .optional()
+      .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "")),
+    MIN_SEVERITY: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(", ")}` }).optional(),
+  });
+
+/** Parses the environment into a Config, or throws ConfigError with one line per bad variable. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  // Checked outside the schema so it is reported together with every other problem.
+  const modeProblem =
+    !env.SLACK_APP_TOKEN?.trim() && !env.SLACK_SIGNING_SECRET?.trim()
+      ? ["SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN to use Socket Mode)"]
+      : [];
+  if (!parsed.success || modeProblem.length > 0) {
+    const issues = parsed.success ? [] : parsed.error.issues;
+    const problems = issues.map((issue) => {
+      const variable = String(issue.path[0] ?? "configuration");
+      // zod messages never include the input value; the variable name tells the operator where to look.
+      const msg = issue.code === "invalid_type" ? "is required" : issue.message;
+      return `${variable} ${msg}${SECRET_VARS.has(variable) ? " (value not shown)" : ""}`;
+    });
+    throw new ConfigError([...new Set([...problems, ...modeProblem])]);
+  }
+  const e = parsed.data;
+  const databaseUrl = e.DATABASE_URL ?? "sqlite:./data/trailwatch.db";
+  const sqlitePath = databaseUrl.replace(/^sqlite:(\/\/)?/, "") || ":memory:";
+  return {
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL,
+      postIntervalMs: e.SLACK_POST_INTERVAL_MS,
+    },
+    port: e.PORT,
+    alertChannelId: e.ALERT_CHANNEL_ID,
+    aws: {
+      region: e.AWS_REGION ?? "us-east-1",
+      cloudTrailRegion: e.CLOUDTRAIL_LOOKUP_REGION ?? "us-east-1",
+    },
+    pollSchedule: e.POLL_SCHEDULE ?? "* * * * *",
+    lookbackMinutes: e.LOOKBACK_MINUTES,
+    databaseUrl,
+    sqlitePath,
+    logLevel: e.LOG_LEVEL ?? "info",
+    responders: e.RESPONDERS,
+    // Approvers may do everything responders may.
+    approvers: e.APPROVERS,
+    escalationChannelId: e.ESCALATION_CHANNEL_ID,
+    oncallUsergroupId: e.ONCALL_USERGROUP_ID,
+    remediationExpiryHours: e.REMEDIATION_EXPIRY_HOURS,
+    passwordPolicy: {
+      ...DEFAULT_PASSWORD_POLICY,
+      minimumPasswordLength: e.PASSWORD_POLICY_MIN_LENGTH,
+      passwordReusePrevention: e.PASSWORD_POLICY_REUSE_PREVENTION,
+      maxPasswordAgeDays: e.PASSWORD_POLICY_MAX_AGE_DAYS,
+      requireSymbols: e.PASSWORD_POLICY_REQUIRE_SYMBOLS,
+    },
+    noise: {
+      muteEvents: e.MUTE_EVENTS,
+      mutePrincipals: e.MUTE_PRINCIPALS,
+      minSeverity: e.MIN_SEVERITY ?? "low",
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// Process entry point: load .env, validate settings (exit 2 with one line per bad variable), start, and
+// shut down cleanly on SIGTERM/SIGINT.
+import dotenv from "dotenv";
+import { ConfigError, readConfig } from "./config.js";
+import { createLogger, errorFields } from "./log.js";
+import { startApp } from "./main.js";
+
+dotenv.config({ quiet: true });
+
+let config;
+try {
+  config = readConfig(process.env);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    for (const line of err.problems) process.stderr.write(`trailwatch: configuration error: ${line}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+
+const logger = createLogger(config.logLevel);
+try {
+  const running = await startApp(config, { logger });
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    running
+      .stop()
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        logger.error(errorFields(err), "error during shutdown");
+        process.exit(1);
+      });
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+} catch (err) {
+  logger.fatal(errorFields(err), "start-up failed");
+  process.exit(1);
+}

@@ -1,0 +1,151 @@
+// Start-up: read config, build dependencies once, start Slack, the delivery loop and the poll schedule.
+// Everything is passed explicitly (no globals), so tests can start the whole app against local fakes.
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { WebClient } from "@slack/web-api";
+import cron from "node-cron";
+import { getCatalogEntry } from "./catalog/index.js";
+import { CloudTrailLookup } from "./cloudtrail/lookup.js";
+import type { Config } from "./config.js";
+import { IAM_DELETION_EVENT_NAMES, SEVERITY_RANK, type BotIdentity, type IamDeletionEventName } from "./domain.js";
+import { createLogger, errorFields, type Logger } from "./log.js";
+import { Poller } from "./poller.js";
+import { createBoltApp, type Health } from "./slack/app.js";
+import { Delivery } from "./slack/delivery.js";
+import { registerListeners } from "./slack/listeners/index.js";
+import { renderAlert, renderMinimal } from "./slack/render.js";
+import { openStore } from "./store/sqlite.js";
+import type { Store } from "./store/types.js";
+
+export interface RunningApp {
+  stop(): Promise<void>;
+  poller: Poller;
+  delivery: Delivery;
+  store: Store;
+}
+
+/** Most severe operations first: each lookup is a call at 2/s, so the worst deletions are seen soonest. */
+export function lookupOrder(): IamDeletionEventName[] {
+  return [...IAM_DELETION_EVENT_NAMES].sort(
+    (a, b) => SEVERITY_RANK[getCatalogEntry(b).severity] - SEVERITY_RANK[getCatalogEntry(a).severity],
+  );
+}
+
+/** Resolves the bot's own AWS identity lazily and remembers it, so a slow STS does not block start-up. */
+function botIdentityResolver(sts: STSClient, logger: Logger): () => Promise<BotIdentity | null> {
+  let cached: BotIdentity | null = null;
+  return async () => {
+    if (cached) return cached;
+    try {
+      const out = await sts.send(new GetCallerIdentityCommand({}));
+      if (out.Arn && out.Account) cached = { arn: out.Arn, accountId: out.Account };
+    } catch (err) {
+      logger.warn(errorFields(err), "could not resolve the bot's own AWS identity (sts:GetCallerIdentity)");
+    }
+    return cached;
+  };
+}
+
+export async function startApp(config: Config, opts: { logger?: Logger; now?: () => Date } = {}): Promise<RunningApp> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const now = opts.now ?? (() => new Date());
+  const store = openStore(config.sqlitePath);
+
+  // Endpoints come from the standard AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables (SDK built-in).
+  const cloudtrail = new CloudTrailClient({ region: config.aws.cloudTrailRegion, maxAttempts: 1 });
+  const iam = new IAMClient({ region: config.aws.region, maxAttempts: 3 });
+  const sts = new STSClient({ region: config.aws.region, maxAttempts: 3 });
+  const botIdentity = botIdentityResolver(sts, logger);
+
+  const lookup = new CloudTrailLookup(cloudtrail, { logger });
+  let poller: Poller | undefined;
+  let delivery: Delivery | undefined;
+  let ready = false;
+  const health: Health = {
+    get ready() {
+      return ready;
+    },
+    details: async () => ({
+      lastPollCompletedAt: poller?.lastCompletedAt?.toISOString() ?? null,
+      lastPoll: poller?.lastResult
+        ? { completed: poller.lastResult.completed, newAlerts: poller.lastResult.newAlerts, lookupCalls: poller.lastResult.lookupCalls }
+        : null,
+      pendingAlerts: await store.pendingCount(),
+      postedSinceStart: delivery?.posted ?? 0,
+      lastSlackError: delivery?.lastError ?? null,
+    }),
+  };
+
+  const app = createBoltApp(config, logger, health);
+  // The delivery client posts alerts itself and owns retrying, so every attempt is visible to the outbox.
+  const deliveryClient = new WebClient(config.slack.botToken, {
+    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl.replace(/\/?$/, "/") } : {}),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: 15_000,
+    logger: undefined,
+  });
+  delivery = new Delivery({
+    store,
+    client: deliveryClient,
+    channelId: config.alertChannelId,
+    logger: logger.child({ component: "delivery" }),
+    now,
+    postIntervalMs: config.slack.postIntervalMs,
+    render: async (alert) => renderAlert(alert, await store.listRemediationRequests(alert.eventId)),
+    renderMinimal,
+  });
+  const d = delivery;
+  poller = new Poller({
+    store,
+    lookup,
+    logger: logger.child({ component: "poller" }),
+    now,
+    lookbackMinutes: config.lookbackMinutes,
+    noise: config.noise,
+    eventNames: lookupOrder(),
+    onNewAlert: () => d.kick(),
+  });
+  const p = poller;
+
+  registerListeners(app, { config, store, logger, now, iam, cloudtrail, botIdentity, client: app.client });
+
+  await app.init();
+  await app.start();
+  logger.info({ mode: config.slack.appToken ? "socket" : "http", port: config.port }, "slack app started");
+
+  delivery.start();
+  const task = cron.schedule(
+    config.pollSchedule,
+    async () => {
+      await p.pollOnce();
+    },
+    { name: "poll", noOverlap: true },
+  );
+  // A first poll right away, so a restart catches up without waiting for the schedule.
+  const firstPoll = p.pollOnce().catch((err: unknown) => logger.error(errorFields(err), "first poll failed"));
+  ready = true;
+  logger.info({ schedule: config.pollSchedule, lookbackMinutes: config.lookbackMinutes, channel: config.alertChannelId }, "trailwatch ready");
+
+  let stopped = false;
+  return {
+    poller,
+    delivery,
+    store,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      ready = false;
+      await task.stop();
+      await firstPoll;
+      // Let a running poll finish its current page; the cursor only advances when a poll completes.
+      const deadline = Date.now() + 20_000;
+      while (p.isRunning && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await d.stop();
+      await app.stop();
+      await store.close();
+      logger.info("trailwatch stopped");
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// Builds the Bolt app: HTTP mode (POST /slack/events, signed requests) or Socket Mode when SLACK_APP_TOKEN
+// is set. Both serve GET /healthz. Transport only; listeners are registered from listeners/index.ts.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { App, type CustomRoute } from "@slack/bolt";
+import { retryPolicies } from "@slack/web-api";
+import type { Config } from "../config.js";
+import type { Logger } from "../log.js";
+import { boltLogger } from "./bolt-logger.js";
+
+export interface Health {
+  ready: boolean;
+  details: () => Promise<Record<string, unknown>>;
+}
+
+export function createBoltApp(config: Config, logger: Logger, health: Health): App {
+  const healthRoute: CustomRoute = {
+    path: "/healthz",
+    method: ["GET"],
+    handler: (_req: IncomingMessage, res: ServerResponse) => {
+      void health
+        .details()
+        .catch(() => ({}))
+        .then((details) => {
+          res.writeHead(health.ready ? 200 : 503, { "content-type": "application/json" });
+          res.end(JSON.stringify({ status: health.ready ? "ok" : "starting", ...details }));
+        });
+    },
+  };
+  const clientOptions = {
+    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl.replace(/\/?$/, "/") } : {}),
+    // Interactive responses should not hang for half an hour on an outage: a few quick retries at most.
+    retryConfig: retryPolicies.fiveRetriesInFiveMinutes,
+    timeout: 10_000,
+  };
+  const common = {
+    token: config.slack.botToken,
+    logger: boltLogger(logger),
+    clientOptions,
+    customRoutes: [healthRoute],
+    deferInitialization: true,
+  };
+  if (config.slack.appToken) {
+    return new App({
+      ...common,
+      appToken: config.slack.appToken,
+      socketMode: true,
+      // Socket Mode serves customRoutes on this port.
+      installerOptions: { port: config.port },
+    });
+  }
+  return new App({
+    ...common,
+    signingSecret: config.slack.signingSecret,
+    port: config.port,
+    endpoints: ["/slack/events"],
+  });
+}

@@ -1,0 +1,19 @@
+// What every listener may use, built once in main.ts.
+import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import type { IAMClient } from "@aws-sdk/client-iam";
+import type { WebClient } from "@slack/web-api";
+import type { Config } from "../../config.js";
+import type { BotIdentity } from "../../domain.js";
+import type { Logger } from "../../log.js";
+import type { Store } from "../../store/types.js";
+
+export interface ListenerDeps {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  now: () => Date;
+  iam: IAMClient;
+  cloudtrail: CloudTrailClient;
+  botIdentity: () => Promise<BotIdentity | null>;
+  client: WebClient;
+}
