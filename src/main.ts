@@ -5,6 +5,7 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { WebClient } from "@slack/web-api";
 import cron from "node-cron";
+import { Authorizer } from "./auth/index.js";
 import { getCatalogEntry } from "./catalog/index.js";
 import { CloudTrailLookup } from "./cloudtrail/lookup.js";
 import type { Config } from "./config.js";
@@ -14,6 +15,7 @@ import { Poller } from "./poller.js";
 import { createBoltApp, type Health } from "./slack/app.js";
 import { Delivery } from "./slack/delivery.js";
 import { registerListeners } from "./slack/listeners/index.js";
+import { expireRequests } from "./slack/listeners/remediation.js";
 import { renderAlert, renderMinimal } from "./slack/render.js";
 import { openStore } from "./store/sqlite.js";
 import type { Store } from "./store/types.js";
@@ -109,7 +111,12 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
   });
   const p = poller;
 
-  registerListeners(app, { config, store, logger, now, iam, cloudtrail, botIdentity, client: app.client });
+  const auth = new Authorizer(app.client, config.responders, config.approvers, logger.child({ component: "auth" }));
+  if (auth.nobodyConfigured) {
+    logger.warn("RESPONDERS and APPROVERS are empty: every button and command will be refused until they are set");
+  }
+  const listenerDeps = { config, store, logger, now, iam, cloudtrail, botIdentity, client: app.client, auth };
+  registerListeners(app, listenerDeps);
 
   await app.init();
   await app.start();
@@ -123,6 +130,11 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
     },
     { name: "poll", noOverlap: true },
   );
+  // Remediation requests expire (REMEDIATION_EXPIRY_HOURS); approving checks expiry too, this tidies messages.
+  const expiryTimer = setInterval(() => {
+    expireRequests(listenerDeps).catch((err: unknown) => logger.error(errorFields(err), "expiring remediation requests failed"));
+  }, 60_000);
+  expiryTimer.unref();
   // A first poll right away, so a restart catches up without waiting for the schedule.
   const firstPoll = p.pollOnce().catch((err: unknown) => logger.error(errorFields(err), "first poll failed"));
   ready = true;
@@ -137,6 +149,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
       if (stopped) return;
       stopped = true;
       ready = false;
+      clearInterval(expiryTimer);
       await task.stop();
       await firstPoll;
       // Let a running poll finish its current page; the cursor only advances when a poll completes.

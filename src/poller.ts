@@ -53,7 +53,7 @@ export class Poller {
   /** Runs one poll unless one is already running (then returns null: never two polls at once). */
   async pollOnce(): Promise<PollResult | null> {
     if (this.running) {
-      this.deps.logger.warn("poll skipped: the previous poll is still running");
+      this.deps.logger.debug("poll skipped: the previous poll is still running");
       return null;
     }
     this.running = true;

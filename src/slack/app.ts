@@ -2,7 +2,7 @@
 // is set. Both serve GET /healthz. Transport only; listeners are registered from listeners/index.ts.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { App, type CustomRoute } from "@slack/bolt";
-import { retryPolicies } from "@slack/web-api";
+
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { boltLogger } from "./bolt-logger.js";
@@ -29,7 +29,7 @@ export function createBoltApp(config: Config, logger: Logger, health: Health): A
   const clientOptions = {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl.replace(/\/?$/, "/") } : {}),
     // Interactive responses should not hang for half an hour on an outage: a few quick retries at most.
-    retryConfig: retryPolicies.fiveRetriesInFiveMinutes,
+    retryConfig: { retries: 5, factor: 3.86 }, // web-api's fiveRetriesInFiveMinutes
     timeout: 10_000,
   };
   const common = {

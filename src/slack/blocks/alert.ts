@@ -326,7 +326,7 @@ function fallbackText(input: AlertInput): string {
   const who = a.arn || a.principalId || a.userName || a.invokedBy || "unknown principal";
   const first = ev.resources[0];
   const more = ev.resources.length > 1 ? ` and ${ev.resources.length - 1} more` : "";
-  const on = first ? ` on ${prose(first.kind || first.label, 40)} ${prose(first.value, 200)}${more}` : "";
+  const on = first ? ` on ${prose((first.label || first.kind).toLowerCase(), 40)} ${prose(first.value, 200)}${more}` : "";
   const account = ev.accountId ? `account ${prose(ev.accountId, 64)}` : "unknown account";
   const result =
     input.outcome === "success"

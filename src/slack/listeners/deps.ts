@@ -2,6 +2,7 @@
 import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { WebClient } from "@slack/web-api";
+import type { Authorizer } from "../../auth/index.js";
 import type { Config } from "../../config.js";
 import type { BotIdentity } from "../../domain.js";
 import type { Logger } from "../../log.js";
@@ -16,4 +17,5 @@ export interface ListenerDeps {
   cloudtrail: CloudTrailClient;
   botIdentity: () => Promise<BotIdentity | null>;
   client: WebClient;
+  auth: Authorizer;
 }

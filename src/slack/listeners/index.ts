@@ -1,7 +1,14 @@
 // Registers every Slack listener. Listeners are thin: ack, authorize, call a service, render.
 import type { App } from "@slack/bolt";
+import { errorFields } from "../../log.js";
+import { registerAlertListeners } from "./alerts.js";
 import type { ListenerDeps } from "./deps.js";
+import { registerRemediationListeners } from "./remediation.js";
 
-export function registerListeners(_app: App, _deps: ListenerDeps): void {
-  // Filled in by the interactive workflow (actions, views) and /iam-audit.
+export function registerListeners(app: App, deps: ListenerDeps): void {
+  registerAlertListeners(app, deps);
+  registerRemediationListeners(app, deps);
+  app.error(async (error) => {
+    deps.logger.error(errorFields(error), "unhandled error in a Slack listener");
+  });
 }

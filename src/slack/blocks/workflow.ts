@@ -1,0 +1,216 @@
+// Pure Block Kit builders for the interactive workflow: the escalation modal and post, the remediation
+// modal (dry-run plans), and the remediation request message with Approve / Reject.
+import type { KnownBlock, ModalView } from "@slack/types";
+import type { AlertRecord, RemediationRequestRecord } from "../../store/types.js";
+import type { ExecutionResult, RemediationPlan } from "../../remediation/types.js";
+import { ActionIds, BlockIds, CallbackIds } from "../action-ids.js";
+import { code, inline, prose, slackDate, userMention } from "../mrkdwn.js";
+import { LIMITS } from "./limits.js";
+
+const RADIO_ACTION = "remediation_choice_input";
+const NOTE_ACTION = "escalate_note_input";
+export const WorkflowInputIds = { radio: RADIO_ACTION, note: NOTE_ACTION } as const;
+
+/** private_metadata of both modals: which alert they act on. */
+export interface ModalMetadata {
+  eventId: string;
+  channelId?: string;
+}
+
+export function encodeModalMetadata(m: ModalMetadata): string {
+  return JSON.stringify(m).slice(0, 3000);
+}
+
+/** Parses private_metadata defensively: a payload's shape is never trusted. */
+export function decodeModalMetadata(raw: unknown): ModalMetadata | null {
+  if (typeof raw !== "string") return null;
+  try {
+    const v = JSON.parse(raw) as unknown;
+    if (typeof v === "object" && v !== null && typeof (v as { eventId?: unknown }).eventId === "string") {
+      const o = v as { eventId: string; channelId?: unknown };
+      return { eventId: o.eventId, ...(typeof o.channelId === "string" ? { channelId: o.channelId } : {}) };
+    }
+  } catch {
+    // fall through
+  }
+  return null;
+}
+
+/** One line that names the alert: used in escalations, requests and the App Home. */
+export function alertSummary(alert: AlertRecord): string {
+  const resources = alert.event.resources.slice(0, 3).map((r) => `${r.label} ${code(r.value, 80)}`).join(", ");
+  const who = alert.event.actor.arn ?? alert.event.actor.type;
+  return `*${inline(alert.eventName, 80)}* (${alert.severity}) by ${code(who, 200)}${resources ? ` on ${resources}` : ""}`;
+}
+
+const plain = (text: string) => ({ type: "plain_text" as const, text: text.slice(0, 75) });
+
+export function escalateModal(alert: AlertRecord): ModalView {
+  return {
+    type: "modal",
+    callback_id: CallbackIds.escalateModal,
+    private_metadata: encodeModalMetadata({ eventId: alert.eventId }),
+    title: plain("Escalate alert"),
+    submit: plain("Escalate"),
+    close: plain("Cancel"),
+    blocks: [
+      { type: "section", text: { type: "mrkdwn", text: alertSummary(alert) } },
+      {
+        type: "input",
+        block_id: BlockIds.escalateNote,
+        optional: true,
+        label: plain("Note for the on-call team"),
+        element: { type: "plain_text_input", action_id: NOTE_ACTION, multiline: true, max_length: 2000 },
+      },
+    ],
+  };
+}
+
+export function escalationPost(alert: AlertRecord, by: string, note: string, permalink: string | null, oncallGroupId?: string): { text: string; blocks: KnownBlock[] } {
+  const mention = oncallGroupId ? `<!subteam^${oncallGroupId}> ` : "";
+  const link = permalink && /^https?:\/\/[^\s<>|]+$/.test(permalink) ? ` <${permalink}|View alert>` : "";
+  const text = `${mention}Escalated by ${userMention(by)}: ${alertSummary(alert)}${link}`;
+  const blocks: KnownBlock[] = [{ type: "section", text: { type: "mrkdwn", text: text.slice(0, LIMITS.sectionText) } }];
+  if (note.trim()) {
+    blocks.push({ type: "section", text: { type: "mrkdwn", text: `*Note:*\n${prose(note, 2900)}` } });
+  }
+  return { text: `Escalation: ${alert.eventName} (${alert.severity})`, blocks };
+}
+
+export function remediateLoadingModal(alert: AlertRecord): ModalView {
+  return {
+    type: "modal",
+    callback_id: CallbackIds.remediateModal,
+    private_metadata: encodeModalMetadata({ eventId: alert.eventId }),
+    title: plain("Remediate"),
+    close: plain("Close"),
+    blocks: [
+      { type: "section", text: { type: "mrkdwn", text: alertSummary(alert) } },
+      { type: "context", elements: [{ type: "mrkdwn", text: "Computing dry-run plans against live IAM…" }] },
+    ],
+  };
+}
+
+/** The lines that describe a plan: state found, exact calls, or why it cannot apply. */
+export function planLines(plan: RemediationPlan): string {
+  const lines: string[] = [];
+  lines.push(`${plan.applicable ? "✅" : "🚫"} *${inline(plan.title, 150)}*`);
+  lines.push(prose(plan.reason, 500));
+  for (const o of plan.observations.slice(0, 8)) lines.push(`• Found: ${prose(o, 300)}`);
+  for (const c of plan.calls.slice(0, 10)) lines.push(`• Will call ${code(c.api, 60)}: ${prose(c.description, 300)}`);
+  return lines.join("\n").slice(0, LIMITS.sectionText);
+}
+
+export function remediateModal(alert: AlertRecord, plans: RemediationPlan[]): ModalView {
+  const applicable = plans.map((p, i) => ({ p, i })).filter(({ p }) => p.applicable);
+  const blocks: KnownBlock[] = [
+    { type: "section", text: { type: "mrkdwn", text: alertSummary(alert) } },
+    { type: "context", elements: [{ type: "mrkdwn", text: "Dry run: nothing has been changed. A second approver must approve before anything runs." }] },
+  ];
+  for (const plan of plans.slice(0, 20)) {
+    blocks.push({ type: "divider" });
+    blocks.push({ type: "section", text: { type: "mrkdwn", text: planLines(plan) } });
+  }
+  if (plans.length === 0) {
+    blocks.push({ type: "section", text: { type: "mrkdwn", text: "No remediation fits this event." } });
+  }
+  if (applicable.length > 0) {
+    blocks.push({
+      type: "input",
+      block_id: BlockIds.remediationChoice,
+      label: plain("Request this remediation"),
+      element: {
+        type: "radio_buttons",
+        action_id: RADIO_ACTION,
+        options: applicable.slice(0, 10).map(({ p }) => ({ text: plain(p.title), value: p.remediationId })),
+      },
+    });
+  }
+  return {
+    type: "modal",
+    callback_id: CallbackIds.remediateModal,
+    private_metadata: encodeModalMetadata({ eventId: alert.eventId }),
+    title: plain("Remediate"),
+    close: plain("Close"),
+    ...(applicable.length > 0 ? { submit: plain("Request approval") } : {}),
+    blocks,
+  };
+}
+
+function stateLine(req: RemediationRequestRecord): string {
+  const when = req.decidedAt ? ` at ${slackDate(req.decidedAt)}` : "";
+  const by = req.decidedBy ? userMention(req.decidedBy) : "";
+  switch (req.state) {
+    case "pending":
+      return `⏳ Waiting for an approver other than ${userMention(req.requestedBy)}. Expires ${slackDate(req.expiresAt)}.`;
+    case "executing":
+      return `⚙️ Approved by ${by}${when}: executing…`;
+    case "succeeded":
+      return `✅ Approved by ${by}${when} and executed.`;
+    case "failed":
+      return `❌ Approved by ${by}${when}; execution failed (see thread).`;
+    case "rejected":
+      return `✋ Rejected by ${by}${when}. Nothing was changed.`;
+    case "expired":
+      return `⌛ Expired at ${slackDate(req.expiresAt)} without approval. Nothing was changed.`;
+  }
+}
+
+export function requestMessage(req: RemediationRequestRecord, plan: RemediationPlan): { text: string; blocks: KnownBlock[] } {
+  const blocks: KnownBlock[] = [
+    {
+      type: "section",
+      text: { type: "mrkdwn", text: `*Remediation requested* by ${userMention(req.requestedBy)} (request ${code(req.id, 60)})` },
+    },
+    { type: "section", text: { type: "mrkdwn", text: planLines(plan) } },
+    { type: "context", elements: [{ type: "mrkdwn", text: stateLine(req) }] },
+  ];
+  if (req.state === "pending") {
+    blocks.push({
+      type: "actions",
+      block_id: `remediation_actions`,
+      elements: [
+        {
+          type: "button",
+          action_id: ActionIds.approveRemediation,
+          text: plain("Approve"),
+          style: "primary",
+          value: req.id,
+          confirm: {
+            title: plain("Run this remediation?"),
+            text: { type: "mrkdwn", text: `This changes IAM now: ${inline(plan.title, 200)}.` },
+            confirm: plain("Approve and run"),
+            deny: plain("Cancel"),
+          },
+        },
+        { type: "button", action_id: ActionIds.rejectRemediation, text: plain("Reject"), style: "danger", value: req.id },
+      ],
+    });
+  }
+  return { text: `Remediation requested: ${plan.title} (${req.state})`, blocks };
+}
+
+export function outcomeMessage(plan: RemediationPlan, result: ExecutionResult, approvedBy: string): { text: string; blocks: KnownBlock[] } {
+  const lines: string[] = [];
+  if (result.refused) {
+    lines.push(`🚫 *Not executed:* ${prose(result.refused, 500)}`);
+  } else if (result.ok) {
+    lines.push(`✅ *Remediated:* ${prose(result.summary, 500)} (approved by ${userMention(approvedBy)})`);
+  } else {
+    lines.push(`❌ *Remediation failed:* ${prose(plan.title, 200)}`);
+    if (result.failed) {
+      lines.push(`AWS refused ${code(result.failed.call.api, 60)}: ${code(result.failed.errorName, 80)} ${prose(result.failed.message, 600)}`);
+    }
+  }
+  if (result.done.length > 0) lines.push(`*Done:*\n${result.done.map((c) => `• ${prose(c.description, 250)}`).join("\n")}`);
+  if (result.notDone.length > 0) lines.push(`*Not done:*\n${result.notDone.map((c) => `• ${prose(c.description, 250)}`).join("\n")}`);
+  if (!result.refused) {
+    lines.push(`*Read back from IAM:* ${result.verification.ok ? "verified" : "NOT verified"}`);
+    for (const d of result.verification.details.slice(0, 8)) lines.push(`• ${prose(d, 250)}`);
+  }
+  const text = lines.join("\n").slice(0, LIMITS.sectionText);
+  return {
+    text: result.ok ? `Remediated: ${result.summary}` : `Remediation failed: ${plan.title}`,
+    blocks: [{ type: "section", text: { type: "mrkdwn", text } }],
+  };
+}

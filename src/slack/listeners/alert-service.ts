@@ -1,0 +1,45 @@
+// Shared listener helpers: re-render an alert message from the store, refuse politely, record actions.
+import type { WebClient } from "@slack/web-api";
+import { errorFields } from "../../log.js";
+import type { ActionRecord, AlertRecord } from "../../store/types.js";
+import { ALERT_METADATA_EVENT_TYPE } from "../action-ids.js";
+import { renderAlert } from "../render.js";
+import type { ListenerDeps } from "./deps.js";
+
+/** Edits the alert message in place so it shows the current state (buttons gone, activity lines). */
+export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): Promise<void> {
+  const alert = await deps.store.getAlert(eventId);
+  if (!alert?.channelId || !alert.messageTs) return;
+  const msg = renderAlert(alert, await deps.store.listRemediationRequests(eventId));
+  try {
+    await deps.client.chat.update({
+      channel: alert.channelId,
+      ts: alert.messageTs,
+      text: msg.text,
+      blocks: msg.blocks,
+      metadata: { event_type: ALERT_METADATA_EVENT_TYPE, event_payload: { event_id: eventId } },
+    });
+  } catch (err) {
+    deps.logger.error({ eventId, ...errorFields(err) }, "could not update the alert message");
+  }
+}
+
+/** A private (ephemeral) message to one user in a channel; failures are logged, never thrown. */
+export async function tellUser(client: WebClient, deps: ListenerDeps, channel: string | undefined, user: string, text: string, threadTs?: string): Promise<void> {
+  try {
+    await client.chat.postEphemeral({ channel: channel ?? deps.config.alertChannelId, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) });
+  } catch (err) {
+    deps.logger.warn({ user, ...errorFields(err) }, "could not send ephemeral message");
+  }
+}
+
+export async function record(deps: ListenerDeps, a: Omit<ActionRecord, "id" | "at">): Promise<void> {
+  await deps.store.recordAction({ ...a, at: deps.now() });
+  deps.logger.info({ actor: a.actor, action: a.action, eventId: a.alertEventId, requestId: a.requestId, result: a.result }, "action recorded");
+}
+
+/** The alert a button refers to (its value is the event id); null when unknown. */
+export async function alertFromValue(deps: ListenerDeps, value: unknown): Promise<AlertRecord | null> {
+  if (typeof value !== "string" || value.length === 0 || value.length > 2000) return null;
+  return deps.store.getAlert(value);
+}

@@ -1,0 +1,185 @@
+// Alert buttons: Acknowledge, Escalate (modal + post), Remediate (modal with dry-run plans + request).
+// Every handler acks first (Slack's 3 seconds), then authorizes on the server, whatever the message shows.
+import { randomUUID } from "node:crypto";
+import type { App, BlockButtonAction, ViewSubmitAction } from "@slack/bolt";
+import { getCatalogEntry } from "../../catalog/index.js";
+import { isIamDeletionEventName } from "../../domain.js";
+import { errorFields } from "../../log.js";
+import { offeredFor, planRemediation } from "../../remediation/index.js";
+import type { RemediationPlan } from "../../remediation/types.js";
+import type { AlertRecord } from "../../store/types.js";
+import { ActionIds, BlockIds, CallbackIds } from "../action-ids.js";
+import {
+  decodeModalMetadata,
+  escalateModal,
+  escalationPost,
+  remediateLoadingModal,
+  remediateModal,
+  requestMessage,
+  WorkflowInputIds,
+} from "../blocks/workflow.js";
+import { slackDate, userMention } from "../mrkdwn.js";
+import { alertFromValue, record, refreshAlertMessage, tellUser } from "./alert-service.js";
+import type { ListenerDeps } from "./deps.js";
+
+const NOT_RESPONDER = "You are not allowed to act on trailwatch alerts (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was changed.";
+
+/** Plans for every remediation the catalog offers for this alert, computed against live IAM. */
+export async function plansFor(deps: ListenerDeps, alert: AlertRecord, requestId?: string): Promise<RemediationPlan[]> {
+  if (!isIamDeletionEventName(alert.eventName)) return [];
+  const entry = getCatalogEntry(alert.eventName);
+  const botIdentity = await deps.botIdentity();
+  const offers = offeredFor(entry.remediations, alert.event, botIdentity);
+  const remediationDeps = { iam: deps.iam, cloudtrail: deps.cloudtrail, botIdentity, passwordPolicy: deps.config.passwordPolicy, now: deps.now };
+  return Promise.all(offers.map((o) => planRemediation(o.id, o.params, remediationDeps, requestId)));
+}
+
+export function registerAlertListeners(app: App, deps: ListenerDeps): void {
+  app.action<BlockButtonAction>(ActionIds.acknowledge, async ({ ack, body, action, client }) => {
+    await ack();
+    const user = body.user.id;
+    const alert = await alertFromValue(deps, action.value);
+    if (!alert) return tellUser(client, deps, body.channel?.id, user, "This alert is not known to trailwatch.");
+    if (!(await deps.auth.isResponder(user))) {
+      await record(deps, { actor: user, action: "acknowledge", alertEventId: alert.eventId, requestId: null, result: "refused", detail: { reason: "not a responder" } });
+      return tellUser(client, deps, body.channel?.id, user, NOT_RESPONDER);
+    }
+    const { changed, alert: after } = await deps.store.acknowledge(alert.eventId, user, deps.now());
+    if (!changed) {
+      await record(deps, { actor: user, action: "acknowledge", alertEventId: alert.eventId, requestId: null, result: "noop", detail: { reason: "already acknowledged", by: after?.acknowledgedBy } });
+      const when = after?.acknowledgedAt ? ` at ${slackDate(after.acknowledgedAt)}` : "";
+      return tellUser(client, deps, body.channel?.id, user, `Already acknowledged by ${userMention(after?.acknowledgedBy ?? "")}${when}.`);
+    }
+    await record(deps, { actor: user, action: "acknowledge", alertEventId: alert.eventId, requestId: null, result: "ok", detail: {} });
+    await refreshAlertMessage(deps, alert.eventId);
+  });
+
+  app.action<BlockButtonAction>(ActionIds.escalate, async ({ ack, body, action, client }) => {
+    await ack();
+    const user = body.user.id;
+    const alert = await alertFromValue(deps, action.value);
+    if (!alert) return tellUser(client, deps, body.channel?.id, user, "This alert is not known to trailwatch.");
+    if (!(await deps.auth.isResponder(user))) {
+      await record(deps, { actor: user, action: "escalate", alertEventId: alert.eventId, requestId: null, result: "refused", detail: { reason: "not a responder" } });
+      return tellUser(client, deps, body.channel?.id, user, NOT_RESPONDER);
+    }
+    if (alert.escalatedBy) {
+      await record(deps, { actor: user, action: "escalate", alertEventId: alert.eventId, requestId: null, result: "noop", detail: { reason: "already escalated" } });
+      return tellUser(client, deps, body.channel?.id, user, `This alert was already escalated by ${userMention(alert.escalatedBy)}; it is not escalated twice.`);
+    }
+    try {
+      await client.views.open({ trigger_id: body.trigger_id, view: escalateModal(alert) });
+    } catch (err) {
+      deps.logger.error({ eventId: alert.eventId, ...errorFields(err) }, "could not open the escalation modal");
+      await tellUser(client, deps, body.channel?.id, user, "Could not open the escalation form; please try again.");
+    }
+  });
+
+  app.view<ViewSubmitAction>(CallbackIds.escalateModal, async ({ ack, body, view, client }) => {
+    await ack();
+    const user = body.user.id;
+    const meta = decodeModalMetadata(view.private_metadata);
+    const alert = meta ? await deps.store.getAlert(meta.eventId) : null;
+    if (!alert) return;
+    if (!(await deps.auth.isResponder(user))) {
+      await record(deps, { actor: user, action: "escalate", alertEventId: alert.eventId, requestId: null, result: "refused", detail: { reason: "not a responder" } });
+      return tellUser(client, deps, alert.channelId, user, NOT_RESPONDER);
+    }
+    const rawNote = view.state.values[BlockIds.escalateNote]?.[WorkflowInputIds.note]?.value;
+    const note = typeof rawNote === "string" ? rawNote.slice(0, 2000) : "";
+    const { changed, alert: after } = await deps.store.escalate(alert.eventId, user, deps.now(), note);
+    if (!changed || !after) {
+      await record(deps, { actor: user, action: "escalate", alertEventId: alert.eventId, requestId: null, result: "noop", detail: { reason: "already escalated" } });
+      return tellUser(client, deps, alert.channelId, user, `This alert was already escalated by ${userMention(after?.escalatedBy ?? "")}.`);
+    }
+    let permalink: string | null = null;
+    if (after.channelId && after.messageTs) {
+      try {
+        permalink = (await client.chat.getPermalink({ channel: after.channelId, message_ts: after.messageTs })).permalink ?? null;
+      } catch (err) {
+        deps.logger.warn({ eventId: alert.eventId, ...errorFields(err) }, "could not get the alert permalink");
+      }
+    }
+    const post = escalationPost(after, user, note, permalink, deps.config.oncallUsergroupId);
+    const target = deps.config.escalationChannelId
+      ? { channel: deps.config.escalationChannelId }
+      : { channel: after.channelId ?? deps.config.alertChannelId, ...(after.messageTs ? { thread_ts: after.messageTs } : {}) };
+    let result: "ok" | "error" = "ok";
+    try {
+      await client.chat.postMessage({ ...target, text: post.text, blocks: post.blocks });
+    } catch (err) {
+      result = "error";
+      deps.logger.error({ eventId: alert.eventId, ...errorFields(err) }, "could not post the escalation");
+      await tellUser(client, deps, after.channelId, user, "The alert is marked escalated, but posting to the escalation channel failed: check that the bot is in that channel.");
+    }
+    await record(deps, { actor: user, action: "escalate", alertEventId: alert.eventId, requestId: null, result, detail: { note, channel: target.channel } });
+    await refreshAlertMessage(deps, alert.eventId);
+  });
+
+  app.action<BlockButtonAction>(ActionIds.remediate, async ({ ack, body, action, client }) => {
+    await ack();
+    const user = body.user.id;
+    const alert = await alertFromValue(deps, action.value);
+    if (!alert) return tellUser(client, deps, body.channel?.id, user, "This alert is not known to trailwatch.");
+    if (!(await deps.auth.isResponder(user))) {
+      await record(deps, { actor: user, action: "remediation-open", alertEventId: alert.eventId, requestId: null, result: "refused", detail: { reason: "not a responder" } });
+      return tellUser(client, deps, body.channel?.id, user, NOT_RESPONDER);
+    }
+    // Open at once (trigger ids live ~3 s), then fill in the plans once IAM has answered.
+    let viewId: string | undefined;
+    try {
+      viewId = (await client.views.open({ trigger_id: body.trigger_id, view: remediateLoadingModal(alert) })).view?.id;
+    } catch (err) {
+      deps.logger.error({ eventId: alert.eventId, ...errorFields(err) }, "could not open the remediation modal");
+      return tellUser(client, deps, body.channel?.id, user, "Could not open the remediation form; please try again.");
+    }
+    const plans = await plansFor(deps, alert).catch((err: unknown) => {
+      deps.logger.error({ eventId: alert.eventId, ...errorFields(err) }, "planning remediations failed");
+      return [] as RemediationPlan[];
+    });
+    if (viewId) await client.views.update({ view_id: viewId, view: remediateModal(alert, plans) });
+  });
+
+  app.view<ViewSubmitAction>(CallbackIds.remediateModal, async ({ ack, body, view, client }) => {
+    await ack();
+    const user = body.user.id;
+    const meta = decodeModalMetadata(view.private_metadata);
+    const alert = meta ? await deps.store.getAlert(meta.eventId) : null;
+    if (!alert) return;
+    const choice = view.state.values[BlockIds.remediationChoice]?.[WorkflowInputIds.radio]?.selected_option?.value;
+    if (!(await deps.auth.isResponder(user))) {
+      await record(deps, { actor: user, action: "remediation-request", alertEventId: alert.eventId, requestId: null, result: "refused", detail: { reason: "not a responder", remediation: choice } });
+      return tellUser(client, deps, alert.channelId, user, NOT_RESPONDER);
+    }
+    const requestId = randomUUID();
+    // Re-plan at submission: what is stored and shown to the approver reflects IAM now, not when the modal opened.
+    const plans = await plansFor(deps, alert, requestId);
+    const plan = plans.find((p) => p.remediationId === choice);
+    if (!plan || !plan.applicable) {
+      await record(deps, { actor: user, action: "remediation-request", alertEventId: alert.eventId, requestId: null, result: "refused", detail: { reason: plan ? plan.reason : "remediation not offered for this alert", remediation: choice } });
+      return tellUser(client, deps, alert.channelId, user, `That remediation cannot be requested now: ${plan ? plan.reason : "it is not offered for this alert"}.`, alert.messageTs);
+    }
+    const now = deps.now();
+    const req = {
+      id: requestId,
+      alertEventId: alert.eventId,
+      findingId: null,
+      remediationId: plan.remediationId,
+      params: plan.params,
+      plan,
+      requestedBy: user,
+      requestedAt: now,
+      expiresAt: new Date(now.getTime() + deps.config.remediationExpiryHours * 3600_000),
+    };
+    await deps.store.createRemediationRequest(req);
+    const msg = requestMessage({ ...req, state: "pending" }, plan);
+    const channel = alert.channelId ?? deps.config.alertChannelId;
+    try {
+      const posted = await client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, ...(alert.messageTs ? { thread_ts: alert.messageTs } : {}) });
+      if (posted.ts) await deps.store.setRemediationMessage(requestId, channel, posted.ts);
+    } catch (err) {
+      deps.logger.error({ eventId: alert.eventId, requestId, ...errorFields(err) }, "could not post the remediation request");
+    }
+    await record(deps, { actor: user, action: "remediation-request", alertEventId: alert.eventId, requestId, result: "ok", detail: { remediation: plan.remediationId, params: plan.params, calls: plan.calls.map((c) => c.api) } });
+  });
+}

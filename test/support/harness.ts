@@ -1,0 +1,66 @@
+// Starts fakes (Slack Web API, CloudTrail LookupEvents) and optionally moto, then the real app process
+// pointed at them through SLACK_API_URL and the standard AWS_ENDPOINT_URL_* variables.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startFakeCloudTrail, type FakeCloudTrail } from "../fakes/cloudtrail.js";
+import { startFakeSlack, type FakeSlack } from "../fakes/slack.js";
+import { baseEnv, runApp, type AppProcess } from "./app-process.js";
+import { startMoto, type Moto } from "./moto.js";
+import { freePort } from "./ports.js";
+
+export const SIGNING_SECRET = "test-signing-secret-0123456789";
+export const ALERT_CHANNEL = "CALERTS01";
+
+export interface Harness {
+  slack: FakeSlack;
+  cloudtrail: FakeCloudTrail;
+  moto?: Moto;
+  dataDir: string;
+  env: (extra?: Record<string, string | undefined>) => NodeJS.ProcessEnv;
+  start: (extra?: Record<string, string | undefined>) => Promise<AppProcess>;
+  close: () => Promise<void>;
+}
+
+export async function startHarness(opts: { moto?: boolean; slackRateLimit?: number } = {}): Promise<Harness> {
+  const slack = await startFakeSlack(opts.slackRateLimit ? { postRateLimitPerChannel: opts.slackRateLimit } : {});
+  const cloudtrail = await startFakeCloudTrail();
+  const moto = opts.moto ? await startMoto() : undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), "trailwatch-data-"));
+  const apps: AppProcess[] = [];
+  const env = (extra: Record<string, string | undefined> = {}) =>
+    baseEnv({
+      SLACK_BOT_TOKEN: "xoxb-test-token",
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: `${slack.url}/api/`,
+      ALERT_CHANNEL_ID: ALERT_CHANNEL,
+      DATABASE_URL: `sqlite:${join(dataDir, "trailwatch.db")}`,
+      AWS_ENDPOINT_URL_CLOUDTRAIL: cloudtrail.url,
+      // IAM and STS go to moto when a test needs them; otherwise to a closed port (fail fast, never AWS).
+      AWS_ENDPOINT_URL_IAM: moto?.endpoint ?? "http://127.0.0.1:9",
+      AWS_ENDPOINT_URL_STS: moto?.endpoint ?? "http://127.0.0.1:9",
+      POLL_SCHEDULE: "*/2 * * * * *",
+      SLACK_POST_INTERVAL_MS: "50",
+      ...extra,
+    });
+  return {
+    slack,
+    cloudtrail,
+    moto,
+    dataDir,
+    env,
+    async start(extra = {}) {
+      const port = String(await freePort());
+      const app = runApp(env({ PORT: port, ...extra }));
+      apps.push(app);
+      await app.waitHealthy();
+      return app;
+    },
+    async close() {
+      for (const a of apps) await a.kill();
+      await slack.close();
+      await cloudtrail.close();
+      await moto?.stop();
+    },
+  };
+}
