@@ -3,7 +3,7 @@
 import dotenv from "dotenv";
 import { ConfigError, readConfig } from "./config.js";
 import { createLogger, errorFields } from "./log.js";
-import { startApp } from "./main.js";
+import { SlackTokenError, startApp } from "./main.js";
 
 dotenv.config({ quiet: true });
 
@@ -37,6 +37,10 @@ try {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
 } catch (err) {
+  if (err instanceof SlackTokenError) {
+    process.stderr.write(`trailwatch: configuration error: ${err.message}\n`);
+    process.exit(2);
+  }
   logger.fatal(errorFields(err), "start-up failed");
   process.exit(1);
 }

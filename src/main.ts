@@ -49,6 +49,22 @@ function botIdentityResolver(sts: STSClient, logger: Logger): () => Promise<BotI
   };
 }
 
+/** A token Slack rejects is a configuration error; Slack being unreachable is an outage we ride out. */
+export class SlackTokenError extends Error {}
+
+async function verifySlackToken(client: WebClient, logger: Logger): Promise<void> {
+  try {
+    const res = await client.auth.test();
+    logger.info({ team: res.team, botUserId: res.user_id }, "Slack token verified");
+  } catch (err) {
+    const data = (err as { data?: { error?: string } }).data;
+    if (data?.error && ["invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"].includes(data.error)) {
+      throw new SlackTokenError(`SLACK_BOT_TOKEN was rejected by Slack (${data.error})`);
+    }
+    logger.warn(errorFields(err), "Slack is not reachable at start-up; polling continues and alerts wait in the store");
+  }
+}
+
 export async function startApp(config: Config, opts: { logger?: Logger; now?: () => Date } = {}): Promise<RunningApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const now = opts.now ?? (() => new Date());
@@ -118,6 +134,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
   const listenerDeps = { config, store, logger, now, iam, cloudtrail, botIdentity, client: app.client, auth };
   registerListeners(app, listenerDeps);
 
+  await verifySlackToken(deliveryClient, logger);
   await app.init();
   await app.start();
   logger.info({ mode: config.slack.appToken ? "socket" : "http", port: config.port }, "slack app started");

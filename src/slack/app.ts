@@ -38,6 +38,9 @@ export function createBoltApp(config: Config, logger: Logger, health: Health): A
     clientOptions,
     customRoutes: [healthRoute],
     deferInitialization: true,
+    // Bolt would call auth.test at init and block start-up while Slack is down; main.ts verifies the token
+    // itself and keeps polling through a Slack outage.
+    tokenVerificationEnabled: false,
   };
   if (config.slack.appToken) {
     return new App({

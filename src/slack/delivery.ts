@@ -96,17 +96,22 @@ export class Delivery {
     }
   }
 
-  /** Attempts every alert that is due now, in event order. Returns the number of attempts made. */
+  /**
+   * Posts waiting alerts in event order. The queue is strictly ordered: when the oldest alert is waiting
+   * out a backoff, or an attempt fails, nothing behind it is posted, so after an outage the channel
+   * still reads in the order things happened. Returns the number of alerts posted.
+   */
   async drainOnce(): Promise<number> {
-    const due = await this.deps.store.duePendingAlerts(this.deps.now(), 20);
-    let attempts = 0;
-    for (const alert of due) {
+    const queue = await this.deps.store.nextPendingAlerts(20);
+    let posted = 0;
+    for (const alert of queue) {
       if (!this.running && this.loop !== null) break;
+      if (alert.nextAttemptAt.getTime() > this.deps.now().getTime()) break;
       await this.pace();
-      await this.deliver(alert);
-      attempts++;
+      if (!(await this.deliver(alert))) break;
+      posted++;
     }
-    return attempts;
+    return posted;
   }
 
   private async pace(): Promise<void> {
@@ -121,7 +126,8 @@ export class Delivery {
     return new Date(this.deps.now().getTime() + ms);
   }
 
-  async deliver(alert: AlertRecord): Promise<void> {
+  /** Attempts one alert; true when it is now recorded as posted. */
+  async deliver(alert: AlertRecord): Promise<boolean> {
     const { store, client, channelId, logger } = this.deps;
     const log = logger.child({ eventId: alert.eventId, eventName: alert.eventName });
 
@@ -129,12 +135,12 @@ export class Delivery {
       const found = await this.findPosted(alert, log);
       if (found === "error") {
         await store.markPostFailed(alert.eventId, this.backoff(alert), "could not check Slack for an earlier post", true);
-        return;
+        return false;
       }
       if (found) {
         await store.markPosted(alert.eventId, channelId, found);
         log.info({ ts: found }, "alert was already posted before a restart or timeout; recorded, not reposted");
-        return;
+        return true;
       }
     }
 
@@ -153,7 +159,7 @@ export class Delivery {
       this.posted++;
       this.lastError = null;
       log.info({ ts: res, attempts: alert.postAttempts + 1 }, "alert posted");
-      return;
+      return true;
     } catch (err) {
       const e = err as { code?: string };
       if (e.code === ErrorCode.PlatformError && BODY_REJECTED.has((err as WebAPIPlatformError).data.error)) {
@@ -163,12 +169,14 @@ export class Delivery {
           const ts = await this.post(this.deps.renderMinimal(alert), alert);
           await store.markPosted(alert.eventId, channelId, ts);
           this.posted++;
-          return;
+          return true;
         } catch (err2) {
-          return this.failed(alert, err2, log);
+          await this.failed(alert, err2, log);
+          return false;
         }
       }
-      return this.failed(alert, err, log);
+      await this.failed(alert, err, log);
+      return false;
     }
   }
 

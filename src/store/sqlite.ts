@@ -47,7 +47,7 @@ const MIGRATIONS: string[] = [
     escalated_at INTEGER,
     escalation_note TEXT
   );
-  CREATE INDEX alerts_delivery ON alerts (delivery, next_attempt_at);
+  CREATE INDEX alerts_delivery ON alerts (delivery, event_time);
   CREATE INDEX alerts_time ON alerts (event_time);
   CREATE INDEX alerts_actor ON alerts (actor_arn);
   CREATE TABLE remediation_requests (
@@ -232,13 +232,13 @@ export class SqliteStore implements Store {
     return row ? toAlert(row) : null;
   }
 
-  async duePendingAlerts(now: Date, limit: number): Promise<AlertRecord[]> {
+  async nextPendingAlerts(limit: number): Promise<AlertRecord[]> {
     const rows = this.db
       .prepare(
-        `SELECT * FROM alerts WHERE delivery = 'pending' AND next_attempt_at <= ?
+        `SELECT * FROM alerts WHERE delivery = 'pending'
          ORDER BY COALESCE(event_time, detected_at), event_id LIMIT ?`,
       )
-      .all(now.getTime(), limit) as Row[];
+      .all(limit) as Row[];
     return rows.map(toAlert);
   }
 

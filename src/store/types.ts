@@ -90,8 +90,8 @@ export interface Store {
   /** Inserts the alert unless one with the same event id exists. Returns true when it was new. */
   insertAlert(alert: NewAlert, now: Date): Promise<boolean>;
   getAlert(eventId: string): Promise<AlertRecord | null>;
-  /** Alerts due for posting, oldest event first. */
-  duePendingAlerts(now: Date, limit: number): Promise<AlertRecord[]>;
+  /** Alerts waiting to be posted, oldest event first (whether or not their next attempt is due). */
+  nextPendingAlerts(limit: number): Promise<AlertRecord[]>;
   pendingCount(): Promise<number>;
   markPostAttempt(eventId: string, at: Date): Promise<void>;
   markPosted(eventId: string, channelId: string, ts: string): Promise<void>;

@@ -1,0 +1,151 @@
+// executePlan: run an approved, stored plan.
+//
+// 1. Refuse outright when the plan is malformed, names an API outside the allow-list (calls.ts), was not
+//    applicable, or the approver is the requester.
+// 2. Re-plan against live IAM. If the remediation no longer applies, do nothing and say why. If the
+//    re-plan needs different calls than the approved ones, do nothing either: what changed must be
+//    approved again. Two values may legitimately differ and are taken from the re-plan: the request-id
+//    tag value (ctx.requestId) and contain-actor's revoke time (so it is "now" at approval time).
+// 3. Send the calls in order; stop at the first AWS error and report done / failed / not done.
+// 4. Read IAM back to verify every call that was done.
+import { awsErrorInfo, deniedText, isAccessDenied, PENDING_REQUEST_ID, stableJson, TAG_REQUEST, tagValue } from "./aws.js";
+import { allowedApi, checkCall } from "./calls.js";
+import { definitionFor, planRemediation } from "./registry.js";
+import { REVOKE_POLICY_NAME } from "./remediations/contain-actor.js";
+import { verifyCalls } from "./verify.js";
+import type { ExecutionContext, ExecutionResult, PlannedCall, RemediationDeps, RemediationPlan } from "./types.js";
+
+const VOLATILE = "<set at execution>";
+
+/** The call with the values that may change between plan and execution blanked out. */
+function comparable(call: PlannedCall): string {
+  const params: Record<string, unknown> = { ...call.params };
+  for (const key of ["Tags", "TagsList"]) {
+    const tags = params[key];
+    if (Array.isArray(tags)) {
+      params[key] = tags.map((t: { Key?: unknown; Value?: unknown }) => (t.Key === TAG_REQUEST ? { Key: t.Key, Value: VOLATILE } : t));
+    }
+  }
+  if (call.api === "PutRolePolicy" && params.PolicyName === REVOKE_POLICY_NAME && typeof params.PolicyDocument === "string") {
+    try {
+      const doc = JSON.parse(params.PolicyDocument) as { Statement?: { Condition?: { DateLessThan?: Record<string, unknown> } }[] };
+      for (const st of doc.Statement ?? []) {
+        if (st.Condition?.DateLessThan && "aws:TokenIssueTime" in st.Condition.DateLessThan) {
+          st.Condition.DateLessThan["aws:TokenIssueTime"] = VOLATILE;
+        }
+      }
+      params.PolicyDocument = stableJson(doc);
+    } catch {
+      // not JSON: compared verbatim, so it will not match the re-plan
+    }
+  }
+  return stableJson({ api: call.api, params });
+}
+
+function requestTagValues(calls: PlannedCall[]): string[] {
+  const values: string[] = [];
+  for (const c of calls) {
+    for (const key of ["Tags", "TagsList"]) {
+      const tags = c.params[key];
+      if (!Array.isArray(tags)) continue;
+      for (const t of tags as { Key?: unknown; Value?: unknown }[]) {
+        if (t.Key === TAG_REQUEST && typeof t.Value === "string") values.push(t.Value);
+      }
+    }
+  }
+  return values;
+}
+
+const listCalls = (calls: PlannedCall[]) => calls.map((c) => c.api).join(", ") || "none";
+
+function storedCalls(plan: unknown): PlannedCall[] {
+  const calls = (plan as { calls?: unknown } | null)?.calls;
+  return Array.isArray(calls) ? (calls as PlannedCall[]) : [];
+}
+
+function refuse(plan: unknown, reason: string): ExecutionResult {
+  const title = (plan as { title?: unknown } | null)?.title;
+  return {
+    ok: false,
+    done: [],
+    notDone: storedCalls(plan),
+    verification: { ok: false, details: ["nothing was executed, so there is nothing to verify"] },
+    summary: `did not run ${typeof title === "string" && title ? `"${title}"` : "the remediation"}: ${reason}`,
+    refused: reason,
+  };
+}
+
+/** Why the stored plan or the context cannot be executed at all, or null. */
+function precheck(plan: RemediationPlan, ctx: ExecutionContext): string | null {
+  if (plan === null || typeof plan !== "object") return "the plan is not an object";
+  if (!definitionFor(plan.remediationId)) return `unknown remediation ${JSON.stringify(String(plan.remediationId))}`;
+  if (!Array.isArray(plan.calls)) return "the plan has no list of calls";
+  if (plan.params === null || typeof plan.params !== "object" || Array.isArray(plan.params)) return "the plan has no parameters";
+  for (const call of plan.calls) {
+    const bad = checkCall(call);
+    if (bad) return `the plan is refused: ${bad}`;
+  }
+  const invalidParams = definitionFor(plan.remediationId)?.validate(plan.params);
+  if (invalidParams) return `the plan's parameters are invalid: ${invalidParams}`;
+  if (plan.applicable !== true) return `the plan was not applicable when computed: ${String(plan.reason)}`;
+  if (plan.calls.length === 0) return "the plan has no calls";
+  if (!ctx || typeof ctx.requestId !== "string" || ctx.requestId.trim() === "") return "the execution has no request id";
+  if (typeof ctx.requestedBy !== "string" || ctx.requestedBy.trim() === "") return "the execution does not say who requested it";
+  if (typeof ctx.approvedBy !== "string" || ctx.approvedBy.trim() === "") return "the execution does not say who approved it";
+  if (ctx.requestedBy === ctx.approvedBy) return `${ctx.approvedBy} requested this remediation and cannot also approve it (four-eyes rule)`;
+  const expectedTag = tagValue(ctx.requestId);
+  const foreign = requestTagValues(plan.calls).find((v) => v !== expectedTag && v !== PENDING_REQUEST_ID);
+  if (foreign !== undefined) return `the plan was computed for request ${foreign}, not ${ctx.requestId}`;
+  return null;
+}
+
+export async function executePlan(plan: RemediationPlan, deps: RemediationDeps, ctx: ExecutionContext): Promise<ExecutionResult> {
+  const bad = precheck(plan, ctx);
+  if (bad) return refuse(plan, bad);
+  const def = definitionFor(plan.remediationId);
+  if (!def) return refuse(plan, "unknown remediation");
+
+  const fresh = await planRemediation(plan.remediationId, plan.params, deps, ctx.requestId);
+  if (!fresh.applicable) return refuse(plan, `it no longer applies: ${fresh.reason}`);
+  const approved = plan.calls.map(comparable);
+  const now = fresh.calls.map(comparable);
+  if (approved.length !== now.length || approved.some((c, i) => c !== now[i])) {
+    return refuse(
+      plan,
+      `IAM changed since the plan was made: it was approved to call ${listCalls(plan.calls)}, it would now call ${listCalls(fresh.calls)} with different parameters or order; request a new plan`,
+    );
+  }
+
+  const calls = fresh.calls;
+  const done: PlannedCall[] = [];
+  for (const [i, call] of calls.entries()) {
+    const spec = allowedApi(call.api);
+    if (!spec) return refuse(plan, `API ${call.api} is not on the allow-list`); // unreachable: checked above
+    try {
+      await spec.send(deps, call.params);
+      done.push(call);
+    } catch (error) {
+      const info = awsErrorInfo(error);
+      const notDone = calls.slice(i + 1);
+      const { ok: verified, details } = await verifyCalls(deps, done);
+      const why = isAccessDenied(info) ? deniedText(spec.service, call.api, info.message) : `${call.api} failed with ${info.errorName}: ${info.message}`;
+      return {
+        ok: false,
+        done,
+        failed: { call, errorName: info.errorName, message: info.message },
+        notDone,
+        verification: { ok: verified, details },
+        summary: `"${fresh.title}" stopped: ${why} (${done.length} of ${calls.length} calls done${done.length > 0 ? `: ${listCalls(done)}` : ""})`,
+      };
+    }
+  }
+  const { ok, details, failures } = await verifyCalls(deps, done);
+  const base = def.summary(plan.params, done);
+  return {
+    ok,
+    done,
+    notDone: [],
+    verification: { ok, details },
+    summary: ok ? base : `${base}, but read-back verification failed: ${failures.join("; ")}`,
+  };
+}

@@ -1,0 +1,71 @@
+// Every remediation by id, and planRemediation: run a planner and turn AWS errors into a plan that says
+// why it cannot apply (with the missing permission when AWS denied a read).
+import { REMEDIATION_IDS, type RemediationId } from "../domain.js";
+import { AwsCallError } from "./aws.js";
+import { containActor } from "./remediations/contain-actor.js";
+import { deactivateAccessKey } from "./remediations/deactivate-access-key.js";
+import { enforcePasswordPolicy } from "./remediations/enforce-password-policy.js";
+import { readdRoleToInstanceProfile } from "./remediations/readd-role-to-instance-profile.js";
+import { readdUserToGroup } from "./remediations/readd-user-to-group.js";
+import { reattachManagedPolicy } from "./remediations/reattach-managed-policy.js";
+import { recreateAccountAlias } from "./remediations/recreate-account-alias.js";
+import { startTrailLogging } from "./remediations/start-trail-logging.js";
+import type { RemediationDefinition, RemediationDeps, RemediationParams, RemediationPlan } from "./types.js";
+
+export const DEFINITIONS: Readonly<Record<RemediationId, RemediationDefinition>> = Object.freeze({
+  "readd-role-to-instance-profile": readdRoleToInstanceProfile,
+  "recreate-account-alias": recreateAccountAlias,
+  "reattach-managed-policy": reattachManagedPolicy,
+  "readd-user-to-group": readdUserToGroup,
+  "contain-actor": containActor,
+  "enforce-password-policy": enforcePasswordPolicy,
+  "deactivate-access-key": deactivateAccessKey,
+  "start-trail-logging": startTrailLogging,
+});
+
+export function definitionFor(id: unknown): RemediationDefinition | undefined {
+  return typeof id === "string" && (REMEDIATION_IDS as readonly string[]).includes(id) ? DEFINITIONS[id as RemediationId] : undefined;
+}
+
+export function remediationTitle(id: RemediationId): string {
+  return definitionFor(id)?.title ?? String(id);
+}
+
+/**
+ * Computes the plan against live IAM. Never throws for AWS trouble: a failed read gives applicable
+ * false with the reason ("AWS denied GetRole: … — the bot lacks iam:GetRole").
+ */
+export async function planRemediation(
+  id: RemediationId,
+  params: RemediationParams,
+  deps: RemediationDeps,
+  requestId?: string,
+): Promise<RemediationPlan> {
+  const def = definitionFor(id);
+  const safeParams: RemediationParams = params && typeof params === "object" ? { ...params } : {};
+  const observations: string[] = [];
+  const notApplicable = (title: string, reason: string): RemediationPlan => ({
+    remediationId: id,
+    title,
+    params: safeParams,
+    applicable: false,
+    reason,
+    observations,
+    calls: [],
+  });
+  if (!def) return notApplicable(String(id), `unknown remediation ${JSON.stringify(String(id))}`);
+  const invalid = def.validate(safeParams);
+  if (invalid) return notApplicable(def.title, `invalid parameters: ${invalid}`);
+  const title = def.planTitle(safeParams);
+  try {
+    const outcome = await def.plan(safeParams, { deps, requestId, observations, now: deps.now?.() ?? new Date() });
+    if (!outcome.applicable) return notApplicable(title, outcome.reason);
+    return { remediationId: id, title, params: safeParams, applicable: true, reason: outcome.reason, observations, calls: outcome.calls };
+  } catch (error) {
+    if (error instanceof AwsCallError) {
+      return notApplicable(title, error.denied ? error.describe() : `could not read the current state: ${error.describe()}`);
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    return notApplicable(title, `could not plan: ${message}`);
+  }
+}

@@ -1,0 +1,59 @@
+// Undo RemoveRoleFromInstanceProfile: put the role back into its instance profile.
+import { GetInstanceProfileCommand, GetRoleCommand } from "@aws-sdk/client-iam";
+import { readOrMissing, trailwatchTags } from "../aws.js";
+import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
+import type { RemediationDefinition } from "../types.js";
+
+export const readdRoleToInstanceProfile: RemediationDefinition = {
+  id: "readd-role-to-instance-profile",
+  title: "Re-add role to instance profile",
+  validate: (p) => checkParams(p, { instanceProfileName: "instanceProfileName", roleName: "roleName" }),
+  fromEvent(event) {
+    const bad = checkUndoEvent(event, ["RemoveRoleFromInstanceProfile"]);
+    if (bad) return { error: bad };
+    return paramsFrom(event, { instanceProfileName: "instanceProfileName", roleName: "roleName" });
+  },
+  planTitle: (p) => `Re-add role ${p.roleName} to instance profile ${p.instanceProfileName}`,
+  async plan(p, ctx) {
+    const profileName = p.instanceProfileName ?? "";
+    const roleName = p.roleName ?? "";
+    const { iam } = ctx.deps;
+    const profile = await readOrMissing("iam", "GetInstanceProfile", () =>
+      iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName })),
+    );
+    if (!profile?.InstanceProfile) return { applicable: false, reason: `instance profile ${profileName} no longer exists` };
+    const role = await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: roleName })));
+    if (!role?.Role) return { applicable: false, reason: `role ${roleName} no longer exists` };
+    ctx.observations.push(`role ${roleName} exists (${role.Role.Arn ?? "no ARN"})`);
+    const held = (profile.InstanceProfile.Roles ?? []).map((r) => r.RoleName ?? "?");
+    if (held.includes(roleName)) {
+      ctx.observations.push(`instance profile ${profileName} holds role ${roleName}`);
+      return { applicable: false, reason: `instance profile ${profileName} already holds role ${roleName}; nothing to do` };
+    }
+    if (held.length > 0) {
+      ctx.observations.push(`instance profile ${profileName} holds role ${held.join(", ")}`);
+      return {
+        applicable: false,
+        reason: `instance profile already holds role ${held.join(", ")} (an instance profile holds at most one role)`,
+      };
+    }
+    ctx.observations.push(`instance profile ${profileName} exists and holds no role`);
+    return {
+      applicable: true,
+      reason: `role ${roleName} can go back into instance profile ${profileName}; instances using the profile get the role's credentials again`,
+      calls: [
+        {
+          api: "AddRoleToInstanceProfile",
+          params: { InstanceProfileName: profileName, RoleName: roleName },
+          description: `Add role ${roleName} to instance profile ${profileName}`,
+        },
+        {
+          api: "TagInstanceProfile",
+          params: { InstanceProfileName: profileName, Tags: trailwatchTags(ctx.requestId, "readd-role-to-instance-profile") },
+          description: `Tag instance profile ${profileName} with the trailwatch request and action`,
+        },
+      ],
+    };
+  },
+  summary: (p) => `re-added role ${p.roleName} to instance profile ${p.instanceProfileName}`,
+};

@@ -1,0 +1,55 @@
+// Undo RemoveUserFromGroup: add the user back to the group.
+import { GetGroupCommand, GetUserCommand, ListGroupsForUserCommand } from "@aws-sdk/client-iam";
+import { readAllPages, readOrMissing, trailwatchTags } from "../aws.js";
+import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
+import type { RemediationDefinition } from "../types.js";
+
+export const readdUserToGroup: RemediationDefinition = {
+  id: "readd-user-to-group",
+  title: "Re-add user to group",
+  validate: (p) => checkParams(p, { groupName: "groupName", userName: "userName" }),
+  fromEvent(event) {
+    const bad = checkUndoEvent(event, ["RemoveUserFromGroup"]);
+    if (bad) return { error: bad };
+    return paramsFrom(event, { groupName: "groupName", userName: "userName" });
+  },
+  planTitle: (p) => `Re-add user ${p.userName} to group ${p.groupName}`,
+  async plan(p, ctx) {
+    const { iam } = ctx.deps;
+    const groupName = p.groupName ?? "";
+    const userName = p.userName ?? "";
+    const group = await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: groupName, MaxItems: 1 })));
+    if (!group?.Group) return { applicable: false, reason: `group ${groupName} no longer exists` };
+    const user = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: userName })));
+    if (!user?.User) return { applicable: false, reason: `user ${userName} no longer exists` };
+    ctx.observations.push(`group ${groupName} and user ${userName} exist`);
+    const groups =
+      (await readAllPages(
+        "ListGroupsForUser",
+        (Marker) => iam.send(new ListGroupsForUserCommand({ UserName: userName, Marker })),
+        (r) => r.Groups,
+        true,
+      )) ?? [];
+    if (groups.some((g) => g.GroupName === groupName)) {
+      ctx.observations.push(`user ${userName} is a member of group ${groupName}`);
+      return { applicable: false, reason: `user ${userName} is already in group ${groupName}; nothing to do` };
+    }
+    ctx.observations.push(
+      `user ${userName} is not in group ${groupName}` +
+        (groups.length > 0 ? ` (member of ${groups.map((g) => g.GroupName).join(", ")})` : " (member of no group)"),
+    );
+    return {
+      applicable: true,
+      reason: `user ${userName} can be added back to group ${groupName} and regains the group's permissions`,
+      calls: [
+        { api: "AddUserToGroup", params: { GroupName: groupName, UserName: userName }, description: `Add user ${userName} to group ${groupName}` },
+        {
+          api: "TagUser",
+          params: { UserName: userName, Tags: trailwatchTags(ctx.requestId, "readd-user-to-group") },
+          description: `Tag user ${userName} with the trailwatch request and action`,
+        },
+      ],
+    };
+  },
+  summary: (p) => `re-added user ${p.userName} to group ${p.groupName}`,
+};

@@ -1,0 +1,118 @@
+// Undo Detach{User,Group,Role}Policy: attach the managed policy again.
+import {
+  GetGroupCommand,
+  GetPolicyCommand,
+  GetRoleCommand,
+  GetUserCommand,
+  ListAttachedGroupPoliciesCommand,
+  ListAttachedRolePoliciesCommand,
+  ListAttachedUserPoliciesCommand,
+  type AttachedPolicy,
+  type IAMClient,
+} from "@aws-sdk/client-iam";
+import { readAllPages, readOrMissing, trailwatchTags } from "../aws.js";
+import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
+import type { PlannedCall, RemediationDefinition, RemediationParams } from "../types.js";
+
+type Target = "user" | "group" | "role";
+const EVENT_TARGET: Record<string, Target> = { DetachUserPolicy: "user", DetachGroupPolicy: "group", DetachRolePolicy: "role" };
+const NAME_KEY: Record<Target, string> = { user: "userName", group: "groupName", role: "roleName" };
+
+function target(p: RemediationParams): Target {
+  return p.target as Target;
+}
+
+/** Attached policies of the principal, or undefined when it does not exist. */
+async function attachedPolicies(iam: IAMClient, t: Target, name: string): Promise<AttachedPolicy[] | undefined> {
+  switch (t) {
+    case "user":
+      return readAllPages(
+        "ListAttachedUserPolicies",
+        (Marker) => iam.send(new ListAttachedUserPoliciesCommand({ UserName: name, Marker })),
+        (r) => r.AttachedPolicies,
+        true,
+      );
+    case "group":
+      return readAllPages(
+        "ListAttachedGroupPolicies",
+        (Marker) => iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: name, Marker })),
+        (r) => r.AttachedPolicies,
+        true,
+      );
+    case "role":
+      return readAllPages(
+        "ListAttachedRolePolicies",
+        (Marker) => iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name, Marker })),
+        (r) => r.AttachedPolicies,
+        true,
+      );
+  }
+}
+
+export const reattachManagedPolicy: RemediationDefinition = {
+  id: "reattach-managed-policy",
+  title: "Re-attach managed policy",
+  validate(p) {
+    const t = p.target;
+    if (t !== "user" && t !== "group" && t !== "role") return `parameter target must be user, group or role`;
+    return checkParams(p, { target: "userName", name: t === "group" ? "groupName" : t === "role" ? "roleName" : "userName", policyArn: "policyArn" });
+  },
+  fromEvent(event) {
+    const bad = checkUndoEvent(event, Object.keys(EVENT_TARGET));
+    if (bad) return { error: bad };
+    const t = EVENT_TARGET[event.eventName] as Target;
+    const params = paramsFrom(event, { name: NAME_KEY[t], policyArn: "policyArn" });
+    if ("error" in params) return params;
+    return { target: t, name: params.name ?? "", policyArn: params.policyArn ?? "" };
+  },
+  planTitle: (p) => `Re-attach managed policy ${p.policyArn} to ${p.target} ${p.name}`,
+  async plan(p, ctx) {
+    const { iam } = ctx.deps;
+    const t = target(p);
+    const name = p.name ?? "";
+    const arn = p.policyArn ?? "";
+    let exists: boolean;
+    if (t === "user") {
+      exists = (await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: name })))) !== undefined;
+    } else if (t === "group") {
+      exists = (await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: name, MaxItems: 1 })))) !== undefined;
+    } else {
+      const role = await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: name })));
+      exists = role !== undefined;
+      if (role?.Role?.Path?.startsWith("/aws-service-role/")) {
+        return { applicable: false, reason: `role ${name} is a service-linked role; its policies are managed by the AWS service` };
+      }
+    }
+    if (!exists) return { applicable: false, reason: `${t} ${name} no longer exists` };
+    ctx.observations.push(`${t} ${name} exists`);
+    const policy = await readOrMissing("iam", "GetPolicy", () => iam.send(new GetPolicyCommand({ PolicyArn: arn })));
+    if (!policy?.Policy) return { applicable: false, reason: `policy ${arn} no longer exists` };
+    if (policy.Policy.IsAttachable === false) return { applicable: false, reason: `policy ${arn} is not attachable` };
+    ctx.observations.push(`policy ${policy.Policy.PolicyName ?? arn} exists (${policy.Policy.AttachmentCount ?? 0} attachment(s))`);
+    const attached = (await attachedPolicies(iam, t, name)) ?? [];
+    if (attached.some((a) => a.PolicyArn === arn)) {
+      ctx.observations.push(`${arn} is attached to ${t} ${name}`);
+      return { applicable: false, reason: `policy ${arn} is already attached to ${t} ${name}; nothing to do` };
+    }
+    ctx.observations.push(`${t} ${name} has ${attached.length} managed polic${attached.length === 1 ? "y" : "ies"} attached, not this one`);
+    const calls: PlannedCall[] = [];
+    const tags = trailwatchTags(ctx.requestId, "reattach-managed-policy");
+    if (t === "user") {
+      calls.push({ api: "AttachUserPolicy", params: { UserName: name, PolicyArn: arn }, description: `Attach ${arn} to user ${name}` });
+      calls.push({ api: "TagUser", params: { UserName: name, Tags: tags }, description: `Tag user ${name} with the trailwatch request and action` });
+    } else if (t === "group") {
+      calls.push({ api: "AttachGroupPolicy", params: { GroupName: name, PolicyArn: arn }, description: `Attach ${arn} to group ${name}` });
+    } else {
+      calls.push({ api: "AttachRolePolicy", params: { RoleName: name, PolicyArn: arn }, description: `Attach ${arn} to role ${name}` });
+      calls.push({ api: "TagRole", params: { RoleName: name, Tags: tags }, description: `Tag role ${name} with the trailwatch request and action` });
+    }
+    return {
+      applicable: true,
+      reason:
+        `policy ${policy.Policy.PolicyName ?? arn} can be attached to ${t} ${name} again` +
+        (t === "group" ? ". IAM groups cannot be tagged: this change is recorded in Slack only" : ""),
+      calls,
+    };
+  },
+  summary: (p) => `re-attached ${p.policyArn} to ${p.target} ${p.name}`,
+};

@@ -1,0 +1,89 @@
+// Public types of the remediation engine, plus the internal contract each remediation implements.
+import type { IAMClient } from "@aws-sdk/client-iam";
+import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import type { BotIdentity, IamEvent, PasswordPolicyBaseline, RemediationId } from "../domain.js";
+
+/** Parameters of a remediation, e.g. { instanceProfileName, roleName }. Strings only so plans store as JSON. */
+export type RemediationParams = Record<string, string>;
+
+/** One AWS API call a plan makes, exactly as it will be sent. */
+export interface PlannedCall {
+  /** IAM or CloudTrail API name, e.g. "AddRoleToInstanceProfile". Must be on the executor's allow-list. */
+  api: string;
+  /** The request parameters, SDK (UpperCamelCase) names. */
+  params: Record<string, unknown>;
+  /** A human line, e.g. "Add role app-role to instance profile app-profile". */
+  description: string;
+}
+
+export interface RemediationPlan {
+  remediationId: RemediationId;
+  title: string;
+  params: RemediationParams;
+  /** false => `reason` says why (e.g. "role app-role no longer exists"). */
+  applicable: boolean;
+  /** Short explanation either way. */
+  reason: string;
+  /** Current state found, e.g. "alias acme-prod is not in use". */
+  observations: string[];
+  /** Exact API calls it will make, in order. Empty when not applicable. */
+  calls: PlannedCall[];
+}
+
+export interface RemediationDeps {
+  iam: IAMClient;
+  cloudtrail?: CloudTrailClient;
+  botIdentity: BotIdentity | null;
+  passwordPolicy: PasswordPolicyBaseline;
+  now?: () => Date;
+  /**
+   * Waits (ms) before re-reading when a read-back check does not yet see a change (IAM is eventually
+   * consistent). One extra attempt per entry. Default [1000, 3000].
+   */
+  verifyRetryDelaysMs?: number[];
+}
+
+export interface ExecutionContext {
+  requestId: string;
+  requestedBy: string;
+  approvedBy: string;
+}
+
+export interface ExecutionResult {
+  ok: boolean;
+  /** Calls that AWS accepted, as sent. */
+  done: PlannedCall[];
+  /** The call AWS refused; errorName and message as AWS gave them. Absent when nothing failed. */
+  failed?: { call: PlannedCall; errorName: string; message: string };
+  /** Calls that were not attempted. */
+  notDone: PlannedCall[];
+  verification: { ok: boolean; details: string[] };
+  /** One line, e.g. "re-added role app-role to instance profile app-profile". */
+  summary: string;
+  /** Set when the executor made no call at all because it refused the plan (why, in one line). */
+  refused?: string;
+}
+
+/** What a remediation's planner decides. */
+export type PlanOutcome = { applicable: true; reason: string; calls: PlannedCall[] } | { applicable: false; reason: string };
+
+/** Handed to a planner: dependencies, the request id for tags, and a place to record what it saw. */
+export interface PlanContext {
+  deps: RemediationDeps;
+  requestId: string | undefined;
+  observations: string[];
+  now: Date;
+}
+
+/** The contract each remediation implements (src/remediation/remediations/*.ts). */
+export interface RemediationDefinition {
+  id: RemediationId;
+  title: string;
+  /** null when params are well-formed, else why not. */
+  validate(params: RemediationParams): string | null;
+  fromEvent(event: IamEvent): RemediationParams | { error: string };
+  planTitle(params: RemediationParams): string;
+  plan(params: RemediationParams, ctx: PlanContext): Promise<PlanOutcome>;
+  /** One line, past tense, for a fully executed plan. */
+  summary(params: RemediationParams, done: PlannedCall[]): string;
+}

@@ -1,0 +1,229 @@
+// Read-back verification: after execution, read IAM / CloudTrail again and confirm each executed call
+// took effect. Reads are retried a few times because IAM is eventually consistent.
+import {
+  GetAccountPasswordPolicyCommand,
+  GetInstanceProfileCommand,
+  GetRolePolicyCommand,
+  ListAccessKeysCommand,
+  ListAccountAliasesCommand,
+  ListAttachedGroupPoliciesCommand,
+  ListAttachedRolePoliciesCommand,
+  ListAttachedUserPoliciesCommand,
+  ListGroupsForUserCommand,
+  ListInstanceProfilesForRoleCommand,
+  ListRoleTagsCommand,
+  ListUserTagsCommand,
+} from "@aws-sdk/client-iam";
+import { GetTrailStatusCommand, ListTagsCommand } from "@aws-sdk/client-cloudtrail";
+import { AwsCallError, decodePolicyDocument, read, readAllPages, stableJson } from "./aws.js";
+import type { PlannedCall, RemediationDeps } from "./types.js";
+
+/** ok + a line saying what was seen. */
+interface Check {
+  ok: boolean;
+  detail: string;
+}
+
+interface Tag {
+  Key?: string;
+  Value?: string;
+}
+
+type Checker = (deps: RemediationDeps, p: Record<string, unknown>) => Promise<Check>;
+
+const str = (p: Record<string, unknown>, k: string) => String(p[k]);
+
+function tagsContain(actual: Tag[] | undefined, wanted: unknown): string[] {
+  const missing: string[] = [];
+  for (const w of (wanted as Tag[] | undefined) ?? []) {
+    const got = actual?.find((t) => t.Key === w.Key);
+    if (got?.Value !== w.Value) missing.push(`${w.Key ?? "?"}=${w.Value ?? "?"}`);
+  }
+  return missing;
+}
+
+function tagCheck(what: string, actual: Tag[] | undefined, wanted: unknown, via: string): Check {
+  const missing = tagsContain(actual, wanted);
+  return missing.length === 0
+    ? { ok: true, detail: `${what} carries the trailwatch tags (${via})` }
+    : { ok: false, detail: `${what} lacks tag(s) ${missing.join(", ")} (${via})` };
+}
+
+function cloudtrail(deps: RemediationDeps) {
+  if (!deps.cloudtrail) throw new Error("no CloudTrail client is configured");
+  return deps.cloudtrail;
+}
+
+const attachedCheck =
+  (kind: "user" | "group" | "role"): Checker =>
+  async (deps, p) => {
+    const name = str(p, kind === "user" ? "UserName" : kind === "group" ? "GroupName" : "RoleName");
+    const arn = str(p, "PolicyArn");
+    const api = kind === "user" ? "ListAttachedUserPolicies" : kind === "group" ? "ListAttachedGroupPolicies" : "ListAttachedRolePolicies";
+    const list =
+      (await readAllPages(
+        api,
+        (Marker) =>
+          kind === "user"
+            ? deps.iam.send(new ListAttachedUserPoliciesCommand({ UserName: name, Marker }))
+            : kind === "group"
+              ? deps.iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: name, Marker }))
+              : deps.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name, Marker })),
+        (r) => r.AttachedPolicies,
+      )) ?? [];
+    const ok = list.some((a) => a.PolicyArn === arn);
+    return { ok, detail: `${arn} is ${ok ? "" : "NOT "}attached to ${kind} ${name} (${api})` };
+  };
+
+const CHECKS: Record<string, Checker> = {
+  async AddRoleToInstanceProfile(deps, p) {
+    const role = str(p, "RoleName");
+    const profile = str(p, "InstanceProfileName");
+    const list =
+      (await readAllPages(
+        "ListInstanceProfilesForRole",
+        (Marker) => deps.iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: role, Marker })),
+        (r) => r.InstanceProfiles,
+      )) ?? [];
+    const ok = list.some((ip) => ip.InstanceProfileName === profile);
+    return { ok, detail: `role ${role} is ${ok ? "" : "NOT "}in instance profile ${profile} (ListInstanceProfilesForRole)` };
+  },
+  async TagInstanceProfile(deps, p) {
+    // GetInstanceProfile returns the tags too; moto 5.2.1 lacks ListInstanceProfileTags.
+    const name = str(p, "InstanceProfileName");
+    const res = await read("iam", "GetInstanceProfile", () => deps.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name })));
+    return tagCheck(`instance profile ${name}`, res.InstanceProfile?.Tags, p.Tags, "GetInstanceProfile");
+  },
+  async CreateAccountAlias(deps, p) {
+    const alias = str(p, "AccountAlias");
+    const res = await read("iam", "ListAccountAliases", () => deps.iam.send(new ListAccountAliasesCommand({})));
+    const ok = (res.AccountAliases ?? []).includes(alias);
+    return { ok, detail: `account alias ${alias} is ${ok ? "" : "NOT "}set (ListAccountAliases: ${(res.AccountAliases ?? []).join(", ") || "none"})` };
+  },
+  AttachUserPolicy: attachedCheck("user"),
+  AttachGroupPolicy: attachedCheck("group"),
+  AttachRolePolicy: attachedCheck("role"),
+  async AddUserToGroup(deps, p) {
+    const user = str(p, "UserName");
+    const group = str(p, "GroupName");
+    const list =
+      (await readAllPages(
+        "ListGroupsForUser",
+        (Marker) => deps.iam.send(new ListGroupsForUserCommand({ UserName: user, Marker })),
+        (r) => r.Groups,
+      )) ?? [];
+    const ok = list.some((g) => g.GroupName === group);
+    return { ok, detail: `user ${user} is ${ok ? "" : "NOT "}in group ${group} (ListGroupsForUser)` };
+  },
+  async TagUser(deps, p) {
+    const name = str(p, "UserName");
+    const res = await read("iam", "ListUserTags", () => deps.iam.send(new ListUserTagsCommand({ UserName: name })));
+    return tagCheck(`user ${name}`, res.Tags, p.Tags, "ListUserTags");
+  },
+  async TagRole(deps, p) {
+    const name = str(p, "RoleName");
+    const res = await read("iam", "ListRoleTags", () => deps.iam.send(new ListRoleTagsCommand({ RoleName: name })));
+    return tagCheck(`role ${name}`, res.Tags, p.Tags, "ListRoleTags");
+  },
+  async UpdateAccessKey(deps, p) {
+    const user = str(p, "UserName");
+    const keyId = str(p, "AccessKeyId");
+    const keys =
+      (await readAllPages(
+        "ListAccessKeys",
+        (Marker) => deps.iam.send(new ListAccessKeysCommand({ UserName: user, Marker })),
+        (r) => r.AccessKeyMetadata,
+      )) ?? [];
+    const status = keys.find((k) => k.AccessKeyId === keyId)?.Status;
+    return { ok: status === p.Status, detail: `access key ${keyId} of ${user} is ${status ?? "missing"} (ListAccessKeys)` };
+  },
+  async PutRolePolicy(deps, p) {
+    const role = str(p, "RoleName");
+    const name = str(p, "PolicyName");
+    const res = await read("iam", "GetRolePolicy", () => deps.iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: name })));
+    let same = false;
+    try {
+      same = stableJson(decodePolicyDocument(res.PolicyDocument ?? "")) === stableJson(JSON.parse(str(p, "PolicyDocument")));
+    } catch {
+      same = false;
+    }
+    return { ok: same, detail: `inline policy ${name} on role ${role} ${same ? "has the planned document" : "differs from the planned document"} (GetRolePolicy)` };
+  },
+  async UpdateAccountPasswordPolicy(deps, p) {
+    const res = await read("iam", "GetAccountPasswordPolicy", () => deps.iam.send(new GetAccountPasswordPolicyCommand({})));
+    const got = res.PasswordPolicy ?? {};
+    const mismatches: string[] = [];
+    const fields = [
+      "MinimumPasswordLength",
+      "RequireSymbols",
+      "RequireNumbers",
+      "RequireUppercaseCharacters",
+      "RequireLowercaseCharacters",
+      "AllowUsersToChangePassword",
+      "HardExpiry",
+      "MaxPasswordAge",
+      "PasswordReusePrevention",
+    ] as const;
+    for (const f of fields) {
+      const defaultValue = f === "MaxPasswordAge" || f === "PasswordReusePrevention" ? 0 : f === "MinimumPasswordLength" ? 6 : false;
+      const want = p[f] ?? defaultValue;
+      const have = got[f] ?? defaultValue;
+      if (want !== have) mismatches.push(`${f} is ${String(have)}, expected ${String(want)}`);
+    }
+    return mismatches.length === 0
+      ? { ok: true, detail: "the password policy matches the planned settings (GetAccountPasswordPolicy)" }
+      : { ok: false, detail: `the password policy differs: ${mismatches.join("; ")} (GetAccountPasswordPolicy)` };
+  },
+  async StartLogging(deps, p) {
+    const name = str(p, "Name");
+    const ct = cloudtrail(deps);
+    const res = await read("cloudtrail", "GetTrailStatus", () => ct.send(new GetTrailStatusCommand({ Name: name })));
+    return { ok: res.IsLogging === true, detail: `trail ${name} is ${res.IsLogging ? "" : "NOT "}logging (GetTrailStatus)` };
+  },
+  async AddTags(deps, p) {
+    const arn = str(p, "ResourceId");
+    const ct = cloudtrail(deps);
+    const res = await read("cloudtrail", "ListTags", () => ct.send(new ListTagsCommand({ ResourceIdList: [arn] })));
+    const tags = res.ResourceTagList?.find((r) => r.ResourceId === arn)?.TagsList;
+    return tagCheck(`trail ${arn}`, tags, p.TagsList, "ListTags");
+  },
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Verifies every executed call; ok only when each read-back confirms it. */
+export async function verifyCalls(
+  deps: RemediationDeps,
+  done: PlannedCall[],
+): Promise<{ ok: boolean; details: string[]; failures: string[] }> {
+  if (done.length === 0) {
+    const nothing = "nothing was executed, so there is nothing to verify";
+    return { ok: false, details: [nothing], failures: [nothing] };
+  }
+  const delays = deps.verifyRetryDelaysMs ?? [1000, 3000];
+  const details: string[] = [];
+  const failures: string[] = [];
+  for (const call of done) {
+    const checker = Object.hasOwn(CHECKS, call.api) ? CHECKS[call.api] : undefined;
+    if (!checker) {
+      details.push(`${call.api}: no read-back check exists`);
+      failures.push(`${call.api}: no read-back check exists`);
+      continue;
+    }
+    let result: Check = { ok: false, detail: `${call.api}: not checked` };
+    for (let attempt = 0; attempt <= delays.length; attempt++) {
+      if (attempt > 0) await sleep(delays[attempt - 1] ?? 0);
+      try {
+        result = await checker(deps, call.params);
+      } catch (error) {
+        const text = error instanceof AwsCallError ? error.describe() : error instanceof Error ? error.message : String(error);
+        result = { ok: false, detail: `could not verify ${call.api}: ${text}` };
+        if (error instanceof AwsCallError && error.denied) break; // retrying will not help
+      }
+      if (result.ok) break;
+    }
+    if (!result.ok) failures.push(result.detail);
+    details.push(result.detail);
+  }
+  return { ok: failures.length === 0, details, failures };
+}
