@@ -1,0 +1,78 @@
+import { describe, expect, test } from "vitest";
+import { ConfigError, readConfig } from "../../src/config.js";
+
+const valid = { SLACK_BOT_TOKEN: "xoxb-1-2-secretpart", SLACK_SIGNING_SECRET: "shh-signing", ALERT_CHANNEL_ID: "C0123ABCD" };
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    readConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe("readConfig", () => {
+  test("defaults match the documented ones", () => {
+    const c = readConfig(valid);
+    expect(c.port).toBe(3000);
+    expect(c.pollSchedule).toBe("* * * * *");
+    expect(c.lookbackMinutes).toBe(20);
+    expect(c.databaseUrl).toBe("sqlite:./data/trailwatch.db");
+    expect(c.sqlitePath).toBe("./data/trailwatch.db");
+    expect(c.logLevel).toBe("info");
+    expect(c.aws.cloudTrailRegion).toBe("us-east-1");
+    expect(c.remediationExpiryHours).toBe(24);
+    expect(c.passwordPolicy.minimumPasswordLength).toBe(14);
+    expect(c.passwordPolicy.passwordReusePrevention).toBe(24);
+    expect(c.passwordPolicy.maxPasswordAgeDays).toBe(90);
+  });
+
+  test("a 6-field cron expression with seconds is accepted", () => {
+    expect(readConfig({ ...valid, POLL_SCHEDULE: "*/30 * * * * *" }).pollSchedule).toBe("*/30 * * * * *");
+  });
+
+  test("each missing required variable is named", () => {
+    expect(problems({})).toEqual([
+      "SLACK_BOT_TOKEN is required (value not shown)",
+      "ALERT_CHANNEL_ID is required",
+      "SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN to use Socket Mode)",
+    ]);
+  });
+
+  test("Socket Mode needs no signing secret", () => {
+    const c = readConfig({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xapp-1-abc", ALERT_CHANNEL_ID: "C1234" });
+    expect(c.slack.appToken).toBe("xapp-1-abc");
+  });
+
+  test("invalid values are named with what is wrong, and secrets are never echoed", () => {
+    const p = problems({
+      SLACK_BOT_TOKEN: "xoxp-user-token-SECRET",
+      SLACK_APP_TOKEN: "wrong-SECRET",
+      ALERT_CHANNEL_ID: "#general",
+      PORT: "http",
+      LOOKBACK_MINUTES: "0",
+      POLL_SCHEDULE: "every minute",
+      LOG_LEVEL: "loud",
+      RESPONDERS: "U123,bob",
+      MUTE_EVENTS: "DeleteBucket",
+      MIN_SEVERITY: "urgent",
+      DATABASE_URL: "postgres://x",
+    });
+    const text = p.join("\n");
+    expect(text).not.toContain("SECRET");
+    for (const v of ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "ALERT_CHANNEL_ID", "PORT", "LOOKBACK_MINUTES", "POLL_SCHEDULE", "LOG_LEVEL", "RESPONDERS", "MUTE_EVENTS", "MIN_SEVERITY", "DATABASE_URL"]) {
+      expect(p.some((line) => line.startsWith(`${v} `)), v).toBe(true);
+    }
+    expect(text).toContain("RESPONDERS must be a comma-separated list");
+    expect(text).toContain("bob");
+  });
+
+  test("responders, approvers and noise settings are parsed", () => {
+    const c = readConfig({ ...valid, RESPONDERS: "U01, S02", APPROVERS: "W03", MUTE_EVENTS: "DeleteAccessKey", MUTE_PRINCIPALS: "arn:aws:iam::*:role/terraform-*", MIN_SEVERITY: "medium" });
+    expect(c.responders).toEqual(["U01", "S02"]);
+    expect(c.approvers).toEqual(["W03"]);
+    expect(c.noise).toEqual({ muteEvents: ["DeleteAccessKey"], mutePrincipals: ["arn:aws:iam::*:role/terraform-*"], minSeverity: "medium" });
+  });
+});
