@@ -52,16 +52,18 @@ function botIdentityResolver(sts: STSClient, logger: Logger): () => Promise<BotI
 /** A token Slack rejects is a configuration error; Slack being unreachable is an outage we ride out. */
 export class SlackTokenError extends Error {}
 
-async function verifySlackToken(client: WebClient, logger: Logger): Promise<void> {
+async function verifySlackToken(client: WebClient, logger: Logger): Promise<{ botId: string; botUserId: string } | null> {
   try {
     const res = await client.auth.test();
     logger.info({ team: res.team, botUserId: res.user_id }, "Slack token verified");
+    return res.bot_id && res.user_id ? { botId: res.bot_id, botUserId: res.user_id } : null;
   } catch (err) {
     const data = (err as { data?: { error?: string } }).data;
     if (data?.error && ["invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"].includes(data.error)) {
       throw new SlackTokenError(`SLACK_BOT_TOKEN was rejected by Slack (${data.error})`);
     }
     logger.warn(errorFields(err), "Slack is not reachable at start-up; polling continues and alerts wait in the store");
+    return null;
   }
 }
 
@@ -95,7 +97,6 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
     }),
   };
 
-  const app = createBoltApp(config, logger, health);
   // The delivery client posts alerts itself and owns retrying, so every attempt is visible to the outbox.
   const deliveryClient = new WebClient(config.slack.botToken, {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl.replace(/\/?$/, "/") } : {}),
@@ -115,6 +116,8 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
     renderMinimal,
   });
   const d = delivery;
+  // Known bot ids spare Bolt an auth.test per incoming request; unknown (Slack down) it looks them up itself.
+  const app = createBoltApp(config, logger, health, await verifySlackToken(deliveryClient, logger));
   poller = new Poller({
     store,
     lookup,
@@ -134,7 +137,6 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
   const listenerDeps = { config, store, logger, now, iam, cloudtrail, botIdentity, client: app.client, auth };
   registerListeners(app, listenerDeps);
 
-  await verifySlackToken(deliveryClient, logger);
   await app.init();
   await app.start();
   logger.info({ mode: config.slack.appToken ? "socket" : "http", port: config.port }, "slack app started");
@@ -145,7 +147,18 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
     async () => {
       await p.pollOnce();
     },
-    { name: "poll", noOverlap: true },
+    {
+      name: "poll",
+      noOverlap: true,
+      // node-cron warns on stderr when a tick meets a running poll; that is expected (a poll can outlast
+      // the schedule while catching up), so its messages go to the structured log at debug level.
+      logger: {
+        info: (m: string) => logger.debug({ component: "cron" }, m),
+        warn: (m: string) => logger.debug({ component: "cron" }, m),
+        error: (m: string | Error) => logger.error({ component: "cron" }, String(m)),
+        debug: (m: string | Error) => logger.debug({ component: "cron" }, String(m)),
+      },
+    },
   );
   // Remediation requests expire (REMEDIATION_EXPIRY_HOURS); approving checks expiry too, this tidies messages.
   const expiryTimer = setInterval(() => {

@@ -12,7 +12,7 @@ export interface Health {
   details: () => Promise<Record<string, unknown>>;
 }
 
-export function createBoltApp(config: Config, logger: Logger, health: Health): App {
+export function createBoltApp(config: Config, logger: Logger, health: Health, ids: { botId: string; botUserId: string } | null): App {
   const healthRoute: CustomRoute = {
     path: "/healthz",
     method: ["GET"],
@@ -41,6 +41,7 @@ export function createBoltApp(config: Config, logger: Logger, health: Health): A
     // Bolt would call auth.test at init and block start-up while Slack is down; main.ts verifies the token
     // itself and keeps polling through a Slack outage.
     tokenVerificationEnabled: false,
+    ...(ids ? { botId: ids.botId, botUserId: ids.botUserId } : {}),
   };
   if (config.slack.appToken) {
     return new App({

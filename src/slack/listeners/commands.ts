@@ -1,0 +1,299 @@
+// `/iam-audit`: the posture report, recent alerts, one principal, the action log and help.
+//
+// Slack wants an answer within 3 seconds, so the command is acknowledged at once ("Working on it…", or
+// the refusal / help when that is all there is to say), and the result follows through the response URL,
+// privately unless the text holds the word `public`. A response URL takes 5 posts: the builders split a
+// large answer into at most 5 messages and count what did not fit. Every use is recorded.
+import type { AckFn, App, RespondArguments, RespondFn, SlashCommand } from "@slack/bolt";
+import { runAudit, userPosture, UserPostureError } from "../../audit/index.js";
+import { errorCode, errorMessage, isAccessDenied } from "../../audit/errors.js";
+import type { AuditCheckError, UserPosture } from "../../audit/types.js";
+import { errorFields } from "../../log.js";
+import type { ActionRecord, AlertRecord } from "../../store/types.js";
+import {
+  auditReportMessages,
+  COMMAND,
+  eventsMessages,
+  failureMessage,
+  helpMessage,
+  logMessages,
+  MAX_RESPONSES,
+  parseCommand,
+  parseWindow,
+  textMessage,
+  unknownSubcommandMessage,
+  USER_ALERT_LIMIT,
+  userMessages,
+  type ParsedCommand,
+  type SlackMessage,
+} from "../blocks/audit.js";
+import { validateMessage } from "../blocks/limits.js";
+import { code } from "../mrkdwn.js";
+import { record } from "./alert-service.js";
+import type { ListenerDeps } from "./deps.js";
+
+const HOUR_MS = 3_600_000;
+/** How long the authorization check may take before the command is acknowledged anyway. */
+const AUTH_WAIT_MS = 2000;
+/** Alerts `events` fetches; more than fit in five messages, so the overflow line can count them. */
+export const EVENTS_FETCH_LIMIT = 250;
+/** Actions `log` shows. */
+export const LOG_LIMIT = 50;
+/** How far back `user` looks for the principal's deletions. */
+export const USER_WINDOW_DAYS = 30;
+/** Permalinks looked up per answer, and the time allowed for them. */
+const PERMALINK_MAX = 200;
+const PERMALINK_DEADLINE_MS = 8000;
+const PERMALINK_CALL_TIMEOUT_MS = 3000;
+
+export const WORKING = "Working on it…";
+export const NOT_ALLOWED = `You are not allowed to use ${COMMAND} (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was run.`;
+
+export interface Answer {
+  messages: SlackMessage[];
+  result: ActionRecord["result"];
+  detail: Record<string, unknown>;
+}
+
+type CommandAck = AckFn<string | RespondArguments>;
+
+export function registerCommandListeners(app: App, deps: ListenerDeps): void {
+  app.command(COMMAND, async ({ command, ack, respond }) => {
+    await handleIamAudit(deps, command, ack, respond);
+  });
+}
+
+/** Resolves with the promise's value, or undefined when it takes longer than `ms`. */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function handleIamAudit(deps: ListenerDeps, command: SlashCommand, ack: CommandAck, respond: RespondFn): Promise<void> {
+  const user = command.user_id;
+  const parsed = parseCommand(command.text ?? "");
+  const responseType = parsed.public ? "in_channel" : "ephemeral";
+  const base = { actor: user, action: "iam-audit", alertEventId: null, requestId: null } as const;
+  const detail = {
+    subcommand: parsed.sub === "unknown" ? parsed.word.slice(0, 60) : parsed.sub,
+    args: parsed.args.slice(0, 200),
+    public: parsed.public,
+    channel: command.channel_id,
+  };
+
+  const authorized = deps.auth.isResponder(user).catch((err: unknown) => {
+    deps.logger.warn({ user, ...errorFields(err) }, "authorization check failed; refusing");
+    return false;
+  });
+  const early = await within(authorized, AUTH_WAIT_MS);
+  if (early === false) {
+    await ack({ response_type: "ephemeral", text: NOT_ALLOWED });
+    await record(deps, { ...base, result: "refused", detail: { ...detail, reason: "not a responder" } });
+    return;
+  }
+  if (early === true && (parsed.sub === "help" || parsed.sub === "unknown")) {
+    const msg = parsed.sub === "help" ? helpMessage() : unknownSubcommandMessage(parsed.word);
+    await ack({ response_type: responseType, text: msg.text, blocks: msg.blocks });
+    await record(deps, { ...base, result: parsed.sub === "help" ? "ok" : "noop", detail: parsed.sub === "help" ? detail : { ...detail, reason: "unknown subcommand" } });
+    return;
+  }
+  await ack({ response_type: "ephemeral", text: WORKING });
+
+  if (!(early ?? (await authorized))) {
+    await send(deps, respond, [textMessage(NOT_ALLOWED)], "ephemeral");
+    await record(deps, { ...base, result: "refused", detail: { ...detail, reason: "not a responder" } });
+    return;
+  }
+  let answer: Answer;
+  try {
+    answer = await answerCommand(deps, parsed);
+  } catch (err) {
+    deps.logger.error({ user, subcommand: parsed.sub, ...errorFields(err) }, "/iam-audit failed");
+    const info = describeAwsError("(internal)", err);
+    answer = { messages: [failureMessage(`${COMMAND} ${parsed.sub === "report" ? "" : parsed.sub}`.trim(), info)], result: "error", detail: { reason: `${info.errorName}: ${info.message}`.slice(0, 300) } };
+  }
+  const delivered = await send(deps, respond, answer.messages, responseType);
+  await record(deps, { ...base, result: answer.result, detail: { ...detail, ...answer.detail, messages: answer.messages.length, delivered } });
+}
+
+/** Posts the messages through the response URL, in order; stops at the first failure. Returns how many went out. */
+async function send(deps: ListenerDeps, respond: RespondFn, messages: SlackMessage[], responseType: "in_channel" | "ephemeral"): Promise<number> {
+  let sent = 0;
+  for (const original of messages.slice(0, MAX_RESPONSES)) {
+    let m = original;
+    const problems = validateMessage(m);
+    if (problems.length > 0) {
+      deps.logger.error({ problems: problems.slice(0, 10) }, "an /iam-audit message breaks Slack's limits; sending a placeholder");
+      m = textMessage("⚠️ Part of this answer could not be displayed (it breaks Slack's message limits); the details are in the bot's log.");
+    }
+    try {
+      await respond({ response_type: responseType, text: m.text, blocks: m.blocks });
+      sent++;
+    } catch (err) {
+      deps.logger.error({ part: sent + 1, of: messages.length, ...errorFields(err) }, "could not post an /iam-audit answer to the response URL");
+      break;
+    }
+  }
+  return sent;
+}
+
+/** An AWS (or other) error as the fields the answer shows, naming the missing permission on access denial. */
+export function describeAwsError(api: string, err: unknown): Pick<AuditCheckError, "api" | "errorName" | "message" | "missingPermission"> {
+  if (err instanceof UserPostureError) return err.info;
+  const info: Pick<AuditCheckError, "api" | "errorName" | "message" | "missingPermission"> = {
+    api,
+    errorName: errorCode(err),
+    message: errorMessage(err).slice(0, 500),
+  };
+  if (isAccessDenied(err)) {
+    const m = /(?:perform:?|allows the|denies the)\s+([a-z][a-z0-9-]*:[A-Za-z0-9*]+)/.exec(info.message);
+    if (m?.[1]) info.missingPermission = m[1];
+  }
+  return info;
+}
+
+export async function answerCommand(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {
+  switch (parsed.sub) {
+    case "report":
+      return answerReport(deps, parsed);
+    case "events":
+      return answerEvents(deps, parsed);
+    case "user":
+      return answerUser(deps, parsed);
+    case "log":
+      return answerLog(deps);
+    case "help":
+      return { messages: [helpMessage()], result: "ok", detail: {} };
+    case "unknown":
+      return { messages: [unknownSubcommandMessage(parsed.word)], result: "noop", detail: { reason: "unknown subcommand" } };
+  }
+}
+
+async function answerReport(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {
+  if (parsed.args !== "") {
+    return usage(`${COMMAND} takes no arguments for the full report (got ${code(parsed.args, 80)}). Try \`${COMMAND} help\`.`);
+  }
+  const now = deps.now();
+  const report = await runAudit({ iam: deps.iam, cloudtrail: deps.cloudtrail, baseline: deps.config.passwordPolicy, now: () => now });
+  try {
+    await deps.store.saveAuditReport(now, report);
+  } catch (err) {
+    deps.logger.error(errorFields(err), "could not save the audit report");
+  }
+  const counts = await deps.store.countByStatus(new Date(now.getTime() - 24 * HOUR_MS));
+  return {
+    messages: auditReportMessages(report, counts),
+    result: "ok",
+    detail: { findings: report.findings.length, errors: report.errors.length, clean: report.clean },
+  };
+}
+
+async function answerEvents(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {
+  const words = parsed.args.split(/\s+/).filter(Boolean);
+  if (words.length > 1) return usage(`Usage: \`${COMMAND} events [24h|7d|30d|<N>h|<N>d]\` (one time window).`);
+  const window = parseWindow(words[0] ?? "");
+  if (!window.ok) return usage(window.error);
+  const now = deps.now();
+  const since = new Date(now.getTime() - window.hours * HOUR_MS);
+  const [counts, alerts] = await Promise.all([
+    deps.store.countByStatus(since),
+    deps.store.listAlerts({ since, includeMuted: true, limit: EVENTS_FETCH_LIMIT }),
+  ]);
+  const permalinks = await permalinksFor(deps, alerts);
+  return {
+    messages: eventsMessages({ alerts, permalinks, counts, window }),
+    result: "ok",
+    detail: { window: window.label, alerts: alerts.length },
+  };
+}
+
+async function answerUser(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {
+  const query = parsed.args.trim();
+  if (query === "") return usage(`Usage: \`${COMMAND} user <name or ARN>\`, e.g. \`${COMMAND} user alice\`.`);
+  const now = deps.now();
+  const since = new Date(now.getTime() - USER_WINDOW_DAYS * 24 * HOUR_MS);
+  const filter = query.startsWith("arn:") ? { actorArn: query } : { actorUserName: query };
+  const postureP: Promise<{ posture: UserPosture | null; error?: ReturnType<typeof describeAwsError> }> = userPosture(
+    { iam: deps.iam, cloudtrail: deps.cloudtrail, baseline: deps.config.passwordPolicy, now: () => now },
+    query,
+  ).then(
+    (posture) => ({ posture }),
+    (err: unknown) => {
+      deps.logger.warn({ query: query.slice(0, 200), ...errorFields(err) }, "user posture lookup failed");
+      return { posture: null, error: describeAwsError("GetUser", err) };
+    },
+  );
+  const [alerts, posture] = await Promise.all([
+    deps.store.listAlerts({ since, includeMuted: true, limit: USER_ALERT_LIMIT, ...filter }),
+    postureP,
+  ]);
+  const permalinks = await permalinksFor(deps, alerts);
+  return {
+    messages: userMessages({
+      query,
+      posture: posture.posture,
+      ...(posture.error ? { postureError: posture.error } : {}),
+      alerts,
+      permalinks,
+      window: { label: `${USER_WINDOW_DAYS}d`, phrase: `the last ${USER_WINDOW_DAYS} days` },
+      now,
+    }),
+    result: posture.error ? "error" : "ok",
+    detail: {
+      alerts: alerts.length,
+      found: posture.posture?.exists ?? null,
+      ...(posture.error ? { reason: posture.error.missingPermission ? `missing ${posture.error.missingPermission}` : posture.error.errorName } : {}),
+    },
+  };
+}
+
+async function answerLog(deps: ListenerDeps): Promise<Answer> {
+  const actions = await deps.store.listActions({ limit: LOG_LIMIT });
+  return { messages: logMessages(actions, LOG_LIMIT), result: "ok", detail: { actions: actions.length } };
+}
+
+function usage(text: string): Answer {
+  return { messages: [textMessage(text)], result: "noop", detail: { reason: "usage" } };
+}
+
+/**
+ * Links to the alert messages. One chat.getPermalink per channel is enough when the answer has the usual
+ * `…/archives/<channel>/p<ts digits>` shape: the rest are derived from it. Otherwise one call per alert,
+ * within a count and time budget; an alert without a link is still listed.
+ */
+export async function permalinksFor(deps: ListenerDeps, alerts: AlertRecord[]): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  const prefixes = new Map<string, string | null>();
+  const deadline = Date.now() + PERMALINK_DEADLINE_MS;
+  let failures = 0;
+  for (const a of alerts.slice(0, PERMALINK_MAX)) {
+    if (!a.channelId || !a.messageTs || !/^\d+\.\d+$/.test(a.messageTs)) continue;
+    const digits = a.messageTs.replace(".", "");
+    const prefix = prefixes.get(a.channelId);
+    if (prefix) {
+      out.set(a.eventId, `${prefix}${digits}`);
+      continue;
+    }
+    if (Date.now() > deadline || failures >= 3) break;
+    try {
+      const res = await within(deps.client.chat.getPermalink({ channel: a.channelId, message_ts: a.messageTs }), PERMALINK_CALL_TIMEOUT_MS);
+      if (res === undefined) throw new Error("chat.getPermalink timed out");
+      const link = typeof res.permalink === "string" ? res.permalink : null;
+      out.set(a.eventId, link);
+      const suffix = `/archives/${a.channelId}/p${digits}`;
+      if (link && prefix === undefined && link.endsWith(suffix)) prefixes.set(a.channelId, link.slice(0, link.length - digits.length));
+    } catch (err) {
+      failures++;
+      out.set(a.eventId, null);
+      deps.logger.warn({ eventId: a.eventId, ...errorFields(err) }, "could not get an alert permalink");
+    }
+  }
+  return out;
+}
