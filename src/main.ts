@@ -79,24 +79,6 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
   const botIdentity = botIdentityResolver(sts, logger);
 
   const lookup = new CloudTrailLookup(cloudtrail, { logger });
-  let poller: Poller | undefined;
-  let delivery: Delivery | undefined;
-  let ready = false;
-  const health: Health = {
-    get ready() {
-      return ready;
-    },
-    details: async () => ({
-      lastPollCompletedAt: poller?.lastCompletedAt?.toISOString() ?? null,
-      lastPoll: poller?.lastResult
-        ? { completed: poller.lastResult.completed, newAlerts: poller.lastResult.newAlerts, lookupCalls: poller.lastResult.lookupCalls }
-        : null,
-      pendingAlerts: await store.pendingCount(),
-      postedSinceStart: delivery?.posted ?? 0,
-      lastSlackError: delivery?.lastError ?? null,
-    }),
-  };
-
   // The delivery client posts alerts itself and owns retrying, so every attempt is visible to the outbox.
   const deliveryClient = new WebClient(config.slack.botToken, {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl.replace(/\/?$/, "/") } : {}),
@@ -105,7 +87,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
     timeout: 15_000,
     logger: undefined,
   });
-  delivery = new Delivery({
+  const delivery = new Delivery({
     store,
     client: deliveryClient,
     channelId: config.alertChannelId,
@@ -115,10 +97,24 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
     render: async (alert) => renderAlert(alert, await store.listRemediationRequests(alert.eventId)),
     renderMinimal,
   });
-  const d = delivery;
+  let ready = false;
+  const health: Health = {
+    get ready() {
+      return ready;
+    },
+    details: async () => ({
+      lastPollCompletedAt: poller.lastCompletedAt?.toISOString() ?? null,
+      lastPoll: poller.lastResult
+        ? { completed: poller.lastResult.completed, newAlerts: poller.lastResult.newAlerts, lookupCalls: poller.lastResult.lookupCalls }
+        : null,
+      pendingAlerts: await store.pendingCount(),
+      postedSinceStart: delivery.posted,
+      lastSlackError: delivery.lastError,
+    }),
+  };
   // Known bot ids spare Bolt an auth.test per incoming request; unknown (Slack down) it looks them up itself.
   const app = createBoltApp(config, logger, health, await verifySlackToken(deliveryClient, logger));
-  poller = new Poller({
+  const poller = new Poller({
     store,
     lookup,
     logger: logger.child({ component: "poller" }),
@@ -126,9 +122,8 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
     lookbackMinutes: config.lookbackMinutes,
     noise: config.noise,
     eventNames: lookupOrder(),
-    onNewAlert: () => d.kick(),
+    onNewAlert: () => delivery.kick(),
   });
-  const p = poller;
 
   const auth = new Authorizer(app.client, config.responders, config.approvers, logger.child({ component: "auth" }));
   if (auth.nobodyConfigured) {
@@ -145,7 +140,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
   const task = cron.schedule(
     config.pollSchedule,
     async () => {
-      await p.pollOnce();
+      await poller.pollOnce();
     },
     {
       name: "poll",
@@ -166,7 +161,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
   }, 60_000);
   expiryTimer.unref();
   // A first poll right away, so a restart catches up without waiting for the schedule.
-  const firstPoll = p.pollOnce().catch((err: unknown) => logger.error(errorFields(err), "first poll failed"));
+  const firstPoll = poller.pollOnce().catch((err: unknown) => logger.error(errorFields(err), "first poll failed"));
   ready = true;
   logger.info({ schedule: config.pollSchedule, lookbackMinutes: config.lookbackMinutes, channel: config.alertChannelId }, "trailwatch ready");
 
@@ -184,8 +179,8 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
       await firstPoll;
       // Let a running poll finish its current page; the cursor only advances when a poll completes.
       const deadline = Date.now() + 20_000;
-      while (p.isRunning && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      await d.stop();
+      while (poller.isRunning && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await delivery.stop();
       await app.stop();
       await store.close();
       logger.info("trailwatch stopped");

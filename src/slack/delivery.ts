@@ -128,7 +128,7 @@ export class Delivery {
 
   /** Attempts one alert; true when it is now recorded as posted. */
   async deliver(alert: AlertRecord): Promise<boolean> {
-    const { store, client, channelId, logger } = this.deps;
+    const { store, channelId, logger } = this.deps;
     const log = logger.child({ eventId: alert.eventId, eventName: alert.eventName });
 
     if (alert.inDoubtSince) {

@@ -40,9 +40,9 @@ describe("first start", () => {
     await h.slack.waitFor((s) => s.messages(ALERT_CHANNEL).length >= 2, 10_000);
 
     expect(alertEventIds().sort()).toEqual([inWindow.EventId, denied.EventId].sort());
-    const role = h.slack.messages(ALERT_CHANNEL).find((m) => m.text.includes("DeleteRole"));
+    const role = h.slack.messages(ALERT_CHANNEL).find((m) => (m.text ?? "").includes("DeleteRole"));
     expect(JSON.stringify(role?.blocks)).toContain("app-role");
-    const alias = h.slack.messages(ALERT_CHANNEL).find((m) => m.text.includes("DeleteAccountAlias"));
+    const alias = h.slack.messages(ALERT_CHANNEL).find((m) => (m.text ?? "").includes("DeleteAccountAlias"));
     expect(alias?.text).toMatch(/Denied attempt/);
     // One lookup attribute per call, the window starts LOOKBACK_MINUTES before the first poll.
     const first = h.cloudtrail.calls.find((c) => c.operation === "LookupEvents" && !c.throttled);
@@ -91,7 +91,7 @@ describe("late and malformed events", () => {
     const app = await h.start();
     await h.slack.waitFor((s) => s.messages(ALERT_CHANNEL).length === 2, 40_000);
     expect(alertEventIds().sort()).toEqual(["11111111-2222-3333-4444-555555555555", ok.EventId].sort());
-    const broken = h.slack.messages(ALERT_CHANNEL).find((m) => m.text.includes("DeleteRole"));
+    const broken = h.slack.messages(ALERT_CHANNEL).find((m) => (m.text ?? "").includes("DeleteRole"));
     expect(JSON.stringify(broken?.blocks)).toContain("payments-role");
     expect(JSON.stringify(broken?.blocks)).toMatch(/could not be parsed/i);
     expect(app.logs.some((l) => l.msg.includes("not valid JSON") && l.eventId === "11111111-2222-3333-4444-555555555555")).toBe(true);

@@ -531,7 +531,7 @@ function posturePieces(p: UserPosture): Piece[] {
 }
 
 export function userMessages(input: UserInput, opts: { maxMessages?: number } = {}): SlackMessage[] {
-  const head: KnownBlock[] = [header(`Principal: ${input.query.slice(0, 200)}`)];
+  const head: KnownBlock[] = [header("IAM principal"), mrkdwnSection(`*Who:* ${code(input.query, 300)}`)];
   const pieces: Piece[] = [];
   if (input.posture) pieces.push(...posturePieces(input.posture));
   else if (input.postureError) {
