@@ -166,6 +166,9 @@ const schema = z
     MIN_SEVERITY: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(", ")}` }).optional(),
   });
 
+/** Every variable readConfig reads (documented one by one in .env.example and the README). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 /** Parses the environment into a Config, or throws ConfigError with one line per bad variable. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
