@@ -1,8 +1,10 @@
 // Shared listener helpers: re-render an alert message from the store, refuse politely, record actions.
 import type { WebClient } from "@slack/web-api";
 import { errorFields } from "../../log.js";
-import type { ActionRecord, AlertRecord } from "../../store/types.js";
+import type { RemediationPlan } from "../../remediation/types.js";
+import type { ActionRecord, AlertRecord, RemediationRequestRecord } from "../../store/types.js";
 import { ALERT_METADATA_EVENT_TYPE } from "../action-ids.js";
+import { requestMessage } from "../blocks/workflow.js";
 import { renderAlert } from "../render.js";
 import type { ListenerDeps } from "./deps.js";
 
@@ -42,4 +44,30 @@ export async function record(deps: ListenerDeps, a: Omit<ActionRecord, "id" | "a
 export async function alertFromValue(deps: ListenerDeps, value: unknown): Promise<AlertRecord | null> {
   if (typeof value !== "string" || value.length === 0 || value.length > 2000) return null;
   return deps.store.getAlert(value);
+}
+
+/**
+ * Stores a new remediation request for an applicable plan (from an alert or an audit finding) and returns
+ * it with the message that asks for approval. It expires after REMEDIATION_EXPIRY_HOURS.
+ */
+export async function createRemediationRequest(
+  deps: ListenerDeps,
+  r: { id: string; plan: RemediationPlan; requestedBy: string; alertEventId: string | null; findingId: string | null },
+): Promise<{ request: RemediationRequestRecord; message: { text: string; blocks: ReturnType<typeof requestMessage>["blocks"] } }> {
+  const now = deps.now();
+  const request: RemediationRequestRecord = {
+    id: r.id,
+    alertEventId: r.alertEventId,
+    findingId: r.findingId,
+    remediationId: r.plan.remediationId,
+    params: r.plan.params,
+    plan: r.plan,
+    requestedBy: r.requestedBy,
+    requestedAt: now,
+    expiresAt: new Date(now.getTime() + deps.config.remediationExpiryHours * 3600_000),
+    state: "pending",
+  };
+  const { state: _state, ...stored } = request;
+  await deps.store.createRemediationRequest(stored);
+  return { request, message: requestMessage(request, r.plan) };
 }

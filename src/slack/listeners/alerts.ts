@@ -15,11 +15,10 @@ import {
   escalationPost,
   remediateLoadingModal,
   remediateModal,
-  requestMessage,
   WorkflowInputIds,
 } from "../blocks/workflow.js";
 import { slackDate, userMention } from "../mrkdwn.js";
-import { alertFromValue, record, refreshAlertMessage, tellUser } from "./alert-service.js";
+import { alertFromValue, createRemediationRequest, record, refreshAlertMessage, tellUser } from "./alert-service.js";
 import type { ListenerDeps } from "./deps.js";
 
 const NOT_RESPONDER = "You are not allowed to act on trailwatch alerts (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was changed.";
@@ -159,20 +158,7 @@ export function registerAlertListeners(app: App, deps: ListenerDeps): void {
       await record(deps, { actor: user, action: "remediation-request", alertEventId: alert.eventId, requestId: null, result: "refused", detail: { reason: plan ? plan.reason : "remediation not offered for this alert", remediation: choice } });
       return tellUser(client, deps, alert.channelId, user, `That remediation cannot be requested now: ${plan ? plan.reason : "it is not offered for this alert"}.`, alert.messageTs);
     }
-    const now = deps.now();
-    const req = {
-      id: requestId,
-      alertEventId: alert.eventId,
-      findingId: null,
-      remediationId: plan.remediationId,
-      params: plan.params,
-      plan,
-      requestedBy: user,
-      requestedAt: now,
-      expiresAt: new Date(now.getTime() + deps.config.remediationExpiryHours * 3600_000),
-    };
-    await deps.store.createRemediationRequest(req);
-    const msg = requestMessage({ ...req, state: "pending" }, plan);
+    const { message: msg } = await createRemediationRequest(deps, { id: requestId, plan, requestedBy: user, alertEventId: alert.eventId, findingId: null });
     const channel = alert.channelId ?? deps.config.alertChannelId;
     try {
       const posted = await client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, ...(alert.messageTs ? { thread_ts: alert.messageTs } : {}) });

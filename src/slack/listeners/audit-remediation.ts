@@ -8,9 +8,8 @@ import { planRemediation } from "../../remediation/index.js";
 import type { RemediationPlan } from "../../remediation/types.js";
 import { ActionIds } from "../action-ids.js";
 import { decodeRemediateValue } from "../blocks/audit.js";
-import { requestMessage } from "../blocks/workflow.js";
 import { prose } from "../mrkdwn.js";
-import { record, tellUser } from "./alert-service.js";
+import { createRemediationRequest, record, tellUser } from "./alert-service.js";
 import type { ListenerDeps } from "./deps.js";
 
 const NOT_RESPONDER = "You are not allowed to request remediations (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was changed.";
@@ -65,20 +64,7 @@ export function registerAuditRemediationListener(app: App, deps: ListenerDeps): 
       return privately(`That remediation cannot be requested now: ${prose(plan.reason, 1000)}`);
     }
 
-    const now = deps.now();
-    const req = {
-      id: requestId,
-      alertEventId: null,
-      findingId: value.f,
-      remediationId: plan.remediationId,
-      params: plan.params,
-      plan,
-      requestedBy: user,
-      requestedAt: now,
-      expiresAt: new Date(now.getTime() + deps.config.remediationExpiryHours * 3600_000),
-    };
-    await deps.store.createRemediationRequest(req);
-    const msg = requestMessage({ ...req, state: "pending" }, plan);
+    const { message: msg } = await createRemediationRequest(deps, { id: requestId, plan, requestedBy: user, alertEventId: null, findingId: value.f });
 
     // The conversation the button was clicked in (an ephemeral /iam-audit answer has one too), else the
     // alert channel (e.g. a DM the bot cannot post in).

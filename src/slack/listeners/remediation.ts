@@ -45,12 +45,17 @@ export async function expireRequests(deps: ListenerDeps): Promise<number> {
   return expired.length;
 }
 
+/** The request an Approve/Reject button points at; the button's value is never trusted beyond a lookup. */
+async function requestFromButton(deps: ListenerDeps, value: unknown): Promise<RemediationRequestRecord | null> {
+  return typeof value === "string" && value.length <= 100 ? deps.store.getRemediationRequest(value) : null;
+}
+
 export function registerRemediationListeners(app: App, deps: ListenerDeps): void {
   app.action<BlockButtonAction>(ActionIds.approveRemediation, async ({ ack, body, action, client }) => {
     await ack();
     const user = body.user.id;
     const channel = body.channel?.id;
-    const req = typeof action.value === "string" ? await deps.store.getRemediationRequest(action.value) : null;
+    const req = await requestFromButton(deps, action.value);
     if (!req) return tellUser(client, deps, channel, user, "This remediation request is not known to trailwatch.");
     const base = { alertEventId: req.alertEventId, requestId: req.id };
     if (!(await deps.auth.isApprover(user))) {
@@ -108,7 +113,7 @@ export function registerRemediationListeners(app: App, deps: ListenerDeps): void
     await ack();
     const user = body.user.id;
     const channel = body.channel?.id;
-    const req = typeof action.value === "string" ? await deps.store.getRemediationRequest(action.value) : null;
+    const req = await requestFromButton(deps, action.value);
     if (!req) return tellUser(client, deps, channel, user, "This remediation request is not known to trailwatch.");
     const base = { alertEventId: req.alertEventId, requestId: req.id };
     // Approvers may reject; requesters may withdraw their own request.
