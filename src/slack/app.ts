@@ -48,8 +48,9 @@ export function createBoltApp(config: Config, logger: Logger, health: Health, id
       ...common,
       appToken: config.slack.appToken,
       socketMode: true,
-      // Socket Mode serves customRoutes on this port.
-      installerOptions: { port: config.port },
+      // Socket Mode serves customRoutes on this port; its own client (apps.connections.open) needs the
+      // same API base URL as every other client (GovSlack, tests).
+      installerOptions: { port: config.port, clientOptions },
     });
   }
   return new App({
