@@ -13,6 +13,7 @@ import { IAM_DELETION_EVENT_NAMES, SEVERITY_RANK, type BotIdentity, type IamDele
 import { createLogger, errorFields, type Logger } from "./log.js";
 import { Poller } from "./poller.js";
 import { createBoltApp, type Health } from "./slack/app.js";
+import { boltLogger } from "./slack/bolt-logger.js";
 import { Delivery } from "./slack/delivery.js";
 import { registerListeners } from "./slack/listeners/index.js";
 import { expireRequests } from "./slack/listeners/remediation.js";
@@ -85,7 +86,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     timeout: 15_000,
-    logger: undefined,
+    logger: boltLogger(logger, "slack-web"),
   });
   const delivery = new Delivery({
     store,
@@ -107,6 +108,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
       lastPoll: poller.lastResult
         ? { completed: poller.lastResult.completed, newAlerts: poller.lastResult.newAlerts, lookupCalls: poller.lastResult.lookupCalls }
         : null,
+      lastPollError: poller.lastError,
       pendingAlerts: await store.pendingCount(),
       postedSinceStart: delivery.posted,
       lastSlackError: delivery.lastError,

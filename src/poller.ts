@@ -43,6 +43,8 @@ export class Poller {
   private running = false;
   lastResult: PollResult | null = null;
   lastCompletedAt: Date | null = null;
+  /** The last lookup error, cleared by a complete poll (shown by /healthz). */
+  lastError: string | null = null;
 
   constructor(private readonly deps: PollerDeps) {}
 
@@ -96,9 +98,18 @@ export class Poller {
           for (const item of page.events) await this.handle(item, result);
         }
       } catch (err) {
-        // Keep going with the other names; the cursor stays put so the next poll covers this window again.
+        // The lookup already retried with backoff. Whatever failed (outage, throttling, missing permission)
+        // would fail the remaining names the same way, so end this poll; the cursor stays put and the next
+        // poll covers this window again, so nothing is skipped.
         result.failedLookups.push(name);
-        logger.error({ eventName: name, ...errorFields(err) }, "LookupEvents failed");
+        const fields = errorFields(err);
+        this.lastError = `${fields.errorName}: ${fields.errorMessage}`;
+        const denied = /AccessDenied|UnauthorizedOperation|not authorized/i.test(`${fields.errorName} ${fields.errorMessage}`);
+        logger.error(
+          { eventName: name, ...fields, ...(denied ? { missingPermission: "cloudtrail:LookupEvents" } : {}) },
+          denied ? "LookupEvents denied: the bot lacks cloudtrail:LookupEvents" : "LookupEvents failed; ending this poll early",
+        );
+        break;
       }
     }
     result.lookupCalls = lookup.calls - callsBefore;
@@ -106,6 +117,7 @@ export class Poller {
     if (result.completed) {
       await store.setPollCursor(end);
       this.lastCompletedAt = end;
+      this.lastError = null;
     }
     this.lastResult = result;
     logger.info(

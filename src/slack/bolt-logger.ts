@@ -2,8 +2,8 @@
 import { LogLevel, type Logger as BoltLogger } from "@slack/bolt";
 import { redactTokens, type Logger } from "../log.js";
 
-export function boltLogger(logger: Logger): BoltLogger {
-  const child = logger.child({ component: "bolt" });
+export function boltLogger(logger: Logger, component = "bolt"): BoltLogger {
+  const child = logger.child({ component });
   const text = (msg: unknown[]) => redactTokens(msg.map((m) => (m instanceof Error ? m.message : typeof m === "string" ? m : JSON.stringify(m))).join(" "));
   let level = LogLevel.INFO;
   return {
