@@ -64,3 +64,13 @@ export async function startHarness(opts: { moto?: boolean; slackRateLimit?: numb
     },
   };
 }
+
+export const minutesAgo = (m: number): Date => new Date(Date.now() - m * 60_000);
+
+/** Event ids of the alert messages (not thread replies) in the alert channel, in channel order. */
+export function alertEventIds(h: Harness): string[] {
+  return h.slack
+    .messages(ALERT_CHANNEL)
+    .filter((m) => !m.thread_ts || m.thread_ts === m.ts)
+    .map((m) => String((m.metadata?.event_payload as { event_id?: unknown } | undefined)?.event_id));
+}
