@@ -20,7 +20,13 @@ try {
 
 const logger = createLogger(config.logLevel);
 try {
-  const running = await startApp(config, { logger });
+  const running = await startApp(config, {
+    logger,
+    onFatal: (err) => {
+      process.stderr.write(`trailwatch: configuration error: ${err.message}\n`);
+      process.exit(2);
+    },
+  });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -53,6 +53,8 @@ function botIdentityResolver(sts: STSClient, logger: Logger): () => Promise<BotI
 /** A token Slack rejects is a configuration error; Slack being unreachable is an outage we ride out. */
 export class SlackTokenError extends Error {}
 
+const REJECTED_TOKEN_ERRORS = new Set(["invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type"]);
+
 async function verifySlackToken(client: WebClient, logger: Logger): Promise<{ botId: string; botUserId: string } | null> {
   try {
     const res = await client.auth.test();
@@ -60,7 +62,7 @@ async function verifySlackToken(client: WebClient, logger: Logger): Promise<{ bo
     return res.bot_id && res.user_id ? { botId: res.bot_id, botUserId: res.user_id } : null;
   } catch (err) {
     const data = (err as { data?: { error?: string } }).data;
-    if (data?.error && ["invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"].includes(data.error)) {
+    if (data?.error && REJECTED_TOKEN_ERRORS.has(data.error)) {
       throw new SlackTokenError(`SLACK_BOT_TOKEN was rejected by Slack (${data.error})`);
     }
     logger.warn(errorFields(err), "Slack is not reachable at start-up; polling continues and alerts wait in the store");
@@ -68,7 +70,14 @@ async function verifySlackToken(client: WebClient, logger: Logger): Promise<{ bo
   }
 }
 
-export async function startApp(config: Config, opts: { logger?: Logger; now?: () => Date } = {}): Promise<RunningApp> {
+export interface StartOptions {
+  logger?: Logger;
+  now?: () => Date;
+  /** Called when a problem found after start-up makes running pointless (a rejected Socket Mode token). */
+  onFatal?: (err: SlackTokenError) => void;
+}
+
+export async function startApp(config: Config, opts: StartOptions = {}): Promise<RunningApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const now = opts.now ?? (() => new Date());
   const store = openStore(config.sqlitePath);
@@ -115,7 +124,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
     }),
   };
   // Known bot ids spare Bolt an auth.test per incoming request; unknown (Slack down) it looks them up itself.
-  const app = createBoltApp(config, logger, health, await verifySlackToken(deliveryClient, logger));
+  const { app, socket } = createBoltApp(config, logger, health, await verifySlackToken(deliveryClient, logger));
   const poller = new Poller({
     store,
     lookup,
@@ -135,8 +144,29 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
   registerListeners(app, listenerDeps);
 
   await app.init();
-  await app.start();
-  logger.info({ mode: config.slack.appToken ? "socket" : "http", port: config.port }, "slack app started");
+  let stopped = false;
+  if (socket) {
+    // In Socket Mode start() resolves only once the WebSocket is connected. Polling and delivery must not
+    // wait for Slack, so connect in the background and keep retrying; /healthz is served meanwhile.
+    const connect = (first: boolean): void => {
+      (first ? app.start() : socket.client.start())
+        .then(() => logger.info({ mode: "socket", port: config.port }, "slack app connected (Socket Mode)"))
+        .catch((err: unknown) => {
+          const code = (err as { data?: { error?: string } }).data?.error;
+          if (code && REJECTED_TOKEN_ERRORS.has(code)) {
+            opts.onFatal?.(new SlackTokenError(`SLACK_APP_TOKEN was rejected by Slack (${code})`));
+            return;
+          }
+          if (stopped) return;
+          logger.error(errorFields(err), "Socket Mode connection failed; retrying in 30 s (polling continues)");
+          setTimeout(() => connect(false), 30_000).unref();
+        });
+    };
+    connect(true);
+  } else {
+    await app.start();
+    logger.info({ mode: "http", port: config.port }, "slack app started");
+  }
 
   delivery.start();
   const task = cron.schedule(
@@ -167,7 +197,6 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
   ready = true;
   logger.info({ schedule: config.pollSchedule, lookbackMinutes: config.lookbackMinutes, channel: config.alertChannelId }, "trailwatch ready");
 
-  let stopped = false;
   return {
     poller,
     delivery,
@@ -183,7 +212,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; now?: ()
       const deadline = Date.now() + 20_000;
       while (poller.isRunning && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       await delivery.stop();
-      await app.stop();
+      await app.stop().catch((err: unknown) => logger.warn(errorFields(err), "error while stopping the Slack app"));
       await store.close();
       logger.info("trailwatch stopped");
     },

@@ -1,7 +1,7 @@
 // Builds the Bolt app: HTTP mode (POST /slack/events, signed requests) or Socket Mode when SLACK_APP_TOKEN
 // is set. Both serve GET /healthz. Transport only; listeners are registered from listeners/index.ts.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { App, type CustomRoute } from "@slack/bolt";
+import { App, SocketModeReceiver, type CustomRoute } from "@slack/bolt";
 
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
@@ -12,7 +12,13 @@ export interface Health {
   details: () => Promise<Record<string, unknown>>;
 }
 
-export function createBoltApp(config: Config, logger: Logger, health: Health, ids: { botId: string; botUserId: string } | null): App {
+export interface BoltApp {
+  app: App;
+  /** Socket Mode only: the receiver, so start-up can retry its connection without blocking. */
+  socket?: SocketModeReceiver;
+}
+
+export function createBoltApp(config: Config, logger: Logger, health: Health, ids: { botId: string; botUserId: string } | null): BoltApp {
   const healthRoute: CustomRoute = {
     path: "/healthz",
     method: ["GET"],
@@ -36,7 +42,6 @@ export function createBoltApp(config: Config, logger: Logger, health: Health, id
     token: config.slack.botToken,
     logger: boltLogger(logger),
     clientOptions,
-    customRoutes: [healthRoute],
     deferInitialization: true,
     // Bolt would call auth.test at init and block start-up while Slack is down; main.ts verifies the token
     // itself and keeps polling through a Slack outage.
@@ -44,19 +49,23 @@ export function createBoltApp(config: Config, logger: Logger, health: Health, id
     ...(ids ? { botId: ids.botId, botUserId: ids.botUserId } : {}),
   };
   if (config.slack.appToken) {
-    return new App({
-      ...common,
+    const socket = new SocketModeReceiver({
       appToken: config.slack.appToken,
-      socketMode: true,
+      logger: boltLogger(logger),
+      customRoutes: [healthRoute],
       // Socket Mode serves customRoutes on this port; its own client (apps.connections.open) needs the
       // same API base URL as every other client (GovSlack, tests).
       installerOptions: { port: config.port, clientOptions },
     });
+    return { app: new App({ ...common, receiver: socket }), socket };
   }
-  return new App({
-    ...common,
-    signingSecret: config.slack.signingSecret,
-    port: config.port,
-    endpoints: ["/slack/events"],
-  });
+  return {
+    app: new App({
+      ...common,
+      customRoutes: [healthRoute],
+      signingSecret: config.slack.signingSecret,
+      port: config.port,
+      endpoints: ["/slack/events"],
+    }),
+  };
 }

@@ -10,6 +10,9 @@
 // `failNext` (a given failure for the next n calls of a method), and `dropResponsesFor` (the call takes
 // effect, then the connection is dropped unanswered, as when the app times out after Slack accepted a post).
 // Rate limits run on the real clock; the injected `now` only stamps message ts values and call times.
+//
+// Socket Mode: `apps.connections.open` takes an app-level token (xapp-…) and answers the WebSocket URL set
+// with `setSocketModeUrl` (e.g. a fake from ./socket-mode.ts); every other method takes the bot token.
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
@@ -113,6 +116,10 @@ export interface FakeSlackOptions {
   now?: () => number;
   /** The only accepted token; by default any token starting with "xoxb-". */
   token?: string;
+  /** apps.connections.open: the WebSocket URL to answer (see `setSocketModeUrl`). */
+  socketModeUrl?: string;
+  /** apps.connections.open: the only accepted app-level token; by default any token starting with "xapp-". */
+  appToken?: string;
   /** chat.postMessage calls allowed per channel per second (sliding window); unlimited by default. */
   postRateLimitPerChannel?: number;
   /** When set, other channel ids answer `channel_not_found`. */
@@ -143,6 +150,12 @@ export interface FakeSlack {
   /** Bodies POSTed to `responseUrl(id)`, in order. */
   responses(id: string): ResponseUrlPost[];
   setUsergroup(id: string, members: string[]): void;
+  /**
+   * What apps.connections.open answers: `{ok:true, url}`; undefined (the default) answers
+   * `{ok:false, error:"socket_mode_not_enabled"}` (the fake's own code). With `appToken`, only that exact
+   * app-level token is accepted from then on.
+   */
+  setSocketModeUrl(url: string | undefined, appToken?: string): void;
   /** Changes the per-channel chat.postMessage limit; undefined removes it. */
   setPostRateLimit(perChannelPerSecond: number | undefined): void;
   /** While down, every request (API and response URLs) gets HTTP 503 or a connection reset. */
@@ -209,14 +222,19 @@ class FakeSlackServer implements FakeSlack {
   private drops: string[] = [];
   private lastTsMicros = 0;
   private viewCounter = 0;
+  private socketModeUrl: string | undefined;
+  private appToken: string | undefined;
   private readonly methods: Record<string, MethodHandler>;
 
   constructor(private readonly opts: FakeSlackOptions) {
     this.now = opts.now ?? Date.now;
+    this.socketModeUrl = opts.socketModeUrl;
+    this.appToken = opts.appToken;
     this.postRateLimit = opts.postRateLimitPerChannel;
     this.usergroups = new Map(Object.entries(opts.usergroups ?? {}));
     this.methods = {
       "auth.test": () => this.authTest(),
+      "apps.connections.open": () => this.connectionsOpen(),
       "chat.postMessage": (p) => this.postMessage(p),
       "chat.update": (p) => this.update(p),
       "chat.postEphemeral": (p) => this.postEphemeral(p),
@@ -273,6 +291,11 @@ class FakeSlackServer implements FakeSlack {
 
   setUsergroup(id: string, members: string[]): void {
     this.usergroups.set(id, [...members]);
+  }
+
+  setSocketModeUrl(url: string | undefined, appToken?: string): void {
+    this.socketModeUrl = url;
+    if (appToken !== undefined) this.appToken = appToken;
   }
 
   setPostRateLimit(perChannelPerSecond: number | undefined): void {
@@ -398,7 +421,13 @@ class FakeSlackServer implements FakeSlack {
     if (!handler) return answer({ ok: false, error: "unknown_method" });
     const token = bearerToken(req);
     if (!token) return answer({ ok: false, error: "not_authed" });
-    if (!this.tokenIsValid(token)) return answer({ ok: false, error: "invalid_auth" });
+    // Token types are not interchangeable: an app-level token opens Socket Mode connections and nothing else.
+    if (method === "apps.connections.open") {
+      if (!token.startsWith("xapp-")) return answer({ ok: false, error: "not_allowed_token_type" });
+      if (this.appToken !== undefined && token !== this.appToken) return answer({ ok: false, error: "invalid_auth" });
+    } else if (!this.tokenIsValid(token)) {
+      return answer({ ok: false, error: "invalid_auth" });
+    }
     if (method === "chat.postMessage" && !this.takePostSlot(str(params, "channel") ?? "")) {
       return answer({ ok: false, error: "ratelimited" }, 429, { "Retry-After": "1" });
     }
@@ -505,6 +534,12 @@ class FakeSlackServer implements FakeSlack {
       bot_id: FAKE_SLACK_IDENTITY.botId,
       is_enterprise_install: false,
     };
+  }
+
+  private connectionsOpen(): SlackResult {
+    // Not a real Slack error code: the test forgot setSocketModeUrl (or Socket Mode is "off" for the app).
+    if (this.socketModeUrl === undefined) throw new SlackApiError("socket_mode_not_enabled");
+    return { url: this.socketModeUrl };
   }
 
   private postMessage(params: SlackParams): SlackResult {
