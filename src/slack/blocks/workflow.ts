@@ -4,7 +4,7 @@ import type { KnownBlock, ModalView } from "@slack/types";
 import type { AlertRecord, RemediationRequestRecord } from "../../store/types.js";
 import type { ExecutionResult, RemediationPlan } from "../../remediation/types.js";
 import { ActionIds, BlockIds, CallbackIds } from "../action-ids.js";
-import { code, inline, prose, slackDate, userMention } from "../mrkdwn.js";
+import { code, inline, prose, slackDate, truncateEscaped, userMention } from "../mrkdwn.js";
 import { LIMITS } from "./limits.js";
 
 const RADIO_ACTION = "remediation_choice_input";
@@ -70,11 +70,11 @@ export function escalationPost(alert: AlertRecord, by: string, note: string, per
   const mention = oncallGroupId ? `<!subteam^${oncallGroupId}> ` : "";
   const link = permalink && /^https?:\/\/[^\s<>|]+$/.test(permalink) ? ` <${permalink}|View alert>` : "";
   const text = `${mention}Escalated by ${userMention(by)}: ${alertSummary(alert)}${link}`;
-  const blocks: KnownBlock[] = [{ type: "section", text: { type: "mrkdwn", text: text.slice(0, LIMITS.sectionText) } }];
+  const blocks: KnownBlock[] = [{ type: "section", text: { type: "mrkdwn", text: truncateEscaped(text, LIMITS.sectionText) } }];
   if (note.trim()) {
     blocks.push({ type: "section", text: { type: "mrkdwn", text: `*Note:*\n${prose(note, 2900)}` } });
   }
-  return { text: `Escalation: ${alert.eventName} (${alert.severity})`, blocks };
+  return { text: inline(`Escalation: ${alert.eventName} (${alert.severity})`, 200), blocks };
 }
 
 export function remediateLoadingModal(alert: AlertRecord): ModalView {
@@ -98,7 +98,7 @@ export function planLines(plan: RemediationPlan): string {
   lines.push(prose(plan.reason, 500));
   for (const o of plan.observations.slice(0, 8)) lines.push(`• Found: ${prose(o, 300)}`);
   for (const c of plan.calls.slice(0, 10)) lines.push(`• Will call ${code(c.api, 60)}: ${prose(c.description, 300)}`);
-  return lines.join("\n").slice(0, LIMITS.sectionText);
+  return truncateEscaped(lines.join("\n"), LIMITS.sectionText);
 }
 
 export function remediateModal(alert: AlertRecord, plans: RemediationPlan[]): ModalView {
@@ -187,7 +187,7 @@ export function requestMessage(req: RemediationRequestRecord, plan: RemediationP
       ],
     });
   }
-  return { text: `Remediation requested: ${plan.title} (${req.state})`, blocks };
+  return { text: inline(`Remediation requested: ${plan.title} (${req.state})`, 500), blocks };
 }
 
 export function outcomeMessage(plan: RemediationPlan, result: ExecutionResult, approvedBy: string): { text: string; blocks: KnownBlock[] } {
@@ -208,9 +208,9 @@ export function outcomeMessage(plan: RemediationPlan, result: ExecutionResult, a
     lines.push(`*Read back from IAM:* ${result.verification.ok ? "verified" : "NOT verified"}`);
     for (const d of result.verification.details.slice(0, 8)) lines.push(`• ${prose(d, 250)}`);
   }
-  const text = lines.join("\n").slice(0, LIMITS.sectionText);
+  const text = truncateEscaped(lines.join("\n"), LIMITS.sectionText);
   return {
-    text: result.ok ? `Remediated: ${result.summary}` : `Remediation failed: ${plan.title}`,
+    text: inline(result.ok ? `Remediated: ${result.summary}` : `Remediation failed: ${plan.title}`, 500),
     blocks: [{ type: "section", text: { type: "mrkdwn", text } }],
   };
 }
