@@ -195,7 +195,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       botToken: e.SLACK_BOT_TOKEN,
       signingSecret: e.SLACK_SIGNING_SECRET,
       appToken: e.SLACK_APP_TOKEN,
-      apiUrl: e.SLACK_API_URL,
+      // Normalised once so every Slack client gets the same base URL form.
+      apiUrl: e.SLACK_API_URL?.replace(/\/?$/, "/"),
       postIntervalMs: e.SLACK_POST_INTERVAL_MS,
     },
     port: e.PORT,

@@ -91,7 +91,7 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
   const lookup = new CloudTrailLookup(cloudtrail, { logger });
   // The delivery client posts alerts itself and owns retrying, so every attempt is visible to the outbox.
   const deliveryClient = new WebClient(config.slack.botToken, {
-    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl.replace(/\/?$/, "/") } : {}),
+    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     timeout: 15_000,

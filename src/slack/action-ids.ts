@@ -23,3 +23,11 @@ export const BlockIds = {
 
 /** Slack message metadata event type carrying the CloudTrail event id of an alert. */
 export const ALERT_METADATA_EVENT_TYPE = "trailwatch_alert";
+
+/**
+ * The metadata every alert message carries (on post and on every update): it is how the outbox proves,
+ * after a crash, that an alert was already posted.
+ */
+export function alertMetadata(eventId: string): { event_type: string; event_payload: { event_id: string } } {
+  return { event_type: ALERT_METADATA_EVENT_TYPE, event_payload: { event_id: eventId } };
+}

@@ -33,7 +33,7 @@ export function createBoltApp(config: Config, logger: Logger, health: Health, id
     },
   };
   const clientOptions = {
-    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl.replace(/\/?$/, "/") } : {}),
+    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
     // Interactive responses should not hang for half an hour on an outage: a few quick retries at most.
     retryConfig: { retries: 5, factor: 3.86 }, // web-api's fiveRetriesInFiveMinutes
     timeout: 10_000,

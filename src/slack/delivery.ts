@@ -12,7 +12,7 @@ import {
   type WebAPIRateLimitedError,
   type WebClient,
 } from "@slack/web-api";
-import { ALERT_METADATA_EVENT_TYPE } from "./action-ids.js";
+import { ALERT_METADATA_EVENT_TYPE, alertMetadata } from "./action-ids.js";
 import { errorFields, type Logger } from "../log.js";
 import type { AlertRecord, Store } from "../store/types.js";
 
@@ -187,7 +187,7 @@ export class Delivery {
       blocks: message.blocks,
       unfurl_links: false,
       unfurl_media: false,
-      metadata: { event_type: ALERT_METADATA_EVENT_TYPE, event_payload: { event_id: alert.eventId } },
+      metadata: alertMetadata(alert.eventId),
     });
     if (!res.ts) throw new Error("chat.postMessage returned no ts");
     return res.ts;

@@ -69,6 +69,11 @@ describe("readConfig", () => {
     expect(text).toContain("bob");
   });
 
+  test("SLACK_API_URL is normalised to end with exactly one slash", () => {
+    expect(readConfig({ ...valid, SLACK_API_URL: "http://127.0.0.1:8888/api" }).slack.apiUrl).toBe("http://127.0.0.1:8888/api/");
+    expect(readConfig({ ...valid, SLACK_API_URL: "https://slack-gov.com/api/" }).slack.apiUrl).toBe("https://slack-gov.com/api/");
+  });
+
   test("responders, approvers and noise settings are parsed", () => {
     const c = readConfig({ ...valid, RESPONDERS: "U01, S02", APPROVERS: "W03", MUTE_EVENTS: "DeleteAccessKey", MUTE_PRINCIPALS: "arn:aws:iam::*:role/terraform-*", MIN_SEVERITY: "medium" });
     expect(c.responders).toEqual(["U01", "S02"]);

@@ -9,7 +9,7 @@ import type { AlertActivity, AlertInput, RemediationOutcomeView } from "../../al
 import type { CatalogEntry } from "../../catalog/types.js";
 import type { Actor, ClientKind, IamEvent, Severity } from "../../domain.js";
 import type { Outcome } from "../../detect/types.js";
-import { ActionIds, ALERT_METADATA_EVENT_TYPE } from "../action-ids.js";
+import { ActionIds, alertMetadata } from "../action-ids.js";
 import { code, prose, sanitizeInline, slackDate, truncate, truncateEscaped, userMention } from "../mrkdwn.js";
 import { blocksCharCount, LIMITS } from "./limits.js";
 
@@ -401,9 +401,6 @@ export function buildAlertMessage(input: AlertInput, entry: CatalogEntry, activi
   return {
     text: fallbackText(input),
     blocks,
-    metadata: {
-      event_type: ALERT_METADATA_EVENT_TYPE,
-      event_payload: { event_id: truncate(input.event.eventId, LIMITS.buttonValue) },
-    },
+    metadata: alertMetadata(truncate(input.event.eventId, LIMITS.buttonValue)),
   };
 }

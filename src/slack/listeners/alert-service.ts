@@ -1,9 +1,10 @@
 // Shared listener helpers: re-render an alert message from the store, refuse politely, record actions.
+import type { KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { errorFields } from "../../log.js";
-import type { RemediationPlan } from "../../remediation/types.js";
+import type { RemediationDeps, RemediationPlan } from "../../remediation/types.js";
 import type { ActionRecord, AlertRecord, RemediationRequestRecord } from "../../store/types.js";
-import { ALERT_METADATA_EVENT_TYPE } from "../action-ids.js";
+import { alertMetadata } from "../action-ids.js";
 import { requestMessage } from "../blocks/workflow.js";
 import { renderAlert } from "../render.js";
 import type { ListenerDeps } from "./deps.js";
@@ -19,11 +20,16 @@ export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): 
       ts: alert.messageTs,
       text: msg.text,
       blocks: msg.blocks,
-      metadata: { event_type: ALERT_METADATA_EVENT_TYPE, event_payload: { event_id: eventId } },
+      metadata: alertMetadata(eventId),
     });
   } catch (err) {
     deps.logger.error({ eventId, ...errorFields(err) }, "could not update the alert message");
   }
+}
+
+/** What the remediation engine needs, from the listener dependencies (the bot identity resolved now). */
+export async function remediationDeps(deps: ListenerDeps): Promise<RemediationDeps> {
+  return { iam: deps.iam, cloudtrail: deps.cloudtrail, botIdentity: await deps.botIdentity(), passwordPolicy: deps.config.passwordPolicy, now: deps.now };
 }
 
 /** A private (ephemeral) message to one user in a channel; failures are logged, never thrown. */
@@ -53,7 +59,7 @@ export async function alertFromValue(deps: ListenerDeps, value: unknown): Promis
 export async function createRemediationRequest(
   deps: ListenerDeps,
   r: { id: string; plan: RemediationPlan; requestedBy: string; alertEventId: string | null; findingId: string | null },
-): Promise<{ request: RemediationRequestRecord; message: { text: string; blocks: ReturnType<typeof requestMessage>["blocks"] } }> {
+): Promise<{ request: RemediationRequestRecord; message: { text: string; blocks: KnownBlock[] } }> {
   const now = deps.now();
   const request: RemediationRequestRecord = {
     id: r.id,

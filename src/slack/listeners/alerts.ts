@@ -18,7 +18,7 @@ import {
   WorkflowInputIds,
 } from "../blocks/workflow.js";
 import { slackDate, userMention } from "../mrkdwn.js";
-import { alertFromValue, createRemediationRequest, record, refreshAlertMessage, tellUser } from "./alert-service.js";
+import { alertFromValue, createRemediationRequest, record, refreshAlertMessage, remediationDeps, tellUser } from "./alert-service.js";
 import type { ListenerDeps } from "./deps.js";
 
 const NOT_RESPONDER = "You are not allowed to act on trailwatch alerts (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was changed.";
@@ -27,10 +27,9 @@ const NOT_RESPONDER = "You are not allowed to act on trailwatch alerts (ask an a
 export async function plansFor(deps: ListenerDeps, alert: AlertRecord, requestId?: string): Promise<RemediationPlan[]> {
   if (!isIamDeletionEventName(alert.eventName)) return [];
   const entry = getCatalogEntry(alert.eventName);
-  const botIdentity = await deps.botIdentity();
-  const offers = offeredFor(entry.remediations, alert.event, botIdentity);
-  const remediationDeps = { iam: deps.iam, cloudtrail: deps.cloudtrail, botIdentity, passwordPolicy: deps.config.passwordPolicy, now: deps.now };
-  return Promise.all(offers.map((o) => planRemediation(o.id, o.params, remediationDeps, requestId)));
+  const rdeps = await remediationDeps(deps);
+  const offers = offeredFor(entry.remediations, alert.event, rdeps.botIdentity);
+  return Promise.all(offers.map((o) => planRemediation(o.id, o.params, rdeps, requestId)));
 }
 
 export function registerAlertListeners(app: App, deps: ListenerDeps): void {

@@ -9,7 +9,7 @@ import type { RemediationPlan } from "../../remediation/types.js";
 import { ActionIds } from "../action-ids.js";
 import { decodeRemediateValue } from "../blocks/audit.js";
 import { prose } from "../mrkdwn.js";
-import { createRemediationRequest, record, tellUser } from "./alert-service.js";
+import { createRemediationRequest, record, remediationDeps, tellUser } from "./alert-service.js";
 import type { ListenerDeps } from "./deps.js";
 
 const NOT_RESPONDER = "You are not allowed to request remediations (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was changed.";
@@ -48,12 +48,7 @@ export function registerAuditRemediationListener(app: App, deps: ListenerDeps): 
     const requestId = randomUUID();
     let plan: RemediationPlan;
     try {
-      plan = await planRemediation(
-        value.r,
-        value.p,
-        { iam: deps.iam, cloudtrail: deps.cloudtrail, botIdentity: await deps.botIdentity(), passwordPolicy: deps.config.passwordPolicy, now: deps.now },
-        requestId,
-      );
+      plan = await planRemediation(value.r, value.p, await remediationDeps(deps), requestId);
     } catch (err) {
       deps.logger.error({ finding: value.f, ...errorFields(err) }, "planning an audit remediation failed");
       await record(deps, { ...base, requestId: null, result: "error", detail: { ...detail, reason: "planning failed" } });

@@ -9,7 +9,7 @@ import type { RemediationRequestRecord } from "../../store/types.js";
 import { ActionIds } from "../action-ids.js";
 import { outcomeMessage, requestMessage } from "../blocks/workflow.js";
 import { userMention } from "../mrkdwn.js";
-import { record, refreshAlertMessage, tellUser } from "./alert-service.js";
+import { record, refreshAlertMessage, remediationDeps, tellUser } from "./alert-service.js";
 import type { ListenerDeps } from "./deps.js";
 
 async function updateRequestMessage(deps: ListenerDeps, id: string): Promise<void> {
@@ -78,11 +78,7 @@ export function registerRemediationListeners(app: App, deps: ListenerDeps): void
     const plan = req.plan as RemediationPlan;
     let result: ExecutionResult;
     try {
-      result = await executePlan(
-        plan,
-        { iam: deps.iam, cloudtrail: deps.cloudtrail, botIdentity: await deps.botIdentity(), passwordPolicy: deps.config.passwordPolicy, now: deps.now },
-        { requestId: req.id, requestedBy: req.requestedBy, approvedBy: user },
-      );
+      result = await executePlan(plan, await remediationDeps(deps), { requestId: req.id, requestedBy: req.requestedBy, approvedBy: user });
     } catch (err) {
       const e = errorFields(err);
       result = { ok: false, done: [], notDone: plan.calls, verification: { ok: false, details: [] }, summary: plan.title, refused: `unexpected error: ${e.errorName}: ${e.errorMessage}` };
