@@ -71,7 +71,7 @@ async function pollScenario(noise: number, eventName: IamDeletionEventName) {
 }
 
 function corpusLines(): { file: string; raw: unknown }[] {
-  const dir = new URL("../../shared/corpus/", import.meta.url);
+  const dir = new URL("../test/fixtures/cloudtrail/", import.meta.url);
   const out: { file: string; raw: unknown }[] = [];
   for (const file of readdirSync(dir).filter((f) => /\.jsonl(\.gz)?$/.test(f))) {
     const buf = readFileSync(new URL(file, dir));

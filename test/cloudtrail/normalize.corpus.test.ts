@@ -1,4 +1,4 @@
-// Runs the normaliser and the alert decision over every real CloudTrail record in ../shared/corpus
+// Runs the normaliser and the alert decision over every real CloudTrail record in test/fixtures/cloudtrail
 // (see its SOURCES.md): nothing may throw, every record must normalise, and the number of alerts per
 // file must match what inspecting the data shows.
 import { existsSync, readFileSync, readdirSync } from "node:fs";
@@ -11,7 +11,7 @@ import { LIMITS, MAX_RESOURCES } from "../../src/cloudtrail/normalize-values.js"
 import { decide } from "../../src/detect/index.js";
 import type { IamEvent } from "../../src/domain.js";
 
-const CORPUS_URL = new URL("../../../shared/corpus/", import.meta.url);
+const CORPUS_URL = new URL("../fixtures/cloudtrail/", import.meta.url);
 const CORPUS_DIR = fileURLToPath(CORPUS_URL);
 
 interface Expected {
@@ -25,11 +25,11 @@ interface Expected {
 // Counts found by inspecting the files (eventSource iam.amazonaws.com + one of the 30 deletion names).
 const EXPECTED: Record<string, Expected> = {
   // 39 Terraform / Stratus clean-up deletions + 3 DeleteLoginProfile NoSuchEntityException
-  "invictus-ir-aws_dataset.jsonl.gz": { records: 2900, success: 39, denied: 0, failed: 3 },
+  "invictus-ir-aws_dataset.jsonl.gz": { records: 713, success: 39, denied: 0, failed: 3 },
   // DeleteLoginProfile EntityTemporarilyUnmodifiableException
-  "stratus-red-team-detonation-logs.jsonl.gz": { records: 310, success: 0, denied: 0, failed: 1 },
+  "stratus-red-team-detonation-logs.jsonl.gz": { records: 163, success: 0, denied: 0, failed: 1 },
   // DeleteGroupPolicy (ok), DeleteGroupPolicy (NoSuchEntity), DeleteSAMLProvider; DetachUserGroup is not an IAM API
-  "panther-analysis.jsonl.gz": { records: 437, success: 2, denied: 0, failed: 1 },
+  "panther-analysis.jsonl.gz": { records: 248, success: 2, denied: 0, failed: 1 },
   // two DeactivateMFADevice placeholder records
   "streamalert.jsonl.gz": { records: 40, success: 2, denied: 0, failed: 0 },
   "fivexl-terraform-aws-cloudtrail-to-slack.jsonl.gz": { records: 9, success: 0, denied: 0, failed: 0 },
@@ -75,7 +75,7 @@ function expectBounded(ev: IamEvent): void {
   }
 }
 
-test("the corpus beside the repository (../shared/corpus) is there with its sources", () => {
+test("the fixture corpus (test/fixtures/cloudtrail) is there with its sources", () => {
   expect(existsSync(new URL("SOURCES.md", CORPUS_URL))).toBe(true);
 });
 

@@ -1,5 +1,5 @@
 // A local fake of the CloudTrail JSON 1.1 API that serves LookupEvents only, for integration tests and the
-// benchmark. It follows the wire format and request rules in /work/shared/reference/slack-aws-facts.md B1:
+// benchmark. It follows the wire format and request rules in the AWS API reference for LookupEvents:
 // one lookup attribute at most, inclusive epoch-second time bounds, MaxResults 1-50, newest first, an
 // opaque NextToken bound to the request's parameters, and the 2 TPS limit answered with ThrottlingException.
 //

@@ -1,4 +1,4 @@
-// Every IAM deletion in the real public records (../shared/corpus) rendered as the Slack alert a
+// Every IAM deletion in the real public records (test/fixtures/cloudtrail) rendered as the Slack alert a
 // responder would see: the event name is shown, every named resource appears, and all Block Kit
 // limits hold. Real records are messier than fixtures (null parameters, placeholder values, odd identities).
 import { readFileSync, readdirSync } from "node:fs";
@@ -11,7 +11,7 @@ import { buildAlertMessage } from "../../src/slack/blocks/alert.js";
 import { validateMessage } from "../../src/slack/blocks/limits.js";
 import { code } from "../../src/slack/mrkdwn.js";
 
-const CORPUS_URL = new URL("../../../shared/corpus/", import.meta.url);
+const CORPUS_URL = new URL("../fixtures/cloudtrail/", import.meta.url);
 
 function records(): { file: string; line: number; raw: unknown }[] {
   const out: { file: string; line: number; raw: unknown }[] = [];

@@ -2,7 +2,7 @@
 //
 // Safety rules: every value that comes from CloudTrail is escaped (and made single-line) before it is
 // truncated, untrusted values are shown as inline code, and the only `<url|label>` link is one built here
-// from a validated region and an encoded event id. Limits from shared/reference/slack-aws-facts.md A1 are
+// from a validated region and an encoded event id. Limits from the Slack Block Kit reference are
 // enforced per item, and the whole message is rebuilt with tighter caps until it fits the character budget.
 import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, MessageMetadata, SectionBlock } from "@slack/types";
 import type { AlertActivity, AlertInput, RemediationOutcomeView } from "../../alerts.js";

@@ -1,4 +1,4 @@
-// Block Kit limits (shared/reference/slack-aws-facts.md, A1) and a validator that lists every violation in
+// Block Kit limits (Slack Block Kit reference) and a validator that lists every violation in
 // a block list, so builders can be tested against the limits Slack enforces at post time.
 import type { Block, KnownBlock } from "@slack/types";
 
