@@ -1,0 +1,119 @@
+// One classifier for AWS SDK errors: denied, not found, throttled, transient, or other. Built on the SDK's own
+// fields ($metadata.httpStatusCode, $retryable, name/Code) rather than on message text, except to name the
+// permission a denial is about, which AWS says only in the message.
+
+export type AwsErrorKind = "denied" | "not-found" | "throttled" | "transient" | "other";
+
+export interface AwsErrorInfo {
+  kind: AwsErrorKind;
+  /** The AWS error code (`AccessDenied`, `NoSuchEntity`, `ThrottlingException`, ...) or the JS error name. */
+  code: string;
+  message: string;
+  httpStatus?: number;
+  /** For denials: the IAM action the caller lacks (`cloudtrail:LookupEvents`). */
+  missingPermission?: string;
+}
+
+const DENIED = new Set([
+  "AccessDenied",
+  "AccessDeniedException",
+  "UnauthorizedOperation",
+  "UnauthorizedAccess",
+  "NotAuthorized",
+  "AuthorizationError",
+  "InvalidClientTokenId",
+  "UnrecognizedClientException",
+  "SignatureDoesNotMatch",
+  "ExpiredToken",
+  "ExpiredTokenException",
+  "InvalidAccessKeyId",
+  "MissingAuthenticationToken",
+]);
+const NOT_FOUND = new Set(["NoSuchEntity", "NoSuchEntityException", "NotFoundException", "ResourceNotFoundException", "TrailNotFoundException"]);
+const THROTTLED = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "SlowDown",
+  "RequestThrottled",
+  "RequestThrottledException",
+]);
+const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+interface SdkErrorShape {
+  name?: unknown;
+  Code?: unknown;
+  code?: unknown;
+  message?: unknown;
+  $retryable?: { throttling?: boolean } | undefined;
+  $metadata?: { httpStatusCode?: number } | undefined;
+  cause?: unknown;
+}
+
+function shape(err: unknown): SdkErrorShape {
+  return typeof err === "object" && err !== null ? (err as SdkErrorShape) : {};
+}
+
+/** The AWS error code: `Code` on Query/XML errors, else the error name (JSON `__type`), else "Error". */
+export function awsErrorCode(err: unknown): string {
+  const e = shape(err);
+  if (typeof e.Code === "string" && e.Code !== "") return e.Code;
+  if (typeof e.name === "string" && e.name !== "" && e.name !== "Error") return e.name;
+  if (typeof e.code === "string" && e.code !== "") return e.code;
+  return "Error";
+}
+
+export function awsErrorMessage(err: unknown): string {
+  const m = shape(err).message;
+  return typeof m === "string" ? m : String(err);
+}
+
+const PERMISSION_IN_MESSAGE = /(?:perform:?|allows the|denies the)\s+([a-z][a-z0-9-]*:[A-Za-z0-9*]+)/;
+
+/** The IAM action a denial is about: from AWS's message when it says, else the action named by the caller. */
+export function missingPermission(err: unknown, action: string): string {
+  return PERMISSION_IN_MESSAGE.exec(awsErrorMessage(err))?.[1] ?? action;
+}
+
+/**
+ * Classifies an AWS SDK error. `action` (`service:Operation`) is the call that failed; on a denial it names the
+ * permission to grant when AWS's message does not say.
+ */
+export function classifyAwsError(err: unknown, action?: string): AwsErrorInfo {
+  const e = shape(err);
+  const code = awsErrorCode(err);
+  const message = awsErrorMessage(err);
+  const status = e.$metadata?.httpStatusCode;
+  const base = { code, message, ...(status !== undefined ? { httpStatus: status } : {}) };
+  const bare = code.replace(/Exception$/, "");
+  if (DENIED.has(code) || DENIED.has(bare) || status === 403) {
+    return { kind: "denied", ...base, ...(action ? { missingPermission: missingPermission(err, action) } : {}) };
+  }
+  if (THROTTLED.has(code) || e.$retryable?.throttling === true || status === 429) return { kind: "throttled", ...base };
+  if (NOT_FOUND.has(code) || status === 404) return { kind: "not-found", ...base };
+  const causeCode = shape(e.cause).code;
+  if (
+    (status !== undefined && status >= 500) ||
+    NETWORK_CODES.has(code) ||
+    (typeof causeCode === "string" && NETWORK_CODES.has(causeCode)) ||
+    code === "TimeoutError" ||
+    code === "RequestTimeout" ||
+    e.$retryable !== undefined
+  ) {
+    return { kind: "transient", ...base };
+  }
+  return { kind: "other", ...base };
+}
+
+/** The base class for trailwatch's own errors: a stable code for logs and tests, and the cause kept. */
+export class TrailwatchError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
