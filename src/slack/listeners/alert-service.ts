@@ -5,6 +5,7 @@ import { errorFields } from "../../log.js";
 import type { RemediationDeps, RemediationPlan } from "../../remediation/types.js";
 import type { ActionRecord, AlertRecord, RemediationRequestRecord } from "../../store/types.js";
 import { alertMetadata } from "../action-ids.js";
+import { AlertButtonValue, decodeOrNull } from "../payloads.js";
 import { requestMessage } from "../blocks/workflow.js";
 import { renderAlert } from "../render.js";
 import type { ListenerDeps } from "./deps.js";
@@ -48,8 +49,8 @@ export async function record(deps: ListenerDeps, a: Omit<ActionRecord, "id" | "a
 
 /** The alert a button refers to (its value is the event id); null when unknown. */
 export async function alertFromValue(deps: ListenerDeps, value: unknown): Promise<AlertRecord | null> {
-  if (typeof value !== "string" || value.length === 0 || value.length > 2000) return null;
-  return deps.store.getAlert(value);
+  const eventId = decodeOrNull(AlertButtonValue, value);
+  return eventId === null ? null : deps.store.getAlert(eventId);
 }
 
 /**

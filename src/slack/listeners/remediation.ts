@@ -7,6 +7,7 @@ import { executePlan } from "../../remediation/index.js";
 import type { ExecutionResult, RemediationPlan } from "../../remediation/types.js";
 import type { RemediationRequestRecord } from "../../store/types.js";
 import { ActionIds } from "../action-ids.js";
+import { decodeOrNull, RequestButtonValue } from "../payloads.js";
 import { outcomeMessage, requestMessage } from "../blocks/workflow.js";
 import { userMention } from "../mrkdwn.js";
 import { record, refreshAlertMessage, remediationDeps, tellUser } from "./alert-service.js";
@@ -47,7 +48,8 @@ export async function expireRequests(deps: ListenerDeps): Promise<number> {
 
 /** The request an Approve/Reject button points at; the button's value is never trusted beyond a lookup. */
 async function requestFromButton(deps: ListenerDeps, value: unknown): Promise<RemediationRequestRecord | null> {
-  return typeof value === "string" && value.length <= 100 ? deps.store.getRemediationRequest(value) : null;
+  const id = decodeOrNull(RequestButtonValue, value);
+  return id === null ? null : deps.store.getRemediationRequest(id);
 }
 
 export function registerRemediationListeners(app: App, deps: ListenerDeps): void {
