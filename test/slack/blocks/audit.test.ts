@@ -510,6 +510,14 @@ describe("userMessages", () => {
     errors: [],
   };
 
+  test("a user's findings carry Remediate buttons naming the stored copy of that answer, and none without one", () => {
+    const withFix: UserPostureFound = { ...found, findings: [unusedKey("alice", "AKIANEVERNEVERNEVER1")] };
+    const stored = userMessages({ query: "alice", posture: withFix, alerts: [], permalinks: new Map(), window, now: NOW, reportId: 41 });
+    expect(stored.flatMap((m) => buttonsOf(m.blocks)).map((b) => decodeOrNull(AuditRemediateValue, b.value))).toEqual([{ report: 41, finding: "access-key-unused:AKIANEVERNEVERNEVER1" }]);
+    const unstored = userMessages({ query: "alice", posture: withFix, alerts: [], permalinks: new Map(), window, now: NOW });
+    expect(unstored.flatMap((m) => buttonsOf(m.blocks))).toEqual([]);
+  });
+
   test("credentials and deletions of a user", () => {
     const msgs = userMessages({ query: "alice", posture: found, alerts: [alert(1), alert(2, { status: "remediated" })], permalinks: new Map(), window, now: NOW });
     expectValid(msgs);
