@@ -15,6 +15,8 @@ export const GROUP_MAX_AGE_MS = 10 * 60_000;
 
 export class Authorizer {
   private readonly cache = new Map<string, { members: Set<string>; fetchedAt: number }>();
+  /** Groups whose members cannot be known now (Slack failed and no answer under 10 minutes old). */
+  private readonly unverified = new Set<string>();
 
   constructor(
     private readonly client: WebClient,
@@ -29,6 +31,11 @@ export class Authorizer {
   /** True when nobody at all is configured (every request will be refused; said once at start-up). */
   get nobodyConfigured(): boolean {
     return this.responders.length === 0 && this.approvers.length === 0;
+  }
+
+  /** User groups treated as empty right now because Slack could not be asked; for telling people why. */
+  get unverifiedGroups(): string[] {
+    return [...this.unverified];
   }
 
   async isApprover(userId: string): Promise<boolean> {
@@ -58,6 +65,7 @@ export class Authorizer {
       const res = await this.client.usergroups.users.list({ usergroup: groupId });
       const members = new Set(res.users ?? []);
       this.cache.set(groupId, { members, fetchedAt: this.clock() });
+      this.unverified.delete(groupId);
       return members;
     } catch (err) {
       const ageMs = hit ? now - hit.fetchedAt : null;
@@ -66,6 +74,7 @@ export class Authorizer {
         return hit.members;
       }
       // Fail closed: an old answer may name people who have since been removed from the group.
+      this.unverified.add(groupId);
       this.logger.error(
         { usergroup: groupId, ageSeconds: ageMs === null ? null : Math.round(ageMs / 1000), ...errorFields(err) },
         "could not resolve user group members and the last answer is missing or over 10 minutes old; only user ids listed explicitly may act",

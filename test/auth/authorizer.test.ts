@@ -58,10 +58,12 @@ describe("Authorizer", () => {
     expect(await auth.isApprover("UGROUPED")).toBe(false);
     expect(await auth.isResponder("UGROUPED")).toBe(false);
     expect(await auth.isApprover("UEXPLICIT")).toBe(true);
+    expect(auth.unverifiedGroups).toEqual([GROUP]);
     // Once Slack answers again, membership counts again.
     slack.reset();
     slack.setUsergroup(GROUP, ["UGROUPED"]);
     expect(await auth.isApprover("UGROUPED")).toBe(true);
+    expect(auth.unverifiedGroups).toEqual([]);
   });
 
   test("with no answer at all (Slack failing since start-up), group members are refused", async () => {

@@ -87,6 +87,7 @@ test("while Slack fails, a group's last answer counts for ten minutes, then its 
   offsetMs = 11 * MINUTE;
   const home = await openHome();
   expect(home).toContain("only to responders and approvers");
+  expect(home).toContain("Slack cannot confirm user-group membership right now");
   expect(home).not.toContain(ROLE);
 
   // Group-based permissions are refused too, and the refusal is recorded.

@@ -45,7 +45,7 @@ export async function publishHome(deps: ListenerDeps, client: WebClient, userId:
     return false;
   });
   if (!allowed) deps.logger.info({ user: userId }, "Home tab opened by someone who is not a responder or approver; showing the notice only");
-  const view = allowed ? await homeViewFor(deps) : homeRestrictedView();
+  const view = allowed ? await homeViewFor(deps) : homeRestrictedView({ membershipUnverified: deps.auth.unverifiedGroups.length > 0 });
   try {
     await client.views.publish({ user_id: userId, view });
   } catch (err) {

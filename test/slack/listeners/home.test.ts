@@ -16,7 +16,7 @@ let published: { user_id: string; view: { blocks: unknown[] } }[];
 
 function deps(isResponder: (u: string) => Promise<boolean>): { deps: ListenerDeps; client: WebClient } {
   const client = { views: { publish: async (args: { user_id: string; view: { blocks: unknown[] } }) => (published.push(args), { ok: true }) } } as unknown as WebClient;
-  const auth = { isResponder, isApprover: isResponder } as unknown as Authorizer;
+  const auth = { isResponder, isApprover: isResponder, unverifiedGroups: [] } as unknown as Authorizer;
   const config = readConfig({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "0123456789abcdef0123456789abcdef", ALERT_CHANNEL_ID: "C1234" });
   return { deps: { config, store, logger: createLogger("silent"), now: () => new Date(), auth, client } as unknown as ListenerDeps, client };
 }
