@@ -117,7 +117,9 @@ describe("approvals while Slack cannot say who is in a group", () => {
     const requestId = buttonsIn(request.blocks ?? []).find((b) => b.action_id === ActionIds.approveRemediation)?.value ?? "";
 
     await sendBlockAction(events, SIGNING_SECRET, blockActionPayload({ userId: GROUP_APPROVER, actionId: ActionIds.approveRemediation, value: requestId, channelId: OPS, messageTs: request.ts }));
-    await h.slack.waitFor((s) => s.ephemerals.some((e) => e.user === GROUP_APPROVER && /Only approvers/.test(e.text ?? "")), 10_000, "refusal");
+    const refusal = await h.slack.waitFor((s) => s.ephemerals.find((e) => e.user === GROUP_APPROVER && /Only approvers/.test(e.text ?? "")), 10_000, "refusal");
+    // The refused member is told why: it is Slack, not their permissions.
+    expect(refusal.text).toContain("Slack cannot confirm user-group membership right now");
     await expect(moto.iam().send(new GetAccountPasswordPolicyCommand({}))).rejects.toThrow();
     const refused = (await actions()).filter((a) => a.actor === GROUP_APPROVER && a.action === "remediation-approve");
     expect(refused.map((a) => a.result)).toEqual(["refused"]);

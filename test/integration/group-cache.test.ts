@@ -93,7 +93,8 @@ test("while Slack fails, a group's last answer counts for ten minutes, then its 
   // Group-based permissions are refused too, and the refusal is recorded.
   const alert = (await app.store.getAlert(eventId))!;
   await sendBlockAction(url, SECRET, blockActionPayload({ userId: MEMBER, actionId: ActionIds.acknowledge, value: eventId, channelId: alert.channelId ?? "CGROUPS01", messageTs: alert.messageTs ?? "1.1" }));
-  await slack.waitFor((s) => s.ephemerals.some((e) => e.user === MEMBER && /not allowed/.test(e.text ?? "")), 10_000, "refusal");
+  const refusal = await slack.waitFor((s) => s.ephemerals.find((e) => e.user === MEMBER && /not allowed/.test(e.text ?? "")), 10_000, "refusal");
+  expect(refusal.text).toContain("Slack cannot confirm user-group membership right now");
   const recorded = (await app.store.listActions({ limit: 10 })).filter((a) => a.actor === MEMBER && a.action === "acknowledge");
   expect(recorded.map((a) => a.result)).toEqual(["refused"]);
   expect((await app.store.getAlert(eventId))?.status).toBe("open");

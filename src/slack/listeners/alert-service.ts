@@ -42,6 +42,16 @@ export async function tellUser(client: WebClient, deps: ListenerDeps, channel: s
   }
 }
 
+/**
+ * Appended to a refusal when user-group membership cannot be confirmed with Slack right now, so a group
+ * member who is refused knows why (and that it is not their permissions that changed).
+ */
+export function membershipNote(deps: ListenerDeps): string {
+  return deps.auth.unverifiedGroups.length > 0
+    ? " Slack cannot confirm user-group membership right now, so only people listed by user id may act; try again in a few minutes."
+    : "";
+}
+
 export async function record(deps: ListenerDeps, a: Omit<ActionRecord, "id" | "at">): Promise<void> {
   await deps.store.recordAction({ ...a, at: deps.now() });
   deps.logger.info({ actor: a.actor, action: a.action, eventId: a.alertEventId, requestId: a.requestId, result: a.result }, "action recorded");

@@ -12,7 +12,7 @@ import { ActionIds, BlockIds, CallbackIds, InputIds } from "../action-ids.js";
 import { escalateModal, escalationPost, remediateLoadingModal, remediateModal } from "../blocks/workflow.js";
 import { decodeOrNull, ModalMetadata } from "../payloads.js";
 import { slackDate, userMention } from "../mrkdwn.js";
-import { alertFromValue, createRemediationRequest, record, refreshAlertMessage, remediationDeps, tellUser } from "./alert-service.js";
+import { alertFromValue, createRemediationRequest, membershipNote, record, refreshAlertMessage, remediationDeps, tellUser } from "./alert-service.js";
 import type { ListenerDeps } from "./deps.js";
 
 const NOT_RESPONDER = "You are not allowed to act on trailwatch alerts (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was changed.";
@@ -34,7 +34,7 @@ export function registerAlertListeners(app: App, deps: ListenerDeps): void {
     if (!alert) return tellUser(client, deps, body.channel?.id, user, "This alert is not known to trailwatch.");
     if (!(await deps.auth.isResponder(user))) {
       await record(deps, { actor: user, action: "acknowledge", alertEventId: alert.eventId, requestId: null, result: "refused", detail: { reason: "not a responder" } });
-      return tellUser(client, deps, body.channel?.id, user, NOT_RESPONDER);
+      return tellUser(client, deps, body.channel?.id, user, NOT_RESPONDER + membershipNote(deps));
     }
     const { changed, alert: after } = await deps.store.acknowledge(alert.eventId, user, deps.now());
     if (!changed) {
@@ -53,7 +53,7 @@ export function registerAlertListeners(app: App, deps: ListenerDeps): void {
     if (!alert) return tellUser(client, deps, body.channel?.id, user, "This alert is not known to trailwatch.");
     if (!(await deps.auth.isResponder(user))) {
       await record(deps, { actor: user, action: "escalate", alertEventId: alert.eventId, requestId: null, result: "refused", detail: { reason: "not a responder" } });
-      return tellUser(client, deps, body.channel?.id, user, NOT_RESPONDER);
+      return tellUser(client, deps, body.channel?.id, user, NOT_RESPONDER + membershipNote(deps));
     }
     if (alert.escalatedBy) {
       await record(deps, { actor: user, action: "escalate", alertEventId: alert.eventId, requestId: null, result: "noop", detail: { reason: "already escalated" } });
@@ -75,7 +75,7 @@ export function registerAlertListeners(app: App, deps: ListenerDeps): void {
     if (!alert) return;
     if (!(await deps.auth.isResponder(user))) {
       await record(deps, { actor: user, action: "escalate", alertEventId: alert.eventId, requestId: null, result: "refused", detail: { reason: "not a responder" } });
-      return tellUser(client, deps, alert.channelId, user, NOT_RESPONDER);
+      return tellUser(client, deps, alert.channelId, user, NOT_RESPONDER + membershipNote(deps));
     }
     const rawNote = view.state.values[BlockIds.escalateNote]?.[InputIds.escalateNote]?.value;
     const note = typeof rawNote === "string" ? rawNote.slice(0, 2000) : "";
@@ -115,7 +115,7 @@ export function registerAlertListeners(app: App, deps: ListenerDeps): void {
     if (!alert) return tellUser(client, deps, body.channel?.id, user, "This alert is not known to trailwatch.");
     if (!(await deps.auth.isResponder(user))) {
       await record(deps, { actor: user, action: "remediation-open", alertEventId: alert.eventId, requestId: null, result: "refused", detail: { reason: "not a responder" } });
-      return tellUser(client, deps, body.channel?.id, user, NOT_RESPONDER);
+      return tellUser(client, deps, body.channel?.id, user, NOT_RESPONDER + membershipNote(deps));
     }
     // Open at once (trigger ids live ~3 s), then fill in the plans once IAM has answered.
     let viewId: string | undefined;
@@ -141,7 +141,7 @@ export function registerAlertListeners(app: App, deps: ListenerDeps): void {
     const choice = view.state.values[BlockIds.remediationChoice]?.[InputIds.remediationChoice]?.selected_option?.value;
     if (!(await deps.auth.isResponder(user))) {
       await record(deps, { actor: user, action: "remediation-request", alertEventId: alert.eventId, requestId: null, result: "refused", detail: { reason: "not a responder", remediation: choice } });
-      return tellUser(client, deps, alert.channelId, user, NOT_RESPONDER);
+      return tellUser(client, deps, alert.channelId, user, NOT_RESPONDER + membershipNote(deps));
     }
     const requestId = randomUUID();
     // Re-plan at submission: what is stored and shown to the approver reflects IAM now, not when the modal opened.

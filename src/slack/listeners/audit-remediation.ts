@@ -12,7 +12,7 @@ import type { RemediationPlan } from "../../remediation/types.js";
 import { ActionIds } from "../action-ids.js";
 import { AuditRemediateValue, decodeOrNull } from "../payloads.js";
 import { prose } from "../mrkdwn.js";
-import { createRemediationRequest, record, remediationDeps, tellUser } from "./alert-service.js";
+import { createRemediationRequest, membershipNote, record, remediationDeps, tellUser } from "./alert-service.js";
 import type { ListenerDeps } from "./deps.js";
 
 const NOT_RESPONDER = "You are not allowed to request remediations (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was changed.";
@@ -67,7 +67,7 @@ export function registerAuditRemediationListener(app: App, deps: ListenerDeps): 
     }
     if (!(await deps.auth.isResponder(user))) {
       await record(deps, { ...base, requestId: null, result: "refused", detail: { report: value.report, finding: value.finding, reason: "not a responder" } });
-      return privately(NOT_RESPONDER);
+      return privately(NOT_RESPONDER + membershipNote(deps));
     }
     // The remediation and its parameters come from the finding as it was reported, never from the button.
     const finding = await reportedFinding(deps, value);

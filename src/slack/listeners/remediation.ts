@@ -10,7 +10,7 @@ import { ActionIds } from "../action-ids.js";
 import { decodeOrNull, RequestButtonValue } from "../payloads.js";
 import { outcomeMessage, requestMessage } from "../blocks/workflow.js";
 import { userMention } from "../mrkdwn.js";
-import { record, refreshAlertMessage, remediationDeps, tellUser } from "./alert-service.js";
+import { membershipNote, record, refreshAlertMessage, remediationDeps, tellUser } from "./alert-service.js";
 import type { ListenerDeps } from "./deps.js";
 
 async function updateRequestMessage(deps: ListenerDeps, id: string): Promise<void> {
@@ -62,7 +62,7 @@ export function registerRemediationListeners(app: App, deps: ListenerDeps): void
     const base = { alertEventId: req.alertEventId, requestId: req.id };
     if (!(await deps.auth.isApprover(user))) {
       await record(deps, { ...base, actor: user, action: "remediation-approve", result: "refused", detail: { reason: "not an approver" } });
-      return tellUser(client, deps, channel, user, "Only approvers (APPROVERS) may approve remediations. Nothing was changed.");
+      return tellUser(client, deps, channel, user, "Only approvers (APPROVERS) may approve remediations. Nothing was changed." + membershipNote(deps));
     }
     if (user === req.requestedBy) {
       await record(deps, { ...base, actor: user, action: "remediation-approve", result: "refused", detail: { reason: "requester cannot approve own request" } });
