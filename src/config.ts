@@ -53,6 +53,12 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Slack signing secrets are 32 lowercase hex characters. Anything else (the `.env.example` placeholder, a
+ * pasted token) would let anyone who guesses it forge requests and approvals, so start-up refuses it.
+ */
+export const SIGNING_SECRET_FORMAT = /^[0-9a-f]{32}$/;
+
 const SECRET_VARS = new Set(["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"]);
 
 const optionalString = z
@@ -123,7 +129,10 @@ const schema = z
       .trim()
       .min(1, "is required")
       .refine((v) => v.startsWith("xoxb-"), "must be a bot token starting with xoxb-"),
-    SLACK_SIGNING_SECRET: optionalString,
+    SLACK_SIGNING_SECRET: optionalString.refine(
+      (v) => v === undefined || SIGNING_SECRET_FORMAT.test(v),
+      "must be the app's signing secret, 32 lowercase hexadecimal characters (Basic Information -> App Credentials); placeholders are refused",
+    ),
     SLACK_APP_TOKEN: optionalString.refine((v) => v === undefined || v.startsWith("xapp-"), "must be an app-level token starting with xapp-"),
     SLACK_API_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), "must be an http(s) URL"),
     SLACK_POST_INTERVAL_MS: intIn(0, 60_000, 1100),

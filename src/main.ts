@@ -136,7 +136,9 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
     onNewAlert: () => delivery.kick(),
   });
 
-  const auth = new Authorizer(app.client, config.responders, config.approvers, logger.child({ component: "auth" }));
+  // The delivery client does not retry: a membership question must fail fast (and then fail closed), not
+  // wait minutes while the clicker's request times out.
+  const auth = new Authorizer(deliveryClient, config.responders, config.approvers, logger.child({ component: "auth" }), () => now().getTime());
   if (auth.nobodyConfigured) {
     logger.warn("RESPONDERS and APPROVERS are empty: every button and command will be refused until they are set");
   }

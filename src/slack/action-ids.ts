@@ -1,5 +1,5 @@
-// Every action_id, callback_id and metadata event type in one place, shared by the Block Kit builders
-// and the listeners, so a renamed id cannot silently break a button.
+// Every action_id, callback_id, block_id, input id and metadata event type in one place, shared by the
+// Block Kit builders and the listeners, so a renamed id cannot silently break a button or a form.
 
 export const ActionIds = {
   acknowledge: "alert_acknowledge",
@@ -19,6 +19,27 @@ export const CallbackIds = {
 export const BlockIds = {
   escalateNote: "escalate_note",
   remediationChoice: "remediation_choice",
+  remediationActions: "remediation_actions",
+} as const;
+
+/** action_ids of the inputs inside the modals' input blocks (read back from view.state.values). */
+export const InputIds = {
+  escalateNote: "escalate_note_input",
+  remediationChoice: "remediation_choice_input",
+} as const;
+
+/** block_ids of the alert message, which updates and tests find blocks by. */
+export const AlertBlockIds = {
+  header: "alert_header",
+  summary: "alert_summary",
+  facts: "alert_facts",
+  who: "alert_who",
+  what: "alert_what",
+  why: "alert_why",
+  links: "alert_links",
+  parseError: "alert_parse_error",
+  activity: "alert_activity",
+  actions: "alert_actions",
 } as const;
 
 /** Slack message metadata event type carrying the CloudTrail event id of an alert. */

@@ -1,11 +1,13 @@
 // Builds the Bolt app: HTTP mode (POST /slack/events, signed requests) or Socket Mode when SLACK_APP_TOKEN
-// is set. Both serve GET /healthz. Transport only; listeners are registered from listeners/index.ts.
+// is set. Both serve GET /healthz. Transport only; listeners are registered from listeners/index.ts. Both
+// drop replayed requests and re-delivered events first (request-guard.ts).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { App, SocketModeReceiver, type CustomRoute } from "@slack/bolt";
+import { App, HTTPReceiver, SocketModeReceiver, type CustomRoute } from "@slack/bolt";
 
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { boltLogger } from "./bolt-logger.js";
+import { RequestGuard } from "./request-guard.js";
 
 export interface Health {
   ready: boolean;
@@ -32,6 +34,12 @@ export function createBoltApp(config: Config, logger: Logger, health: Health, id
         });
     },
   };
+  // Replays and re-delivered events are dropped before any other middleware or listener sees them.
+  const guard = new RequestGuard(logger.child({ component: "request-guard" }));
+  const guarded = (app: App): App => {
+    app.use(guard.middleware);
+    return app;
+  };
   const clientOptions = {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
     // Interactive responses should not hang for half an hour on an outage: a few quick retries at most.
@@ -57,15 +65,16 @@ export function createBoltApp(config: Config, logger: Logger, health: Health, id
       // same API base URL as every other client (GovSlack, tests).
       installerOptions: { port: config.port, clientOptions },
     });
-    return { app: new App({ ...common, receiver: socket }), socket };
+    return { app: guarded(new App({ ...common, receiver: socket })), socket };
   }
-  return {
-    app: new App({
-      ...common,
-      customRoutes: [healthRoute],
-      signingSecret: config.slack.signingSecret,
-      port: config.port,
-      endpoints: ["/slack/events"],
-    }),
-  };
+  // Built here rather than by App so that every verified signature reaches the replay guard.
+  const receiver = new HTTPReceiver({
+    signingSecret: config.slack.signingSecret ?? "",
+    endpoints: ["/slack/events"],
+    port: config.port,
+    customRoutes: [healthRoute],
+    logger: boltLogger(logger),
+    customPropertiesExtractor: guard.extract,
+  });
+  return { app: guarded(new App({ ...common, receiver })) };
 }

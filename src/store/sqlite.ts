@@ -8,6 +8,7 @@ import type { AlertStatus } from "../alerts.js";
 import type { Outcome } from "../detect/types.js";
 import type {
   ActionRecord,
+  AuditReportScope,
   AlertRecord,
   NewAlert,
   RemediationRequestRecord,
@@ -81,6 +82,12 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX actions_at ON actions (at);
   CREATE TABLE audit_reports (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, report_json TEXT NOT NULL);
+  `,
+  // Audit remediation buttons (edge): a button names a stored report and a finding in it. `/iam-audit user`
+  // answers are stored too (scope 'user') so their buttons work the same way, without becoming the App
+  // Home's "last audit".
+  `
+  ALTER TABLE audit_reports ADD COLUMN scope TEXT NOT NULL DEFAULT 'account';
   `,
 ];
 
@@ -422,13 +429,21 @@ export class SqliteStore implements Store {
     }
   }
 
-  async saveAuditReport(at: Date, report: unknown): Promise<void> {
-    this.db.prepare("INSERT INTO audit_reports (at, report_json) VALUES (?, ?)").run(at.getTime(), JSON.stringify(report));
+  async saveAuditReport(at: Date, report: unknown, scope: AuditReportScope = "account"): Promise<number> {
+    const res = this.db.prepare("INSERT INTO audit_reports (at, report_json, scope) VALUES (?, ?, ?)").run(at.getTime(), JSON.stringify(report), scope);
+    return Number(res.lastInsertRowid);
   }
 
   async lastAuditReport(): Promise<{ at: Date; report: unknown } | null> {
-    const row = this.db.prepare("SELECT * FROM audit_reports ORDER BY id DESC LIMIT 1").get() as Row | undefined;
+    const row = this.db.prepare("SELECT * FROM audit_reports WHERE scope = 'account' ORDER BY id DESC LIMIT 1").get() as Row | undefined;
     return row ? { at: new Date(row.at as number), report: JSON.parse(row.report_json as string) as unknown } : null;
+  }
+
+  // Audit remediation buttons (edge)
+  async getAuditReport(id: number): Promise<{ id: number; at: Date; scope: AuditReportScope; report: unknown } | null> {
+    const row = this.db.prepare("SELECT * FROM audit_reports WHERE id = ?").get(id) as Row | undefined;
+    if (!row) return null;
+    return { id, at: new Date(row.at as number), scope: row.scope === "user" ? "user" : "account", report: JSON.parse(row.report_json as string) as unknown };
   }
 
   async close(): Promise<void> {

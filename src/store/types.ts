@@ -123,8 +123,16 @@ export interface Store {
   /** Every action, oldest first, for export. */
   iterateActions(): AsyncIterable<ActionRecord>;
 
-  saveAuditReport(at: Date, report: unknown): Promise<void>;
+  /** Stores a report and returns its id (what audit Remediate buttons name). */
+  saveAuditReport(at: Date, report: unknown, scope?: AuditReportScope): Promise<number>;
   lastAuditReport(): Promise<{ at: Date; report: unknown } | null>;
 
   close(): Promise<void>;
+
+  // Audit remediation buttons (edge)
+  /** A stored report by id, whatever its scope; null when unknown. */
+  getAuditReport(id: number): Promise<{ id: number; at: Date; scope: AuditReportScope; report: unknown } | null>;
 }
+
+/** `account`: a full `/iam-audit` (the App Home's "last audit"); `user`: an `/iam-audit user` answer. */
+export type AuditReportScope = "account" | "user";

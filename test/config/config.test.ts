@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { ConfigError, readConfig } from "../../src/config.js";
 
-const valid = { SLACK_BOT_TOKEN: "xoxb-1-2-secretpart", SLACK_SIGNING_SECRET: "shh-signing", ALERT_CHANNEL_ID: "C0123ABCD" };
+const valid = { SLACK_BOT_TOKEN: "xoxb-1-2-secretpart", SLACK_SIGNING_SECRET: "5ec2e7000000000000000000000000aa", ALERT_CHANNEL_ID: "C0123ABCD" };
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -79,5 +79,18 @@ describe("readConfig", () => {
     expect(c.responders).toEqual(["U01", "S02"]);
     expect(c.approvers).toEqual(["W03"]);
     expect(c.noise).toEqual({ muteEvents: ["DeleteAccessKey"], mutePrincipals: ["arn:aws:iam::*:role/terraform-*"], minSeverity: "medium" });
+  });
+
+  test("a placeholder or malformed signing secret is refused by name, without echoing it", () => {
+    for (const bad of ["your-signing-secret", "0123456789ABCDEF0123456789ABCDEF", "0123456789abcdef0123456789abcde", "0123456789abcdef0123456789abcdef0", " xoxb-SECRET-1 "]) {
+      const p = problems({ ...valid, SLACK_SIGNING_SECRET: bad });
+      expect(p, bad).toHaveLength(1);
+      expect(p[0], bad).toMatch(/^SLACK_SIGNING_SECRET must be the app's signing secret, 32 lowercase hexadecimal characters/);
+      expect(p[0], bad).toContain("(value not shown)");
+      expect(p[0], bad).not.toContain(bad.trim());
+    }
+    // Refused in Socket Mode too: a bad setting is a bad setting, even where it is not used.
+    expect(problems({ ...valid, SLACK_APP_TOKEN: "xapp-1-abc", SLACK_SIGNING_SECRET: "your-signing-secret" })[0]).toMatch(/^SLACK_SIGNING_SECRET /);
+    expect(readConfig({ ...valid, SLACK_SIGNING_SECRET: "  0123456789abcdef0123456789abcdef " }).slack.signingSecret).toBe("0123456789abcdef0123456789abcdef");
   });
 });

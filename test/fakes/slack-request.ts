@@ -138,8 +138,18 @@ export function sendEvent(
   event: { type: string } & Record<string, unknown>,
   opts?: SignedPostOptions,
 ): Promise<AppResponse> {
+  return sendEnvelope(appUrl, signingSecret, eventEnvelope(event), opts);
+}
+
+/** POSTs a ready envelope, e.g. the same one twice as Slack does when it retries (X-Slack-Retry-Num). */
+export function sendEnvelope(appUrl: string, signingSecret: string, envelope: object, opts?: SignedPostOptions): Promise<AppResponse> {
+  return signedPost(appUrl, JSON.stringify(envelope), "application/json", signingSecret, opts);
+}
+
+/** The Events API `event_callback` envelope Slack wraps around `event`, with a new event_id. */
+export function eventEnvelope(event: { type: string } & Record<string, unknown>): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
-  const envelope = {
+  return {
     token: "deprecated-verification-token",
     team_id: FAKE_SLACK_IDENTITY.teamId,
     api_app_id: FAKE_SLACK_IDENTITY.appId,
@@ -158,7 +168,6 @@ export function sendEvent(
     ],
     is_ext_shared_channel: false,
   };
-  return signedPost(appUrl, JSON.stringify(envelope), "application/json", signingSecret, opts);
 }
 
 export interface BlockActionOptions {

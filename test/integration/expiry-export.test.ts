@@ -20,7 +20,7 @@ import { freePort } from "../support/ports.js";
 import { iamRecord } from "../support/records.js";
 import { buttonValue } from "../support/slack-helpers.js";
 
-const SECRET = "expiry-test-secret";
+const SECRET = "e0e1e2e3e4e5e6e7e8e9eaebecedeeef";
 const CHANNEL = "CEXPIRY01";
 let slack: FakeSlack;
 let cloudtrail: FakeCloudTrail;

@@ -15,7 +15,9 @@ import type { AddressInfo } from "node:net";
 import { GetAccountPasswordPolicyCommand, type IAMClient } from "@aws-sdk/client-iam";
 import type { KnownBlock } from "@slack/types";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { join } from "node:path";
 import { ActionIds } from "../../src/slack/action-ids.js";
+import { SqliteStore } from "../../src/store/sqlite.js";
 import { validateBlocks, validateMessage } from "../../src/slack/blocks/limits.js";
 import { setSummaryValue, startAwsProxy, type AwsProxy } from "../audit/support/aws-proxy.js";
 import { createKey, createTrail, createUser, setPasswordPolicy } from "../audit/support/seed.js";
@@ -258,16 +260,18 @@ describe("posture report", () => {
     expect(text).toContain("Root user has no MFA");
     expect(text).toContain("IAM deletion alerts of the last 24 hours by status");
     expect(text).not.toContain(bobKey);
-    // Findings with a fix carry a Remediate button with a compact value.
-    const values = buttons(posts.flatMap((p) => p.blocks ?? [])).filter((b) => b.action_id === ActionIds.auditRemediate).map((b) => JSON.parse(b.value) as unknown);
-    expect(values).toEqual(
+    // Findings with a fix carry a Remediate button naming the stored report and the finding, nothing more.
+    const values = buttons(posts.flatMap((p) => p.blocks ?? [])).filter((b) => b.action_id === ActionIds.auditRemediate).map((b) => JSON.parse(b.value) as { report: number; finding: string });
+    expect(values.map((v) => v.finding)).toEqual(
       expect.arrayContaining([
-        { f: "password-policy:missing", r: "enforce-password-policy", p: {} },
+        "password-policy:missing",
         // The critical finding comes first and carries the button; the stopped trail shares its fix.
-        { f: "cloudtrail:no-multi-region-logging", r: "start-trail-logging", p: { trailName: trailArn } },
+        "cloudtrail:no-multi-region-logging",
       ]),
     );
     expect(values).toHaveLength(2);
+    expect(new Set(values.map((v) => Object.keys(v).sort().join(",")))).toEqual(new Set(["finding,report"]));
+    expect(JSON.stringify(values)).not.toContain(trailArn);
     expect(text).toContain("Fixed by the same remediation as “No multi-region trail is logging”");
 
     const bob = await runCommand("user bob");
@@ -433,6 +437,22 @@ describe("remediating an audit finding", () => {
     // A forged value is refused.
     await sendBlockAction(appUrl(), SIGNING_SECRET, blockActionPayload({ userId: APPROVER_1, actionId: ActionIds.auditRemediate, value: '{"f":"x","r":"rm -rf","p":{}}', channelId: OPS_CHANNEL }));
     await h.slack.waitFor((s) => s.ephemerals.some((e) => e.user === APPROVER_1 && /not valid/.test(e.text ?? "")), 10_000);
+    // Forged buttons: another remediation smuggled into a real report's button, and a finding that report
+    // never had. Both are refused and recorded; nothing is requested.
+    const real = JSON.parse(value) as { report: number; finding: string };
+    const smuggled = JSON.stringify({ ...real, r: "deactivate-access-key", p: { userName: "ci", accessKeyId: "AKIAFORGEDFORGED0001" } });
+    const invented = JSON.stringify({ report: real.report, finding: "access-key-unused:AKIAFORGEDFORGED0001" });
+    await sendBlockAction(appUrl(), SIGNING_SECRET, blockActionPayload({ userId: APPROVER_1, actionId: ActionIds.auditRemediate, value: smuggled, channelId: OPS_CHANNEL }));
+    await sendBlockAction(appUrl(), SIGNING_SECRET, blockActionPayload({ userId: APPROVER_1, actionId: ActionIds.auditRemediate, value: invented, channelId: OPS_CHANNEL }));
+    await h.slack.waitFor((s) => s.ephemerals.some((e) => e.user === APPROVER_1 && /does not match a finding trailwatch reported/.test(e.text ?? "")), 10_000);
+    await h.slack.waitFor((s) => s.ephemerals.filter((e) => e.user === APPROVER_1 && /not valid/.test(e.text ?? "")).length === 2, 10_000);
+    const store = new SqliteStore(join(h.dataDir, "trailwatch.db"));
+    const refusals = (await store.listActions({ limit: 50 })).filter((a) => a.actor === APPROVER_1 && a.action === "remediation-request" && a.result === "refused");
+    await store.close();
+    expect(refusals.map((a) => a.detail.reason)).toEqual(
+      expect.arrayContaining(["invalid button value", "no such finding with a remediation in the stored report (forged or stale button)"]),
+    );
+    expect(refusals.some((a) => String(a.detail.value).includes("AKIAFORGEDFORGED0001"))).toBe(true);
     expect(h.slack.messages(OPS_CHANNEL)).toEqual([]);
 
     await sendBlockAction(appUrl(), SIGNING_SECRET, blockActionPayload({ userId: APPROVER_1, actionId: ActionIds.auditRemediate, value, channelId: OPS_CHANNEL }));

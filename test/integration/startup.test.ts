@@ -25,6 +25,15 @@ describe("configuration errors", () => {
     expect(err + app.stdout()).not.toContain("TOPSECRET");
   });
 
+  test("the placeholder signing secret from .env.example stops start-up with exit 2 and a line naming SLACK_SIGNING_SECRET", async () => {
+    const app = runApp(h.env({ SLACK_SIGNING_SECRET: "your-signing-secret", PORT: String(await freePort()) }));
+    expect(await app.exited).toBe(2);
+    const lines = app.stderr().trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^trailwatch: configuration error: SLACK_SIGNING_SECRET must be the app's signing secret/);
+    expect(app.stderr() + app.stdout()).not.toContain("your-signing-secret");
+  });
+
   test("a bot token Slack rejects is reported as a configuration error", async () => {
     h.slack.failNext("auth.test", 1, { error: "invalid_auth" });
     const app = runApp(h.env({ SLACK_BOT_TOKEN: "xoxb-revoked-TOPSECRET", PORT: String(await freePort()) }));

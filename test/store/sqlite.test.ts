@@ -20,11 +20,11 @@ describe("SqliteStore", () => {
     const dir = mkdtempSync(join(tmpdir(), "tw-store-"));
     const path = join(dir, "t.db");
     const a = new SqliteStore(path);
-    expect(a.schemaVersion).toBe(1);
+    expect(a.schemaVersion).toBe(2);
     await a.insertAlert(alert("e1"), new Date());
     await a.close();
     const b = new SqliteStore(path);
-    expect(b.schemaVersion).toBe(1);
+    expect(b.schemaVersion).toBe(2);
     expect((await b.getAlert("e1"))?.event.eventTime).toBeInstanceOf(Date);
     await b.close();
   });
@@ -93,5 +93,18 @@ describe("SqliteStore", () => {
     for await (const a of s.iterateActions()) out.push(a.actor);
     expect(out).toEqual(["U0", "U1", "U2"]);
     expect((await s.listActions({ limit: 2 })).map((a) => a.actor)).toEqual(["U2", "U1"]);
+  });
+
+  test("audit reports: ids to name them by, and `user` answers never become the last audit", async () => {
+    const s = fresh();
+    expect(await s.lastAuditReport()).toBeNull();
+    const a = await s.saveAuditReport(new Date(1000), { findings: [{ id: "a" }] });
+    const u = await s.saveAuditReport(new Date(2000), { findings: [{ id: "u" }] }, "user");
+    expect(u).toBeGreaterThan(a);
+    expect((await s.lastAuditReport())?.report).toEqual({ findings: [{ id: "a" }] });
+    expect(await s.getAuditReport(u)).toEqual({ id: u, at: new Date(2000), scope: "user", report: { findings: [{ id: "u" }] } });
+    expect((await s.getAuditReport(a))?.scope).toBe("account");
+    expect(await s.getAuditReport(u + 100)).toBeNull();
+    await s.close();
   });
 });

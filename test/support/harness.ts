@@ -9,7 +9,8 @@ import { baseEnv, runApp, type AppProcess } from "./app-process.js";
 import { startMoto, type Moto } from "./moto.js";
 import { freePort } from "./ports.js";
 
-export const SIGNING_SECRET = "test-signing-secret-0123456789";
+// Shaped like a real Slack signing secret (32 lowercase hex): start-up refuses anything else.
+export const SIGNING_SECRET = "0123456789abcdef0123456789abcdef";
 export const ALERT_CHANNEL = "CALERTS01";
 
 export interface Harness {

@@ -9,7 +9,7 @@ import type { AlertActivity, AlertInput, RemediationOutcomeView } from "../../al
 import type { CatalogEntry } from "../../catalog/types.js";
 import type { Actor, ClientKind, IamEvent, Severity } from "../../domain.js";
 import type { Outcome } from "../../detect/types.js";
-import { ActionIds, alertMetadata } from "../action-ids.js";
+import { ActionIds, AlertBlockIds, alertMetadata } from "../action-ids.js";
 import { code, prose, sanitizeInline, slackDate, truncate, truncateEscaped, userMention } from "../mrkdwn.js";
 import { blocksCharCount, LIMITS } from "./limits.js";
 
@@ -21,19 +21,8 @@ export interface AlertMessage {
   metadata: MessageMetadata;
 }
 
-/** Block ids of the alert message (stable across rebuilds of the same alert). */
-export const AlertBlockIds = {
-  header: "alert_header",
-  summary: "alert_summary",
-  facts: "alert_facts",
-  who: "alert_who",
-  what: "alert_what",
-  why: "alert_why",
-  links: "alert_links",
-  parseError: "alert_parse_error",
-  activity: "alert_activity",
-  actions: "alert_actions",
-} as const;
+/** Block ids of the alert message (stable across rebuilds of the same alert); defined with every other id. */
+export { AlertBlockIds };
 
 export const SEVERITY_DISPLAY: Record<Severity, { emoji: string; label: string }> = {
   critical: { emoji: "🔴", label: "CRITICAL" },

@@ -8,9 +8,10 @@
 import type { Button, KnownBlock, SectionBlock } from "@slack/types";
 import type { AlertStatus } from "../../alerts.js";
 import { AUDIT_CHECKS, type AuditCheckError, type AuditCheckName, type AuditFinding, type AuditReport, type UserPosture } from "../../audit/types.js";
-import { REMEDIATION_IDS, SEVERITIES, type RemediationId, type Severity } from "../../domain.js";
+import { SEVERITIES, type Severity } from "../../domain.js";
 import type { ActionRecord, AlertRecord, StatusCounts } from "../../store/types.js";
 import { ActionIds } from "../action-ids.js";
+import { AuditRemediateValue } from "../payloads.js";
 import { code, inline, prose, sanitizeInline, slackDate, truncate, truncateEscaped, userMention } from "../mrkdwn.js";
 import { SEVERITY_DISPLAY } from "./alert.js";
 import { blocksCharCount, LIMITS } from "./limits.js";
@@ -279,44 +280,14 @@ export function paginate(o: PaginateOptions): SlackMessage[] {
 
 // ------------------------------------------------------------------------------------- remediate button
 
-/** What the audit Remediate button carries: the finding, the remediation and its parameters. */
-export interface RemediateValue {
-  f: string;
-  r: RemediationId;
-  p: Record<string, string>;
-}
-
-/** The button value (≤ 2000 characters), or null when the finding has no remediation or it would not fit. */
-export function encodeRemediateValue(f: AuditFinding): string | null {
-  if (!f.remediation) return null;
-  const s = JSON.stringify({ f: f.id, r: f.remediation.id, p: f.remediation.params });
-  return s.length <= LIMITS.buttonValue ? s : null;
-}
-
-const PARAM_KEY = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
-
-/** Parses a button value defensively: a payload's shape is never trusted. */
-export function decodeRemediateValue(raw: unknown): RemediateValue | null {
-  if (typeof raw !== "string" || raw.length === 0 || raw.length > LIMITS.buttonValue) return null;
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    return null;
-  }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return null;
-  const o = v as Record<string, unknown>;
-  if (typeof o.f !== "string" || o.f.length === 0 || o.f.length > 1000) return null;
-  if (typeof o.r !== "string" || !(REMEDIATION_IDS as readonly string[]).includes(o.r)) return null;
-  if (typeof o.p !== "object" || o.p === null || Array.isArray(o.p)) return null;
-  const entries = Object.entries(o.p as Record<string, unknown>);
-  if (entries.length > 20) return null;
-  const params: Record<string, string> = {};
-  for (const [k, val] of entries) {
-    if (!PARAM_KEY.test(k) || typeof val !== "string" || val.length > 1000) return null;
-    params[k] = val;
-  }
-  return { f: o.f, r: o.r as RemediationId, p: params };
+/**
+ * The button value (≤ 2000 characters): the stored report and the finding, nothing the server would trust.
+ * Null when the finding has no remediation or the report was not stored (then there is no button).
+ */
+export function encodeRemediateValue(reportId: number | null, f: AuditFinding): string | null {
+  if (!f.remediation || reportId === null) return null;
+  const s = AuditRemediateValue.safeEncode({ report: reportId, finding: f.id });
+  return s.success && s.data.length <= LIMITS.buttonValue ? s.data : null;
 }
 
 // ------------------------------------------------------------------------------------------ the report
@@ -342,8 +313,8 @@ function remediateButton(value: string): Button {
   };
 }
 
-/** Pieces for findings grouped by check (in the audit's check order), with Remediate buttons. */
-export function findingPieces(findings: AuditFinding[]): Piece[] {
+/** Pieces for findings grouped by check (in the audit's check order), with Remediate buttons when stored. */
+export function findingPieces(findings: AuditFinding[], reportId: number | null): Piece[] {
   const order: string[] = [...AUDIT_CHECKS];
   for (const f of findings) if (!order.includes(f.check)) order.push(f.check);
   const pieces: Piece[] = [];
@@ -355,7 +326,7 @@ export function findingPieces(findings: AuditFinding[]): Piece[] {
     pieces.push({ kind: "block", block: mrkdwnSection(`*${checkTitle(check)}* — ${plural(group.length, "finding")}`), items: 0, keepWithNext: true });
     for (const f of group) {
       const key = remediationKey(f);
-      const value = encodeRemediateValue(f);
+      const value = encodeRemediateValue(reportId, f);
       const first = key ? firstWithFix.get(key) : undefined;
       if (key && value && !first) {
         firstWithFix.set(key, f);
@@ -389,7 +360,7 @@ function severitySummary(findings: Pick<AuditFinding, "severity">[]): string {
 }
 
 /** The full posture report: summary, alert counts of the last 24 hours, errors, findings by check. */
-export function auditReportMessages(report: AuditReport, counts24h: StatusCounts, opts: { maxMessages?: number } = {}): SlackMessage[] {
+export function auditReportMessages(report: AuditReport, counts24h: StatusCounts, opts: { maxMessages?: number; reportId?: number | null } = {}): SlackMessage[] {
   const n = report.findings.length;
   const head: KnownBlock[] = [header("🛡️ IAM posture audit")];
   let summary: string;
@@ -406,7 +377,7 @@ export function auditReportMessages(report: AuditReport, counts24h: StatusCounts
   return paginate({
     title,
     head,
-    pieces: [...errorPieces(report.errors), ...findingPieces(report.findings)],
+    pieces: [...errorPieces(report.errors), ...findingPieces(report.findings, opts.reportId ?? null)],
     noun: "findings or errors",
     hint: "`/iam-audit user <name>` for one user",
     ...(opts.maxMessages ? { maxMessages: opts.maxMessages } : {}),
@@ -480,13 +451,15 @@ export interface UserInput {
   permalinks: ReadonlyMap<string, string | null>;
   window: { label: string; phrase: string };
   now: Date;
+  /** The stored copy of the posture's findings, named by their Remediate buttons; null: no buttons. */
+  reportId?: number | null;
 }
 
 function day(d: Date | undefined): string {
   return d && !Number.isNaN(d.getTime()) ? slackDate(d) : "unknown";
 }
 
-function posturePieces(p: UserPosture): Piece[] {
+function posturePieces(p: UserPosture, reportId: number | null): Piece[] {
   if (!p.exists) {
     const q = code(p.query, 200);
     const why =
@@ -524,7 +497,7 @@ function posturePieces(p: UserPosture): Piece[] {
         : "no recorded use";
     pieces.push({ kind: "line", text: `• ${code(k.accessKeyId, 40)} ${inline(k.status, 20)} · ${age} · ${used}`, items: 1 });
   }
-  if (p.findings.length > 0) pieces.push(...findingPieces(p.findings));
+  if (p.findings.length > 0) pieces.push(...findingPieces(p.findings, reportId));
   else pieces.push({ kind: "block", block: mrkdwnSection("✅ No audit findings for this user."), items: 0 });
   pieces.push(...errorPieces(p.errors));
   return pieces;
@@ -533,7 +506,7 @@ function posturePieces(p: UserPosture): Piece[] {
 export function userMessages(input: UserInput, opts: { maxMessages?: number } = {}): SlackMessage[] {
   const head: KnownBlock[] = [header("IAM principal"), mrkdwnSection(`*Who:* ${code(input.query, 300)}`)];
   const pieces: Piece[] = [];
-  if (input.posture) pieces.push(...posturePieces(input.posture));
+  if (input.posture) pieces.push(...posturePieces(input.posture, input.reportId ?? null));
   else if (input.postureError) {
     pieces.push({ kind: "block", block: mrkdwnSection(`*Credentials*\n⚠️ Could not look up the user: ${awsErrorLine(input.postureError)}.`), items: 0 });
   }

@@ -165,6 +165,29 @@ export function buildHomeView(input: HomeInput): HomeView {
   return { type: "home", blocks: [...top, ...alertBlocks, ...bottom] };
 }
 
+/**
+ * The Home tab for someone who is neither a responder nor an approver (or whose group membership cannot be
+ * verified now). Alerts and findings name roles, keys and trails an attacker would like to know about, so
+ * this view says what the bot is and how to get access, and nothing about the account.
+ */
+export function homeRestrictedView(opts: { membershipUnverified?: boolean } = {}): HomeView {
+  const blocks: KnownBlock[] = [
+    { type: "header", text: { type: "plain_text", text: "trailwatch — IAM deletion alerts", emoji: true } },
+    section(
+      "trailwatch posts an alert when someone deletes or detaches something in AWS IAM, and runs IAM audits.\n" +
+        "Open alerts and audit findings are shown here only to responders and approvers. " +
+        "If you need them, ask the person who runs trailwatch to add you to `RESPONDERS` or `APPROVERS`.",
+    ),
+  ];
+  if (opts.membershipUnverified) {
+    blocks.push({
+      type: "context",
+      elements: [{ type: "mrkdwn", text: "⚠️ Slack cannot confirm user-group membership right now, so only people listed by user id see more. Try again in a few minutes." }],
+    });
+  }
+  return { type: "home", blocks };
+}
+
 /** A minimal Home tab for when the store cannot be read. */
 export function homeErrorView(message: string): HomeView {
   return {

@@ -3,38 +3,10 @@
 import type { KnownBlock, ModalView } from "@slack/types";
 import type { AlertRecord, RemediationRequestRecord } from "../../store/types.js";
 import type { ExecutionResult, RemediationPlan } from "../../remediation/types.js";
-import { ActionIds, BlockIds, CallbackIds } from "../action-ids.js";
+import { ActionIds, BlockIds, CallbackIds, InputIds } from "../action-ids.js";
+import { ModalMetadata } from "../payloads.js";
 import { code, inline, prose, slackDate, truncateEscaped, userMention } from "../mrkdwn.js";
 import { LIMITS } from "./limits.js";
-
-const RADIO_ACTION = "remediation_choice_input";
-const NOTE_ACTION = "escalate_note_input";
-export const WorkflowInputIds = { radio: RADIO_ACTION, note: NOTE_ACTION } as const;
-
-/** private_metadata of both modals: which alert they act on. */
-export interface ModalMetadata {
-  eventId: string;
-  channelId?: string;
-}
-
-export function encodeModalMetadata(m: ModalMetadata): string {
-  return JSON.stringify(m).slice(0, 3000);
-}
-
-/** Parses private_metadata defensively: a payload's shape is never trusted. */
-export function decodeModalMetadata(raw: unknown): ModalMetadata | null {
-  if (typeof raw !== "string") return null;
-  try {
-    const v = JSON.parse(raw) as unknown;
-    if (typeof v === "object" && v !== null && typeof (v as { eventId?: unknown }).eventId === "string") {
-      const o = v as { eventId: string; channelId?: unknown };
-      return { eventId: o.eventId, ...(typeof o.channelId === "string" ? { channelId: o.channelId } : {}) };
-    }
-  } catch {
-    // fall through
-  }
-  return null;
-}
 
 /** One line that names the alert: used in escalations, requests and the App Home. */
 export function alertSummary(alert: AlertRecord): string {
@@ -49,7 +21,7 @@ export function escalateModal(alert: AlertRecord): ModalView {
   return {
     type: "modal",
     callback_id: CallbackIds.escalateModal,
-    private_metadata: encodeModalMetadata({ eventId: alert.eventId }),
+    private_metadata: ModalMetadata.encode({ eventId: alert.eventId }),
     title: plain("Escalate alert"),
     submit: plain("Escalate"),
     close: plain("Cancel"),
@@ -60,7 +32,7 @@ export function escalateModal(alert: AlertRecord): ModalView {
         block_id: BlockIds.escalateNote,
         optional: true,
         label: plain("Note for the on-call team"),
-        element: { type: "plain_text_input", action_id: NOTE_ACTION, multiline: true, max_length: 2000 },
+        element: { type: "plain_text_input", action_id: InputIds.escalateNote, multiline: true, max_length: 2000 },
       },
     ],
   };
@@ -81,7 +53,7 @@ export function remediateLoadingModal(alert: AlertRecord): ModalView {
   return {
     type: "modal",
     callback_id: CallbackIds.remediateModal,
-    private_metadata: encodeModalMetadata({ eventId: alert.eventId }),
+    private_metadata: ModalMetadata.encode({ eventId: alert.eventId }),
     title: plain("Remediate"),
     close: plain("Close"),
     blocks: [
@@ -121,7 +93,7 @@ export function remediateModal(alert: AlertRecord, plans: RemediationPlan[]): Mo
       label: plain("Request this remediation"),
       element: {
         type: "radio_buttons",
-        action_id: RADIO_ACTION,
+        action_id: InputIds.remediationChoice,
         options: applicable.slice(0, 10).map(({ p }) => ({ text: plain(p.title), value: p.remediationId })),
       },
     });
@@ -129,7 +101,7 @@ export function remediateModal(alert: AlertRecord, plans: RemediationPlan[]): Mo
   return {
     type: "modal",
     callback_id: CallbackIds.remediateModal,
-    private_metadata: encodeModalMetadata({ eventId: alert.eventId }),
+    private_metadata: ModalMetadata.encode({ eventId: alert.eventId }),
     title: plain("Remediate"),
     close: plain("Close"),
     ...(applicable.length > 0 ? { submit: plain("Request approval") } : {}),
@@ -168,7 +140,7 @@ export function requestMessage(req: RemediationRequestRecord, plan: RemediationP
   if (req.state === "pending") {
     blocks.push({
       type: "actions",
-      block_id: `remediation_actions`,
+      block_id: BlockIds.remediationActions,
       elements: [
         {
           type: "button",

@@ -5,6 +5,7 @@ import { errorFields } from "../../log.js";
 import type { RemediationDeps, RemediationPlan } from "../../remediation/types.js";
 import type { ActionRecord, AlertRecord, RemediationRequestRecord } from "../../store/types.js";
 import { alertMetadata } from "../action-ids.js";
+import { AlertButtonValue, decodeOrNull } from "../payloads.js";
 import { requestMessage } from "../blocks/workflow.js";
 import { renderAlert } from "../render.js";
 import type { ListenerDeps } from "./deps.js";
@@ -41,6 +42,16 @@ export async function tellUser(client: WebClient, deps: ListenerDeps, channel: s
   }
 }
 
+/**
+ * Appended to a refusal when user-group membership cannot be confirmed with Slack right now, so a group
+ * member who is refused knows why (and that it is not their permissions that changed).
+ */
+export function membershipNote(deps: ListenerDeps): string {
+  return deps.auth.unverifiedGroups.length > 0
+    ? " Slack cannot confirm user-group membership right now, so only people listed by user id may act; try again in a few minutes."
+    : "";
+}
+
 export async function record(deps: ListenerDeps, a: Omit<ActionRecord, "id" | "at">): Promise<void> {
   await deps.store.recordAction({ ...a, at: deps.now() });
   deps.logger.info({ actor: a.actor, action: a.action, eventId: a.alertEventId, requestId: a.requestId, result: a.result }, "action recorded");
@@ -48,8 +59,8 @@ export async function record(deps: ListenerDeps, a: Omit<ActionRecord, "id" | "a
 
 /** The alert a button refers to (its value is the event id); null when unknown. */
 export async function alertFromValue(deps: ListenerDeps, value: unknown): Promise<AlertRecord | null> {
-  if (typeof value !== "string" || value.length === 0 || value.length > 2000) return null;
-  return deps.store.getAlert(value);
+  const eventId = decodeOrNull(AlertButtonValue, value);
+  return eventId === null ? null : deps.store.getAlert(eventId);
 }
 
 /**

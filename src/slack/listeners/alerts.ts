@@ -8,17 +8,11 @@ import { errorFields } from "../../log.js";
 import { offeredFor, planRemediation } from "../../remediation/index.js";
 import type { RemediationPlan } from "../../remediation/types.js";
 import type { AlertRecord } from "../../store/types.js";
-import { ActionIds, BlockIds, CallbackIds } from "../action-ids.js";
-import {
-  decodeModalMetadata,
-  escalateModal,
-  escalationPost,
-  remediateLoadingModal,
-  remediateModal,
-  WorkflowInputIds,
-} from "../blocks/workflow.js";
+import { ActionIds, BlockIds, CallbackIds, InputIds } from "../action-ids.js";
+import { escalateModal, escalationPost, remediateLoadingModal, remediateModal } from "../blocks/workflow.js";
+import { decodeOrNull, ModalMetadata } from "../payloads.js";
 import { slackDate, userMention } from "../mrkdwn.js";
-import { alertFromValue, createRemediationRequest, record, refreshAlertMessage, remediationDeps, tellUser } from "./alert-service.js";
+import { alertFromValue, createRemediationRequest, membershipNote, record, refreshAlertMessage, remediationDeps, tellUser } from "./alert-service.js";
 import type { ListenerDeps } from "./deps.js";
 
 const NOT_RESPONDER = "You are not allowed to act on trailwatch alerts (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was changed.";
@@ -40,7 +34,7 @@ export function registerAlertListeners(app: App, deps: ListenerDeps): void {
     if (!alert) return tellUser(client, deps, body.channel?.id, user, "This alert is not known to trailwatch.");
     if (!(await deps.auth.isResponder(user))) {
       await record(deps, { actor: user, action: "acknowledge", alertEventId: alert.eventId, requestId: null, result: "refused", detail: { reason: "not a responder" } });
-      return tellUser(client, deps, body.channel?.id, user, NOT_RESPONDER);
+      return tellUser(client, deps, body.channel?.id, user, NOT_RESPONDER + membershipNote(deps));
     }
     const { changed, alert: after } = await deps.store.acknowledge(alert.eventId, user, deps.now());
     if (!changed) {
@@ -59,7 +53,7 @@ export function registerAlertListeners(app: App, deps: ListenerDeps): void {
     if (!alert) return tellUser(client, deps, body.channel?.id, user, "This alert is not known to trailwatch.");
     if (!(await deps.auth.isResponder(user))) {
       await record(deps, { actor: user, action: "escalate", alertEventId: alert.eventId, requestId: null, result: "refused", detail: { reason: "not a responder" } });
-      return tellUser(client, deps, body.channel?.id, user, NOT_RESPONDER);
+      return tellUser(client, deps, body.channel?.id, user, NOT_RESPONDER + membershipNote(deps));
     }
     if (alert.escalatedBy) {
       await record(deps, { actor: user, action: "escalate", alertEventId: alert.eventId, requestId: null, result: "noop", detail: { reason: "already escalated" } });
@@ -76,14 +70,14 @@ export function registerAlertListeners(app: App, deps: ListenerDeps): void {
   app.view<ViewSubmitAction>(CallbackIds.escalateModal, async ({ ack, body, view, client }) => {
     await ack();
     const user = body.user.id;
-    const meta = decodeModalMetadata(view.private_metadata);
+    const meta = decodeOrNull(ModalMetadata, view.private_metadata);
     const alert = meta ? await deps.store.getAlert(meta.eventId) : null;
     if (!alert) return;
     if (!(await deps.auth.isResponder(user))) {
       await record(deps, { actor: user, action: "escalate", alertEventId: alert.eventId, requestId: null, result: "refused", detail: { reason: "not a responder" } });
-      return tellUser(client, deps, alert.channelId, user, NOT_RESPONDER);
+      return tellUser(client, deps, alert.channelId, user, NOT_RESPONDER + membershipNote(deps));
     }
-    const rawNote = view.state.values[BlockIds.escalateNote]?.[WorkflowInputIds.note]?.value;
+    const rawNote = view.state.values[BlockIds.escalateNote]?.[InputIds.escalateNote]?.value;
     const note = typeof rawNote === "string" ? rawNote.slice(0, 2000) : "";
     const { changed, alert: after } = await deps.store.escalate(alert.eventId, user, deps.now(), note);
     if (!changed || !after) {
@@ -121,7 +115,7 @@ export function registerAlertListeners(app: App, deps: ListenerDeps): void {
     if (!alert) return tellUser(client, deps, body.channel?.id, user, "This alert is not known to trailwatch.");
     if (!(await deps.auth.isResponder(user))) {
       await record(deps, { actor: user, action: "remediation-open", alertEventId: alert.eventId, requestId: null, result: "refused", detail: { reason: "not a responder" } });
-      return tellUser(client, deps, body.channel?.id, user, NOT_RESPONDER);
+      return tellUser(client, deps, body.channel?.id, user, NOT_RESPONDER + membershipNote(deps));
     }
     // Open at once (trigger ids live ~3 s), then fill in the plans once IAM has answered.
     let viewId: string | undefined;
@@ -141,13 +135,13 @@ export function registerAlertListeners(app: App, deps: ListenerDeps): void {
   app.view<ViewSubmitAction>(CallbackIds.remediateModal, async ({ ack, body, view, client }) => {
     await ack();
     const user = body.user.id;
-    const meta = decodeModalMetadata(view.private_metadata);
+    const meta = decodeOrNull(ModalMetadata, view.private_metadata);
     const alert = meta ? await deps.store.getAlert(meta.eventId) : null;
     if (!alert) return;
-    const choice = view.state.values[BlockIds.remediationChoice]?.[WorkflowInputIds.radio]?.selected_option?.value;
+    const choice = view.state.values[BlockIds.remediationChoice]?.[InputIds.remediationChoice]?.selected_option?.value;
     if (!(await deps.auth.isResponder(user))) {
       await record(deps, { actor: user, action: "remediation-request", alertEventId: alert.eventId, requestId: null, result: "refused", detail: { reason: "not a responder", remediation: choice } });
-      return tellUser(client, deps, alert.channelId, user, NOT_RESPONDER);
+      return tellUser(client, deps, alert.channelId, user, NOT_RESPONDER + membershipNote(deps));
     }
     const requestId = randomUUID();
     // Re-plan at submission: what is stored and shown to the approver reflects IAM now, not when the modal opened.

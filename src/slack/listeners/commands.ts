@@ -9,7 +9,7 @@ import { runAudit, userPosture, UserPostureError } from "../../audit/index.js";
 import { errorCode, errorMessage, isAccessDenied } from "../../audit/errors.js";
 import type { AuditCheckError, UserPosture } from "../../audit/types.js";
 import { errorFields } from "../../log.js";
-import type { ActionRecord, AlertRecord } from "../../store/types.js";
+import type { ActionRecord, AlertRecord, AuditReportScope } from "../../store/types.js";
 import {
   auditReportMessages,
   COMMAND,
@@ -182,17 +182,24 @@ async function answerReport(deps: ListenerDeps, parsed: ParsedCommand): Promise<
   }
   const now = deps.now();
   const report = await runAudit({ iam: deps.iam, cloudtrail: deps.cloudtrail, baseline: deps.config.passwordPolicy, now: () => now });
-  try {
-    await deps.store.saveAuditReport(now, report);
-  } catch (err) {
-    deps.logger.error(errorFields(err), "could not save the audit report");
-  }
+  // Remediate buttons name this stored copy; without it the findings are shown without buttons.
+  const reportId = await storeFindings(deps, now, report, "account");
   const counts = await deps.store.countByStatus(new Date(now.getTime() - 24 * HOUR_MS));
   return {
-    messages: auditReportMessages(report, counts),
+    messages: auditReportMessages(report, counts, { reportId }),
     result: "ok",
     detail: { findings: report.findings.length, errors: report.errors.length, clean: report.clean },
   };
+}
+
+/** Stores the findings an answer offers Remediate buttons for; null (no buttons) when the store fails. */
+async function storeFindings(deps: ListenerDeps, at: Date, report: unknown, scope: AuditReportScope): Promise<number | null> {
+  try {
+    return await deps.store.saveAuditReport(at, report, scope);
+  } catch (err) {
+    deps.logger.error(errorFields(err), "could not save the audit report; its findings are shown without Remediate buttons");
+    return null;
+  }
 }
 
 async function answerEvents(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {
@@ -235,8 +242,11 @@ async function answerUser(deps: ListenerDeps, parsed: ParsedCommand): Promise<An
     postureP,
   ]);
   const permalinks = await permalinksFor(deps, alerts);
+  const found = posture.posture?.exists ? posture.posture : null;
+  const reportId = found && found.findings.some((f) => f.remediation) ? await storeFindings(deps, now, { generatedAt: now, findings: found.findings, errors: found.errors, user: found.arn }, "user") : null;
   return {
     messages: userMessages({
+      reportId,
       query,
       posture: posture.posture,
       ...(posture.error ? { postureError: posture.error } : {}),

@@ -4,7 +4,7 @@ import type { App } from "@slack/bolt";
 import type { HomeView } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { errorFields } from "../../log.js";
-import { buildHomeView, HOME_MAX_ALERTS, homeErrorView } from "../blocks/home.js";
+import { buildHomeView, HOME_MAX_ALERTS, homeErrorView, homeRestrictedView } from "../blocks/home.js";
 import { validateBlocks } from "../blocks/limits.js";
 import type { ListenerDeps } from "./deps.js";
 
@@ -39,7 +39,13 @@ export async function homeViewFor(deps: ListenerDeps): Promise<HomeView> {
 }
 
 export async function publishHome(deps: ListenerDeps, client: WebClient, userId: string): Promise<void> {
-  const view = await homeViewFor(deps);
+  // Fail closed: anyone who cannot be shown to be a responder or approver right now sees only a notice.
+  const allowed = await deps.auth.isResponder(userId).catch((err: unknown) => {
+    deps.logger.warn({ user: userId, ...errorFields(err) }, "authorization check failed; showing the restricted Home tab");
+    return false;
+  });
+  if (!allowed) deps.logger.info({ user: userId }, "Home tab opened by someone who is not a responder or approver; showing the notice only");
+  const view = allowed ? await homeViewFor(deps) : homeRestrictedView({ membershipUnverified: deps.auth.unverifiedGroups.length > 0 });
   try {
     await client.views.publish({ user_id: userId, view });
   } catch (err) {

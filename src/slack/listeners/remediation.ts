@@ -7,9 +7,10 @@ import { executePlan } from "../../remediation/index.js";
 import type { ExecutionResult, RemediationPlan } from "../../remediation/types.js";
 import type { RemediationRequestRecord } from "../../store/types.js";
 import { ActionIds } from "../action-ids.js";
+import { decodeOrNull, RequestButtonValue } from "../payloads.js";
 import { outcomeMessage, requestMessage } from "../blocks/workflow.js";
 import { userMention } from "../mrkdwn.js";
-import { record, refreshAlertMessage, remediationDeps, tellUser } from "./alert-service.js";
+import { membershipNote, record, refreshAlertMessage, remediationDeps, tellUser } from "./alert-service.js";
 import type { ListenerDeps } from "./deps.js";
 
 async function updateRequestMessage(deps: ListenerDeps, id: string): Promise<void> {
@@ -47,7 +48,8 @@ export async function expireRequests(deps: ListenerDeps): Promise<number> {
 
 /** The request an Approve/Reject button points at; the button's value is never trusted beyond a lookup. */
 async function requestFromButton(deps: ListenerDeps, value: unknown): Promise<RemediationRequestRecord | null> {
-  return typeof value === "string" && value.length <= 100 ? deps.store.getRemediationRequest(value) : null;
+  const id = decodeOrNull(RequestButtonValue, value);
+  return id === null ? null : deps.store.getRemediationRequest(id);
 }
 
 export function registerRemediationListeners(app: App, deps: ListenerDeps): void {
@@ -60,7 +62,7 @@ export function registerRemediationListeners(app: App, deps: ListenerDeps): void
     const base = { alertEventId: req.alertEventId, requestId: req.id };
     if (!(await deps.auth.isApprover(user))) {
       await record(deps, { ...base, actor: user, action: "remediation-approve", result: "refused", detail: { reason: "not an approver" } });
-      return tellUser(client, deps, channel, user, "Only approvers (APPROVERS) may approve remediations. Nothing was changed.");
+      return tellUser(client, deps, channel, user, "Only approvers (APPROVERS) may approve remediations. Nothing was changed." + membershipNote(deps));
     }
     if (user === req.requestedBy) {
       await record(deps, { ...base, actor: user, action: "remediation-approve", result: "refused", detail: { reason: "requester cannot approve own request" } });

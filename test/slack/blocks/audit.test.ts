@@ -8,11 +8,11 @@ import type { AuditCheckError, AuditFinding, AuditReport, UserPostureFound } fro
 import type { IamEvent } from "../../../src/domain.js";
 import type { ActionRecord, AlertRecord, StatusCounts } from "../../../src/store/types.js";
 import { ActionIds } from "../../../src/slack/action-ids.js";
+import { AuditRemediateValue, decodeOrNull } from "../../../src/slack/payloads.js";
 import {
   actionLine,
   alertLine,
   auditReportMessages,
-  decodeRemediateValue,
   encodeRemediateValue,
   eventsMessages,
   findingPieces,
@@ -276,7 +276,7 @@ describe("escaping of AWS-provided names", () => {
 describe("auditReportMessages", () => {
   test("groups findings by check with severity, title and detail; one Remediate button per distinct fix", () => {
     const weak = ["min-length", "max-age", "require-symbols"].map<AuditFinding>((k) => ({ ...POLICY_MISSING, id: `password-policy:${k}`, title: `Weak ${k}` }));
-    const msgs = auditReportMessages(report([noMfa("alice"), ...weak, unusedKey("bob", "AKIAAAAAAAAAAAAAAAA1")]), { ...ZERO, open: 2, muted: 1 });
+    const msgs = auditReportMessages(report([noMfa("alice"), ...weak, unusedKey("bob", "AKIAAAAAAAAAAAAAAAA1")]), { ...ZERO, open: 2, muted: 1 }, { reportId: 7 });
     expectValid(msgs);
     expect(msgs).toHaveLength(1);
     const text = allText(msgs);
@@ -290,10 +290,12 @@ describe("auditReportMessages", () => {
     expect(text).toContain("Muted *1*");
     const buttons = buttonsOf(msgs[0]!.blocks);
     expect(buttons.map((b) => b.action_id)).toEqual([ActionIds.auditRemediate, ActionIds.auditRemediate]);
-    expect(buttons.map((b) => decodeRemediateValue(b.value))).toEqual([
-      { f: "password-policy:min-length", r: "enforce-password-policy", p: {} },
-      { f: "access-key-unused:AKIAAAAAAAAAAAAAAAA1", r: "deactivate-access-key", p: { userName: "bob", accessKeyId: "AKIAAAAAAAAAAAAAAAA1" } },
+    // The buttons name the stored report and the finding; the fix itself is read back from the store.
+    expect(buttons.map((b) => decodeOrNull(AuditRemediateValue, b.value))).toEqual([
+      { report: 7, finding: "password-policy:min-length" },
+      { report: 7, finding: "access-key-unused:AKIAAAAAAAAAAAAAAAA1" },
     ]);
+    expect(buttons.map((b) => b.value).join(" ")).not.toMatch(/enforce-password-policy|deactivate-access-key|userName/);
     expect(text).toContain("Fixed by the same remediation as “Weak min-length”");
   });
 
@@ -325,7 +327,7 @@ describe("auditReportMessages", () => {
     const idle = evaluateAccessKey("dave", { accessKeyId: "AKIAIDLEIDLEIDLEIDL1", status: "Active", created, lastUsedDate: new Date(NOW.getTime() - 120 * DAY) }, NOW);
     const fresh = evaluateAccessKey("erin", { accessKeyId: "AKIAFRESHFRESHFRESH1", status: "Active", created: new Date(NOW.getTime() - 2 * DAY) }, NOW);
     expect(fresh).toEqual([]); // never used but inside the 7-day grace period
-    const msgs = auditReportMessages(report([...old, ...idle]), ZERO);
+    const msgs = auditReportMessages(report([...old, ...idle]), ZERO, { reportId: 3 });
     expectValid(msgs);
     const text = allText(msgs);
     expect(text).toContain("Access key AKIAOLDOLDOLDOLDOLD1 of carol is 400 days old");
@@ -368,7 +370,7 @@ describe("auditReportMessages", () => {
 
 describe("paginate", () => {
   test("a group heading never ends a message without its content", () => {
-    const pieces = findingPieces(Array.from({ length: 60 }, (_, i) => unusedKey(`u${i}`, `AKIA${String(i).padStart(16, "0")}`)));
+    const pieces = findingPieces(Array.from({ length: 60 }, (_, i) => unusedKey(`u${i}`, `AKIA${String(i).padStart(16, "0")}`)), 1);
     const msgs = paginate({ title: "t", head: [], pieces, noun: "findings", hint: "x" });
     expectValid(msgs);
     for (const m of msgs) {
@@ -390,15 +392,24 @@ describe("paginate", () => {
 // ---------------------------------------------------------------------------------------------- the button value
 
 describe("Remediate button value", () => {
-  test("round-trips and stays within 2000 characters", () => {
+  test("names the stored report and the finding only, round-trips and stays within 2000 characters", () => {
     const f = unusedKey("bob", "AKIAAAAAAAAAAAAAAAA1");
-    const v = encodeRemediateValue(f);
+    const v = encodeRemediateValue(12, f);
     expect(v).not.toBeNull();
     expect(v!.length).toBeLessThanOrEqual(LIMITS.buttonValue);
-    expect(decodeRemediateValue(v)).toEqual({ f: f.id, r: "deactivate-access-key", p: { userName: "bob", accessKeyId: "AKIAAAAAAAAAAAAAAAA1" } });
-    expect(encodeRemediateValue(noMfa("x"))).toBeNull();
+    expect(JSON.parse(v!)).toEqual({ report: 12, finding: f.id });
+    expect(decodeOrNull(AuditRemediateValue, v)).toEqual({ report: 12, finding: f.id });
+    expect(encodeRemediateValue(12, noMfa("x"))).toBeNull();
+    // No stored report, no button.
+    expect(encodeRemediateValue(null, f)).toBeNull();
     const huge: AuditFinding = { ...POLICY_MISSING, id: "x".repeat(3000) };
-    expect(encodeRemediateValue(huge)).toBeNull();
+    expect(encodeRemediateValue(12, huge)).toBeNull();
+  });
+
+  test("an answer whose report could not be stored shows its findings without Remediate buttons", () => {
+    const msgs = auditReportMessages(report([POLICY_MISSING]), ZERO, { reportId: null });
+    expect(msgs.flatMap((m) => buttonsOf(m.blocks))).toEqual([]);
+    expect(allText(msgs)).toContain(POLICY_MISSING.title);
   });
 
   test.each([
@@ -408,17 +419,19 @@ describe("Remediate button value", () => {
     "not json",
     "[]",
     "null",
-    JSON.stringify({ f: "x", r: "rm-rf", p: {} }),
-    JSON.stringify({ f: "", r: "enforce-password-policy", p: {} }),
-    JSON.stringify({ f: 1, r: "enforce-password-policy", p: {} }),
-    JSON.stringify({ f: "x", r: "enforce-password-policy" }),
-    JSON.stringify({ f: "x", r: "enforce-password-policy", p: [] }),
-    JSON.stringify({ f: "x", r: "deactivate-access-key", p: { userName: 5 } }),
-    '{"f":"x","r":"enforce-password-policy","p":{"__proto__":"y"}}',
-    JSON.stringify({ f: "x", r: "enforce-password-policy", p: { "bad key": "y" } }),
-    JSON.stringify({ f: "x".repeat(2100), r: "enforce-password-policy", p: {} }),
+    JSON.stringify({ report: 1 }),
+    JSON.stringify({ finding: "x" }),
+    JSON.stringify({ report: "1", finding: "x" }),
+    JSON.stringify({ report: 0, finding: "x" }),
+    JSON.stringify({ report: 1.5, finding: "x" }),
+    JSON.stringify({ report: 1, finding: "" }),
+    // The old format, and any attempt to smuggle a remediation or parameters in: refused, not ignored.
+    JSON.stringify({ f: "x", r: "enforce-password-policy", p: {} }),
+    JSON.stringify({ report: 1, finding: "x", r: "deactivate-access-key" }),
+    JSON.stringify({ report: 1, finding: "x", p: { userName: "root" } }),
+    JSON.stringify({ report: 1, finding: "x".repeat(2100) }),
   ])("rejects %j", (raw) => {
-    expect(decodeRemediateValue(raw)).toBeNull();
+    expect(decodeOrNull(AuditRemediateValue, raw)).toBeNull();
   });
 });
 
@@ -496,6 +509,14 @@ describe("userMessages", () => {
     findings: [noMfa("alice")],
     errors: [],
   };
+
+  test("a user's findings carry Remediate buttons naming the stored copy of that answer, and none without one", () => {
+    const withFix: UserPostureFound = { ...found, findings: [unusedKey("alice", "AKIANEVERNEVERNEVER1")] };
+    const stored = userMessages({ query: "alice", posture: withFix, alerts: [], permalinks: new Map(), window, now: NOW, reportId: 41 });
+    expect(stored.flatMap((m) => buttonsOf(m.blocks)).map((b) => decodeOrNull(AuditRemediateValue, b.value))).toEqual([{ report: 41, finding: "access-key-unused:AKIANEVERNEVERNEVER1" }]);
+    const unstored = userMessages({ query: "alice", posture: withFix, alerts: [], permalinks: new Map(), window, now: NOW });
+    expect(unstored.flatMap((m) => buttonsOf(m.blocks))).toEqual([]);
+  });
 
   test("credentials and deletions of a user", () => {
     const msgs = userMessages({ query: "alice", posture: found, alerts: [alert(1), alert(2, { status: "remediated" })], permalinks: new Map(), window, now: NOW });

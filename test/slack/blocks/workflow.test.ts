@@ -4,14 +4,13 @@ import { normalizeRecord } from "../../../src/cloudtrail/normalize.js";
 import type { ExecutionResult, RemediationPlan } from "../../../src/remediation/types.js";
 import { validateBlocks, validateMessage } from "../../../src/slack/blocks/limits.js";
 import {
-  decodeModalMetadata,
-  encodeModalMetadata,
   escalateModal,
   escalationPost,
   outcomeMessage,
   remediateModal,
   requestMessage,
 } from "../../../src/slack/blocks/workflow.js";
+import { decodeOrNull, ModalMetadata } from "../../../src/slack/payloads.js";
 import type { AlertRecord, RemediationRequestRecord } from "../../../src/store/types.js";
 import { iamRecord } from "../../support/records.js";
 
@@ -130,7 +129,8 @@ describe("workflow builders", () => {
   });
 
   test("modal metadata round-trips and junk is rejected", () => {
-    expect(decodeModalMetadata(encodeModalMetadata({ eventId: "ev-1" }))).toEqual({ eventId: "ev-1" });
-    for (const junk of [undefined, "", "{", "[]", '{"eventId":5}', "null"]) expect(decodeModalMetadata(junk)).toBeNull();
+    expect(decodeOrNull(ModalMetadata, ModalMetadata.encode({ eventId: "ev-1" }))).toEqual({ eventId: "ev-1" });
+    expect(JSON.parse(String(escalateModal(alert).private_metadata))).toEqual({ eventId: alert.eventId });
+    for (const junk of [undefined, "", "{", "[]", '{"eventId":5}', "null", '{"eventId":""}', '{"eventId":"e","extra":1}']) expect(decodeOrNull(ModalMetadata, junk)).toBeNull();
   });
 });
