@@ -30,6 +30,7 @@ export const AlertBlockIds = {
   what: "alert_what",
   why: "alert_why",
   links: "alert_links",
+  rule: "alert_rule",
   parseError: "alert_parse_error",
   activity: "alert_activity",
   actions: "alert_actions",
@@ -358,6 +359,12 @@ function build(input: AlertInput, entry: CatalogEntry, activity: AlertActivity, 
     elements: [mrkdwn(`<${url}|Open in the CloudTrail console>${idText}`)],
   };
   blocks.push(links);
+
+  if (input.rule) {
+    // The mention id was validated as a user group id (S…) when the rules file was loaded.
+    const cc = input.rule.mention && /^S[A-Z0-9]+$/.test(input.rule.mention) ? ` · <!subteam^${input.rule.mention}>` : "";
+    blocks.push({ type: "context", block_id: AlertBlockIds.rule, elements: [mrkdwn(`Rule: ${code(input.rule.name, 80)}${cc}`)] });
+  }
 
   if (ev.parseError !== undefined) {
     blocks.push({
