@@ -4,7 +4,7 @@
 // reload the rules in force stay (see RulesReloader).
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { isNode, LineCounter, parseDocument, type Document } from "yaml";
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import { z } from "zod";
 import { TrailwatchError } from "../aws/errors.js";
 import { IAM_DELETION_EVENT_NAMES, SEVERITIES } from "../domain.js";
@@ -92,7 +92,7 @@ const rule = z
 
 const file = z.strictObject(
   {
-    rules: z.array(rule, { error: "must be a list of rules" }).superRefine((rules, ctx) => {
+    rules: z.array(rule, { error: (iss) => (iss.input === undefined ? "is required: a list of rules" : "must be a list of rules") }).superRefine((rules, ctx) => {
       const seen = new Map<string, number>();
       rules.forEach((r, i) => {
         if (seen.has(r.name)) ctx.addIssue({ code: "custom", message: `duplicate rule name (also rules[${seen.get(r.name)}])`, path: [i, "name"] });
@@ -107,6 +107,16 @@ function fieldName(path: readonly PropertyKey[]): string {
   let out = "";
   for (const p of path) out += typeof p === "number" ? `[${p}]` : `${out === "" ? "" : "."}${String(p)}`;
   return out;
+}
+
+/** The 1-based line of the key `key` in the mapping at `path`. */
+function keyLine(doc: Document, counter: LineCounter, path: readonly PropertyKey[], key: string): number | null {
+  const map: unknown = path.length === 0 ? doc.contents : doc.getIn(path as (string | number)[], true);
+  if (!isMap(map)) return null;
+  for (const pair of map.items) {
+    if (isScalar(pair.key) && String(pair.key.value) === key && pair.key.range) return counter.linePos(pair.key.range[0]).line;
+  }
+  return null;
 }
 
 /** The 1-based line of the deepest YAML node on `path` that exists. */
@@ -124,7 +134,7 @@ export function parseRules(text: string, fileLabel: string): RuleSpec[] {
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new RulesFileError(
-      doc.errors.map((e) => ({ file: fileLabel, line: e.linePos?.[0].line ?? null, field: "", message: `YAML syntax: ${e.message.split("\n")[0] ?? e.code}` })),
+      doc.errors.map((e) => ({ file: fileLabel, line: counter.linePos(e.pos[0]).line, field: "", message: `YAML syntax: ${e.message.split("\n")[0] ?? e.code}` })),
     );
   }
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
@@ -132,8 +142,12 @@ export function parseRules(text: string, fileLabel: string): RuleSpec[] {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((iss): RulesProblem => {
         // Unknown keys point at the key itself, so the line is the key's, not the mapping's.
-        const keyPath = iss.code === "unrecognized_keys" && iss.keys.length > 0 ? [...iss.path, iss.keys[0] as string] : iss.path;
-        return { file: fileLabel, line: lineOf(doc, counter, keyPath), field: fieldName(keyPath), message: iss.message };
+        if (iss.code === "unrecognized_keys" && iss.keys[0] !== undefined) {
+          const keyPath = [...iss.path, iss.keys[0]];
+          const line = keyLine(doc, counter, iss.path, iss.keys[0]) ?? lineOf(doc, counter, keyPath);
+          return { file: fileLabel, line, field: fieldName(keyPath), message: iss.message };
+        }
+        return { file: fileLabel, line: lineOf(doc, counter, iss.path), field: fieldName(iss.path), message: iss.message };
     });
     throw new RulesFileError(problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
   }
