@@ -4,11 +4,12 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { normalizeRecord } from "../../src/cloudtrail/normalize.js";
 import { decide } from "../../src/detect/index.js";
+import type { NoiseSettings } from "../../src/detect/noise.js";
 import type { IamEvent } from "../../src/domain.js";
 import { applyRules, effectiveRules, parseRules, Rules, RulesFileError, type RuleSpec } from "../../src/rules/index.js";
 import { ALICE, ASSUMED_DEPLOYER, iamRecord, type RecordOptions } from "../support/records.js";
 
-const none = { muteEvents: [], mutePrincipals: [], minSeverity: "low" as const };
+const none: NoiseSettings = { muteEvents: [], mutePrincipals: [], minSeverity: "low" };
 
 function ev(o: Partial<RecordOptions> & { sourceIp?: string; account?: string } = {}): IamEvent {
   const r = iamRecord({ eventName: "DeleteRole", requestParameters: { roleName: "app-role" }, ...o });
