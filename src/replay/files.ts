@@ -75,6 +75,8 @@ async function isGzip(path: string): Promise<boolean> {
 
 export interface FileReadResult {
   records: number;
+  /** Most bytes the splitter held at once. */
+  peakBuffered: number;
   /** Set when reading stopped early; the records before it were processed. */
   error?: string;
   /** True when the file could not be opened or held nothing readable. */
@@ -88,7 +90,7 @@ export async function readLogFile(path: string, onRecord: (raw: Buffer) => void,
   try {
     gz = await isGzip(path);
   } catch (err) {
-    return { records: 0, error: `cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`, unreadable: true };
+    return { records: 0, peakBuffered: 0, error: `cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`, unreadable: true };
   }
   const src = createReadStream(path, { highWaterMark: 1 << 20 });
   const consume = async (source: AsyncIterable<Buffer>): Promise<void> => {
@@ -98,13 +100,13 @@ export async function readLogFile(path: string, onRecord: (raw: Buffer) => void,
   try {
     if (gz) await pipeline(src, createGunzip({ chunkSize: 1 << 18 }), consume);
     else await pipeline(src, consume);
-    return { records: splitter.records, unreadable: false };
+    return { records: splitter.records, peakBuffered: splitter.peakBuffered, unreadable: false };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     let message: string;
     if (err instanceof SplitError) message = err.message;
     else if (gz && typeof e.code === "string" && e.code.startsWith("Z_")) message = `corrupt gzip data (${e.message})`;
     else message = `cannot be read (${e.code ?? e.message})`;
-    return { records: splitter.records, error: `${message}; ${splitter.records} records before it were read`, unreadable: splitter.records === 0 };
+    return { records: splitter.records, peakBuffered: splitter.peakBuffered, error: `${message}; ${splitter.records} records before it were read`, unreadable: splitter.records === 0 };
   }
 }

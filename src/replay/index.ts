@@ -57,6 +57,8 @@ export interface ReplaySummary {
   outsideWindow: number;
   problems: number;
   seconds: number;
+  /** Most bytes held for any one file at once (constant memory: about a read chunk plus one record). */
+  peakBufferedBytes: number;
 }
 
 export interface ReplaySinks {
@@ -103,6 +105,7 @@ export async function replay(paths: readonly string[], opts: ReplayOptions, sink
     outsideWindow: 0,
     problems: 0,
     seconds: 0,
+    peakBufferedBytes: 0,
   };
   const problem = (p: ReplayProblem): void => {
     summary.problems++;
@@ -162,6 +165,7 @@ export async function replay(paths: readonly string[], opts: ReplayOptions, sink
       },
       { maxRecordBytes: opts.maxRecordBytes },
     );
+    summary.peakBufferedBytes = Math.max(summary.peakBufferedBytes, result.peakBuffered);
     if (result.error) problem({ file, message: result.error });
     if (result.unreadable) summary.filesUnreadable++;
     else summary.filesRead++;

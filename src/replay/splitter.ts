@@ -48,6 +48,8 @@ export class RecordSplitter {
   private lastKey: string | null = null;
   private readonly maxRecordBytes: number;
   records = 0;
+  /** The most bytes held at once (a record spanning chunks, plus the chunk): constant-memory evidence. */
+  peakBuffered = 0;
 
   constructor(
     private readonly onRecord: (bytes: Buffer) => void,
@@ -68,6 +70,7 @@ export class RecordSplitter {
     this.pos -= keep;
     if (this.capStart >= 0) this.capStart -= keep;
     if (this.strStart >= 0) this.strStart -= keep;
+    if (this.buf.length > this.peakBuffered) this.peakBuffered = this.buf.length;
     this.scan();
     if (this.capStart >= 0 && this.buf.length - this.capStart > this.maxRecordBytes) {
       throw new SplitError(`a record is larger than ${Math.round(this.maxRecordBytes / 1048576)} MB (at byte ${this.base + this.capStart})`);
