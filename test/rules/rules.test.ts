@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -243,4 +243,9 @@ describe("reload", () => {
     expect(() => new Rules(none, path)).toThrow(RulesFileError);
     expect(() => new Rules(none, join(dir, "missing.yml"))).toThrow(/missing\.yml: cannot be read \(ENOENT\)/);
   });
+});
+
+test("rules.example.yml is valid", () => {
+  const specs = parseRules(readFileSync(join(import.meta.dirname, "../../rules.example.yml"), "utf8"), "rules.example.yml");
+  expect(specs.map((s) => s.name)).toEqual(["security scanner probes", "terraform in CI", "MFA removal anywhere", "production account to the prod channel"]);
 });
