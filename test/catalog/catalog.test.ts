@@ -373,3 +373,36 @@ test("OIDC deletions are idempotent: success does not prove a change", () => {
   expect(CATALOG.DeleteOpenIDConnectProvider.meaning).toMatch(/idempotent/);
   expect(CATALOG.RemoveClientIDFromOpenIDConnectProvider.meaning).toMatch(/idempotent/);
 });
+
+// ---------------------------------------------------------------------------------------------------
+// MITRE ATT&CK
+
+test("every entry names at least one ATT&CK technique, with a well-formed id and a name", () => {
+  for (const [name, e] of entries()) {
+    expect(e.attack.length, name).toBeGreaterThan(0);
+    for (const t of e.attack) {
+      expect(t.id, name).toMatch(/^T\d{4}(\.\d{3})?$/);
+      expect(t.name.trim().length, name).toBeGreaterThan(3);
+    }
+    expect(new Set(e.attack.map((t) => t.id)).size, name).toBe(e.attack.length);
+  }
+});
+
+test("ATT&CK: one name per id across the catalog, and the mappings the issue names", () => {
+  const names = new Map<string, string>();
+  for (const [, e] of entries()) {
+    for (const t of e.attack) {
+      expect(names.get(t.id) ?? t.name, t.id).toBe(t.name);
+      names.set(t.id, t.name);
+    }
+  }
+  const ids = (n: IamDeletionEventName) => CATALOG[n].attack.map((t) => t.id);
+  expect(ids("DeleteRolePermissionsBoundary")).toContain("T1098.003");
+  expect(ids("DeleteUserPermissionsBoundary")).toContain("T1098.003");
+  expect(ids("DeactivateMFADevice")).toContain("T1556.006");
+  expect(ids("DeleteVirtualMFADevice")).toContain("T1556.006");
+  expect(ids("DeleteUser")).toContain("T1531");
+  expect(names.get("T1531")).toBe("Account Access Removal");
+  expect(names.get("T1098")).toBe("Account Manipulation");
+  expect(Object.isFrozen(CATALOG.DeleteRole.attack)).toBe(true);
+});

@@ -9,6 +9,7 @@ import type { AlertActivity, AlertInput, RemediationOutcomeView } from "../../al
 import type { CatalogEntry } from "../../catalog/types.js";
 import type { Actor, ClientKind, IamEvent, Severity } from "../../domain.js";
 import type { Outcome } from "../../detect/types.js";
+import { consoleOrigin } from "../../aws/console.js";
 import { ActionIds, alertMetadata } from "../action-ids.js";
 import { code, prose, sanitizeInline, slackDate, truncate, truncateEscaped, userMention } from "../mrkdwn.js";
 import { blocksCharCount, LIMITS } from "./limits.js";
@@ -71,7 +72,7 @@ const MAX_LINKED_EVENT_ID = 256;
  */
 export function cloudTrailEventUrl(awsRegion: string, eventId: string): string {
   const region = PLAUSIBLE_REGION.test(awsRegion) ? awsRegion : "us-east-1";
-  const base = `https://${region}.console.aws.amazon.com/cloudtrailv2/home?region=${region}#/events`;
+  const base = `${consoleOrigin(region)}/cloudtrailv2/home?region=${region}#/events`;
   if (eventId === "" || eventId.length > MAX_LINKED_EVENT_ID) return base;
   return `${base}/${encodeURIComponent(eventId)}`;
 }
