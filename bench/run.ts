@@ -3,6 +3,7 @@
 //     window, against the fake LookupEvents endpoint throttled at 2 calls/s (the real quota).
 //  2. Records parsed (+ detection) and alerts rendered per second over the real corpus.
 //  3. Peak memory (max RSS) of this process.
+//  4. Replay: records/s and memory over 1 GiB of CloudTrail log files (bench/replay.ts).
 import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +25,7 @@ import { SqliteStore } from "../src/store/sqlite.js";
 import { startFakeCloudTrail } from "../test/fakes/cloudtrail.js";
 import { startFakeSlack } from "../test/fakes/slack.js";
 import { iamRecord } from "../test/support/records.js";
+import { replayBench } from "./replay.js";
 
 const logger = createLogger("silent");
 const CHANNEL = "CBENCH001";
@@ -123,3 +125,4 @@ console.log(`render alert (Block Kit, limits enforced): ${Math.round(t.renderPer
 clearInterval(sampler);
 const mem = process.memoryUsage();
 console.log(`\npeak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB; peak heap used (sampled): ${(Math.max(peakHeap, mem.heapUsed) / 1048576).toFixed(1)} MiB`);
+await replayBench();

@@ -24,4 +24,6 @@ export interface AlertInput {
   severity: Severity;
   severityReason: string;
   outcome: Outcome;
+  /** The rule that decided this alert (RULES_FILE or MUTE_* shorthand) and the user group it mentions. */
+  rule?: { name: string; mention?: string };
 }

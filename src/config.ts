@@ -44,6 +44,8 @@ export interface Config {
     mutePrincipals: string[];
     minSeverity: Severity;
   };
+  /** RULES_FILE: YAML rules (routing, suppression, severity, mentions), validated at start-up. */
+  rulesFile?: string;
 }
 
 export class ConfigError extends Error {
@@ -173,6 +175,7 @@ const schema = z
       .optional()
       .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "")),
     MIN_SEVERITY: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(", ")}` }).optional(),
+    RULES_FILE: optionalString,
   });
 
 /** Every variable readConfig reads (documented one by one in .env.example and the README). */
@@ -237,5 +240,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       mutePrincipals: e.MUTE_PRINCIPALS,
       minSeverity: e.MIN_SEVERITY ?? "low",
     },
+    rulesFile: e.RULES_FILE,
   };
 }

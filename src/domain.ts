@@ -86,6 +86,8 @@ export interface Actor {
   mfaAuthenticated: boolean | null;
   /** AWS service that made the call on the principal's behalf (userIdentity.invokedBy). */
   invokedBy?: string;
+  /** A short-term root session from sts:AssumeRoot (sessionContext.assumedRoot, or inScopeOf.issuerType). */
+  assumedRoot?: true;
 }
 
 /** One resource named in the request, e.g. { kind: "role", label: "Role", value: "app-role" }. */

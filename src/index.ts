@@ -4,6 +4,7 @@ import dotenv from "dotenv";
 import { ConfigError, readConfig } from "./config.js";
 import { createLogger, errorFields } from "./log.js";
 import { SlackTokenError, startApp } from "./main.js";
+import { RulesFileError, formatProblem } from "./rules/index.js";
 
 dotenv.config({ quiet: true });
 
@@ -42,7 +43,12 @@ try {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGHUP", () => running.rules.reload("SIGHUP"));
 } catch (err) {
+  if (err instanceof RulesFileError) {
+    for (const p of err.problems) process.stderr.write(`trailwatch: configuration error: RULES_FILE ${formatProblem(p)}\n`);
+    process.exit(2);
+  }
   if (err instanceof SlackTokenError) {
     process.stderr.write(`trailwatch: configuration error: ${err.message}\n`);
     process.exit(2);

@@ -12,6 +12,7 @@ import type { Config } from "./config.js";
 import { IAM_DELETION_EVENT_NAMES, SEVERITY_RANK, type BotIdentity, type IamDeletionEventName } from "./domain.js";
 import { createLogger, errorFields, type Logger } from "./log.js";
 import { Poller } from "./poller.js";
+import { Rules } from "./rules/index.js";
 import { createBoltApp, type Health } from "./slack/app.js";
 import { boltLogger } from "./slack/bolt-logger.js";
 import { Delivery } from "./slack/delivery.js";
@@ -26,6 +27,8 @@ export interface RunningApp {
   poller: Poller;
   delivery: Delivery;
   store: Store;
+  /** The rules in force; `reload` re-reads RULES_FILE (SIGHUP). */
+  rules: Rules;
 }
 
 /** Most severe operations first: each lookup is a call at 2/s, so the worst deletions are seen soonest. */
@@ -80,6 +83,8 @@ export interface StartOptions {
 export async function startApp(config: Config, opts: StartOptions = {}): Promise<RunningApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const now = opts.now ?? (() => new Date());
+  // First, before anything is opened: an invalid rules file stops start-up (RulesFileError, exit 2).
+  const rules = new Rules(config.noise, config.rulesFile, logger.child({ component: "rules" }));
   const store = openStore(config.sqlitePath);
 
   // Endpoints come from the standard AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables (SDK built-in).
@@ -132,6 +137,7 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
     now,
     lookbackMinutes: config.lookbackMinutes,
     noise: config.noise,
+    rules,
     eventNames: lookupOrder(),
     onNewAlert: () => delivery.kick(),
   });
@@ -171,6 +177,7 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
   }
 
   delivery.start();
+  rules.watch();
   const task = cron.schedule(
     config.pollSchedule,
     async () => {
@@ -197,16 +204,21 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
   // A first poll right away, so a restart catches up without waiting for the schedule.
   const firstPoll = poller.pollOnce().catch((err: unknown) => logger.error(errorFields(err), "first poll failed"));
   ready = true;
-  logger.info({ schedule: config.pollSchedule, lookbackMinutes: config.lookbackMinutes, channel: config.alertChannelId }, "trailwatch ready");
+  logger.info(
+    { schedule: config.pollSchedule, lookbackMinutes: config.lookbackMinutes, channel: config.alertChannelId, rulesFile: config.rulesFile, rules: rules.current().size },
+    "trailwatch ready",
+  );
 
   return {
     poller,
     delivery,
     store,
+    rules,
     async stop() {
       if (stopped) return;
       stopped = true;
       ready = false;
+      rules.close();
       clearInterval(expiryTimer);
       await task.stop();
       await firstPoll;

@@ -6,7 +6,8 @@ import type { Event } from "@aws-sdk/client-cloudtrail";
 import { normalizeLookupEvent } from "./cloudtrail/normalize.js";
 import type { CloudTrailLookup } from "./cloudtrail/lookup.js";
 import { decide } from "./detect/index.js";
-import { muteReason, type NoiseSettings } from "./detect/noise.js";
+import type { NoiseSettings } from "./detect/noise.js";
+import { applyRules, effectiveRules, type RulesSource } from "./rules/index.js";
 import type { IamDeletionEventName } from "./domain.js";
 import { errorFields, type Logger } from "./log.js";
 import type { Store } from "./store/types.js";
@@ -21,6 +22,8 @@ export interface PollerDeps {
   now: () => Date;
   lookbackMinutes: number;
   noise: NoiseSettings;
+  /** The rules in force (RULES_FILE with the MUTE_* shorthand); without it, the MUTE_* settings alone. */
+  rules?: RulesSource;
   /** Event names to look up, in the order to look them up (most severe first: they alert soonest). */
   eventNames: readonly IamDeletionEventName[];
   /** Called as soon as a new (unmuted) alert is stored, so delivery does not wait for the poll to end. */
@@ -46,7 +49,12 @@ export class Poller {
   /** The last lookup error, cleared by a complete poll (shown by /healthz). */
   lastError: string | null = null;
 
-  constructor(private readonly deps: PollerDeps) {}
+  private readonly rules: RulesSource;
+
+  constructor(private readonly deps: PollerDeps) {
+    const noiseOnly = effectiveRules(deps.noise, []);
+    this.rules = deps.rules ?? { current: () => noiseOnly };
+  }
 
   get isRunning(): boolean {
     return this.running;
@@ -154,30 +162,35 @@ export class Poller {
     }
     const decision = decide(ev);
     if (!decision.alert) return;
-    const mutedReason = muteReason(ev, decision.severity, this.deps.noise);
+    const ruled = applyRules(ev, decision, this.rules.current());
+    const mutedReason = ruled.suppressed ? ruled.suppressedReason : undefined;
     const isNew = await store.insertAlert(
       {
         eventId: ev.eventId,
         eventName: ev.eventName,
-        severity: decision.severity,
-        severityReason: decision.severityReason,
+        severity: ruled.severity,
+        severityReason: ruled.severityReason,
         outcome: decision.outcome,
         event: ev,
         eventTime: ev.eventTime,
-        muted: mutedReason !== undefined,
+        muted: ruled.suppressed,
         mutedReason,
+        ruleName: ruled.rule,
+        routeChannel: ruled.route,
+        mentionGroup: ruled.mention,
+        detectedSeverity: ruled.severity !== ruled.detectedSeverity ? ruled.detectedSeverity : undefined,
       },
       this.deps.now(),
     );
     if (!isNew) return;
     if (mutedReason) {
       result.muted++;
-      logger.info({ eventId: ev.eventId, eventName: ev.eventName, mutedReason }, "alert muted");
+      logger.info({ eventId: ev.eventId, eventName: ev.eventName, mutedReason, rule: ruled.rule }, "alert muted");
       return;
     }
     result.newAlerts++;
     logger.info(
-      { eventId: ev.eventId, eventName: ev.eventName, severity: decision.severity, outcome: decision.outcome, actor: ev.actor.arn },
+      { eventId: ev.eventId, eventName: ev.eventName, severity: ruled.severity, outcome: decision.outcome, actor: ev.actor.arn, rule: ruled.rule, channel: ruled.route },
       "alert detected",
     );
     this.deps.onNewAlert?.();

@@ -21,7 +21,8 @@ export const ACCOUNT_ENTRIES: EntryMap<AccountEvent> = {
       "Bookmarked and documented sign-in links built on the alias stop working, and without the familiar " +
         "name on the sign-in page and in the console people find it harder to tell which account they are in, " +
         "which invites changes made in the wrong account.",
-      "Aliases are unique across all of AWS, so once released the name could be claimed by another account; " +
+      "Aliases are unique within an AWS partition (commercial, GovCloud and China each have their own), so once " +
+        "released the name could be claimed by another account in the same partition; " +
         "old bookmarks would then lead people to a sign-in page that belongs to someone else, and the name " +
         "might not be recoverable.",
       "On its own it grants or removes no access, which makes it an odd thing for anyone but an administrator " +
@@ -42,7 +43,8 @@ export const ACCOUNT_ENTRIES: EntryMap<AccountEvent> = {
     title: "Account password policy deleted",
     meaning:
       "Deletes the account's custom password policy for IAM users, so IAM falls back to its built-in default: " +
-      "no password expiry, no reuse prevention, and looser length and complexity rules than most security " +
+      "at least 8 characters using at least three of the four character types (upper case, lower case, digits, " +
+      "symbols), no expiry, and no check against earlier passwords, which is looser than most security " +
       "baselines require. Existing passwords are left alone; the weaker rules apply to every password set or " +
       "changed from now on.",
     risks: [
@@ -100,7 +102,8 @@ export const ACCOUNT_ENTRIES: EntryMap<AccountEvent> = {
       "Deletes an IAM OpenID Connect provider, the trust anchor that lets tokens from an external issuer " +
       "(GitHub Actions, an EKS cluster's service-account issuer, GitLab, Google and others) be exchanged for " +
       "role credentials through AssumeRoleWithWebIdentity. Roles whose trust policies name the provider can no " +
-      "longer be assumed that way; credentials already issued last until they expire.",
+      "longer be assumed that way; credentials already issued last until they expire. The call is idempotent: it " +
+      "succeeds even when no such provider exists, so a success does not prove one was deleted.",
     risks: [
       "Every CI/CD pipeline that deploys through this federation (for example GitHub Actions workflows " +
         "assuming roles in this account) fails on its next run.",
@@ -127,7 +130,8 @@ export const ACCOUNT_ENTRIES: EntryMap<AccountEvent> = {
     meaning:
       "Removes one client ID (audience) from an IAM OpenID Connect provider. From now on, web identity " +
       "tokens whose aud claim carries that value are rejected by AssumeRoleWithWebIdentity; the provider " +
-      "itself and its other audiences are untouched.",
+      "itself and its other audiences are untouched. The call is idempotent: removing a client ID the provider " +
+      "does not have also succeeds, so a success does not prove anything changed.",
     risks: [
       "Removing the standard audience (sts.amazonaws.com, used by GitHub Actions and EKS service accounts) " +
         "breaks every pipeline or pod that relies on it, even though the provider still exists.",

@@ -19,12 +19,15 @@ export const CREDENTIAL_ENTRIES: EntryMap<CredentialEvent> = {
     meaning:
       "Permanently deletes an access key pair (key ID and secret) of the named IAM user, or of the caller " +
       "itself when no user name is given, which includes the root user's keys. Requests signed with the key " +
-      "fail from now on.",
+      "fail from now on, but temporary credentials already obtained with it (GetSessionToken, AssumeRole) stay " +
+      "valid until they expire.",
     risks: [
       "Applications, CI jobs and third-party tools configured with the key start failing with " +
         "InvalidClientTokenId until someone issues and distributes a replacement.",
       "A user can hold only two access keys: deleting one of a victim's keys to make room for a CreateAccessKey " +
         "lets an attacker mint a key of their own, so look for that call next.",
+      "Deleting a leaked key does not contain whoever holds it: STS sessions they minted with the key survive the " +
+        "deletion, so containment needs a deny on the user (for example a policy denying sessions issued before now).",
     ],
     severity: "medium",
     severityReason:
@@ -100,7 +103,8 @@ export const CREDENTIAL_ENTRIES: EntryMap<CredentialEvent> = {
     severityReason:
       "Completes the removal of MFA and makes it final; nobody but the user can restore the protection.",
     recovery:
-      "Cannot be undone: the seed is gone, and IAM never reveals seeds anyway. The user has to create a new " +
+      "Cannot be undone: the seed is destroyed with the device. IAM hands a virtual device's seed out only once, " +
+      "in the CreateVirtualMFADevice response, and keeps no copy anyone can read back. The user has to create a new " +
       "virtual device and enrol it with two consecutive codes from their app; until then, contain the actor " +
       "and consider forcing a password reset.",
     remediations: remedies(),
@@ -174,15 +178,18 @@ export const CREDENTIAL_ENTRIES: EntryMap<CredentialEvent> = {
     title: "IAM server certificate deleted",
     meaning:
       "Deletes a TLS server certificate, with its private key, stored in IAM for use by load balancers or " +
-      "CloudFront where ACM is not used. IAM does not stop you deleting a certificate that a listener still uses.",
+      "CloudFront where ACM is not used. IAM refuses the call with DeleteConflict while an Elastic Load " +
+      "Balancing listener still uses the certificate, so a successful deletion usually removes one nothing was serving.",
     risks: [
-      "A load balancer listener or CloudFront distribution still bound to the certificate can start failing " +
-        "TLS handshakes or stop accepting traffic, taking a public endpoint down.",
-      "Deployments and renewals that reference the certificate by name or ARN fail until a replacement exists.",
+      "Deployments, renewals and infrastructure code that reference the certificate by name or ARN fail until a " +
+        "replacement exists.",
+      "If the certificate was still configured somewhere the deletion check does not cover (a CloudFront " +
+        "distribution, a load balancer being set up), that endpoint can start failing TLS handshakes.",
+      "A DeleteConflict failure means someone tried to delete a certificate in use: ask who and why.",
     ],
-    severity: "high",
+    severity: "medium",
     severityReason:
-      "Can take customer-facing HTTPS endpoints down, and IAM cannot hand back the private key needed to restore it.",
+      "IAM refuses to delete a certificate a load balancer is using, so the usual cost is a certificate that has to be re-issued, not an outage.",
     recovery:
       "Reversible only if the certificate, its chain and its private key were kept elsewhere: " +
       "UploadServerCertificate under the same name re-creates it with a new ID. IAM never returns a private " +

@@ -128,9 +128,9 @@ export const IDENTITY_ENTRIES: EntryMap<IdentityEvent> = {
       "A successful event only means the request was accepted, so responders can wrongly assume damage or no " +
         "damage; and because many services recreate the role on next use, its later presence proves nothing either.",
     ],
-    severity: "high",
+    severity: "medium",
     severityReason:
-      "Targets AWS service plumbing, often security tooling, and the outcome cannot be read from the event itself.",
+      "Usually service clean-up, and the outcome cannot be read from the event itself; raised to high when the role belongs to a security service (GuardDuty, Config, Inspector, Macie, Security Hub, IAM Access Analyzer).",
     recovery:
       "Look up the DeletionTaskId from the event's response with GetServiceLinkedRoleDeletionStatus: if the " +
       "task failed, nothing was removed. If it succeeded, recreate the role with CreateServiceLinkedRole for " +

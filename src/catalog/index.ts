@@ -3,6 +3,7 @@
 // assembles them into one frozen record.
 import type { IamDeletionEventName } from "../domain.js";
 import { ACCOUNT_ENTRIES } from "./account.js";
+import { ATTACK } from "./attack.js";
 import { CREDENTIAL_ENTRIES } from "./credentials.js";
 import { IDENTITY_ENTRIES } from "./identities.js";
 import { POLICY_ENTRIES } from "./policies.js";
@@ -10,9 +11,10 @@ import type { EntryMap } from "./remedies.js";
 import type { CatalogEntry } from "./types.js";
 
 export type { CatalogEntry } from "./types.js";
+export type { AttackTechnique } from "./attack.js";
 
 // The annotation makes the compiler reject a catalog that misses an event or mislabels an entry.
-const ENTRIES: EntryMap<IamDeletionEventName> = {
+const TOPIC_ENTRIES: EntryMap<IamDeletionEventName> = {
   ...ACCOUNT_ENTRIES,
   ...IDENTITY_ENTRIES,
   ...POLICY_ENTRIES,
@@ -22,10 +24,14 @@ const ENTRIES: EntryMap<IamDeletionEventName> = {
 function freezeEntry(entry: CatalogEntry): CatalogEntry {
   Object.freeze(entry.risks);
   Object.freeze(entry.remediations);
+  for (const t of entry.attack) Object.freeze(t);
+  Object.freeze(entry.attack);
   return Object.freeze(entry);
 }
 
-for (const entry of Object.values(ENTRIES)) freezeEntry(entry);
+const ENTRIES = Object.fromEntries(
+  Object.entries(TOPIC_ENTRIES).map(([name, entry]) => [name, freezeEntry({ ...entry, attack: [...ATTACK[name as IamDeletionEventName]] })]),
+) as Record<IamDeletionEventName, CatalogEntry>;
 
 /**
  * One entry per IAM deletion event. Deeply frozen: copy an array (e.g. `[...entry.risks]`) before

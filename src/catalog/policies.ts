@@ -20,9 +20,10 @@ export const POLICY_ENTRIES: EntryMap<PolicyEvent> = {
     title: "Customer managed policy deleted",
     meaning:
       "Deletes a customer managed policy together with its versions. IAM allows this only after the policy " +
-      "has been detached from every user, group and role and every version except the default has been " +
-      "deleted, so DetachUserPolicy, DetachGroupPolicy, DetachRolePolicy and DeletePolicyVersion events " +
-      "normally come first. AWS managed policies cannot be deleted.",
+      "has been detached from every user, group and role, is no longer any user's or role's permissions " +
+      "boundary, and every version except the default has been deleted, so DetachUserPolicy, DetachGroupPolicy, " +
+      "DetachRolePolicy, Delete*PermissionsBoundary and DeletePolicyVersion events normally come first. AWS " +
+      "managed policies cannot be deleted.",
     risks: [
       "Every principal that had the policy lost its permissions in the detach events leading up to this; " +
         "workloads depending on them are already failing or soon will be.",

@@ -3,8 +3,11 @@
 import type { IamDeletionEventName, RemediationId } from "../domain.js";
 import type { CatalogEntry } from "./types.js";
 
-/** A slice of the catalog whose keys are event names; the type ties each entry's eventName to its key. */
-export type EntryMap<K extends IamDeletionEventName> = { [P in K]: CatalogEntry & { eventName: P } };
+/**
+ * A slice of the catalog whose keys are event names; the type ties each entry's eventName to its key. The
+ * ATT&CK techniques come from attack.ts (one reviewed table), so topic files leave them out.
+ */
+export type EntryMap<K extends IamDeletionEventName> = { [P in K]: Omit<CatalogEntry, "attack"> & { eventName: P } };
 
 /** Generic options offered for every event: contain whoever made the call, then harden the account. */
 const GENERIC_REMEDIATIONS: readonly RemediationId[] = ["contain-actor", "enforce-password-policy"];

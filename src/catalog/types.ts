@@ -1,6 +1,7 @@
 // The shape of one knowledge-catalog entry: what an IAM deletion means, why it matters, how bad it is,
 // and which of the bot's remediations fit it.
 import type { IamDeletionEventName, RemediationId, Severity } from "../domain.js";
+import type { AttackTechnique } from "./attack.js";
 
 export interface CatalogEntry {
   eventName: IamDeletionEventName;
@@ -17,4 +18,6 @@ export interface CatalogEntry {
   recovery: string;
   /** Remediations the bot can offer for this event, most specific first. */
   remediations: RemediationId[];
+  /** MITRE ATT&CK techniques this call usually serves (from attack.ts). */
+  attack: readonly AttackTechnique[];
 }

@@ -89,6 +89,7 @@ function parseCloudTrailEvent(raw: unknown): { record: JsonObject } | { problem:
 
 function fromRecord(r: JsonObject): IamEvent {
   const actor = normalizeActor(field(r, "userIdentity"));
+  if (text(field(field(r, "inScopeOf"), "issuerType")) === "AWS::STS::AssumeRoot") actor.assumedRoot = true;
   const userAgent = text(field(r, "userAgent"), LIMITS.userAgent) ?? "";
   const requestParameters = readParameters(field(r, "requestParameters"));
 
@@ -161,6 +162,7 @@ function normalizeActor(ui: unknown): Actor {
   const sessionContext = field(ui, "sessionContext");
   const mfa = bool(field(field(sessionContext, "attributes"), "mfaAuthenticated"));
   if (mfa !== undefined) actor.mfaAuthenticated = mfa;
+  if (bool(field(sessionContext, "assumedRoot")) === true) actor.assumedRoot = true;
 
   const assumed = arn !== undefined ? ASSUMED_ROLE_ARN_RE.exec(arn) : null;
   if (actor.type === "AssumedRole" || assumed) {

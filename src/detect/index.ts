@@ -3,6 +3,7 @@ import { getCatalogEntry } from "../catalog/index.js";
 import { IAM_EVENT_SOURCE, isIamDeletionEventName } from "../domain.js";
 import type { IamDeletionEventName, IamEvent, Severity } from "../domain.js";
 import type { Decision, Outcome } from "./types.js";
+import { contextSeverity, isRootActor } from "./context.js";
 
 export type { Decision, Outcome } from "./types.js";
 
@@ -58,17 +59,14 @@ const ONE_LEVEL_LOWER: Readonly<Record<Severity, Severity>> = {
   low: "low",
 };
 
-function isRootActor(ev: IamEvent): boolean {
-  return ev.actor.type === "Root" || /^arn:[^:]*:iam::[^:]*:root$/.test(ev.actor.arn ?? "");
-}
-
 /**
  * Decides whether `ev` is an alert.
  *
  * Alert only when eventSource is exactly "iam.amazonaws.com" and eventName is one of the 30 IAM deletion
  * names (other services' Delete/Detach/Remove calls, and made-up names such as "DetachUserGroup", never alert).
  *
- * Severity rules, first match wins (`base` is the catalog severity for the event name):
+ * Severity rules, first match wins (`base` is the catalog severity for the event name, adjusted for context
+ * by contextSeverity: root credentials, deny-only policies, a principal's own boundary, security services):
  *  1. success                                   -> base.
  *  2. denied or failed, actor is the root user  -> base: root credentials are in use at all, and the
  *                                                  root user is rarely denied anything.
@@ -94,7 +92,8 @@ export function decide(ev: IamEvent, baseSeverity: BaseSeverityLookup = catalogB
   }
 
   const outcome = classifyOutcome(ev.errorCode);
-  const base = baseSeverity(eventName);
+  // What this call touched can raise the operation's usual severity (root credentials, a deny-only policy, ...).
+  const base = contextSeverity(ev, eventName, baseSeverity(eventName));
   const alert = (severity: Severity, severityReason: string): Decision => ({
     alert: true,
     eventName,

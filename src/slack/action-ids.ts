@@ -37,6 +37,7 @@ export const AlertBlockIds = {
   what: "alert_what",
   why: "alert_why",
   links: "alert_links",
+  rule: "alert_rule",
   parseError: "alert_parse_error",
   activity: "alert_activity",
   actions: "alert_actions",

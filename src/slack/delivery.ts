@@ -126,9 +126,15 @@ export class Delivery {
     return new Date(this.deps.now().getTime() + ms);
   }
 
+  /** The channel a rule routed the alert to, else the alert channel. */
+  private channelOf(alert: AlertRecord): string {
+    return alert.routeChannel ?? this.deps.channelId;
+  }
+
   /** Attempts one alert; true when it is now recorded as posted. */
   async deliver(alert: AlertRecord): Promise<boolean> {
-    const { store, channelId, logger } = this.deps;
+    const { store, logger } = this.deps;
+    const channelId = this.channelOf(alert);
     const log = logger.child({ eventId: alert.eventId, eventName: alert.eventName });
 
     if (alert.inDoubtSince) {
@@ -182,7 +188,7 @@ export class Delivery {
 
   private async post(message: RenderedMessage, alert: AlertRecord): Promise<string> {
     const res = await this.deps.client.chat.postMessage({
-      channel: this.deps.channelId,
+      channel: this.channelOf(alert),
       text: message.text,
       blocks: message.blocks,
       unfurl_links: false,
@@ -226,7 +232,7 @@ export class Delivery {
     try {
       for (let page = 0; page < 10; page++) {
         const res = await this.deps.client.conversations.history({
-          channel: this.deps.channelId,
+          channel: this.channelOf(alert),
           oldest,
           limit: 200,
           include_all_metadata: true,

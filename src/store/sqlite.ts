@@ -89,6 +89,13 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE audit_reports ADD COLUMN scope TEXT NOT NULL DEFAULT 'account';
   `,
+  // Rules: the decision of the rule that matched (name, routed channel, mention, severity before override).
+  `
+  ALTER TABLE alerts ADD COLUMN rule_name TEXT;
+  ALTER TABLE alerts ADD COLUMN route_channel TEXT;
+  ALTER TABLE alerts ADD COLUMN mention_group TEXT;
+  ALTER TABLE alerts ADD COLUMN detected_severity TEXT;
+  `,
 ];
 
 type Row = Record<string, unknown>;
@@ -126,6 +133,10 @@ function toAlert(r: Row): AlertRecord {
     escalatedBy: str(r.escalated_by),
     escalatedAt: date(r.escalated_at),
     escalationNote: str(r.escalation_note),
+    ruleName: str(r.rule_name),
+    routeChannel: str(r.route_channel),
+    mentionGroup: str(r.mention_group),
+    detectedSeverity: str(r.detected_severity) as Severity | undefined,
   };
 }
 
@@ -211,9 +222,11 @@ export class SqliteStore implements Store {
     const res = this.db
       .prepare(
         `INSERT INTO alerts (event_id, event_name, severity, severity_reason, outcome, event_json, event_time, actor_arn,
-           actor_user_name, detected_at, muted, muted_reason, delivery, next_attempt_at)
+           actor_user_name, detected_at, muted, muted_reason, delivery, next_attempt_at,
+           rule_name, route_channel, mention_group, detected_severity)
          VALUES (@eventId, @eventName, @severity, @severityReason, @outcome, @eventJson, @eventTime, @actorArn,
-           @actorUserName, @now, @muted, @mutedReason, @delivery, @now)
+           @actorUserName, @now, @muted, @mutedReason, @delivery, @now,
+           @ruleName, @routeChannel, @mentionGroup, @detectedSeverity)
          ON CONFLICT(event_id) DO NOTHING`,
       )
       .run({
@@ -230,6 +243,10 @@ export class SqliteStore implements Store {
         muted: a.muted ? 1 : 0,
         mutedReason: a.mutedReason ?? null,
         delivery: a.muted ? "muted" : "pending",
+        ruleName: a.ruleName ?? null,
+        routeChannel: a.routeChannel ?? null,
+        mentionGroup: a.mentionGroup ?? null,
+        detectedSeverity: a.detectedSeverity ?? null,
       });
     return res.changes === 1;
   }

@@ -31,12 +31,22 @@ export interface AlertRecord {
   escalatedBy?: string;
   escalatedAt?: Date;
   escalationNote?: string;
+  // Rules (RULES_FILE and the MUTE_* shorthand): the decision of the first rule that matched.
+  /** Name of the rule that decided this alert (a suppressed alert's rule too). */
+  ruleName?: string;
+  /** Channel the rule routed the alert to; absent = ALERT_CHANNEL_ID. */
+  routeChannel?: string;
+  /** User group id the rule mentions on the alert. */
+  mentionGroup?: string;
+  /** Severity detection gave, when a rule overrode it (`severity` is the one after the override). */
+  detectedSeverity?: Severity;
 }
 
 export type NewAlert = Pick<
   AlertRecord,
   "eventId" | "eventName" | "severity" | "severityReason" | "outcome" | "event" | "eventTime" | "muted" | "mutedReason"
->;
+> &
+  Partial<Pick<AlertRecord, "ruleName" | "routeChannel" | "mentionGroup" | "detectedSeverity">>;
 
 export type RemediationState = "pending" | "executing" | "succeeded" | "failed" | "rejected" | "expired";
 

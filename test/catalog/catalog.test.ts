@@ -107,9 +107,13 @@ test("destruction of principals, policies and console access is high", () => {
     "DeletePolicy",
     "DeleteInstanceProfile",
     "DeleteLoginProfile",
-    "DeleteServiceLinkedRole",
   ];
   for (const name of high) expect(CATALOG[name].severity, name).toBe("high");
+});
+
+test("DeleteServiceLinkedRole is medium by default; detection raises it to high for security services", () => {
+  expect(CATALOG.DeleteServiceLinkedRole.severity).toBe("medium");
+  expect(CATALOG.DeleteServiceLinkedRole.severityReason).toMatch(/GuardDuty, Config, Inspector, Macie, Security Hub/);
 });
 
 test("the account alias is low severity with a reason that says no permissions change", () => {
@@ -202,12 +206,13 @@ test("DeleteRole: lists the prerequisites, is the end of a burst, and a recreate
   expect(e.recovery).toMatch(/trust/i);
 });
 
-test("DeleteAccountAlias: sign-in URL, global uniqueness (possible takeover), CreateAccountAlias and its rules", () => {
+test("DeleteAccountAlias: sign-in URL, uniqueness within a partition (possible takeover), CreateAccountAlias and its rules", () => {
   const e = CATALOG.DeleteAccountAlias;
   const text = prose(e);
   expect(e.meaning).toMatch(/signin\.aws\.amazon\.com/);
   expect(text).toMatch(/bookmark/i);
-  expect(text).toMatch(/unique across all of AWS|globally unique/i);
+  expect(text).toMatch(/unique within an AWS partition/i);
+  expect(text).not.toMatch(/unique across all of AWS|globally unique/i);
   expect(text).toMatch(/could be claimed|may be claimed|might be claimed/i);
   expect(text).not.toMatch(/will be claimed/i);
   expect(e.recovery).toMatch(/CreateAccountAlias/);
@@ -327,4 +332,77 @@ test("federation providers: recreating under the same name or URL restores the A
   expect(CATALOG.DeleteSAMLProvider.recovery).toMatch(/ARN is derived from the name/);
   expect(CATALOG.DeleteOpenIDConnectProvider.recovery).toMatch(/ARN is derived from the URL/);
   expect(CATALOG.RemoveClientIDFromOpenIDConnectProvider.recovery).toMatch(/AddClientIDToOpenIDConnectProvider/);
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Facts from the review against the IAM API reference (issue 10)
+
+test("DeleteServerCertificate: IAM refuses it while a load balancer uses the certificate, so it is medium", () => {
+  const e = CATALOG.DeleteServerCertificate;
+  expect(e.severity).toBe("medium");
+  expect(e.meaning).toMatch(/DeleteConflict/);
+  expect(e.meaning).toMatch(/load balancer|Load Balancing/i);
+  expect(prose(e)).not.toMatch(/does not stop you deleting/i);
+});
+
+test("DeleteVirtualMFADevice: the seed is returned once at creation, not 'never revealed'", () => {
+  const e = CATALOG.DeleteVirtualMFADevice;
+  expect(prose(e)).not.toMatch(/never reveals seeds/i);
+  expect(e.recovery).toMatch(/only once, in the CreateVirtualMFADevice response/);
+});
+
+test("DeleteAccountPasswordPolicy states IAM's real default", () => {
+  const m = CATALOG.DeleteAccountPasswordPolicy.meaning;
+  expect(m).toMatch(/at least 8 characters/);
+  expect(m).toMatch(/three of the four character types/);
+  expect(m).toMatch(/no expiry/);
+  expect(m).toMatch(/no check against earlier passwords/);
+});
+
+test("DeleteAccessKey: STS sessions minted with the key survive; containment needs a deny", () => {
+  const text = prose(CATALOG.DeleteAccessKey);
+  expect(text).toMatch(/temporary credentials already obtained with it .* stay valid/);
+  expect(text).toMatch(/containment needs a deny/);
+});
+
+test("DeletePolicy: a policy still used as a permissions boundary cannot be deleted either", () => {
+  expect(CATALOG.DeletePolicy.meaning).toMatch(/no longer any user's or role's permissions boundary/);
+});
+
+test("OIDC deletions are idempotent: success does not prove a change", () => {
+  expect(CATALOG.DeleteOpenIDConnectProvider.meaning).toMatch(/idempotent/);
+  expect(CATALOG.RemoveClientIDFromOpenIDConnectProvider.meaning).toMatch(/idempotent/);
+});
+
+// ---------------------------------------------------------------------------------------------------
+// MITRE ATT&CK
+
+test("every entry names at least one ATT&CK technique, with a well-formed id and a name", () => {
+  for (const [name, e] of entries()) {
+    expect(e.attack.length, name).toBeGreaterThan(0);
+    for (const t of e.attack) {
+      expect(t.id, name).toMatch(/^T\d{4}(\.\d{3})?$/);
+      expect(t.name.trim().length, name).toBeGreaterThan(3);
+    }
+    expect(new Set(e.attack.map((t) => t.id)).size, name).toBe(e.attack.length);
+  }
+});
+
+test("ATT&CK: one name per id across the catalog, and the mappings the issue names", () => {
+  const names = new Map<string, string>();
+  for (const [, e] of entries()) {
+    for (const t of e.attack) {
+      expect(names.get(t.id) ?? t.name, t.id).toBe(t.name);
+      names.set(t.id, t.name);
+    }
+  }
+  const ids = (n: IamDeletionEventName) => CATALOG[n].attack.map((t) => t.id);
+  expect(ids("DeleteRolePermissionsBoundary")).toContain("T1098.003");
+  expect(ids("DeleteUserPermissionsBoundary")).toContain("T1098.003");
+  expect(ids("DeactivateMFADevice")).toContain("T1556.006");
+  expect(ids("DeleteVirtualMFADevice")).toContain("T1556.006");
+  expect(ids("DeleteUser")).toContain("T1531");
+  expect(names.get("T1531")).toBe("Account Access Removal");
+  expect(names.get("T1098")).toBe("Account Manipulation");
+  expect(Object.isFrozen(CATALOG.DeleteRole.attack)).toBe(true);
 });

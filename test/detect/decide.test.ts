@@ -197,6 +197,8 @@ describe("decide: severity", () => {
 });
 
 describe("decide with the default (catalog) severities", () => {
+  // Policy removals whose document the event does not carry say so after the catalog's reason.
+  const DOCUMENT_UNKNOWN = new Set(["DetachUserPolicy", "DetachGroupPolicy", "DetachRolePolicy", "DeleteUserPolicy", "DeleteGroupPolicy", "DeleteRolePolicy"]);
   test.each(IAM_DELETION_EVENT_NAMES.map((n) => [n]))("successful %s takes the catalog entry", (name) => {
     const entry = getCatalogEntry(name);
     expect(decide(event({ eventName: name }))).toEqual({
@@ -204,7 +206,9 @@ describe("decide with the default (catalog) severities", () => {
       eventName: name,
       outcome: "success",
       severity: entry.severity,
-      severityReason: entry.severityReason,
+      severityReason: DOCUMENT_UNKNOWN.has(name)
+        ? `${entry.severityReason} The event does not carry the policy document: if its statements are Deny, treat it as critical.`
+        : entry.severityReason,
     });
   });
 

@@ -20,11 +20,13 @@ describe("SqliteStore", () => {
     const dir = mkdtempSync(join(tmpdir(), "tw-store-"));
     const path = join(dir, "t.db");
     const a = new SqliteStore(path);
-    expect(a.schemaVersion).toBe(2);
+    // Each feature appends a migration; the count is not pinned here so branches merge cleanly.
+    expect(a.schemaVersion).toBeGreaterThanOrEqual(2);
+    const version = a.schemaVersion;
     await a.insertAlert(alert("e1"), new Date());
     await a.close();
     const b = new SqliteStore(path);
-    expect(b.schemaVersion).toBe(2);
+    expect(b.schemaVersion).toBe(version);
     expect((await b.getAlert("e1"))?.event.eventTime).toBeInstanceOf(Date);
     await b.close();
   });

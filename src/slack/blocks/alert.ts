@@ -9,6 +9,7 @@ import type { AlertActivity, AlertInput, RemediationOutcomeView } from "../../al
 import type { CatalogEntry } from "../../catalog/types.js";
 import type { Actor, ClientKind, IamEvent, Severity } from "../../domain.js";
 import type { Outcome } from "../../detect/types.js";
+import { consoleOrigin } from "../../aws/console.js";
 import { ActionIds, AlertBlockIds, alertMetadata } from "../action-ids.js";
 import { code, prose, sanitizeInline, slackDate, truncate, truncateEscaped, userMention } from "../mrkdwn.js";
 import { blocksCharCount, LIMITS } from "./limits.js";
@@ -59,7 +60,7 @@ const MAX_LINKED_EVENT_ID = 256;
  */
 export function cloudTrailEventUrl(awsRegion: string, eventId: string): string {
   const region = PLAUSIBLE_REGION.test(awsRegion) ? awsRegion : "us-east-1";
-  const base = `https://${region}.console.aws.amazon.com/cloudtrailv2/home?region=${region}#/events`;
+  const base = `${consoleOrigin(region)}/cloudtrailv2/home?region=${region}#/events`;
   if (eventId === "" || eventId.length > MAX_LINKED_EVENT_ID) return base;
   return `${base}/${encodeURIComponent(eventId)}`;
 }
@@ -347,6 +348,12 @@ function build(input: AlertInput, entry: CatalogEntry, activity: AlertActivity, 
     elements: [mrkdwn(`<${url}|Open in the CloudTrail console>${idText}`)],
   };
   blocks.push(links);
+
+  if (input.rule) {
+    // The mention id was validated as a user group id (S…) when the rules file was loaded.
+    const cc = input.rule.mention && /^S[A-Z0-9]+$/.test(input.rule.mention) ? ` · <!subteam^${input.rule.mention}>` : "";
+    blocks.push({ type: "context", block_id: AlertBlockIds.rule, elements: [mrkdwn(`Rule: ${code(input.rule.name, 80)}${cc}`)] });
+  }
 
   if (ev.parseError !== undefined) {
     blocks.push({

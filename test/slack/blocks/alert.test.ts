@@ -23,6 +23,7 @@ const entry: CatalogEntry = {
   severityReason: "Role deletion breaks workloads and cannot be fully undone.",
   recovery: "Re-create the role from a snapshot with the same name, trust policy and attachments.",
   remediations: ["contain-actor"],
+  attack: [{ id: "T1531", name: "Account Access Removal" }],
 };
 
 const ACCOUNT = "123456789012";
@@ -480,7 +481,11 @@ describe("buildAlertMessage: dates, regions and parse errors", () => {
     expect(cloudTrailEventUrl("eu-west-1", "abc")).toBe(
       "https://eu-west-1.console.aws.amazon.com/cloudtrailv2/home?region=eu-west-1#/events/abc",
     );
-    expect(cloudTrailEventUrl("us-gov-west-1", "abc")).toContain("https://us-gov-west-1.console.aws.amazon.com/");
+    // GovCloud and China are separate partitions with their own console hosts.
+    expect(cloudTrailEventUrl("us-gov-west-1", "abc")).toBe(
+      "https://console.amazonaws-us-gov.com/cloudtrailv2/home?region=us-gov-west-1#/events/abc",
+    );
+    expect(cloudTrailEventUrl("cn-northwest-1", "abc")).toBe("https://console.amazonaws.cn/cloudtrailv2/home?region=cn-northwest-1#/events/abc");
     for (const bad of ["", "global", "evil.com/", "us-east-1.evil.com", "US-EAST-1", "us-east-12"]) {
       expect(cloudTrailEventUrl(bad, "abc")).toBe(
         "https://us-east-1.console.aws.amazon.com/cloudtrailv2/home?region=us-east-1#/events/abc",
