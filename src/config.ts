@@ -29,6 +29,8 @@ export interface Config {
   };
   pollSchedule: string;
   lookbackMinutes: number;
+  /** LookupEvents calls per second, evenly spaced (CloudTrail allows 2 per account and region, shared). */
+  lookupRate: number;
   databaseUrl: string;
   /** Resolved file path for sqlite: URLs. */
   sqlitePath: string;
@@ -133,6 +135,20 @@ const schema = z
     CLOUDTRAIL_LOOKUP_REGION: optionalString.refine((v) => v === undefined || /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/.test(v), "must be an AWS region such as us-east-1"),
     POLL_SCHEDULE: optionalString.refine((v) => v === undefined || cron.validate(v), "must be a valid cron expression (5 fields, or 6 with seconds)"),
     LOOKBACK_MINUTES: intIn(1, 1440, 20),
+    LOOKUP_RATE: z
+      .string()
+      .trim()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v === "") return 1.5;
+        const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+        // Above 1.9 ordinary network jitter lets CloudTrail see 3 calls in one second (its quota is 2).
+        if (!(n >= 0.1 && n <= 1.9)) {
+          ctx.addIssue({ code: "custom", message: "must be a number of calls per second from 0.1 to 1.9 (CloudTrail allows 2, shared by the account)" });
+          return z.NEVER;
+        }
+        return n;
+      }),
     DATABASE_URL: optionalString.refine((v) => v === undefined || v.startsWith("sqlite:"), "must be a sqlite: URL such as sqlite:./data/trailwatch.db (the only engine built in)"),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "must be one of fatal, error, warn, info, debug, trace, silent" })
@@ -207,6 +223,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     pollSchedule: e.POLL_SCHEDULE ?? "* * * * *",
     lookbackMinutes: e.LOOKBACK_MINUTES,
+    lookupRate: e.LOOKUP_RATE,
     databaseUrl,
     sqlitePath,
     logLevel: e.LOG_LEVEL ?? "info",
