@@ -22,6 +22,8 @@ export interface Config {
   };
   port: number;
   alertChannelId: string;
+  /** Where operational notices go (cannot see CloudTrail, cannot post, clock skew, coverage); default the alert channel. */
+  noticeChannelId: string;
   aws: {
     region: string;
     /** CloudTrail records IAM events in us-east-1 (commercial partition), so LookupEvents goes there. */
@@ -142,9 +144,9 @@ const schema = z
       .transform((v, ctx) => {
         if (v === undefined || v === "") return 1.5;
         const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
-        // Above 1.9 ordinary network jitter lets CloudTrail see 3 calls in one second (its quota is 2).
-        if (!(n >= 0.1 && n <= 1.9)) {
-          ctx.addIssue({ code: "custom", message: "must be a number of calls per second from 0.1 to 1.9 (CloudTrail allows 2, shared by the account)" });
+        // Above 1.8 ordinary jitter (100 ms) lets CloudTrail see 3 calls in one second (its quota is 2).
+        if (!(n >= 0.1 && n <= 1.8)) {
+          ctx.addIssue({ code: "custom", message: "must be a number of calls per second from 0.1 to 1.8 (CloudTrail allows 2, shared by the account)" });
           return z.NEVER;
         }
         return n;
@@ -156,6 +158,7 @@ const schema = z
     RESPONDERS: slackIdList("UWS"),
     APPROVERS: slackIdList("UWS"),
     ESCALATION_CHANNEL_ID: optionalString.pipe(channelId.optional()),
+    NOTICE_CHANNEL_ID: optionalString.pipe(channelId.optional()),
     ONCALL_USERGROUP_ID: optionalString.refine((v) => v === undefined || /^S[A-Z0-9]{2,}$/.test(v), "must be a Slack user group id such as S0123456789"),
     REMEDIATION_EXPIRY_HOURS: intIn(1, 24 * 30, 24),
     PASSWORD_POLICY_MIN_LENGTH: intIn(8, 128, DEFAULT_PASSWORD_POLICY.minimumPasswordLength),
@@ -217,6 +220,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     port: e.PORT,
     alertChannelId: e.ALERT_CHANNEL_ID,
+    noticeChannelId: e.NOTICE_CHANNEL_ID ?? e.ALERT_CHANNEL_ID,
     aws: {
       region: e.AWS_REGION ?? "us-east-1",
       cloudTrailRegion: e.CLOUDTRAIL_LOOKUP_REGION ?? "us-east-1",

@@ -134,7 +134,7 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
     store,
     health,
     client: deliveryClient,
-    channelId: config.alertChannelId,
+    channelId: config.noticeChannelId,
     approvers: config.approvers,
     logger: logger.child({ component: "notices" }),
     now,

@@ -234,7 +234,10 @@ export class Poller {
               perNameUntil = null;
               break;
             }
-            if (pages >= budget) {
+            // Estimate the pages the whole window needs from how much of it these pages covered.
+            const covered = end.getTime() - oldest;
+            const estimate = covered > 0 ? (pages * (end.getTime() - start.getTime())) / covered : Number.POSITIVE_INFINITY;
+            if (pages >= budget || estimate > budget) {
               // Paging on would cost more than looking each name up: do that for the part not yet read.
               perNameUntil = Math.min(end.getTime(), Number.isFinite(oldest) ? oldest + 1000 : end.getTime());
               result.strategy = "per-name";

@@ -14,6 +14,8 @@ import type { Store } from "../store/types.js";
 import { CHANNEL_SLACK_ERRORS, type HealthModel, type Problem, type ProblemCode, type SlackResult } from "./model.js";
 
 const SECTION_MAX = 2900;
+/** Message metadata type of notices (alerts carry `trailwatch_alert`). */
+export const NOTICE_METADATA_EVENT_TYPE = "trailwatch_notice";
 
 export interface NoticeMessage {
   text: string;
@@ -293,7 +295,13 @@ export class Notifier {
     for (const n of pending) {
       const msg = { text: n.text, blocks: n.blocks as KnownBlock[] };
       try {
-        const res = await this.deps.client.chat.postMessage({ channel: this.deps.channelId, ...msg, unfurl_links: false, unfurl_media: false });
+        const res = await this.deps.client.chat.postMessage({
+          channel: this.deps.channelId,
+          ...msg,
+          unfurl_links: false,
+          unfurl_media: false,
+          metadata: { event_type: NOTICE_METADATA_EVENT_TYPE, event_payload: { notice: n.key } },
+        });
         this.deps.onSlackResult?.({ ok: true });
         await store.markNoticePosted(n.key, this.deps.channelId, res.ts ?? "", this.deps.now());
         logger.info({ notice: n.key }, "notice posted");

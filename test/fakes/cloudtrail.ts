@@ -134,8 +134,11 @@ export interface FakeCloudTrail {
   addRawEvent(item: Partial<LookupEventItem> & { EventTime: number }, opts?: { deliveredAt?: number }): LookupEventItem;
   /** Adds `count` read-only IAM events (GetRole, ListPolicies, ...) spread evenly over a time window. */
   addReadOnlyIamNoise(count: number, opts: NoiseOptions): void;
-  /** The next `n` requests fail: with an HTTP status (InternalFailure / ServiceUnavailable) or a connection reset. */
-  failNext(n: number, status?: number | "reset"): void;
+  /**
+   * The next `n` requests fail: with an HTTP status (InternalFailure / ServiceUnavailable), a connection reset,
+   * or "throttle" (ThrottlingException, counted in `throttledCount`, whatever the token bucket says).
+   */
+  failNext(n: number, status?: number | "reset" | "throttle"): void;
   /** Changes the rate limit (see `FakeCloudTrailOptions.ratePerSecond`); refills the bucket. */
   setRateLimit(ratePerSecond: number | false, burst?: number): void;
   /** Clears events, calls, counters and injected failures; refills the token bucket. Options stay. */
@@ -209,7 +212,7 @@ class TokenBucket {
   }
 }
 
-type InjectedFailure = number | "reset";
+type InjectedFailure = number | "reset" | "throttle";
 
 class FakeCloudTrailServer implements FakeCloudTrail {
   readonly calls: CloudTrailCall[] = [];
@@ -318,7 +321,7 @@ class FakeCloudTrailServer implements FakeCloudTrail {
     this.deny = message;
   }
 
-  failNext(n: number, status: number | "reset" = 500): void {
+  failNext(n: number, status: number | "reset" | "throttle" = 500): void {
     for (let i = 0; i < n; i++) this.failures.push(status);
   }
 
@@ -374,6 +377,11 @@ class FakeCloudTrailServer implements FakeCloudTrail {
       return;
     }
     try {
+      if (failure === "throttle") {
+        call.throttled = true;
+        this.throttledCount++;
+        throw new AwsError("ThrottlingException", "Rate exceeded");
+      }
       if (failure !== undefined) {
         throw new AwsError(failure === 503 ? "ServiceUnavailable" : "InternalFailure", "injected failure", failure);
       }

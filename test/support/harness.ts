@@ -3,7 +3,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startFakeCloudTrail, type FakeCloudTrail } from "../fakes/cloudtrail.js";
+import { startFakeCloudTrail, type FakeCloudTrail, type FakeCloudTrailOptions } from "../fakes/cloudtrail.js";
 import { startFakeSlack, type FakeSlack } from "../fakes/slack.js";
 import { baseEnv, runApp, type AppProcess } from "./app-process.js";
 import { startMoto, type Moto } from "./moto.js";
@@ -11,6 +11,8 @@ import { freePort } from "./ports.js";
 
 export const SIGNING_SECRET = "test-signing-secret-0123456789";
 export const ALERT_CHANNEL = "CALERTS01";
+/** Operational notices go to their own channel in tests, so alert counts stay exact. */
+export const NOTICE_CHANNEL = "CNOTICES1";
 
 export interface Harness {
   slack: FakeSlack;
@@ -22,9 +24,9 @@ export interface Harness {
   close: () => Promise<void>;
 }
 
-export async function startHarness(opts: { moto?: boolean; slackRateLimit?: number } = {}): Promise<Harness> {
+export async function startHarness(opts: { moto?: boolean; slackRateLimit?: number; cloudtrail?: FakeCloudTrailOptions } = {}): Promise<Harness> {
   const slack = await startFakeSlack(opts.slackRateLimit ? { postRateLimitPerChannel: opts.slackRateLimit } : {});
-  const cloudtrail = await startFakeCloudTrail();
+  const cloudtrail = await startFakeCloudTrail(opts.cloudtrail);
   const moto = opts.moto ? await startMoto() : undefined;
   const dataDir = mkdtempSync(join(tmpdir(), "trailwatch-data-"));
   const apps: AppProcess[] = [];
@@ -34,6 +36,7 @@ export async function startHarness(opts: { moto?: boolean; slackRateLimit?: numb
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: `${slack.url}/api/`,
       ALERT_CHANNEL_ID: ALERT_CHANNEL,
+      NOTICE_CHANNEL_ID: NOTICE_CHANNEL,
       DATABASE_URL: `sqlite:${join(dataDir, "trailwatch.db")}`,
       AWS_ENDPOINT_URL_CLOUDTRAIL: cloudtrail.url,
       // IAM and STS go to moto when a test needs them; otherwise to a closed port (fail fast, never AWS).
