@@ -268,7 +268,9 @@ export class Notifier {
   }
 
   private async caughtUp(since: Date): Promise<{ alerted: number; muted: number }> {
-    const alerts = await this.deps.store.listAlerts({ since, includeMuted: true, limit: 100_000 });
+    // Found after the episode began: no poll completed meanwhile, so the recovering polls found them. Their
+    // event time may be a little earlier (made just before, delivered late), hence the wider event window.
+    const alerts = await this.deps.store.listAlerts({ since: new Date(since.getTime() - 86_400_000), includeMuted: true, limit: 100_000 });
     const found = alerts.filter((a) => a.detectedAt.getTime() >= since.getTime());
     return { alerted: found.filter((a) => !a.muted).length, muted: found.filter((a) => a.muted).length };
   }
