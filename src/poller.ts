@@ -220,7 +220,8 @@ export class Poller {
         try {
           for await (const page of lookup.pages("EventSource", "iam.amazonaws.com", start, end)) {
             pages++;
-            if (attempt === 0 && !clockWasKnown && lookup.clock.known && Math.abs(lookup.clock.now().getTime() - end.getTime()) > CLOCK_RESTART_MS) {
+            // The window was computed on the host clock (AWS's was unknown); redo it if the two differ.
+            if (attempt === 0 && !clockWasKnown && lookup.clock.known && Math.abs(lookup.clock.skewMs) > CLOCK_RESTART_MS) {
               restart = true;
               break;
             }
