@@ -203,6 +203,8 @@ function slackErrorOf(err: unknown): string {
 export class Notifier {
   private readonly ctx: NoticeContext;
   private syncing: Promise<void> | null = null;
+  private failures = 0;
+  private retryAt = 0;
 
   constructor(private readonly deps: NotifierDeps) {
     this.ctx = { alertChannelId: deps.channelId, scopeLabel: deps.scopeLabel ?? defaultScopeLabel };
@@ -287,6 +289,8 @@ export class Notifier {
   /** Posts waiting notices: to the alert channel, or to the approvers when the channel cannot be used. */
   async drain(): Promise<void> {
     const { store, logger } = this.deps;
+    // After a failure, wait before asking Slack again (1 s, 2 s, 4 s, … up to a minute): sync runs often.
+    if (this.deps.now().getTime() < this.retryAt) return;
     let pending;
     try {
       pending = await store.pendingNotices(20);
@@ -305,6 +309,7 @@ export class Notifier {
           metadata: { event_type: NOTICE_METADATA_EVENT_TYPE, event_payload: { notice: n.key } },
         });
         this.deps.onSlackResult?.({ ok: true });
+        this.failures = 0;
         await store.markNoticePosted(n.key, this.deps.channelId, res.ts ?? "", this.deps.now());
         logger.info({ notice: n.key }, "notice posted");
       } catch (err) {
@@ -318,6 +323,8 @@ export class Notifier {
           }
         }
         await store.markNoticeFailed(n.key, error);
+        this.failures++;
+        this.retryAt = this.deps.now().getTime() + Math.min(60_000, 1000 * 2 ** Math.min(this.failures - 1, 6));
         logger.warn({ notice: n.key, slackError: error }, "notice not posted; will retry");
         // The channel is failing: later notices would fail the same way, keep their order.
         break;
