@@ -3,7 +3,7 @@
 import type { WebClient } from "@slack/web-api";
 import { describe, expect, test } from "vitest";
 import { HealthModel } from "../../src/health/model.js";
-import { Notifier, problemMessage } from "../../src/health/notices.js";
+import { coverageMessage, Notifier, problemMessage } from "../../src/health/notices.js";
 import { createLogger } from "../../src/log.js";
 import type { PollResult } from "../../src/poller.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
@@ -143,5 +143,15 @@ describe("alert channel unusable", () => {
     await notifier.coverage({ scope: "default", kind: "first-start", watchingFrom: c.now() });
     expect(slack.posts).toHaveLength(1);
     expect(slack.posts[0]?.text).toMatch(/watching this AWS account/);
+  });
+
+  test("after downtime beyond 90 days the notice names the range that cannot be checked any more", () => {
+    const from = new Date("2026-06-01T00:00:00Z");
+    const to = new Date("2026-09-02T00:00:00Z");
+    const msg = coverageMessage({ scope: "default", kind: "gap", from, to }, { alertChannelId: CHANNEL, scopeLabel: () => "this AWS account" });
+    const text = JSON.stringify(msg.blocks);
+    expect(text).toMatch(/cannot be checked/);
+    expect(text).toContain(`<!date^${from.getTime() / 1000}^`);
+    expect(text).toContain(`<!date^${to.getTime() / 1000}^`);
   });
 });
