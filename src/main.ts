@@ -17,6 +17,7 @@ import { DEFAULT_SCOPE, Poller } from "./poller.js";
 import { createBoltApp, type Health } from "./slack/app.js";
 import { boltLogger } from "./slack/bolt-logger.js";
 import { Delivery } from "./slack/delivery.js";
+import { publishHome } from "./slack/listeners/home.js";
 import { registerListeners } from "./slack/listeners/index.js";
 import { expireRequests } from "./slack/listeners/remediation.js";
 import { renderAlert, renderMinimal } from "./slack/render.js";
@@ -139,6 +140,9 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
     logger: logger.child({ component: "notices" }),
     now,
     onSlackResult: (r) => health.slackResult(r),
+    refreshHome: async (userIds) => {
+      for (const id of userIds) await publishHome(listenerDeps, app.client, id);
+    },
   });
   let ready = false;
   const healthRoute: Health = {

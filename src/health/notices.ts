@@ -191,6 +191,8 @@ export interface NotifierDeps {
   scopeLabel?: (scope: string) => string;
   /** Called with the outcome of every Slack call the notifier makes (feeds the health model). */
   onSlackResult?: (r: SlackResult) => void;
+  /** Refreshes these users' App Home tabs (it shows the problem) when the notice channel cannot be used. */
+  refreshHome?: (userIds: string[]) => Promise<void>;
 }
 
 function slackErrorOf(err: unknown): string {
@@ -352,7 +354,8 @@ export class Notifier {
   private async directMessageApprovers(msg: NoticeMessage, channelError: string): Promise<number> {
     const prefix = `(Sent to you directly because trailwatch cannot post to <#${this.deps.channelId}>: ${code(channelError, 80)}.)`;
     let sent = 0;
-    for (const user of await this.approverIds()) {
+    const users = await this.approverIds();
+    for (const user of users) {
       try {
         await this.deps.client.chat.postMessage({
           channel: user,
@@ -367,6 +370,11 @@ export class Notifier {
       }
     }
     if (sent === 0) this.deps.logger.error({ channelError }, "no approver could be told about a health problem (APPROVERS empty or unreachable)");
+    try {
+      await this.deps.refreshHome?.(users);
+    } catch (err) {
+      this.deps.logger.warn(errorFields(err), "could not refresh the approvers' App Home");
+    }
     return sent;
   }
 }

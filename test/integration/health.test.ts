@@ -102,6 +102,11 @@ describe("alert channel unusable", () => {
       expect(textOf(dm)).toContain("not_in_channel");
       expect(textOf(dm)).toContain("/invite @trailwatch");
     }
+    // Their App Home shows the problem too.
+    const home = await until("App Home with the problem", () =>
+      hh.slack.views.find((v) => v.createdBy === "views.publish" && v.userId === "UAPPROVER1" && JSON.stringify(v).includes("Cannot post to")),
+    );
+    expect(JSON.stringify(home)).toContain("not_in_channel");
 
     hh.slack.setChannelError(ALERT_CHANNEL, null);
     await hh.slack.waitFor((s) => s.messages(ALERT_CHANNEL).find((m) => m.metadata?.event_type === "trailwatch_alert"), 90_000, "alert after the invite");
