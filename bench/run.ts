@@ -1,6 +1,8 @@
 // Benchmark: prints figures, asserts nothing (tests stay deterministic; targets are read from this output).
 //  1. LookupEvents calls per poll and time to alert, with 0 / 1,000 / 20,000 read-only IAM events in the
-//     window, against the fake LookupEvents endpoint throttled at 2 calls/s (the real quota).
+//     window, against the fake LookupEvents endpoint throttled at 2 calls/s (the real quota), at the default
+//     LOOKUP_RATE; throttled calls and the most calls the server received within one second.
+//  1b. A 600-deletion storm, and the average cost of idle polls.
 //  2. Records parsed (+ detection) and alerts rendered per second over the real corpus.
 //  3. Peak memory (max RSS) of this process.
 //  4. Replay: records/s and memory over 1 GiB of CloudTrail log files (bench/replay.ts).
@@ -11,7 +13,7 @@ import { gunzipSync } from "node:zlib";
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { WebClient } from "@slack/web-api";
 import { getCatalogEntry } from "../src/catalog/index.js";
-import { CloudTrailLookup } from "../src/cloudtrail/lookup.js";
+import { CloudTrailLookup, DEFAULT_LOOKUP_RATE } from "../src/cloudtrail/lookup.js";
 import { normalizeLookupEvent, normalizeRecord, type LookupEventInput } from "../src/cloudtrail/normalize.js";
 import { decide } from "../src/detect/index.js";
 import type { IamDeletionEventName } from "../src/domain.js";
@@ -28,6 +30,7 @@ import { iamRecord } from "../test/support/records.js";
 import { replayBench } from "./replay.js";
 
 const logger = createLogger("silent");
+let maxPerSecondEver = 0;
 const CHANNEL = "CBENCH001";
 let peakHeap = 0;
 const sampler = setInterval(() => {
@@ -54,6 +57,7 @@ async function pollScenario(noise: number, eventName: IamDeletionEventName) {
   }, 5);
   const result = await poller.pollOnce();
   const pollMs = performance.now() - t0;
+  maxPerSecondEver = Math.max(maxPerSecondEver, cloudtrail.maxCallsInAnyWindow(1000));
   await slack.waitFor((s) => s.messages(CHANNEL).length > 0, 10_000);
   if (!alertedAt) alertedAt = performance.now();
   clearInterval(watcher);
@@ -67,9 +71,48 @@ async function pollScenario(noise: number, eventName: IamDeletionEventName) {
     position: lookupOrder().indexOf(eventName) + 1,
     calls: result?.lookupCalls ?? -1,
     throttled: cloudtrail.throttledCount,
+    maxPerSecond: cloudtrail.maxCallsInAnyWindow(1000),
     timeToAlertS: (alertedAt - t0) / 1000,
     pollS: pollMs / 1000,
   };
+}
+
+/** 600 deletions of mixed kinds in the window, with 2,000 read-only events: every one must be alerted. */
+async function stormScenario() {
+  const cloudtrail = await startFakeCloudTrail({ ratePerSecond: 2 });
+  const now = Date.now();
+  const names = lookupOrder();
+  cloudtrail.addReadOnlyIamNoise(2_000, { start: now - 19 * 60_000, end: now - 1000 });
+  for (let i = 0; i < 600; i++) {
+    const name = names[i % names.length] as IamDeletionEventName;
+    cloudtrail.addEvent(iamRecord({ eventName: name, eventTime: new Date(now - 18 * 60_000 + i * 1500), requestParameters: { roleName: `r${i}`, userName: `u${i}`, groupName: `g${i}`, instanceProfileName: `p${i}`, policyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" } }));
+  }
+  const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), "tw-bench-")), "b.db"));
+  const client = new CloudTrailClient({ endpoint: cloudtrail.url, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" }, maxAttempts: 1 });
+  const lookup = new CloudTrailLookup(client, {});
+  const poller = new Poller({ store, lookup, logger, now: () => new Date(), lookbackMinutes: 20, noise: { muteEvents: [], mutePrincipals: [], minSeverity: "low" }, eventNames: names });
+  const t0 = performance.now();
+  const r = await poller.pollOnce();
+  const s = (performance.now() - t0) / 1000;
+  const out = { calls: r?.lookupCalls ?? -1, alerts: (r?.newAlerts ?? 0) + (r?.muted ?? 0), strategy: r?.strategy, throttled: cloudtrail.throttledCount, maxPerSecond: cloudtrail.maxCallsInAnyWindow(1000), pollS: s };
+  maxPerSecondEver = Math.max(maxPerSecondEver, out.maxPerSecond);
+  await store.close();
+  await cloudtrail.close();
+  return out;
+}
+
+/** Polls of an account with no IAM events at all: what a quiet account pays. */
+async function idleScenario(polls: number) {
+  const cloudtrail = await startFakeCloudTrail({ ratePerSecond: 2 });
+  const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), "tw-bench-")), "b.db"));
+  const client = new CloudTrailClient({ endpoint: cloudtrail.url, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" }, maxAttempts: 1 });
+  const poller = new Poller({ store, lookup: new CloudTrailLookup(client, {}), logger, now: () => new Date(), lookbackMinutes: 20, noise: { muteEvents: [], mutePrincipals: [], minSeverity: "low" }, eventNames: lookupOrder() });
+  for (let i = 0; i < polls; i++) await poller.pollOnce();
+  const calls = cloudtrail.calls.length;
+  const throttled = cloudtrail.throttledCount;
+  await store.close();
+  await cloudtrail.close();
+  return { perPoll: calls / polls, throttled };
 }
 
 function corpusLines(): { file: string; raw: unknown }[] {
@@ -108,16 +151,23 @@ function throughput() {
 }
 
 const order = lookupOrder();
-console.log("trailwatch benchmark (LookupEvents fake throttled at 2 calls/s; one deletion event in a 20-minute window)\n");
-console.log("read-only noise | deletion looked up          | lookup position | calls/poll | throttled | time to alert | poll duration");
+console.log(`trailwatch benchmark (LookupEvents fake throttled at 2 calls/s, LOOKUP_RATE ${DEFAULT_LOOKUP_RATE}; one deletion event in a 20-minute window)\n`);
+console.log("read-only noise | deletion looked up          | per-name position | calls/poll | throttled | max calls in 1 s (server) | time to alert | poll duration");
 for (const noise of [0, 1_000, 20_000]) {
   for (const name of [order[0] as IamDeletionEventName, "DeleteRole" as const, order[order.length - 1] as IamDeletionEventName]) {
     const r = await pollScenario(noise, name);
     console.log(
-      `${String(r.noise).padStart(15)} | ${r.eventName.padEnd(27)} | ${String(r.position).padStart(15)} | ${String(r.calls).padStart(10)} | ${String(r.throttled).padStart(9)} | ${r.timeToAlertS.toFixed(2).padStart(11)} s | ${r.pollS.toFixed(2).padStart(11)} s`,
+      `${String(r.noise).padStart(15)} | ${r.eventName.padEnd(27)} | ${String(r.position).padStart(17)} | ${String(r.calls).padStart(10)} | ${String(r.throttled).padStart(9)} | ${String(r.maxPerSecond).padStart(25)} | ${r.timeToAlertS.toFixed(2).padStart(11)} s | ${r.pollS.toFixed(2).padStart(11)} s`,
     );
   }
 }
+const storm = await stormScenario();
+console.log(
+  `\n600-deletion storm (+2,000 read-only): ${storm.alerts} alerts stored, ${storm.calls} calls (${storm.strategy}), ${storm.throttled} throttled, max ${storm.maxPerSecond} calls in 1 s (server), poll ${storm.pollS.toFixed(1)} s`,
+);
+const idle = await idleScenario(5);
+console.log(`idle account: ${idle.perPoll.toFixed(2)} LookupEvents calls per poll on average (5 polls), ${idle.throttled} throttled`);
+console.log(`most LookupEvents calls the server saw within any one second, all scenarios: ${maxPerSecondEver}`);
 const t = throughput();
 console.log(`\ncorpus: ${t.records} real records`);
 console.log(`parse + detect: ${Math.round(t.parsePerS).toLocaleString("en")} records/s`);

@@ -22,6 +22,8 @@ export interface Config {
   };
   port: number;
   alertChannelId: string;
+  /** Where operational notices go (cannot see CloudTrail, cannot post, clock skew, coverage); default the alert channel. */
+  noticeChannelId: string;
   aws: {
     region: string;
     /** CloudTrail records IAM events in us-east-1 (commercial partition), so LookupEvents goes there. */
@@ -29,6 +31,8 @@ export interface Config {
   };
   pollSchedule: string;
   lookbackMinutes: number;
+  /** LookupEvents calls per second, evenly spaced (CloudTrail allows 2 per account and region, shared). */
+  lookupRate: number;
   databaseUrl: string;
   /** Resolved file path for sqlite: URLs. */
   sqlitePath: string;
@@ -144,6 +148,20 @@ const schema = z
     CLOUDTRAIL_LOOKUP_REGION: optionalString.refine((v) => v === undefined || /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/.test(v), "must be an AWS region such as us-east-1"),
     POLL_SCHEDULE: optionalString.refine((v) => v === undefined || cron.validate(v), "must be a valid cron expression (5 fields, or 6 with seconds)"),
     LOOKBACK_MINUTES: intIn(1, 1440, 20),
+    LOOKUP_RATE: z
+      .string()
+      .trim()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v === "") return 1.5;
+        const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+        // Above 1.8 ordinary jitter (100 ms) lets CloudTrail see 3 calls in one second (its quota is 2).
+        if (!(n >= 0.1 && n <= 1.8)) {
+          ctx.addIssue({ code: "custom", message: "must be a number of calls per second from 0.1 to 1.8 (CloudTrail allows 2, shared by the account)" });
+          return z.NEVER;
+        }
+        return n;
+      }),
     DATABASE_URL: optionalString.refine((v) => v === undefined || v.startsWith("sqlite:"), "must be a sqlite: URL such as sqlite:./data/trailwatch.db (the only engine built in)"),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "must be one of fatal, error, warn, info, debug, trace, silent" })
@@ -151,6 +169,7 @@ const schema = z
     RESPONDERS: slackIdList("UWS"),
     APPROVERS: slackIdList("UWS"),
     ESCALATION_CHANNEL_ID: optionalString.pipe(channelId.optional()),
+    NOTICE_CHANNEL_ID: optionalString.pipe(channelId.optional()),
     ONCALL_USERGROUP_ID: optionalString.refine((v) => v === undefined || /^S[A-Z0-9]{2,}$/.test(v), "must be a Slack user group id such as S0123456789"),
     REMEDIATION_EXPIRY_HOURS: intIn(1, 24 * 30, 24),
     PASSWORD_POLICY_MIN_LENGTH: intIn(8, 128, DEFAULT_PASSWORD_POLICY.minimumPasswordLength),
@@ -213,12 +232,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     port: e.PORT,
     alertChannelId: e.ALERT_CHANNEL_ID,
+    noticeChannelId: e.NOTICE_CHANNEL_ID ?? e.ALERT_CHANNEL_ID,
     aws: {
       region: e.AWS_REGION ?? "us-east-1",
       cloudTrailRegion: e.CLOUDTRAIL_LOOKUP_REGION ?? "us-east-1",
     },
     pollSchedule: e.POLL_SCHEDULE ?? "* * * * *",
     lookbackMinutes: e.LOOKBACK_MINUTES,
+    lookupRate: e.LOOKUP_RATE,
     databaseUrl,
     sqlitePath,
     logLevel: e.LOG_LEVEL ?? "info",

@@ -11,11 +11,14 @@ import { CloudTrailLookup } from "./cloudtrail/lookup.js";
 import type { Config } from "./config.js";
 import { IAM_DELETION_EVENT_NAMES, SEVERITY_RANK, type BotIdentity, type IamDeletionEventName } from "./domain.js";
 import { createLogger, errorFields, type Logger } from "./log.js";
-import { Poller } from "./poller.js";
+import { HealthModel } from "./health/model.js";
+import { Notifier } from "./health/notices.js";
+import { DEFAULT_SCOPE, Poller } from "./poller.js";
 import { Rules } from "./rules/index.js";
 import { createBoltApp, type Health } from "./slack/app.js";
 import { boltLogger } from "./slack/bolt-logger.js";
 import { Delivery } from "./slack/delivery.js";
+import { publishHome } from "./slack/listeners/home.js";
 import { registerListeners } from "./slack/listeners/index.js";
 import { expireRequests } from "./slack/listeners/remediation.js";
 import { renderAlert, renderMinimal } from "./slack/render.js";
@@ -25,6 +28,8 @@ import type { Store } from "./store/types.js";
 export interface RunningApp {
   stop(): Promise<void>;
   poller: Poller;
+  health: HealthModel;
+  notifier: Notifier;
   delivery: Delivery;
   store: Store;
   /** The rules in force; `reload` re-reads RULES_FILE (SIGHUP). */
@@ -36,6 +41,19 @@ export function lookupOrder(): IamDeletionEventName[] {
   return [...IAM_DELETION_EVENT_NAMES].sort(
     (a, b) => SEVERITY_RANK[getCatalogEntry(b).severity] - SEVERITY_RANK[getCatalogEntry(a).severity],
   );
+}
+
+/** The longest gap between two runs of a cron schedule (over the next few runs), ms. */
+export function pollIntervalMs(schedule: string): number {
+  const task = cron.createTask(schedule, () => undefined);
+  try {
+    const runs = task.getNextRuns(6).map((d) => d.getTime());
+    let gap = 60_000;
+    for (let i = 1; i < runs.length; i++) gap = i === 1 ? (runs[1] as number) - (runs[0] as number) : Math.max(gap, (runs[i] as number) - (runs[i - 1] as number));
+    return gap;
+  } finally {
+    void task.destroy();
+  }
 }
 
 /** Resolves the bot's own AWS identity lazily and remembers it, so a slow STS does not block start-up. */
@@ -82,6 +100,7 @@ export interface StartOptions {
 
 export async function startApp(config: Config, opts: StartOptions = {}): Promise<RunningApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  let stopped = false;
   const now = opts.now ?? (() => new Date());
   // First, before anything is opened: an invalid rules file stops start-up (RulesFileError, exit 2).
   const rules = new Rules(config.noise, config.rulesFile, logger.child({ component: "rules" }));
@@ -93,7 +112,10 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
   const sts = new STSClient({ region: config.aws.region, maxAttempts: 3 });
   const botIdentity = botIdentityResolver(sts, logger);
 
-  const lookup = new CloudTrailLookup(cloudtrail, { logger });
+  const lookup = new CloudTrailLookup(cloudtrail, { logger, ratePerSecond: config.lookupRate });
+  const intervalMs = pollIntervalMs(config.pollSchedule);
+  const health = new HealthModel({ now, pollIntervalMs: intervalMs });
+  health.registerScope(DEFAULT_SCOPE);
   // The delivery client posts alerts itself and owns retrying, so every attempt is visible to the outbox.
   const deliveryClient = new WebClient(config.slack.botToken, {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
@@ -111,13 +133,30 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
     postIntervalMs: config.slack.postIntervalMs,
     render: async (alert) => renderAlert(alert, await store.listRemediationRequests(alert.eventId)),
     renderMinimal,
+    onSlackResult: (r) => health.slackResult(r),
+  });
+  // Operational notices (cannot see CloudTrail, cannot post, clock skew, coverage) go through their own outbox.
+  const notifier = new Notifier({
+    store,
+    health,
+    client: deliveryClient,
+    channelId: config.noticeChannelId,
+    approvers: config.approvers,
+    logger: logger.child({ component: "notices" }),
+    now,
+    onSlackResult: (r) => health.slackResult(r),
+    refreshHome: async (userIds) => {
+      for (const id of userIds) await publishHome(listenerDeps, app.client, id);
+    },
   });
   let ready = false;
-  const health: Health = {
+  const healthRoute: Health = {
     get ready() {
       return ready;
     },
+    status: () => health.publicStatus(),
     details: async () => ({
+      health: health.details(),
       lastPollCompletedAt: poller.lastCompletedAt?.toISOString() ?? null,
       lastPoll: poller.lastResult
         ? { completed: poller.lastResult.completed, newAlerts: poller.lastResult.newAlerts, lookupCalls: poller.lastResult.lookupCalls }
@@ -129,7 +168,7 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
     }),
   };
   // Known bot ids spare Bolt an auth.test per incoming request; unknown (Slack down) it looks them up itself.
-  const { app, socket } = createBoltApp(config, logger, health, await verifySlackToken(deliveryClient, logger));
+  const { app, socket } = createBoltApp(config, logger, healthRoute, await verifySlackToken(deliveryClient, logger));
   const poller = new Poller({
     store,
     lookup,
@@ -140,7 +179,22 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
     rules,
     eventNames: lookupOrder(),
     onNewAlert: () => delivery.kick(),
+    onPollFinished: async (result) => {
+      health.pollFinished(result);
+      await notifier.sync();
+      // A failed poll is tried again soon rather than at the next tick, so a real outage is called within
+      // about a minute and a one-off error costs little.
+      if (!result.completed && !stopped && !retryTimer) {
+        retryTimer = setTimeout(() => {
+          retryTimer = null;
+          if (!stopped) void poller.pollOnce();
+        }, Math.min(intervalMs / 4, 10_000));
+        retryTimer.unref();
+      }
+    },
+    onCoverage: (n) => notifier.coverage(n),
   });
+  let retryTimer: NodeJS.Timeout | null = null;
 
   // The delivery client does not retry: a membership question must fail fast (and then fail closed), not
   // wait minutes while the clicker's request times out.
@@ -148,11 +202,10 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
   if (auth.nobodyConfigured) {
     logger.warn("RESPONDERS and APPROVERS are empty: every button and command will be refused until they are set");
   }
-  const listenerDeps = { config, store, logger, now, iam, cloudtrail, botIdentity, client: app.client, auth };
+  const listenerDeps = { config, store, logger, now, iam, cloudtrail, botIdentity, client: app.client, auth, health: { model: health, context: notifier.context } };
   registerListeners(app, listenerDeps);
 
   await app.init();
-  let stopped = false;
   if (socket) {
     // In Socket Mode start() resolves only once the WebSocket is connected. Polling and delivery must not
     // wait for Slack, so connect in the background and keep retrying; /healthz is served meanwhile.
@@ -201,16 +254,28 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
     expireRequests(listenerDeps).catch((err: unknown) => logger.error(errorFields(err), "expiring remediation requests failed"));
   }, 60_000);
   expiryTimer.unref();
+  // Problems that come from silence (no poll completing, Slack failing for 5 minutes) need a clock tick.
+  const healthTimer = setInterval(() => void notifier.sync(), 5_000);
+  healthTimer.unref();
   // A first poll right away, so a restart catches up without waiting for the schedule.
   const firstPoll = poller.pollOnce().catch((err: unknown) => logger.error(errorFields(err), "first poll failed"));
   ready = true;
   logger.info(
-    { schedule: config.pollSchedule, lookbackMinutes: config.lookbackMinutes, channel: config.alertChannelId, rulesFile: config.rulesFile, rules: rules.current().size },
+    {
+      schedule: config.pollSchedule,
+      lookbackMinutes: config.lookbackMinutes,
+      lookupRate: config.lookupRate,
+      channel: config.alertChannelId,
+      rulesFile: config.rulesFile,
+      rules: rules.current().size,
+    },
     "trailwatch ready",
   );
 
   return {
     poller,
+    health,
+    notifier,
     delivery,
     store,
     rules,
@@ -220,6 +285,8 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
       ready = false;
       rules.close();
       clearInterval(expiryTimer);
+      clearInterval(healthTimer);
+      if (retryTimer) clearTimeout(retryTimer);
       await task.stop();
       await firstPoll;
       // Let a running poll finish its current page; the cursor only advances when a poll completes.

@@ -1,6 +1,11 @@
 // LookupEvents behind a narrow interface: one lookup attribute per call (the API's rule), paging to the
-// end, a client-side limiter so the bot never sends more than 2 calls per second to one account/region
-// (the API's fixed quota, shared with every other tool in the account), and backoff on throttling.
+// end, a client-side limiter, backoff on throttling, and AWS's clock read from every response.
+//
+// The quota (2 calls per second per account and region, shared with every other tool in the account) is
+// counted by CloudTrail as requests *arrive*. Pacing at exactly 2/s on our side lets ordinary network jitter
+// put three arrivals into one second, so calls are spaced evenly at LOOKUP_RATE (default 1.5/s): three
+// arrivals inside one second would then need more than 300 ms of jitter. One instance per account: each has
+// its own limiter and clock.
 import {
   LookupEventsCommand,
   type CloudTrailClient,
@@ -9,39 +14,38 @@ import {
   type LookupEventsCommandOutput,
 } from "@aws-sdk/client-cloudtrail";
 import pThrottle from "p-throttle";
+import { classifyAwsError } from "../aws/errors.js";
 import type { Logger } from "../log.js";
+import { AwsClock } from "./aws-clock.js";
+
+/** Default calls per second: below CloudTrail's 2/s so jitter never makes the server see a third call. */
+export const DEFAULT_LOOKUP_RATE = 1.5;
 
 export interface LookupOptions {
-  /** Calls per second allowed (AWS: 2 per account per region, not increasable). */
+  /** Calls per second, evenly spaced (LOOKUP_RATE). */
   ratePerSecond?: number;
   /** Attempts per call when throttled or on a transient error. */
   maxAttempts?: number;
   sleep?: (ms: number) => Promise<void>;
   logger?: Logger;
+  /** AWS's clock, fed from the Date header of every response. Default: a new one on the host clock. */
+  clock?: AwsClock;
+  /** Jitter source for backoff (tests make it deterministic). */
+  random?: () => number;
 }
 
 export interface LookupPage {
   events: Event[];
-}
-
-const THROTTLE_NAMES = new Set(["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"]);
-
-function isThrottle(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return THROTTLE_NAMES.has(e?.name ?? "") || e?.$metadata?.httpStatusCode === 429;
-}
-
-function isTransient(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; code?: string };
-  const status = e?.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) return true;
-  return ["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE"].includes(e?.code ?? "") || e?.name === "TimeoutError";
+  /** Whether LookupEvents has more pages after this one. */
+  hasMore: boolean;
 }
 
 export class CloudTrailLookup {
   /** Every LookupEvents HTTP call made, including retried ones (for metrics and the benchmark). */
   calls = 0;
   throttled = 0;
+  readonly clock: AwsClock;
+  readonly ratePerSecond: number;
   private readonly send: (cmd: LookupEventsCommand) => Promise<LookupEventsCommandOutput>;
   private readonly maxAttempts: number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -50,9 +54,13 @@ export class CloudTrailLookup {
     private readonly client: CloudTrailClient,
     private readonly opts: LookupOptions = {},
   ) {
-    const rate = opts.ratePerSecond ?? 2;
-    // strict: no sliding one-second window may ever hold more than `rate` calls.
-    const throttle = pThrottle({ limit: rate, interval: 1000, strict: true });
+    const rate = opts.ratePerSecond ?? DEFAULT_LOOKUP_RATE;
+    if (!(rate > 0 && rate <= 2)) throw new RangeError(`LookupEvents rate must be in (0, 2] calls/s, got ${rate}`);
+    this.ratePerSecond = rate;
+    // One call per 1/rate seconds, evenly spaced (a burst of two would leave no room for jitter).
+    const throttle = pThrottle({ limit: 1, interval: Math.ceil(1000 / rate), strict: true });
+    this.clock = opts.clock ?? new AwsClock();
+    this.clock.attach(client);
     this.send = throttle((cmd: LookupEventsCommand) => {
       this.calls++;
       return this.client.send(cmd);
@@ -67,6 +75,9 @@ export class CloudTrailLookup {
    * cursor so nothing is skipped.
    */
   async *pages(key: LookupAttributeKey, value: string, start: Date, end: Date): AsyncGenerator<LookupPage> {
+    // LookupEvents takes whole seconds; rounding the start down and the end up never narrows the window.
+    start = new Date(Math.floor(start.getTime() / 1000) * 1000);
+    end = new Date(Math.ceil(end.getTime() / 1000) * 1000);
     let nextToken: string | undefined;
     do {
       const out = await this.callWithRetry(
@@ -79,8 +90,8 @@ export class CloudTrailLookup {
             NextToken: nextToken,
           }),
       );
-      yield { events: out.Events ?? [] };
       nextToken = out.NextToken || undefined;
+      yield { events: out.Events ?? [], hasMore: nextToken !== undefined };
     } while (nextToken);
   }
 
@@ -89,12 +100,13 @@ export class CloudTrailLookup {
       try {
         return await this.send(make());
       } catch (err) {
-        const throttled = isThrottle(err);
+        const { kind } = classifyAwsError(err, "cloudtrail:LookupEvents");
+        const throttled = kind === "throttled";
         if (throttled) this.throttled++;
-        if ((!throttled && !isTransient(err)) || attempt >= this.maxAttempts) throw err;
-        // Exponential backoff with full jitter: 1s, 2s, 4s ... capped at 20s (throttling wants a real pause).
+        if ((!throttled && kind !== "transient") || attempt >= this.maxAttempts) throw err;
+        // Exponential backoff with jitter: 1s, 2s, 4s ... capped at 20s (throttling wants a real pause).
         const cap = Math.min(20_000, 1000 * 2 ** (attempt - 1));
-        const delay = Math.round(cap / 2 + Math.random() * (cap / 2));
+        const delay = Math.round(cap / 2 + (this.opts.random ?? Math.random)() * (cap / 2));
         this.opts.logger?.warn({ attempt, delayMs: delay, errorName: (err as Error).name }, "LookupEvents retry");
         await this.sleep(delay);
       }

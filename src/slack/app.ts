@@ -11,7 +11,29 @@ import { RequestGuard } from "./request-guard.js";
 
 export interface Health {
   ready: boolean;
+  /** The public answer: a status and problem codes only. */
+  status: () => { status: "ok" | "degraded"; problems: string[] };
+  /** Everything, for loopback callers only. */
   details: () => Promise<Record<string, unknown>>;
+}
+
+/**
+ * A caller on this host, not relayed by a proxy. Details (ARNs, account ids, error text) go only to such
+ * callers, since the port may be public; a request a local reverse proxy relays carries X-Forwarded-For.
+ */
+export function isLoopbackCaller(req: IncomingMessage): boolean {
+  const addr = req.socket.remoteAddress ?? "";
+  const local = addr === "127.0.0.1" || addr === "::1" || addr === "::ffff:127.0.0.1";
+  return local && req.headers["x-forwarded-for"] === undefined && req.headers.forwarded === undefined;
+}
+
+/** GET /healthz: 503 while starting or while any problem holds, else 200. */
+export async function healthResponse(health: Health, loopback: boolean): Promise<{ status: number; body: Record<string, unknown> }> {
+  const pub = health.ready ? health.status() : { status: "degraded" as const, problems: ["starting"] };
+  const code = pub.problems.length > 0 ? 503 : 200;
+  if (!loopback) return { status: code, body: { status: pub.status, problems: pub.problems } };
+  const details = await health.details().catch(() => ({}));
+  return { status: code, body: { ...details, status: pub.status, problems: pub.problems } };
 }
 
 export interface BoltApp {
@@ -24,14 +46,21 @@ export function createBoltApp(config: Config, logger: Logger, health: Health, id
   const healthRoute: CustomRoute = {
     path: "/healthz",
     method: ["GET"],
+    handler: (req: IncomingMessage, res: ServerResponse) => {
+      void healthResponse(health, isLoopbackCaller(req)).then(({ status, body }) => {
+        res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
+        res.end(JSON.stringify(body));
+      });
+    },
+  };
+  // Liveness for orchestrators: the process answers. Never fails on a CloudTrail deny or a Slack outage,
+  // since restarting the pod fixes neither and would only add a blind spot.
+  const liveRoute: CustomRoute = {
+    path: "/livez",
+    method: ["GET"],
     handler: (_req: IncomingMessage, res: ServerResponse) => {
-      void health
-        .details()
-        .catch(() => ({}))
-        .then((details) => {
-          res.writeHead(health.ready ? 200 : 503, { "content-type": "application/json" });
-          res.end(JSON.stringify({ status: health.ready ? "ok" : "starting", ...details }));
-        });
+      res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+      res.end('{"status":"alive"}');
     },
   };
   // Replays and re-delivered events are dropped before any other middleware or listener sees them.
@@ -60,7 +89,7 @@ export function createBoltApp(config: Config, logger: Logger, health: Health, id
     const socket = new SocketModeReceiver({
       appToken: config.slack.appToken,
       logger: boltLogger(logger),
-      customRoutes: [healthRoute],
+      customRoutes: [healthRoute, liveRoute],
       // Socket Mode serves customRoutes on this port; its own client (apps.connections.open) needs the
       // same API base URL as every other client (GovSlack, tests).
       installerOptions: { port: config.port, clientOptions },
@@ -72,7 +101,7 @@ export function createBoltApp(config: Config, logger: Logger, health: Health, id
     signingSecret: config.slack.signingSecret ?? "",
     endpoints: ["/slack/events"],
     port: config.port,
-    customRoutes: [healthRoute],
+    customRoutes: [healthRoute, liveRoute],
     logger: boltLogger(logger),
     customPropertiesExtractor: guard.extract,
   });

@@ -34,6 +34,8 @@ export interface DeliveryDeps {
   renderMinimal: (alert: AlertRecord) => RenderedMessage;
   /** Upper bound for the pause between retries of one alert. */
   maxBackoffMs?: number;
+  /** Told the outcome of every post (the health model decides when Slack is unusable). */
+  onSlackResult?: (r: { ok: true } | { ok: false; error: string }) => void;
 }
 
 /** Slack errors that mean this message body will never be accepted: fall back to the minimal rendering. */
@@ -164,6 +166,7 @@ export class Delivery {
       await store.markPosted(alert.eventId, channelId, res);
       this.posted++;
       this.lastError = null;
+      this.deps.onSlackResult?.({ ok: true });
       log.info({ ts: res, attempts: alert.postAttempts + 1 }, "alert posted");
       return true;
     } catch (err) {
@@ -217,6 +220,10 @@ export class Delivery {
       reason = errorFields(err).errorMessage;
     }
     this.lastError = reason;
+    this.deps.onSlackResult?.({
+      ok: false,
+      error: e.code === ErrorCode.PlatformError ? (err as WebAPIPlatformError).data.error : e.code === ErrorCode.RateLimitedError ? "ratelimited" : errorFields(err).errorName,
+    });
     await this.deps.store.markPostFailed(alert.eventId, next, reason, inDoubt);
     log.warn({ reason, inDoubt, nextAttemptAt: next.toISOString(), attempts: alert.postAttempts + 1 }, "alert post failed; will retry");
   }

@@ -10,6 +10,8 @@ import type {
   ActionRecord,
   AuditReportScope,
   AlertRecord,
+  HealthEpisodeRecord,
+  NoticeRecord,
   NewAlert,
   RemediationRequestRecord,
   RemediationState,
@@ -95,6 +97,32 @@ const MIGRATIONS: string[] = [
   ALTER TABLE alerts ADD COLUMN route_channel TEXT;
   ALTER TABLE alerts ADD COLUMN mention_group TEXT;
   ALTER TABLE alerts ADD COLUMN detected_severity TEXT;
+  `,
+  // Health and notices (issue 8): a LookupEvents cursor per account scope and event name, problem episodes,
+  // and an outbox of operational notices so a restart neither loses nor reposts one.
+  `
+  CREATE TABLE lookup_cursors (scope TEXT NOT NULL, event_name TEXT NOT NULL, cursor INTEGER NOT NULL, PRIMARY KEY (scope, event_name));
+  CREATE TABLE health_episodes (
+    scope TEXT NOT NULL,
+    code TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    cleared_at INTEGER,
+    detail_json TEXT NOT NULL,
+    PRIMARY KEY (scope, code, started_at)
+  );
+  CREATE INDEX health_episodes_open ON health_episodes (cleared_at);
+  CREATE TABLE notices (
+    key TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    blocks_json TEXT NOT NULL,
+    posted_at INTEGER,
+    channel_id TEXT,
+    message_ts TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+  );
+  CREATE INDEX notices_pending ON notices (posted_at, created_at);
   `,
 ];
 
@@ -461,6 +489,75 @@ export class SqliteStore implements Store {
     const row = this.db.prepare("SELECT * FROM audit_reports WHERE id = ?").get(id) as Row | undefined;
     if (!row) return null;
     return { id, at: new Date(row.at as number), scope: row.scope === "user" ? "user" : "account", report: JSON.parse(row.report_json as string) as unknown };
+  }
+
+  // --- health and notices (issue 8) ---
+
+  async getLookupCursors(scope: string): Promise<Map<string, Date>> {
+    const rows = this.db.prepare("SELECT event_name, cursor FROM lookup_cursors WHERE scope = ?").all(scope) as Row[];
+    return new Map(rows.map((r) => [r.event_name as string, new Date(r.cursor as number)]));
+  }
+
+  async setLookupCursors(scope: string, cursors: ReadonlyMap<string, Date>): Promise<void> {
+    const stmt = this.db.prepare(
+      "INSERT INTO lookup_cursors (scope, event_name, cursor) VALUES (?, ?, ?) ON CONFLICT(scope, event_name) DO UPDATE SET cursor = excluded.cursor",
+    );
+    this.db.transaction(() => {
+      for (const [name, at] of cursors) stmt.run(scope, name, at.getTime());
+    })();
+  }
+
+  async openHealthEpisodes(): Promise<HealthEpisodeRecord[]> {
+    const rows = this.db.prepare("SELECT * FROM health_episodes WHERE cleared_at IS NULL ORDER BY started_at").all() as Row[];
+    return rows.map((r) => ({
+      scope: r.scope as string,
+      code: r.code as string,
+      startedAt: new Date(r.started_at as number),
+      detail: JSON.parse(r.detail_json as string) as Record<string, unknown>,
+    }));
+  }
+
+  async openHealthEpisode(e: HealthEpisodeRecord): Promise<boolean> {
+    return this.db.transaction(() => {
+      const open = this.db.prepare("SELECT 1 FROM health_episodes WHERE scope = ? AND code = ? AND cleared_at IS NULL").get(e.scope, e.code);
+      if (open) return false;
+      this.db
+        .prepare("INSERT INTO health_episodes (scope, code, started_at, detail_json) VALUES (?, ?, ?, ?)")
+        .run(e.scope, e.code, e.startedAt.getTime(), JSON.stringify(e.detail));
+      return true;
+    })();
+  }
+
+  async closeHealthEpisode(scope: string, code: string, at: Date): Promise<boolean> {
+    const res = this.db.prepare("UPDATE health_episodes SET cleared_at = ? WHERE scope = ? AND code = ? AND cleared_at IS NULL").run(at.getTime(), scope, code);
+    return res.changes > 0;
+  }
+
+  async enqueueNotice(n: { key: string; createdAt: Date; text: string; blocks: unknown[] }): Promise<boolean> {
+    const res = this.db
+      .prepare("INSERT INTO notices (key, created_at, text, blocks_json) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO NOTHING")
+      .run(n.key, n.createdAt.getTime(), n.text, JSON.stringify(n.blocks));
+    return res.changes === 1;
+  }
+
+  async pendingNotices(limit: number): Promise<NoticeRecord[]> {
+    const rows = this.db.prepare("SELECT * FROM notices WHERE posted_at IS NULL ORDER BY created_at, key LIMIT ?").all(limit) as Row[];
+    return rows.map((r) => ({
+      key: r.key as string,
+      createdAt: new Date(r.created_at as number),
+      text: r.text as string,
+      blocks: JSON.parse(r.blocks_json as string) as unknown[],
+      attempts: r.attempts as number,
+      lastError: str(r.last_error),
+    }));
+  }
+
+  async markNoticePosted(key: string, channelId: string, ts: string, at: Date): Promise<void> {
+    this.db.prepare("UPDATE notices SET posted_at = ?, channel_id = ?, message_ts = ?, last_error = NULL WHERE key = ?").run(at.getTime(), channelId, ts, key);
+  }
+
+  async markNoticeFailed(key: string, error: string): Promise<void> {
+    this.db.prepare("UPDATE notices SET attempts = attempts + 1, last_error = ? WHERE key = ?").run(error.slice(0, 500), key);
   }
 
   async close(): Promise<void> {

@@ -142,6 +142,37 @@ export interface Store {
   // Audit remediation buttons (edge)
   /** A stored report by id, whatever its scope; null when unknown. */
   getAuditReport(id: number): Promise<{ id: number; at: Date; scope: AuditReportScope; report: unknown } | null>;
+  // --- health and notices (issue 8) ---
+  /** LookupEvents cursors of one account scope ("default" = the bot's own account): event name -> end of the last window read completely. */
+  getLookupCursors(scope: string): Promise<Map<string, Date>>;
+  setLookupCursors(scope: string, cursors: ReadonlyMap<string, Date>): Promise<void>;
+  openHealthEpisodes(): Promise<HealthEpisodeRecord[]>;
+  /** Records a new problem episode unless one with this scope and code is open; true when it was new. */
+  openHealthEpisode(e: HealthEpisodeRecord): Promise<boolean>;
+  /** Closes the open episode of this scope and code; true when there was one. */
+  closeHealthEpisode(scope: string, code: string, at: Date): Promise<boolean>;
+  /** Queues an operational notice under a unique key; false (nothing queued) when the key was seen before. */
+  enqueueNotice(n: { key: string; createdAt: Date; text: string; blocks: unknown[] }): Promise<boolean>;
+  pendingNotices(limit: number): Promise<NoticeRecord[]>;
+  markNoticePosted(key: string, channelId: string, ts: string, at: Date): Promise<void>;
+  markNoticeFailed(key: string, error: string): Promise<void>;
+}
+
+/** One stretch of time during which a health problem held (issue 8). */
+export interface HealthEpisodeRecord {
+  scope: string;
+  code: string;
+  startedAt: Date;
+  detail: Record<string, unknown>;
+}
+
+export interface NoticeRecord {
+  key: string;
+  createdAt: Date;
+  text: string;
+  blocks: unknown[];
+  attempts: number;
+  lastError?: string;
 }
 
 /** `account`: a full `/iam-audit` (the App Home's "last audit"); `user`: an `/iam-audit user` answer. */

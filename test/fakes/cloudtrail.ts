@@ -66,6 +66,11 @@ export interface FakeCloudTrailOptions {
   burst?: number;
   /** Account id used in generated records. Default "123456789012". */
   accountId?: string;
+  /**
+   * How far AWS's clock is from this host's, ms: the `Date` header of every answer is real now + offset, and so
+   * is the fake's own "now" (default event times, `deliveredAt`). A host clock 30 minutes fast is -1_800_000.
+   */
+  clockOffsetMs?: number;
 }
 
 export interface AddEventOptions {
@@ -88,6 +93,8 @@ export interface NoiseOptions {
 export interface CloudTrailCall {
   /** Wall-clock epoch ms of the request (`Date.now()`). */
   time: number;
+  /** Arrival time on a monotonic clock (epoch-based ms), for rate checks as the server sees them. */
+  received: number;
   /** The fake clock's value at the request. */
   clock: number;
   /** Operation from X-Amz-Target, e.g. "LookupEvents" ("" when the header is missing). */
@@ -115,6 +122,10 @@ export interface FakeCloudTrail {
   readonly calls: readonly CloudTrailCall[];
   /** Number of calls answered with ThrottlingException. */
   readonly throttledCount: number;
+  /** The most LookupEvents calls that arrived within any window of `windowMs` (default 1000), as received. */
+  maxCallsInAnyWindow(windowMs?: number): number;
+  /** While set, every LookupEvents call answers AccessDeniedException (HTTP 400, JSON `__type`) with this message. */
+  setDeny(message: string | null): void;
   /** Number of stored events (visible or not). */
   readonly eventCount: number;
   /** Adds a CloudTrail record; returns the LookupEvents item it will be served as. */
@@ -123,8 +134,11 @@ export interface FakeCloudTrail {
   addRawEvent(item: Partial<LookupEventItem> & { EventTime: number }, opts?: { deliveredAt?: number }): LookupEventItem;
   /** Adds `count` read-only IAM events (GetRole, ListPolicies, ...) spread evenly over a time window. */
   addReadOnlyIamNoise(count: number, opts: NoiseOptions): void;
-  /** The next `n` requests fail: with an HTTP status (InternalFailure / ServiceUnavailable) or a connection reset. */
-  failNext(n: number, status?: number | "reset"): void;
+  /**
+   * The next `n` requests fail: with an HTTP status (InternalFailure / ServiceUnavailable), a connection reset,
+   * or "throttle" (ThrottlingException, counted in `throttledCount`, whatever the token bucket says).
+   */
+  failNext(n: number, status?: number | "reset" | "throttle"): void;
   /** Changes the rate limit (see `FakeCloudTrailOptions.ratePerSecond`); refills the bucket. */
   setRateLimit(ratePerSecond: number | false, burst?: number): void;
   /** Clears events, calls, counters and injected failures; refills the token bucket. Options stay. */
@@ -198,7 +212,7 @@ class TokenBucket {
   }
 }
 
-type InjectedFailure = number | "reset";
+type InjectedFailure = number | "reset" | "throttle";
 
 class FakeCloudTrailServer implements FakeCloudTrail {
   readonly calls: CloudTrailCall[] = [];
@@ -215,9 +229,12 @@ class FakeCloudTrailServer implements FakeCloudTrail {
   private nextSeq = 1;
   private failures: InjectedFailure[] = [];
   private readonly rateOptions: { ratePerSecond: number | false; burst: number | undefined };
+  private deny: string | null = null;
 
   constructor(opts: FakeCloudTrailOptions) {
-    this.now = opts.now ?? Date.now;
+    const base = opts.now ?? Date.now;
+    const offset = opts.clockOffsetMs ?? 0;
+    this.now = offset === 0 ? base : () => base() + offset;
     this.accountId = opts.accountId ?? "123456789012";
     this.rateOptions = { ratePerSecond: opts.ratePerSecond ?? 2, burst: opts.burst };
     this.setRateLimit(this.rateOptions.ratePerSecond, this.rateOptions.burst);
@@ -288,7 +305,23 @@ class FakeCloudTrailServer implements FakeCloudTrail {
     }
   }
 
-  failNext(n: number, status: number | "reset" = 500): void {
+  maxCallsInAnyWindow(windowMs = 1000): number {
+    const times = this.calls.filter((c) => c.operation === "LookupEvents").map((c) => c.received);
+    times.sort((a, b) => a - b);
+    let max = 0;
+    let lo = 0;
+    for (let hi = 0; hi < times.length; hi++) {
+      while ((times[hi] as number) - (times[lo] as number) >= windowMs) lo++;
+      max = Math.max(max, hi - lo + 1);
+    }
+    return max;
+  }
+
+  setDeny(message: string | null): void {
+    this.deny = message;
+  }
+
+  failNext(n: number, status: number | "reset" | "throttle" = 500): void {
     for (let i = 0; i < n; i++) this.failures.push(status);
   }
 
@@ -305,6 +338,7 @@ class FakeCloudTrailServer implements FakeCloudTrail {
     this.calls.length = 0;
     this.throttledCount = 0;
     this.failures = [];
+    this.deny = null;
     // nextSeq keeps counting, so a NextToken from before the reset can never match new events.
     this.setRateLimit(this.rateOptions.ratePerSecond, this.rateOptions.burst);
   }
@@ -322,10 +356,13 @@ class FakeCloudTrailServer implements FakeCloudTrail {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Arrival is when the request's head came in, before its body is read.
+    const received = performance.timeOrigin + performance.now();
     const body = await readBody(req);
     const target = headerValue(req, "x-amz-target");
     const call: CloudTrailCall = {
       time: Date.now(),
+      received,
       clock: this.now(),
       operation: TARGET_PATTERN.exec(target)?.[1] ?? target,
       hasNextToken: false,
@@ -340,6 +377,11 @@ class FakeCloudTrailServer implements FakeCloudTrail {
       return;
     }
     try {
+      if (failure === "throttle") {
+        call.throttled = true;
+        this.throttledCount++;
+        throw new AwsError("ThrottlingException", "Rate exceeded");
+      }
       if (failure !== undefined) {
         throw new AwsError(failure === 503 ? "ServiceUnavailable" : "InternalFailure", "injected failure", failure);
       }
@@ -351,6 +393,7 @@ class FakeCloudTrailServer implements FakeCloudTrail {
       }
       const input = parseJsonObject(body);
       if (input) describeInput(call, input);
+      if (this.deny !== null) throw new AwsError("AccessDeniedException", this.deny);
       // The rate limit applies before validation: a malformed request still spends a token.
       if (this.bucket && !this.bucket.tryTake()) {
         call.throttled = true;
@@ -361,7 +404,7 @@ class FakeCloudTrailServer implements FakeCloudTrail {
       const output = this.lookupEvents(input);
       call.status = 200;
       call.returned = output.Events.length;
-      sendJson(res, 200, output, { "x-amzn-RequestId": randomUUID() }, AMZ_JSON);
+      sendJson(res, 200, output, { "x-amzn-RequestId": randomUUID(), Date: new Date(this.now()).toUTCString() }, AMZ_JSON);
     } catch (err) {
       if (!(err instanceof AwsError)) throw err;
       call.status = err.status;
@@ -370,7 +413,7 @@ class FakeCloudTrailServer implements FakeCloudTrail {
         res,
         err.status,
         { __type: err.type, message: err.message },
-        { "X-Amzn-ErrorType": err.type, "x-amzn-RequestId": randomUUID() },
+        { "X-Amzn-ErrorType": err.type, "x-amzn-RequestId": randomUUID(), Date: new Date(this.now()).toUTCString() },
         AMZ_JSON,
       );
     }

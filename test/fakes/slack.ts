@@ -162,6 +162,8 @@ export interface FakeSlack {
   setDown(down: boolean, mode?: SlackDownMode): void;
   /** The next `n` calls of `method` ("*" for any, "response_url" for response URLs) fail with `kind`. */
   failNext(method: string, n: number, kind?: SlackFailureKind): void;
+  /** While set, chat.postMessage to this channel answers `ok: false` with this error (e.g. "not_in_channel"). */
+  setChannelError(channel: string, error: string | null): void;
   /** The next `n` calls of `method` take effect, then the connection is dropped without an answer. */
   dropResponsesFor(method: string, n: number): void;
   /** Polls (every 10 ms) until `predicate` returns a truthy value, which it resolves with. */
@@ -305,6 +307,11 @@ class FakeSlackServer implements FakeSlack {
 
   setDown(down: boolean, mode: SlackDownMode = "http503"): void {
     this.down = down ? mode : undefined;
+  }
+
+  setChannelError(channel: string, error: string | null): void {
+    if (error === null) this.channelErrors.delete(channel);
+    else this.channelErrors.set(channel, error);
   }
 
   failNext(method: string, n: number, kind: SlackFailureKind = "http500"): void {
@@ -542,8 +549,12 @@ class FakeSlackServer implements FakeSlack {
     return { url: this.socketModeUrl };
   }
 
+  private readonly channelErrors = new Map<string, string>();
+
   private postMessage(params: SlackParams): SlackResult {
     const channel = this.requireChannel(params);
+    const channelError = this.channelErrors.get(channel);
+    if (channelError) throw new SlackApiError(channelError);
     const message = this.storeMessage(channel, params);
     return { channel, ts: message.ts, message: withoutChannel(message) };
   }

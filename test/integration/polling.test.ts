@@ -1,7 +1,7 @@
 // Polling end to end: the real app process polls a fake LookupEvents endpoint (paging, one attribute,
 // 2 calls/s throttling, late delivery) and posts to a fake Slack Web API.
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { ALERT_CHANNEL, alertEventIds, minutesAgo, startHarness, type Harness } from "../support/harness.js";
+import { ALERT_CHANNEL, alertEventIds, minutesAgo, NOTICE_CHANNEL, startHarness, type Harness } from "../support/harness.js";
 import { iamRecord } from "../support/records.js";
 
 let h: Harness;
@@ -35,19 +35,26 @@ describe("first start", () => {
     expect(JSON.stringify(role?.blocks)).toContain("app-role");
     const alias = h.slack.messages(ALERT_CHANNEL).find((m) => (m.text ?? "").includes("DeleteAccountAlias"));
     expect(alias?.text).toMatch(/Denied attempt/);
-    // One lookup attribute per call, the window starts LOOKBACK_MINUTES before the first poll.
+    // One lookup attribute per call (all IAM events at once), the window starts LOOKBACK_MINUTES before the first poll.
     const first = h.cloudtrail.calls.find((c) => c.operation === "LookupEvents" && !c.throttled);
-    expect(first?.attributeKey).toBe("EventName");
-    expect((first?.endTime ?? 0) - (first?.startTime ?? 0)).toBe(20 * 60);
+    expect(first).toMatchObject({ attributeKey: "EventSource", attributeValue: "iam.amazonaws.com" });
+    expect(Math.abs((first?.endTime ?? 0) - (first?.startTime ?? 0) - 20 * 60)).toBeLessThanOrEqual(1);
   });
 
-  test("GET /healthz answers 200 with poll and delivery state", async () => {
+  test("GET /healthz answers 200 with poll and delivery state to loopback callers, status and codes only to others", async () => {
     const app = await h.start();
     const res = await fetch(`${app.url}/healthz`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
     expect(body.status).toBe("ok");
     expect(body).toHaveProperty("pendingAlerts", 0);
+    // Relayed by a proxy: the port may be public, so nothing but the status and problem codes.
+    const relayed = await fetch(`${app.url}/healthz`, { headers: { "x-forwarded-for": "198.51.100.7" } });
+    expect(relayed.status).toBe(200);
+    expect(await relayed.text()).toBe('{"status":"ok","problems":[]}');
+    // The first start says from when the bot is watching.
+    const notice = await h.slack.waitFor((s) => s.messages(NOTICE_CHANNEL)[0], 20_000, "first-start notice");
+    expect(notice.text).toMatch(/watching this AWS account for IAM deletions from/);
   });
 });
 
@@ -96,8 +103,9 @@ describe("volume", () => {
     );
     const app = await h.start({ SLACK_POST_INTERVAL_MS: "0" });
     const finished = await app.waitForLog((l) => l.msg === "poll finished", 40_000);
-    expect(finished.lookupCalls).toBe(32); // 29 names with one page each + 3 pages of DetachUserPolicy
-    expect(h.cloudtrail.calls.filter((c) => c.attributeValue === "DetachUserPolicy" && c.hasNextToken)).toHaveLength(2);
+    // 120 IAM events fit in 3 pages of the EventSource lookup: cheaper than 30 per-name lookups.
+    expect(finished).toMatchObject({ lookupCalls: 3, strategy: "eventsource", completed: true });
+    expect(h.cloudtrail.calls.filter((c) => c.attributeValue === "iam.amazonaws.com" && c.hasNextToken)).toHaveLength(2);
     await h.slack.waitFor((s) => s.messages(ALERT_CHANNEL).length === 120, 30_000);
     // Each exactly once. (Alerts are posted as soon as a page is read, so across pages the channel order
     // follows discovery: newest page first.)
@@ -105,33 +113,28 @@ describe("volume", () => {
   });
 });
 
-describe("LookupEvents limits", () => {
-  test("never more than 2 calls in any second, a constant number of calls per poll whatever the read-only noise", async () => {
+describe("LookupEvents limits (counted by the fake server as calls arrive)", () => {
+  test("20,000 read-only IAM events: the poll falls back to per-name lookups, at most 31 calls, never 3 in one second, none throttled", async () => {
     h.cloudtrail.addReadOnlyIamNoise(20_000, { start: minutesAgo(19), end: minutesAgo(0) });
     const del = h.cloudtrail.addEvent(iamRecord({ eventName: "DeleteRolePermissionsBoundary", eventTime: minutesAgo(3), requestParameters: { roleName: "dev" } }));
-    const app = await h.start();
-    const finished = await app.waitForLog((l) => l.msg === "poll finished", 40_000);
-    expect(finished.lookupCalls).toBe(30);
-    expect(finished.completed).toBe(true);
+    const app = await h.start({ LOOKUP_RATE: "1.5", POLL_SCHEDULE: "*/30 * * * * *" });
+    const finished = await app.waitForLog((l) => l.msg === "poll finished", 60_000);
+    expect(finished).toMatchObject({ completed: true, strategy: "per-name" });
+    // One EventSource page shows the window is busy; then the 30 per-name lookups.
+    expect(finished.lookupCalls).toBeLessThanOrEqual(31);
+    await h.slack.waitFor((s) => s.messages(ALERT_CHANNEL).length === 1, 10_000);
     expect(alertEventIds(h)).toEqual([del.EventId]);
-    const times = h.cloudtrail.calls.filter((c) => c.operation === "LookupEvents").map((c) => c.time);
-    for (let i = 2; i < times.length; i++) {
-      // Three calls inside one second would break the quota (allow 50 ms of scheduling jitter).
-      expect((times[i] as number) - (times[i - 2] as number)).toBeGreaterThanOrEqual(950);
-    }
+    expect(h.cloudtrail.maxCallsInAnyWindow(1000)).toBeLessThanOrEqual(2);
     expect(h.cloudtrail.throttledCount).toBe(0);
   });
 
-  test("backs off on ThrottlingException and the poll still completes", async () => {
-    // Someone else in the account is using the quota: the fake allows only 1 call per second now.
-    h.cloudtrail.setRateLimit(1, 1);
-    const del = h.cloudtrail.addEvent(iamRecord({ eventName: "DeleteInstanceProfile", eventTime: minutesAgo(2), requestParameters: { instanceProfileName: "web" } }));
+  test("idle polls cost at most 2 LookupEvents calls on average, none throttled", async () => {
     const app = await h.start();
-    const finished = await app.waitForLog((l) => l.msg === "poll finished", 90_000);
-    expect(finished.completed).toBe(true);
-    expect(h.cloudtrail.throttledCount).toBeGreaterThan(0);
-    expect(app.logs.some((l) => l.msg === "LookupEvents retry" && l.errorName === "ThrottlingException")).toBe(true);
-    await h.slack.waitFor((s) => s.messages(ALERT_CHANNEL).length === 1, 10_000);
-    expect(alertEventIds(h)).toEqual([del.EventId]);
-  }, 120_000);
+    await app.waitForLog(() => app.logs.filter((l) => l.msg === "poll finished").length >= 4, 30_000);
+    const polls = app.logs.filter((l) => l.msg === "poll finished").length;
+    const calls = h.cloudtrail.calls.filter((c) => c.operation === "LookupEvents").length;
+    expect(calls / polls).toBeLessThanOrEqual(2);
+    expect(h.cloudtrail.throttledCount).toBe(0);
+    expect(h.cloudtrail.maxCallsInAnyWindow(1000)).toBeLessThanOrEqual(2);
+  });
 });

@@ -1,6 +1,9 @@
 // Socket Mode end to end: the real app process with SLACK_APP_TOKEN and no signing secret opens its
 // connection through `apps.connections.open` on the fake Web API, then receives slash commands,
 // interactions and events as envelopes on the fake Socket Mode WebSocket and acks them there.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SlackMessage } from "../fakes/slack.js";
 import { blockActionPayload, slashCommandFields } from "../fakes/slack-request.js";
@@ -201,16 +204,29 @@ describe("Socket Mode connection down", () => {
     const connectionsBefore = socket.connectionCount;
     const closedPort = await freePort();
     h.slack.setSocketModeUrl(`ws://127.0.0.1:${closedPort}/link`, APP_TOKEN);
-    const other = runApp(h.env({ PORT: String(await freePort()), SLACK_APP_TOKEN: APP_TOKEN, SLACK_SIGNING_SECRET: undefined, ALERT_CHANNEL_ID: "CSOCKDOWN1" }));
+    // Recorded before the process starts, so its first poll finds it: no dependence on poll timing.
+    const ev = h.cloudtrail.addEvent(iamRecord({ eventName: "DeleteLoginProfile", eventTime: new Date(Date.now() - 60_000), requestParameters: { userName: "sock" } }));
+    // Its own database: sharing the first process's, whichever polled first would own the alert (the flake).
+    const other = runApp(
+      h.env({
+        PORT: String(await freePort()),
+        SLACK_APP_TOKEN: APP_TOKEN,
+        SLACK_SIGNING_SECRET: undefined,
+        ALERT_CHANNEL_ID: "CSOCKDOWN1",
+        DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), "tw-sockdown-")), "trailwatch.db")}`,
+      }),
+    );
     try {
-      await other.waitHealthy();
-      const ev = h.cloudtrail.addEvent(iamRecord({ eventName: "DeleteLoginProfile", eventTime: new Date(Date.now() - 60_000), requestParameters: { userName: "sock" } }));
-      const posted = await h.slack.waitFor((s) => s.messages("CSOCKDOWN1")[0], 40_000, "alert while the socket is down");
-      expect((posted.metadata?.event_payload as { event_id?: string }).event_id).toBe(ev.EventId);
+      await other.waitHealthy(60_000);
+      // Wait for the process's own account of the post, then check what Slack received.
+      await other.waitForLog((l) => l.msg === "alert posted" && l.eventId === ev.EventId, 60_000);
+      const posted = h.slack.messages("CSOCKDOWN1").filter((m) => (m.metadata?.event_payload as { event_id?: string } | undefined)?.event_id === ev.EventId);
+      expect(posted).toHaveLength(1);
       expect(socket.connectionCount).toBe(connectionsBefore); // this process never reached a WebSocket
+      expect((await fetch(`${other.url}/healthz`)).status).toBe(200);
     } finally {
       await other.kill();
       h.slack.setSocketModeUrl(socket.url, APP_TOKEN);
     }
-  });
+  }, 120_000);
 });

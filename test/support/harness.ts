@@ -3,7 +3,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startFakeCloudTrail, type FakeCloudTrail } from "../fakes/cloudtrail.js";
+import { startFakeCloudTrail, type FakeCloudTrail, type FakeCloudTrailOptions } from "../fakes/cloudtrail.js";
 import { startFakeSlack, type FakeSlack } from "../fakes/slack.js";
 import { baseEnv, runApp, type AppProcess } from "./app-process.js";
 import { startMoto, type Moto } from "./moto.js";
@@ -12,6 +12,8 @@ import { freePort } from "./ports.js";
 // Shaped like a real Slack signing secret (32 lowercase hex): start-up refuses anything else.
 export const SIGNING_SECRET = "0123456789abcdef0123456789abcdef";
 export const ALERT_CHANNEL = "CALERTS01";
+/** Operational notices go to their own channel in tests, so alert counts stay exact. */
+export const NOTICE_CHANNEL = "CNOTICES1";
 
 export interface Harness {
   slack: FakeSlack;
@@ -23,9 +25,9 @@ export interface Harness {
   close: () => Promise<void>;
 }
 
-export async function startHarness(opts: { moto?: boolean; slackRateLimit?: number } = {}): Promise<Harness> {
+export async function startHarness(opts: { moto?: boolean; slackRateLimit?: number; cloudtrail?: FakeCloudTrailOptions } = {}): Promise<Harness> {
   const slack = await startFakeSlack(opts.slackRateLimit ? { postRateLimitPerChannel: opts.slackRateLimit } : {});
-  const cloudtrail = await startFakeCloudTrail();
+  const cloudtrail = await startFakeCloudTrail(opts.cloudtrail);
   const moto = opts.moto ? await startMoto() : undefined;
   const dataDir = mkdtempSync(join(tmpdir(), "trailwatch-data-"));
   const apps: AppProcess[] = [];
@@ -35,6 +37,7 @@ export async function startHarness(opts: { moto?: boolean; slackRateLimit?: numb
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: `${slack.url}/api/`,
       ALERT_CHANNEL_ID: ALERT_CHANNEL,
+      NOTICE_CHANNEL_ID: NOTICE_CHANNEL,
       DATABASE_URL: `sqlite:${join(dataDir, "trailwatch.db")}`,
       AWS_ENDPOINT_URL_CLOUDTRAIL: cloudtrail.url,
       // IAM and STS go to moto when a test needs them; otherwise to a closed port (fail fast, never AWS).

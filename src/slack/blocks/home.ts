@@ -30,6 +30,8 @@ export interface HomeInput {
   lastAudit: { at: Date; report: unknown } | null;
   now: Date;
   maxAlerts?: number;
+  /** Health problems (mrkdwn lines, already escaped), shown first: the bot says when it cannot see or post. */
+  problems?: string[];
 }
 
 /** What the Home tab needs from a stored audit report, read defensively (the JSON is not trusted). */
@@ -134,6 +136,7 @@ export function buildHomeView(input: HomeInput): HomeView {
       type: "context",
       elements: [{ type: "mrkdwn", text: `Updated ${slackDate(input.now)}. Buttons act as you: only responders and approvers can use them.` }],
     },
+    ...(input.problems && input.problems.length > 0 ? [section(`*trailwatch has a problem*\n${input.problems.join("\n")}`.slice(0, SECTION_MAX)), { type: "divider" } as KnownBlock] : []),
     section(`*Alerts of the last 7 days by status* (${totalOf(input.counts7d)})\n${statusCountsLine(input.counts7d)}`),
     { type: "divider" },
     section(input.openTotal === 0 ? "*Open alerts*\nNo open alerts. 🎉" : `*Open alerts* (${input.openTotal}), newest first`),

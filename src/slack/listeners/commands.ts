@@ -8,6 +8,7 @@ import type { AckFn, App, RespondArguments, RespondFn, SlashCommand } from "@sla
 import { runAudit, userPosture, UserPostureError } from "../../audit/index.js";
 import { errorCode, errorMessage, isAccessDenied } from "../../audit/errors.js";
 import type { AuditCheckError, UserPosture } from "../../audit/types.js";
+import { healthReport } from "../../health/notices.js";
 import { errorFields } from "../../log.js";
 import type { ActionRecord, AlertRecord, AuditReportScope } from "../../store/types.js";
 import {
@@ -169,11 +170,19 @@ export async function answerCommand(deps: ListenerDeps, parsed: ParsedCommand): 
       return answerUser(deps, parsed);
     case "log":
       return answerLog(deps);
+    case "health":
+      return answerHealth(deps);
     case "help":
       return { messages: [helpMessage()], result: "ok", detail: {} };
     case "unknown":
       return { messages: [unknownSubcommandMessage(parsed.word)], result: "noop", detail: { reason: "unknown subcommand" } };
   }
+}
+
+function answerHealth(deps: ListenerDeps): Answer {
+  if (!deps.health) return { messages: [textMessage("Health details are not available in this process.")], result: "noop", detail: {} };
+  const report = healthReport(deps.health.model, deps.health.context);
+  return { messages: [{ text: report.text, blocks: [{ type: "section", text: { type: "mrkdwn", text: report.lines.join("\n").slice(0, 2900) } }] }], result: "ok", detail: {} };
 }
 
 async function answerReport(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {

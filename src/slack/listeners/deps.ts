@@ -5,6 +5,8 @@ import type { WebClient } from "@slack/web-api";
 import type { Authorizer } from "../../auth/index.js";
 import type { Config } from "../../config.js";
 import type { BotIdentity } from "../../domain.js";
+import type { HealthModel } from "../../health/model.js";
+import type { NoticeContext } from "../../health/notices.js";
 import type { Logger } from "../../log.js";
 import type { Store } from "../../store/types.js";
 
@@ -18,4 +20,6 @@ export interface ListenerDeps {
   botIdentity: () => Promise<BotIdentity | null>;
   client: WebClient;
   auth: Authorizer;
+  /** The health model (issue 8), for App Home and `/iam-audit health`; absent in tests that do not need it. */
+  health?: { model: HealthModel; context: NoticeContext };
 }

@@ -3,6 +3,7 @@
 import type { App } from "@slack/bolt";
 import type { HomeView } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
+import { problemLine } from "../../health/notices.js";
 import { errorFields } from "../../log.js";
 import { buildHomeView, HOME_MAX_ALERTS, homeErrorView, homeRestrictedView } from "../blocks/home.js";
 import { validateBlocks } from "../blocks/limits.js";
@@ -27,7 +28,9 @@ export async function homeViewFor(deps: ListenerDeps): Promise<HomeView> {
       deps.store.countByStatus(new Date(now.getTime() - 7 * DAY_MS)),
       deps.store.lastAuditReport(),
     ]);
-    const view = buildHomeView({ openAlerts, openTotal: allTime.open, counts7d, lastAudit, now });
+    const health = deps.health;
+    const healthLines = health ? health.model.problems().map((p) => problemLine(p, health.context)) : [];
+    const view = buildHomeView({ openAlerts, openTotal: allTime.open, counts7d, lastAudit, now, problems: healthLines });
     const problems = validateBlocks(view.blocks, { maxBlocks: 100 });
     if (problems.length === 0) return view;
     deps.logger.error({ problems: problems.slice(0, 10) }, "the Home tab breaks Slack's limits");
