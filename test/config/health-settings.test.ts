@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { ConfigError, readConfig } from "../../src/config.js";
 import { pollIntervalMs } from "../../src/main.js";
 
-const valid = { SLACK_BOT_TOKEN: "xoxb-1-2-secretpart", SLACK_SIGNING_SECRET: "shh-signing", ALERT_CHANNEL_ID: "C0123ABCD" };
+const valid = { SLACK_BOT_TOKEN: "xoxb-1-2-secretpart", SLACK_SIGNING_SECRET: "5ec2e7000000000000000000000000aa", ALERT_CHANNEL_ID: "C0123ABCD" };
 
 function problems(env: Record<string, string>): string[] {
   try {

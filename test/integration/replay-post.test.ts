@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { startFakeSlack, type FakeSlack } from "../fakes/slack.js";
 import { REPO_ROOT } from "../support/app-process.js";
 import { iamRecord } from "../support/records.js";
+import { SIGNING_SECRET } from "../support/harness.js";
 
 let slack: FakeSlack;
 beforeAll(async () => {
@@ -40,7 +41,7 @@ test("--post delivers through the outbox once, honouring a routing rule; without
   writeFileSync(join(dir, "rules.yml"), "rules:\n  - name: profiles\n    match: { events: DeleteInstanceProfile }\n    route: CTEAM0002\n");
   const env = {
     SLACK_BOT_TOKEN: "xoxb-test-token",
-    SLACK_SIGNING_SECRET: "test-signing-secret-0123456789",
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: `${slack.url}/api/`,
     ALERT_CHANNEL_ID: "CALERTS02",
     DATABASE_URL: `sqlite:${join(dir, "tw.db")}`,
