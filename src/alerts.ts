@@ -24,4 +24,6 @@ export interface AlertInput {
   severity: Severity;
   severityReason: string;
   outcome: Outcome;
+  /** "restorable from the snapshot of <time>" or why not (src/snapshot/restorable.ts). */
+  restorable?: string;
 }

@@ -44,6 +44,8 @@ export interface Config {
     mutePrincipals: string[];
     minSeverity: Severity;
   };
+  /** IAM snapshots for restores. */
+  snapshot: { schedule: string; retentionDays: number };
 }
 
 export class ConfigError extends Error {
@@ -164,6 +166,8 @@ const schema = z
       .optional()
       .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "")),
     MIN_SEVERITY: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(", ")}` }).optional(),
+    SNAPSHOT_SCHEDULE: optionalString.refine((v) => v === undefined || cron.validate(v), "must be a valid cron expression (5 fields, or 6 with seconds)"),
+    SNAPSHOT_RETENTION_DAYS: intIn(1, 3650, 90),
   });
 
 /** Every variable readConfig reads (documented one by one in .env.example and the README). */
@@ -228,5 +232,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       mutePrincipals: e.MUTE_PRINCIPALS,
       minSeverity: e.MIN_SEVERITY ?? "low",
     },
+    snapshot: { schedule: e.SNAPSHOT_SCHEDULE ?? "0 * * * *", retentionDays: e.SNAPSHOT_RETENTION_DAYS },
   };
 }

@@ -10,6 +10,7 @@ export const PATTERNS = {
   roleName: { re: IAM_NAME, max: 64 },
   groupName: { re: IAM_NAME, max: 128 },
   instanceProfileName: { re: IAM_NAME, max: 128 },
+  policyName: { re: IAM_NAME, max: 128 },
   policyArn: { re: /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[\w+=,.@/-]+$/, max: 2048 },
   accessKeyId: { re: /^[A-Z0-9]+$/, max: 128 },
   // 3-63 characters, lowercase letters, digits and single hyphens, not at either end.

@@ -25,10 +25,10 @@ export function activityOf(alert: AlertRecord, requests: RemediationRequestRecor
   };
 }
 
-export function renderAlert(alert: AlertRecord, requests: RemediationRequestRecord[]): { text: string; blocks: KnownBlock[] } {
+export function renderAlert(alert: AlertRecord, requests: RemediationRequestRecord[], restorable?: string): { text: string; blocks: KnownBlock[] } {
   if (!isIamDeletionEventName(alert.eventName)) return renderMinimal(alert);
   const msg = buildAlertMessage(
-    { event: alert.event, severity: alert.severity, severityReason: alert.severityReason, outcome: alert.outcome },
+    { event: alert.event, severity: alert.severity, severityReason: alert.severityReason, outcome: alert.outcome, ...(restorable ? { restorable } : {}) },
     getCatalogEntry(alert.eventName),
     activityOf(alert, requests),
   );

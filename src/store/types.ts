@@ -4,6 +4,7 @@
 import type { IamEvent, RemediationId, Severity } from "../domain.js";
 import type { Outcome } from "../detect/types.js";
 import type { AlertStatus } from "../alerts.js";
+import type { SnapshotMeta } from "../snapshot/model.js";
 
 export interface AlertRecord {
   eventId: string;
@@ -127,4 +128,16 @@ export interface Store {
   lastAuditReport(): Promise<{ at: Date; report: unknown } | null>;
 
   close(): Promise<void>;
+
+  // ---- IAM snapshots (restore) ----
+  /**
+   * Stores a compressed snapshot. When its hash equals the latest snapshot's, nothing new is stored: the
+   * latest is marked confirmed at `at` (stored false).
+   */
+  saveSnapshot(s: { at: Date; hash: string; data: Buffer; rawBytes: number }): Promise<{ meta: SnapshotMeta; stored: boolean }>;
+  getSnapshot(id: number): Promise<{ meta: SnapshotMeta; data: Buffer } | null>;
+  /** Newest first. */
+  listSnapshots(filter: { takenAtOrBefore?: Date; limit: number }): Promise<SnapshotMeta[]>;
+  /** Deletes snapshots last confirmed before the date (retention); returns how many. */
+  pruneSnapshots(confirmedBefore: Date): Promise<number>;
 }

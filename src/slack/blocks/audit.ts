@@ -35,7 +35,7 @@ export const COMMAND = "/iam-audit";
 
 // ------------------------------------------------------------------------------------------------ parsing
 
-export type Subcommand = "report" | "events" | "user" | "log" | "help" | "unknown";
+export type Subcommand = "report" | "events" | "user" | "log" | "help" | "snapshot" | "unknown";
 
 export interface ParsedCommand {
   sub: Subcommand;
@@ -47,7 +47,7 @@ export interface ParsedCommand {
   public: boolean;
 }
 
-const SUBCOMMANDS: Record<string, Subcommand> = { events: "events", user: "user", log: "log", help: "help" };
+const SUBCOMMANDS: Record<string, Subcommand> = { events: "events", user: "user", log: "log", help: "help", snapshot: "snapshot" };
 
 /** Splits `/iam-audit` text into subcommand, arguments and the `public` flag (a word anywhere). */
 export function parseCommand(text: string): ParsedCommand {
@@ -599,6 +599,7 @@ export const HELP_LINES: readonly string[] = [
   "`/iam-audit events [24h|7d|30d|<N>h|<N>d]` — recent IAM deletion alerts with status, severity, actor, time and a link (default 24h).",
   "`/iam-audit user <name or ARN>` — what this principal deleted recently, and their credentials: console password, MFA, access keys.",
   "`/iam-audit log` — the last 50 actions taken through trailwatch: who, when, what, result.",
+  "`/iam-audit snapshot` — take an IAM snapshot now (restores rebuild deleted roles, users, policies… from the last snapshot before the deletion).",
   "`/iam-audit help` — this help.",
   "Add `public` to any of them to post the answer in the channel instead of only to you.",
 ];

@@ -6,6 +6,7 @@ import type { Authorizer } from "../../auth/index.js";
 import type { Config } from "../../config.js";
 import type { BotIdentity } from "../../domain.js";
 import type { Logger } from "../../log.js";
+import type { SnapshotService } from "../../snapshot/service.js";
 import type { Store } from "../../store/types.js";
 
 export interface ListenerDeps {
@@ -18,4 +19,6 @@ export interface ListenerDeps {
   botIdentity: () => Promise<BotIdentity | null>;
   client: WebClient;
   auth: Authorizer;
+  /** IAM snapshots (restores, `/iam-audit snapshot`); absent in tests that do not need them. */
+  snapshots?: SnapshotService;
 }
