@@ -41,10 +41,14 @@ export const restoreManagedPolicy: RemediationDefinition = {
           PolicyName: policy.name,
           Path: policy.path,
           PolicyDocument: version.document,
-          Tags: restoreTags(policy.tags, ctx, ACTION, loaded.meta.id, notes),
           ...(policy.description ? { Description: policy.description } : {}),
         },
         description: `Create policy ${policy.name} at path ${policy.path} with the document of its default version ${version.versionId}${policy.description ? " and its description" : ""}`,
+      },
+      {
+        api: "TagPolicy",
+        params: { PolicyArn: arn, Tags: restoreTags(policy.tags, ctx, ACTION, loaded.meta.id, notes) },
+        description: `Tag policy ${policy.name} with its ${policy.tags.length} tag(s) and trailwatch's`,
       },
     ];
     const attach = async (kind: "user" | "group" | "role", names: string[]) => {
@@ -67,10 +71,10 @@ export const restoreManagedPolicy: RemediationDefinition = {
     await attach("user", snap.users.filter((u) => u.managedPolicyArns.includes(arn)).map((u) => u.name));
     await attach("group", snap.groups.filter((g) => g.managedPolicyArns.includes(arn)).map((g) => g.name));
     await attach("role", snap.roles.filter((r) => r.managedPolicyArns.includes(arn)).map((r) => r.name));
-    notes.push(`the restored policy will have a new PolicyId (the old one was ${policy.id}) and its document becomes version v1`);
+    notes.push(`the restored policy will have a new PolicyId (${policy.id ? `the old one was ${policy.id}` : "the old id is not in the snapshot"}) and its document becomes version v1`);
     const others = policy.versions.length - 1;
     if (others > 0) notes.push(`its ${others} non-default version(s) are not recreated`);
-    return { applicable: true, reason: `policy ${policy.name} can be rebuilt from ${snapshotLabel(loaded)} and re-attached to ${calls.length - 1} entit(ies)`, calls, notes };
+    return { applicable: true, reason: `policy ${policy.name} can be rebuilt from ${snapshotLabel(loaded)} and re-attached to ${calls.length - 2} entit(ies)`, calls, notes };
   },
   summary: (p) => `restored managed policy ${p.policyArn}`,
 };

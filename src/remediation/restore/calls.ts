@@ -10,6 +10,7 @@ import {
   PutRolePermissionsBoundaryCommand,
   PutUserPermissionsBoundaryCommand,
   PutUserPolicyCommand,
+  TagPolicyCommand,
   type Tag,
 } from "@aws-sdk/client-iam";
 import type { AllowedApi } from "../calls.js";
@@ -68,20 +69,21 @@ export const RESTORE_APIS: Readonly<Record<string, AllowedApi>> = {
     required: { GroupName: "string", Path: "string" },
     send: (d, p) => d.iam.send(new CreateGroupCommand({ GroupName: s(p, "GroupName"), Path: s(p, "Path") })),
   },
+  // Tags go in a separate TagPolicy call: CreatePolicy with tags needs iam:TagPolicy anyway, and this way
+  // the grant and the read-back are explicit.
   CreatePolicy: {
     service: "iam",
-    required: { PolicyName: "string", Path: "string", PolicyDocument: "string", Tags: "tags" },
+    required: { PolicyName: "string", Path: "string", PolicyDocument: "string" },
     optional: { Description: "string" },
     send: (d, p) =>
       d.iam.send(
-        new CreatePolicyCommand({
-          PolicyName: s(p, "PolicyName"),
-          Path: s(p, "Path"),
-          PolicyDocument: s(p, "PolicyDocument"),
-          Tags: tags(p, "Tags"),
-          Description: opt(p, "Description"),
-        }),
+        new CreatePolicyCommand({ PolicyName: s(p, "PolicyName"), Path: s(p, "Path"), PolicyDocument: s(p, "PolicyDocument"), Description: opt(p, "Description") }),
       ),
+  },
+  TagPolicy: {
+    service: "iam",
+    required: { PolicyArn: "string", Tags: "tags" },
+    send: (d, p) => d.iam.send(new TagPolicyCommand({ PolicyArn: s(p, "PolicyArn"), Tags: tags(p, "Tags") })),
   },
   CreatePolicyVersion: {
     service: "iam",

@@ -9,6 +9,7 @@ import {
   GetRoleCommand,
   GetUserCommand,
   GetUserPolicyCommand,
+  ListPolicyTagsCommand,
   ListPolicyVersionsCommand,
   ListRoleTagsCommand,
   ListUserTagsCommand,
@@ -103,6 +104,12 @@ export const RESTORE_CHECKS: Record<string, Checker> = {
     if (!sameDocument(version.PolicyVersion?.Document, p.PolicyDocument)) problems.push("default version document differs");
     if (p.Description !== undefined && policy?.Description !== p.Description) problems.push("description differs");
     return result(`policy ${arn}`, problems, "GetPolicy, GetPolicyVersion");
+  },
+  async TagPolicy(deps, p) {
+    const arn = str(p, "PolicyArn");
+    const tags = (await read("iam", "ListPolicyTags", () => deps.iam.send(new ListPolicyTagsCommand({ PolicyArn: arn })))).Tags;
+    const missing = missingTags(tags, p.Tags);
+    return result(`the tags of policy ${arn}`, missing.length > 0 ? [`tags missing: ${missing.join(", ")}`] : [], "ListPolicyTags");
   },
   async CreatePolicyVersion(deps, p) {
     const arn = str(p, "PolicyArn");
