@@ -3,7 +3,6 @@ import {
   CreateAccountAliasCommand,
   CreateOpenIDConnectProviderCommand,
   CreateSAMLProviderCommand,
-  DeleteRoleCommand,
   IAMClient,
   TagPolicyCommand,
   UpdateAccountPasswordPolicyCommand,
