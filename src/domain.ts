@@ -71,6 +71,11 @@ export const REMEDIATION_IDS = [
   "restore-password-policy", // undo DeleteAccountPasswordPolicy: exactly the previous policy
   "restore-permissions-boundary", // undo Delete{Role,User}PermissionsBoundary
   "restore-group", // undo DeleteGroup
+  "restore-policy-version", // undo DeletePolicyVersion (as a non-default version)
+  "restore-oidc-provider", // undo DeleteOpenIDConnectProvider / RemoveClientIDFromOpenIDConnectProvider
+  "restore-saml-provider", // undo DeleteSAMLProvider
+  "restore-ssh-public-key", // undo DeleteSSHPublicKey (re-upload; new id)
+  "restore-signing-certificate", // undo DeleteSigningCertificate (re-upload; new id)
 ] as const;
 export type RemediationId = (typeof REMEDIATION_IDS)[number];
 

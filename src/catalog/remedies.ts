@@ -38,6 +38,12 @@ export const RESTORE_FOR_EVENT: Readonly<Partial<Record<IamDeletionEventName, Re
   DeleteRolePermissionsBoundary: "restore-permissions-boundary",
   DeleteUserPermissionsBoundary: "restore-permissions-boundary",
   DeleteGroup: "restore-group",
+  DeletePolicyVersion: "restore-policy-version",
+  DeleteOpenIDConnectProvider: "restore-oidc-provider",
+  RemoveClientIDFromOpenIDConnectProvider: "restore-oidc-provider",
+  DeleteSAMLProvider: "restore-saml-provider",
+  DeleteSSHPublicKey: "restore-ssh-public-key",
+  DeleteSigningCertificate: "restore-signing-certificate",
 });
 
 /** The picker's list for an event: its restore (if any) first, then the catalog's remediations. */

@@ -20,7 +20,7 @@ import type { AwsService } from "./aws.js";
 import { RESTORE_APIS } from "./restore/calls.js";
 import type { RemediationDeps } from "./types.js";
 
-export type FieldType = "string" | "boolean" | "number" | "tags" | "status";
+export type FieldType = "string" | "boolean" | "number" | "tags" | "status" | "strings";
 
 export interface AllowedApi {
   service: AwsService;
@@ -182,6 +182,8 @@ function fieldOk(type: FieldType, value: unknown): boolean {
       return typeof value === "number" && Number.isInteger(value);
     case "status":
       return value === "Active" || value === "Inactive";
+    case "strings":
+      return Array.isArray(value) && value.every((v) => typeof v === "string" && v !== "");
     case "tags":
       return (
         Array.isArray(value) &&

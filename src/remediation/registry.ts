@@ -18,6 +18,10 @@ import { restorePasswordPolicy } from "./remediations/restore-password-policy.js
 import { restorePermissionsBoundary } from "./remediations/restore-permissions-boundary.js";
 import { restoreRole } from "./remediations/restore-role.js";
 import { restoreUser } from "./remediations/restore-user.js";
+import { restoreOidcProvider } from "./remediations/restore-oidc-provider.js";
+import { restorePolicyVersion } from "./remediations/restore-policy-version.js";
+import { restoreSamlProvider } from "./remediations/restore-saml-provider.js";
+import { restoreSigningCertificate, restoreSshPublicKey } from "./remediations/restore-user-credential-body.js";
 import type { RemediationDefinition, RemediationDeps, RemediationParams, RemediationPlan } from "./types.js";
 
 export const DEFINITIONS: Readonly<Record<RemediationId, RemediationDefinition>> = Object.freeze({
@@ -37,6 +41,11 @@ export const DEFINITIONS: Readonly<Record<RemediationId, RemediationDefinition>>
   "restore-password-policy": restorePasswordPolicy,
   "restore-permissions-boundary": restorePermissionsBoundary,
   "restore-group": restoreGroup,
+  "restore-policy-version": restorePolicyVersion,
+  "restore-oidc-provider": restoreOidcProvider,
+  "restore-saml-provider": restoreSamlProvider,
+  "restore-ssh-public-key": restoreSshPublicKey,
+  "restore-signing-certificate": restoreSigningCertificate,
 });
 
 export function definitionFor(id: unknown): RemediationDefinition | undefined {

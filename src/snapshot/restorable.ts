@@ -6,6 +6,7 @@ import { isIamDeletionEventName, type IamEvent } from "../domain.js";
 import type { IamSnapshot, SnapshotMeta } from "./model.js";
 import type { SnapshotSource } from "./service.js";
 import { errorFields, type Logger } from "../log.js";
+import { firstRequestString } from "../remediation/restore/common.js";
 
 export interface Restorability {
   restorable: boolean;
@@ -23,10 +24,11 @@ function asOf(meta: SnapshotMeta, eventTime: Date): Date {
   return meta.confirmedAt.getTime() <= eventTime.getTime() ? meta.confirmedAt : meta.takenAt;
 }
 
-const rp = (event: IamEvent, key: string): string => {
-  const v = event.requestParameters?.[key];
-  return typeof v === "string" ? v : "";
+const ALIASES: Record<string, string[]> = {
+  sAMLProviderArn: ["sAMLProviderArn", "samlProviderArn", "SAMLProviderArn"],
+  sSHPublicKeyId: ["sSHPublicKeyId", "sshPublicKeyId", "SSHPublicKeyId"],
 };
+const rp = (event: IamEvent, key: string): string => firstRequestString(event.requestParameters, ALIASES[key] ?? [key]) ?? "";
 
 /** What the event deleted, as held in the snapshot: a label, and whether the snapshot holds it. */
 function lookup(event: IamEvent, s: IamSnapshot): { label: string; held: boolean } | null {
@@ -56,6 +58,30 @@ function lookup(event: IamEvent, s: IamSnapshot): { label: string; held: boolean
       return { label: `the boundary of role ${rp(event, "roleName")}`, held: s.roles.some((r) => r.name === rp(event, "roleName") && r.boundaryArn !== undefined) };
     case "DeleteUserPermissionsBoundary":
       return { label: `the boundary of user ${rp(event, "userName")}`, held: s.users.some((u) => u.name === rp(event, "userName") && u.boundaryArn !== undefined) };
+    case "DeletePolicyVersion":
+      return {
+        label: `version ${rp(event, "versionId")} of ${rp(event, "policyArn")}`,
+        held: s.policies.some((p) => p.arn === rp(event, "policyArn") && p.versions.some((v) => v.versionId === rp(event, "versionId"))),
+      };
+    case "DeleteOpenIDConnectProvider":
+      return { label: `OIDC provider ${rp(event, "openIDConnectProviderArn")}`, held: s.oidcProviders.some((o) => o.arn === rp(event, "openIDConnectProviderArn")) };
+    case "RemoveClientIDFromOpenIDConnectProvider":
+      return {
+        label: `client id ${rp(event, "clientID")} of ${rp(event, "openIDConnectProviderArn")}`,
+        held: s.oidcProviders.some((o) => o.arn === rp(event, "openIDConnectProviderArn") && o.clientIds.includes(rp(event, "clientID"))),
+      };
+    case "DeleteSAMLProvider":
+      return { label: `SAML provider ${rp(event, "sAMLProviderArn")}`, held: s.samlProviders.some((o) => o.arn === rp(event, "sAMLProviderArn")) };
+    case "DeleteSSHPublicKey":
+      return {
+        label: `SSH public key ${rp(event, "sSHPublicKeyId")} of user ${rp(event, "userName")}`,
+        held: s.users.some((u) => u.name === rp(event, "userName") && u.sshPublicKeys.some((k) => k.id === rp(event, "sSHPublicKeyId"))),
+      };
+    case "DeleteSigningCertificate":
+      return {
+        label: `signing certificate ${rp(event, "certificateId")} of user ${rp(event, "userName")}`,
+        held: s.users.some((u) => u.name === rp(event, "userName") && u.signingCertificates.some((c) => c.id === rp(event, "certificateId"))),
+      };
     default:
       return null;
   }

@@ -1,6 +1,11 @@
 // The write APIs the restore remediations may call, merged into the executor's allow-list (../calls.ts).
 import {
+  AddClientIDToOpenIDConnectProviderCommand,
   CreateGroupCommand,
+  CreateOpenIDConnectProviderCommand,
+  CreateSAMLProviderCommand,
+  UploadSigningCertificateCommand,
+  UploadSSHPublicKeyCommand,
   CreateInstanceProfileCommand,
   CreatePolicyCommand,
   CreatePolicyVersionCommand,
@@ -90,6 +95,34 @@ export const RESTORE_APIS: Readonly<Record<string, AllowedApi>> = {
     required: { PolicyArn: "string", PolicyDocument: "string", SetAsDefault: "boolean" },
     send: (d, p) =>
       d.iam.send(new CreatePolicyVersionCommand({ PolicyArn: s(p, "PolicyArn"), PolicyDocument: s(p, "PolicyDocument"), SetAsDefault: p.SetAsDefault === true })),
+  },
+  CreateOpenIDConnectProvider: {
+    service: "iam",
+    required: { Url: "string", ClientIDList: "strings", ThumbprintList: "strings", Tags: "tags" },
+    send: (d, p) =>
+      d.iam.send(
+        new CreateOpenIDConnectProviderCommand({ Url: s(p, "Url"), ClientIDList: p.ClientIDList as string[], ThumbprintList: p.ThumbprintList as string[], Tags: tags(p, "Tags") }),
+      ),
+  },
+  AddClientIDToOpenIDConnectProvider: {
+    service: "iam",
+    required: { OpenIDConnectProviderArn: "string", ClientID: "string" },
+    send: (d, p) => d.iam.send(new AddClientIDToOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: s(p, "OpenIDConnectProviderArn"), ClientID: s(p, "ClientID") })),
+  },
+  CreateSAMLProvider: {
+    service: "iam",
+    required: { Name: "string", SAMLMetadataDocument: "string", Tags: "tags" },
+    send: (d, p) => d.iam.send(new CreateSAMLProviderCommand({ Name: s(p, "Name"), SAMLMetadataDocument: s(p, "SAMLMetadataDocument"), Tags: tags(p, "Tags") })),
+  },
+  UploadSSHPublicKey: {
+    service: "iam",
+    required: { UserName: "string", SSHPublicKeyBody: "string" },
+    send: (d, p) => d.iam.send(new UploadSSHPublicKeyCommand({ UserName: s(p, "UserName"), SSHPublicKeyBody: s(p, "SSHPublicKeyBody") })),
+  },
+  UploadSigningCertificate: {
+    service: "iam",
+    required: { UserName: "string", CertificateBody: "string" },
+    send: (d, p) => d.iam.send(new UploadSigningCertificateCommand({ UserName: s(p, "UserName"), CertificateBody: s(p, "CertificateBody") })),
   },
   PutRolePermissionsBoundary: {
     service: "iam",

@@ -94,3 +94,15 @@ export function checkRestoreParams(p: RemediationParams, required: Record<string
   const { snapshotId: _s, before: _b, ...rest } = p;
   return checkParams(rest, required, optional) ?? checkSnapshotParams(p);
 }
+
+/**
+ * CloudTrail lower-cases only the first letter of request parameter names (SAMLProviderArn becomes
+ * sAMLProviderArn); records seen in the wild vary, so a few spellings are accepted.
+ */
+export function firstRequestString(params: Record<string, unknown> | null, keys: string[]): string | undefined {
+  for (const k of keys) {
+    const v = params?.[k];
+    if (typeof v === "string" && v !== "") return v;
+  }
+  return undefined;
+}

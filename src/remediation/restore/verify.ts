@@ -2,6 +2,13 @@
 // compares what matters (path, documents, boundary, tags), not just that it exists.
 import {
   GetGroupCommand,
+  GetOpenIDConnectProviderCommand,
+  GetSAMLProviderCommand,
+  GetSSHPublicKeyCommand,
+  ListOpenIDConnectProvidersCommand,
+  ListSAMLProvidersCommand,
+  ListSigningCertificatesCommand,
+  ListSSHPublicKeysCommand,
   GetGroupPolicyCommand,
   GetInstanceProfileCommand,
   GetPolicyCommand,
@@ -18,6 +25,7 @@ import { decodePolicyDocument, read, stableJson } from "../aws.js";
 import type { Check, Checker } from "../verify.js";
 
 const str = (p: Record<string, unknown>, k: string) => String(p[k]);
+const stripScheme = (url: string) => url.replace(/^https:\/\//, "");
 
 function sameDocument(got: string | undefined, want: unknown): boolean {
   try {
@@ -121,6 +129,46 @@ export const RESTORE_CHECKS: Record<string, Checker> = {
       }
     }
     return { ok: false, detail: `policy ${arn} has no version with the planned document (ListPolicyVersions, GetPolicyVersion)` };
+  },
+  async CreateOpenIDConnectProvider(deps, p) {
+    const host = stripScheme(str(p, "Url"));
+    const list = (await read("iam", "ListOpenIDConnectProviders", () => deps.iam.send(new ListOpenIDConnectProvidersCommand({})))).OpenIDConnectProviderList ?? [];
+    const arn = list.map((e) => e.Arn ?? "").find((a) => a.endsWith(`:oidc-provider/${host}`));
+    if (!arn) return { ok: false, detail: `no OIDC provider for ${host} (ListOpenIDConnectProviders)` };
+    const got = await read("iam", "GetOpenIDConnectProvider", () => deps.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })));
+    const missing = (p.ClientIDList as string[]).filter((c) => !(got.ClientIDList ?? []).includes(c));
+    return result(`OIDC provider ${host}`, missing.length > 0 ? [`client ids missing: ${missing.join(", ")}`] : [], "GetOpenIDConnectProvider");
+  },
+  async AddClientIDToOpenIDConnectProvider(deps, p) {
+    const arn = str(p, "OpenIDConnectProviderArn");
+    const got = await read("iam", "GetOpenIDConnectProvider", () => deps.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })));
+    const ok = (got.ClientIDList ?? []).includes(str(p, "ClientID"));
+    return { ok, detail: `client id ${str(p, "ClientID")} is ${ok ? "" : "NOT "}on OIDC provider ${arn} (GetOpenIDConnectProvider)` };
+  },
+  async CreateSAMLProvider(deps, p) {
+    const name = str(p, "Name");
+    const list = (await read("iam", "ListSAMLProviders", () => deps.iam.send(new ListSAMLProvidersCommand({})))).SAMLProviderList ?? [];
+    const arn = list.map((e) => e.Arn ?? "").find((a) => a.endsWith(`:saml-provider/${name}`));
+    if (!arn) return { ok: false, detail: `no SAML provider named ${name} (ListSAMLProviders)` };
+    const got = await read("iam", "GetSAMLProvider", () => deps.iam.send(new GetSAMLProviderCommand({ SAMLProviderArn: arn })));
+    return result(`SAML provider ${name}`, got.SAMLMetadataDocument === p.SAMLMetadataDocument ? [] : ["metadata differs"], "GetSAMLProvider");
+  },
+  async UploadSSHPublicKey(deps, p) {
+    const user = str(p, "UserName");
+    const keys = (await read("iam", "ListSSHPublicKeys", () => deps.iam.send(new ListSSHPublicKeysCommand({ UserName: user })))).SSHPublicKeys ?? [];
+    for (const k of keys) {
+      const full = await read("iam", "GetSSHPublicKey", () => deps.iam.send(new GetSSHPublicKeyCommand({ UserName: user, SSHPublicKeyId: k.SSHPublicKeyId ?? "", Encoding: "SSH" })));
+      if (full.SSHPublicKey?.SSHPublicKeyBody?.trim() === str(p, "SSHPublicKeyBody").trim()) {
+        return { ok: true, detail: `user ${user} has the SSH public key again, id ${k.SSHPublicKeyId ?? "?"} (ListSSHPublicKeys, GetSSHPublicKey)` };
+      }
+    }
+    return { ok: false, detail: `user ${user} does not have the SSH public key (ListSSHPublicKeys, GetSSHPublicKey)` };
+  },
+  async UploadSigningCertificate(deps, p) {
+    const user = str(p, "UserName");
+    const certs = (await read("iam", "ListSigningCertificates", () => deps.iam.send(new ListSigningCertificatesCommand({ UserName: user })))).Certificates ?? [];
+    const hit = certs.find((c) => c.CertificateBody?.trim() === str(p, "CertificateBody").trim());
+    return { ok: hit !== undefined, detail: `user ${user} ${hit ? `has the signing certificate again, id ${hit.CertificateId ?? "?"}` : "does not have the signing certificate"} (ListSigningCertificates)` };
   },
   async PutRolePermissionsBoundary(deps, p) {
     const name = str(p, "RoleName");
