@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { SlackMessage } from "../fakes/slack.js";
-import { blockActionPayload, sendBlockAction, sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-request.js";
+import { blockActionPayload, sendBlockAction, sendSlashCommand, sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-request.js";
 import type { AppProcess } from "../support/app-process.js";
 import { ALERT_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
 import { APP_PROFILE, APP_ROLE, APP_USER, BOUNDARY_ARN, MANAGED_ARN, PROFILE_TAGS, ROLE_INLINE, ROLE_TAGS, seedAcceptanceIam, TRUST, USER_INLINE } from "../support/iam-seed.js";
@@ -137,3 +137,21 @@ test("a role deleted the console's way and a user's inline policy come back from
   const doc = (await iam.send(new GetUserPolicyCommand({ UserName: APP_USER, PolicyName: "queue-access" }))).PolicyDocument;
   expect(decodePolicyDocument(doc ?? "")).toEqual(JSON.parse(USER_INLINE));
 }, 240_000);
+
+test("/iam-audit snapshot: responders take one on demand; an unchanged IAM is confirmed, not stored again; others are refused", async () => {
+  let seq = 0;
+  const ask = async (user: string): Promise<string> => {
+    const id = `snap-${++seq}`;
+    const res = await sendSlashCommand(events, SIGNING_SECRET, { command: "/iam-audit", text: "snapshot", user_id: user, channel_id: ALERT_CHANNEL, response_url: h.slack.responseUrl(id) });
+    expect(res.status).toBe(200);
+    const ack = res.body ? ((JSON.parse(res.body) as { text?: string }).text ?? "") : "";
+    if (/not allowed/.test(ack)) return ack;
+    const posts = await h.slack.waitFor((sl) => (sl.responses(id).length > 0 ? sl.responses(id) : undefined), 60_000, "snapshot answer");
+    return posts.map((p) => (p.body as { text?: string }).text ?? "").join("\n");
+  };
+  const first = await ask(REQUESTER);
+  expect(first).toMatch(/^(Stored IAM snapshot #\d+ \(|IAM is unchanged since snapshot #\d+)/);
+  const second = await ask(REQUESTER);
+  expect(second).toMatch(/^IAM is unchanged since snapshot #\d+ of .*: confirmed at .*, nothing new stored\. \d+ AWS calls in/);
+  expect(await ask("UOUTSIDER")).toMatch(/not allowed/);
+}, 120_000);
