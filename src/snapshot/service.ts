@@ -137,10 +137,14 @@ export class SnapshotService implements SnapshotSource {
     );
   }
 
-  async stop(): Promise<void> {
+  /** Stops the schedule; a running snapshot gets a few seconds to finish (a large account takes a minute). */
+  async stop(graceMs = 10_000): Promise<void> {
     await this.task?.stop();
     this.task = null;
-    await this.running?.catch(() => undefined);
+    if (!this.running) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.running.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
   }
 
   async get(id: number): Promise<LoadedSnapshot | null> {
