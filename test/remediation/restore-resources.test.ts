@@ -80,7 +80,7 @@ describe("restore-inline-policy", () => {
     const params = paramsFromEvent("restore-inline-policy", iamEvent("DeleteUserPolicy", { userName: APP_USER, policyName: "queue-access" }, undefined, at));
     const plan = await planRemediation("restore-inline-policy", params as Record<string, string>, deps, CTX.requestId);
     expect(plan.applicable, plan.reason).toBe(true);
-    expect(plan.calls).toEqual([{ api: "PutUserPolicy", params: { UserName: APP_USER, PolicyName: "queue-access", PolicyDocument: USER_INLINE }, description: `Put inline policy queue-access on user ${APP_USER}` }]);
+    expect(plan.calls).toEqual([{ api: "PutUserPolicy", params: { UserName: APP_USER, PolicyName: "queue-access", PolicyDocument: USER_INLINE }, description: `Put inline policy queue-access on user ${APP_USER}: Allow sqs:SendMessage, sqs:ReceiveMessage on arn:aws:sqs:us-east-1:123456789012:jobs` }]);
     const result = await executePlan(plan, deps, CTX);
     expect(result.ok, result.summary).toBe(true);
     const got = await iam.send(new GetUserPolicyCommand({ UserName: APP_USER, PolicyName: "queue-access" }));
@@ -103,6 +103,7 @@ describe("restore-inline-policy", () => {
     expect(plan.applicable, plan.reason).toBe(true);
     expect(plan.calls[0]?.params.PolicyDocument).toBe(doc);
     expect(plan.reason).toContain("the PutUserPolicy event put-latest of 2025-02-27T10:00:00.000Z (no snapshot held it");
+    expect(plan.observations).toContain("that PutUserPolicy was made by arn:aws:iam::123456789012:user/alice: check it was not the actor being investigated");
     expect((await executePlan(plan, deps, CTX)).ok).toBe(true);
 
     const unknown = await planRemediation("restore-inline-policy", { target: "user", name: "late-user", policyName: "other", before: BEFORE }, deps);

@@ -2,7 +2,7 @@
 // still exist.
 import { GetGroupCommand, GetUserCommand } from "@aws-sdk/client-iam";
 import { readOrMissing } from "../aws.js";
-import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, policyExists, snapshotLabel } from "../restore/common.js";
+import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, policyExists, policySummary, snapshotLabel } from "../restore/common.js";
 import { checkUndoEvent, paramsFrom } from "../validate.js";
 import type { PlannedCall, RemediationDefinition } from "../types.js";
 
@@ -33,7 +33,7 @@ export const restoreGroup: RemediationDefinition = {
     const notes: string[] = [];
     const calls: PlannedCall[] = [{ api: "CreateGroup", params: { GroupName: groupName, Path: group.path }, description: `Create group ${groupName} at path ${group.path}` }];
     for (const pol of group.inlinePolicies) {
-      calls.push({ api: "PutGroupPolicy", params: { GroupName: groupName, PolicyName: pol.name, PolicyDocument: pol.document }, description: `Put inline policy ${pol.name} on group ${groupName}` });
+      calls.push({ api: "PutGroupPolicy", params: { GroupName: groupName, PolicyName: pol.name, PolicyDocument: pol.document }, description: `Put inline policy ${pol.name} on group ${groupName}: ${policySummary(pol.document)}` });
     }
     for (const arn of group.managedPolicyArns) {
       if (!(await policyExists(iam, arn))) {

@@ -4,7 +4,7 @@
 import { GetGroupCommand, GetGroupPolicyCommand, GetRoleCommand, GetRolePolicyCommand, GetUserCommand, GetUserPolicyCommand } from "@aws-sdk/client-iam";
 import { CloudTrailLookup } from "../../cloudtrail/lookup.js";
 import { readOrMissing } from "../aws.js";
-import { beforeFromEventTime, checkSnapshotParams, pinSnapshot, snapshotLabel } from "../restore/common.js";
+import { beforeFromEventTime, checkSnapshotParams, pinSnapshot, policySummary, snapshotLabel } from "../restore/common.js";
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
 import type { PlanContext, RemediationDefinition, RemediationParams } from "../types.js";
 
@@ -23,14 +23,14 @@ function kindOf(t: Target): "userName" | "groupName" | "roleName" {
 }
 
 /** The document of the newest Put*Policy for this principal and policy name before `before`, if any. */
-async function lastPutEvent(ctx: PlanContext, t: Target, name: string, policyName: string, before: Date): Promise<{ document: string; at: string; eventId: string } | null> {
+async function lastPutEvent(ctx: PlanContext, t: Target, name: string, policyName: string, before: Date): Promise<{ document: string; at: string; eventId: string; by: string } | null> {
   const ct = ctx.deps.cloudtrail;
   if (!ct) return null;
   const lookup = new CloudTrailLookup(ct, { maxAttempts: 3 });
   let pages = 0;
   for await (const page of lookup.pages("EventName", PUT_EVENT[t], new Date(before.getTime() - 90 * DAY_MS), before)) {
     for (const ev of page.events) {
-      let record: { requestParameters?: Record<string, unknown>; errorCode?: string } = {};
+      let record: { requestParameters?: Record<string, unknown>; errorCode?: string; userIdentity?: { arn?: unknown } } = {};
       try {
         record = JSON.parse(ev.CloudTrailEvent ?? "{}") as typeof record;
       } catch {
@@ -38,7 +38,8 @@ async function lastPutEvent(ctx: PlanContext, t: Target, name: string, policyNam
       }
       const rp = record.requestParameters ?? {};
       if (record.errorCode || rp[NAME_KEY[t]] !== name || rp.policyName !== policyName || typeof rp.policyDocument !== "string") continue;
-      return { document: rp.policyDocument, at: ev.EventTime ? new Date(ev.EventTime).toISOString() : "?", eventId: ev.EventId ?? "?" };
+      const by = typeof record.userIdentity?.arn === "string" ? record.userIdentity.arn.slice(0, 300) : "an unknown principal";
+      return { document: rp.policyDocument, at: ev.EventTime ? new Date(ev.EventTime).toISOString() : "?", eventId: ev.EventId ?? "?", by };
     }
     if (++pages >= MAX_LOOKUP_PAGES) break;
   }
@@ -120,6 +121,7 @@ export const restoreInlinePolicy: RemediationDefinition = {
       }
       document = ev.document;
       source = `the ${PUT_EVENT[t]} event ${ev.eventId} of ${ev.at} (no snapshot held it; a later change made outside that call would be missing)`;
+      ctx.observations.push(`that ${PUT_EVENT[t]} was made by ${ev.by}: check it was not the actor being investigated`);
     }
     ctx.observations.push(`the document comes from ${source}`);
     return {
@@ -129,7 +131,7 @@ export const restoreInlinePolicy: RemediationDefinition = {
         {
           api: PUT_API[t],
           params: { [NAME_PARAM[t]]: name, PolicyName: policyName, PolicyDocument: document },
-          description: `Put inline policy ${policyName} on ${t} ${name}`,
+          description: `Put inline policy ${policyName} on ${t} ${name}: ${policySummary(document)}`,
         },
       ],
       notes: ["inline policies cannot be tagged: this change is recorded in Slack and in the record of actions"],

@@ -2,7 +2,7 @@
 // version's document) and attach it again to the users, groups and roles that had it and still exist.
 import { GetGroupCommand, GetRoleCommand, GetUserCommand } from "@aws-sdk/client-iam";
 import { readOrMissing } from "../aws.js";
-import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, policyExists, restoreTags, snapshotLabel } from "../restore/common.js";
+import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, policyExists, policySummary, restoreTags, snapshotLabel } from "../restore/common.js";
 import { checkUndoEvent, paramsFrom } from "../validate.js";
 import type { PlannedCall, RemediationDefinition } from "../types.js";
 
@@ -43,7 +43,7 @@ export const restoreManagedPolicy: RemediationDefinition = {
           PolicyDocument: version.document,
           ...(policy.description ? { Description: policy.description } : {}),
         },
-        description: `Create policy ${policy.name} at path ${policy.path} with the document of its default version ${version.versionId}${policy.description ? " and its description" : ""}`,
+        description: `Create policy ${policy.name} at path ${policy.path}${policy.description ? " with its description" : ""}, document of ${version.versionId}: ${policySummary(version.document)}`,
       },
       {
         api: "TagPolicy",

@@ -3,7 +3,7 @@
 // deleted one was never the default.)
 import { GetPolicyVersionCommand, ListPolicyVersionsCommand } from "@aws-sdk/client-iam";
 import { decodePolicyDocument, read, readOrMissing, stableJson } from "../aws.js";
-import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, snapshotLabel } from "../restore/common.js";
+import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, policySummary, snapshotLabel } from "../restore/common.js";
 import { checkUndoEvent, paramsFrom } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";
 
@@ -49,7 +49,7 @@ export const restorePolicyVersion: RemediationDefinition = {
     return {
       applicable: true,
       reason: `the document of ${versionId} from ${snapshotLabel(loaded)} can be added back as a non-default version`,
-      calls: [{ api: "CreatePolicyVersion", params: { PolicyArn: arn, PolicyDocument: saved.document, SetAsDefault: false }, description: `Add the document of ${versionId} to ${arn} as a new, non-default version` }],
+      calls: [{ api: "CreatePolicyVersion", params: { PolicyArn: arn, PolicyDocument: saved.document, SetAsDefault: false }, description: `Add the document of ${versionId} to ${arn} as a new, non-default version: ${policySummary(saved.document)}` }],
       notes: [`the version gets a new id (IAM numbers versions; ${versionId} is not reused) and is not made the default`],
     };
   },

@@ -11,6 +11,7 @@ import {
   newIdNotes,
   pinSnapshot,
   policyExists,
+  policySummary,
   restoreTags,
   snapshotLabel,
 } from "../restore/common.js";
@@ -109,7 +110,7 @@ export const restoreRole: RemediationDefinition = {
       calls.push({
         api: "PutRolePolicy",
         params: { RoleName: roleName, PolicyName: pol.name, PolicyDocument: pol.document },
-        description: `Put inline policy ${pol.name} on role ${roleName} (document from the snapshot)`,
+        description: `Put inline policy ${pol.name} on role ${roleName}: ${policySummary(pol.document)}`,
       });
     }
     for (const arn of role.managedPolicyArns) {

@@ -11,6 +11,7 @@ import {
   newIdNotes,
   pinSnapshot,
   policyExists,
+  policySummary,
   restoreTags,
   snapshotLabel,
 } from "../restore/common.js";
@@ -66,7 +67,7 @@ export const restoreUser: RemediationDefinition = {
       calls.push({ api: "AddUserToGroup", params: { GroupName: group, UserName: userName }, description: `Add user ${userName} to group ${group}` });
     }
     for (const pol of user.inlinePolicies) {
-      calls.push({ api: "PutUserPolicy", params: { UserName: userName, PolicyName: pol.name, PolicyDocument: pol.document }, description: `Put inline policy ${pol.name} on user ${userName}` });
+      calls.push({ api: "PutUserPolicy", params: { UserName: userName, PolicyName: pol.name, PolicyDocument: pol.document }, description: `Put inline policy ${pol.name} on user ${userName}: ${policySummary(pol.document)}` });
     }
     for (const arn of user.managedPolicyArns) {
       if (!(await policyExists(iam, arn))) {

@@ -106,3 +106,24 @@ export function firstRequestString(params: Record<string, unknown> | null, keys:
   }
   return undefined;
 }
+
+/**
+ * What a policy document allows or denies, in one short line, so the approver sees what is put back
+ * (e.g. "Allow s3:GetObject on arn:aws:s3:::app/*"). Unparseable documents say so.
+ */
+export function policySummary(document: string, max = 160): string {
+  let statements: { Effect?: unknown; Action?: unknown; NotAction?: unknown; Resource?: unknown }[];
+  try {
+    const parsed = JSON.parse(document) as { Statement?: unknown };
+    statements = (Array.isArray(parsed.Statement) ? parsed.Statement : [parsed.Statement]).filter((s): s is Record<string, unknown> => typeof s === "object" && s !== null);
+  } catch {
+    return "a document that is not valid JSON";
+  }
+  const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]).join(", ");
+  const parts = statements.map((s) => {
+    const actions = s.Action !== undefined ? list(s.Action) : `everything except ${list(s.NotAction)}`;
+    return `${String(s.Effect ?? "?")} ${actions}${s.Resource !== undefined ? ` on ${list(s.Resource)}` : ""}`;
+  });
+  const text = parts.join("; ");
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
