@@ -28,6 +28,7 @@ import { startFakeCloudTrail } from "../test/fakes/cloudtrail.js";
 import { startFakeSlack } from "../test/fakes/slack.js";
 import { iamRecord } from "../test/support/records.js";
 import { replayBench } from "./replay.js";
+import { snapshotBench } from "./snapshot.js";
 
 const logger = createLogger("silent");
 let maxPerSecondEver = 0;
@@ -172,6 +173,7 @@ const t = throughput();
 console.log(`\ncorpus: ${t.records} real records`);
 console.log(`parse + detect: ${Math.round(t.parsePerS).toLocaleString("en")} records/s`);
 console.log(`render alert (Block Kit, limits enforced): ${Math.round(t.renderPerS).toLocaleString("en")} messages/s`);
+await snapshotBench();
 clearInterval(sampler);
 const mem = process.memoryUsage();
 console.log(`\npeak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB; peak heap used (sampled): ${(Math.max(peakHeap, mem.heapUsed) / 1048576).toFixed(1)} MiB`);

@@ -26,4 +26,6 @@ export interface AlertInput {
   outcome: Outcome;
   /** The rule that decided this alert (RULES_FILE or MUTE_* shorthand) and the user group it mentions. */
   rule?: { name: string; mention?: string };
+  /** "restorable from the snapshot of <time>" or why not (src/snapshot/restorable.ts). */
+  restorable?: string;
 }

@@ -50,6 +50,8 @@ export interface Config {
   };
   /** RULES_FILE: YAML rules (routing, suppression, severity, mentions), validated at start-up. */
   rulesFile?: string;
+  /** IAM snapshots for restores. */
+  snapshot: { schedule: string; retentionDays: number };
 }
 
 export class ConfigError extends Error {
@@ -195,6 +197,8 @@ const schema = z
       .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "")),
     MIN_SEVERITY: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(", ")}` }).optional(),
     RULES_FILE: optionalString,
+    SNAPSHOT_SCHEDULE: optionalString.refine((v) => v === undefined || cron.validate(v), "must be a valid cron expression (5 fields, or 6 with seconds)"),
+    SNAPSHOT_RETENTION_DAYS: intIn(1, 3650, 90),
   });
 
 /** Every variable readConfig reads (documented one by one in .env.example and the README). */
@@ -262,5 +266,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       minSeverity: e.MIN_SEVERITY ?? "low",
     },
     rulesFile: e.RULES_FILE,
+    snapshot: { schedule: e.SNAPSHOT_SCHEDULE ?? "0 * * * *", retentionDays: e.SNAPSHOT_RETENTION_DAYS },
   };
 }

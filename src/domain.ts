@@ -62,6 +62,20 @@ export const REMEDIATION_IDS = [
   "enforce-password-policy", // harden the account password policy
   "deactivate-access-key", // audit finding: an unused or old access key
   "start-trail-logging", // audit finding: a trail that is not logging
+  // Restores from an IAM snapshot (src/snapshot, src/remediation/remediations/restore-*.ts)
+  "restore-role", // undo DeleteRole: the whole role as of a snapshot
+  "restore-instance-profile", // undo DeleteInstanceProfile
+  "restore-inline-policy", // undo Delete{Role,User,Group}Policy
+  "restore-user", // undo DeleteUser (never its credentials)
+  "restore-managed-policy", // undo DeletePolicy
+  "restore-password-policy", // undo DeleteAccountPasswordPolicy: exactly the previous policy
+  "restore-permissions-boundary", // undo Delete{Role,User}PermissionsBoundary
+  "restore-group", // undo DeleteGroup
+  "restore-policy-version", // undo DeletePolicyVersion (as a non-default version)
+  "restore-oidc-provider", // undo DeleteOpenIDConnectProvider / RemoveClientIDFromOpenIDConnectProvider
+  "restore-saml-provider", // undo DeleteSAMLProvider
+  "restore-ssh-public-key", // undo DeleteSSHPublicKey (re-upload; new id)
+  "restore-signing-certificate", // undo DeleteSigningCertificate (re-upload; new id)
 ] as const;
 export type RemediationId = (typeof REMEDIATION_IDS)[number];
 

@@ -23,6 +23,8 @@ import { registerListeners } from "./slack/listeners/index.js";
 import { expireRequests } from "./slack/listeners/remediation.js";
 import { renderAlert, renderMinimal } from "./slack/render.js";
 import { openStore } from "./store/sqlite.js";
+import { SnapshotService } from "./snapshot/service.js";
+import { restoreLine } from "./snapshot/restorable.js";
 import type { Store } from "./store/types.js";
 
 export interface RunningApp {
@@ -116,6 +118,14 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
   const intervalMs = pollIntervalMs(config.pollSchedule);
   const health = new HealthModel({ now, pollIntervalMs: intervalMs });
   health.registerScope(DEFAULT_SCOPE);
+  const snapshots = new SnapshotService({
+    store,
+    iam,
+    logger: logger.child({ component: "snapshot" }),
+    now,
+    retentionDays: config.snapshot.retentionDays,
+    schedule: config.snapshot.schedule,
+  });
   // The delivery client posts alerts itself and owns retrying, so every attempt is visible to the outbox.
   const deliveryClient = new WebClient(config.slack.botToken, {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
@@ -131,7 +141,8 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
     logger: logger.child({ component: "delivery" }),
     now,
     postIntervalMs: config.slack.postIntervalMs,
-    render: async (alert) => renderAlert(alert, await store.listRemediationRequests(alert.eventId)),
+    render: async (alert) =>
+      renderAlert(alert, await store.listRemediationRequests(alert.eventId), await restoreLine(alert.event, snapshots, logger)),
     renderMinimal,
     onSlackResult: (r) => health.slackResult(r),
   });
@@ -202,7 +213,7 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
   if (auth.nobodyConfigured) {
     logger.warn("RESPONDERS and APPROVERS are empty: every button and command will be refused until they are set");
   }
-  const listenerDeps = { config, store, logger, now, iam, cloudtrail, botIdentity, client: app.client, auth, health: { model: health, context: notifier.context } };
+  const listenerDeps = { config, store, logger, now, iam, cloudtrail, botIdentity, client: app.client, auth, health: { model: health, context: notifier.context }, snapshots };
   registerListeners(app, listenerDeps);
 
   await app.init();
@@ -257,6 +268,8 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
   // Problems that come from silence (no poll completing, Slack failing for 5 minutes) need a clock tick.
   const healthTimer = setInterval(() => void notifier.sync(), 5_000);
   healthTimer.unref();
+  // A first IAM snapshot now (restores need one from before a deletion), then on SNAPSHOT_SCHEDULE.
+  snapshots.start();
   // A first poll right away, so a restart catches up without waiting for the schedule.
   const firstPoll = poller.pollOnce().catch((err: unknown) => logger.error(errorFields(err), "first poll failed"));
   ready = true;
@@ -288,6 +301,7 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
       clearInterval(healthTimer);
       if (retryTimer) clearTimeout(retryTimer);
       await task.stop();
+      await snapshots.stop();
       await firstPoll;
       // Let a running poll finish its current page; the cursor only advances when a poll completes.
       const deadline = Date.now() + 20_000;

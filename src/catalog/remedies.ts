@@ -23,3 +23,34 @@ export function remedies(...specific: RemediationId[]): RemediationId[] {
   }
   return out;
 }
+
+/**
+ * Restores from an IAM snapshot, offered first in the Remediate picker for the events they undo. Kept
+ * apart from the catalog entries (which list what fits an event in general) because whether a restore
+ * can run depends on the snapshots the bot holds; its dry-run plan says so either way.
+ */
+export const RESTORE_FOR_EVENT: Readonly<Partial<Record<IamDeletionEventName, RemediationId>>> = Object.freeze({
+  DeleteRole: "restore-role",
+  DeleteInstanceProfile: "restore-instance-profile",
+  DeleteRolePolicy: "restore-inline-policy",
+  DeleteUserPolicy: "restore-inline-policy",
+  DeleteGroupPolicy: "restore-inline-policy",
+  DeleteUser: "restore-user",
+  DeletePolicy: "restore-managed-policy",
+  DeleteAccountPasswordPolicy: "restore-password-policy",
+  DeleteRolePermissionsBoundary: "restore-permissions-boundary",
+  DeleteUserPermissionsBoundary: "restore-permissions-boundary",
+  DeleteGroup: "restore-group",
+  DeletePolicyVersion: "restore-policy-version",
+  DeleteOpenIDConnectProvider: "restore-oidc-provider",
+  RemoveClientIDFromOpenIDConnectProvider: "restore-oidc-provider",
+  DeleteSAMLProvider: "restore-saml-provider",
+  DeleteSSHPublicKey: "restore-ssh-public-key",
+  DeleteSigningCertificate: "restore-signing-certificate",
+});
+
+/** The picker's list for an event: its restore (if any) first, then the catalog's remediations. */
+export function withRestore(eventName: IamDeletionEventName, remediations: readonly RemediationId[]): RemediationId[] {
+  const restore = RESTORE_FOR_EVENT[eventName];
+  return restore ? [restore, ...remediations.filter((r) => r !== restore)] : [...remediations];
+}

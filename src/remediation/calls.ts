@@ -17,11 +17,12 @@ import {
 } from "@aws-sdk/client-iam";
 import { AddTagsCommand, StartLoggingCommand } from "@aws-sdk/client-cloudtrail";
 import type { AwsService } from "./aws.js";
+import { RESTORE_APIS } from "./restore/calls.js";
 import type { RemediationDeps } from "./types.js";
 
-type FieldType = "string" | "boolean" | "number" | "tags" | "status";
+export type FieldType = "string" | "boolean" | "number" | "tags" | "status" | "strings";
 
-interface AllowedApi {
+export interface AllowedApi {
   service: AwsService;
   required: Record<string, FieldType>;
   optional?: Record<string, FieldType>;
@@ -136,6 +137,7 @@ export const ALLOWED_APIS: Readonly<Record<string, AllowedApi>> = Object.freeze(
     required: { ResourceId: "string", TagsList: "tags" },
     send: (d, p) => cloudtrail(d).send(new AddTagsCommand({ ResourceId: s(p, "ResourceId"), TagsList: tags(p, "TagsList") })),
   },
+  ...RESTORE_APIS,
 });
 
 export function allowedApi(api: unknown): AllowedApi | undefined {
@@ -180,6 +182,8 @@ function fieldOk(type: FieldType, value: unknown): boolean {
       return typeof value === "number" && Number.isInteger(value);
     case "status":
       return value === "Active" || value === "Inactive";
+    case "strings":
+      return Array.isArray(value) && value.every((v) => typeof v === "string" && v !== "");
     case "tags":
       return (
         Array.isArray(value) &&

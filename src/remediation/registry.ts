@@ -10,6 +10,18 @@ import { readdUserToGroup } from "./remediations/readd-user-to-group.js";
 import { reattachManagedPolicy } from "./remediations/reattach-managed-policy.js";
 import { recreateAccountAlias } from "./remediations/recreate-account-alias.js";
 import { startTrailLogging } from "./remediations/start-trail-logging.js";
+import { restoreGroup } from "./remediations/restore-group.js";
+import { restoreInlinePolicy } from "./remediations/restore-inline-policy.js";
+import { restoreInstanceProfile } from "./remediations/restore-instance-profile.js";
+import { restoreManagedPolicy } from "./remediations/restore-managed-policy.js";
+import { restorePasswordPolicy } from "./remediations/restore-password-policy.js";
+import { restorePermissionsBoundary } from "./remediations/restore-permissions-boundary.js";
+import { restoreRole } from "./remediations/restore-role.js";
+import { restoreUser } from "./remediations/restore-user.js";
+import { restoreOidcProvider } from "./remediations/restore-oidc-provider.js";
+import { restorePolicyVersion } from "./remediations/restore-policy-version.js";
+import { restoreSamlProvider } from "./remediations/restore-saml-provider.js";
+import { restoreSigningCertificate, restoreSshPublicKey } from "./remediations/restore-user-credential-body.js";
 import type { RemediationDefinition, RemediationDeps, RemediationParams, RemediationPlan } from "./types.js";
 
 export const DEFINITIONS: Readonly<Record<RemediationId, RemediationDefinition>> = Object.freeze({
@@ -21,6 +33,19 @@ export const DEFINITIONS: Readonly<Record<RemediationId, RemediationDefinition>>
   "enforce-password-policy": enforcePasswordPolicy,
   "deactivate-access-key": deactivateAccessKey,
   "start-trail-logging": startTrailLogging,
+  "restore-role": restoreRole,
+  "restore-instance-profile": restoreInstanceProfile,
+  "restore-inline-policy": restoreInlinePolicy,
+  "restore-user": restoreUser,
+  "restore-managed-policy": restoreManagedPolicy,
+  "restore-password-policy": restorePasswordPolicy,
+  "restore-permissions-boundary": restorePermissionsBoundary,
+  "restore-group": restoreGroup,
+  "restore-policy-version": restorePolicyVersion,
+  "restore-oidc-provider": restoreOidcProvider,
+  "restore-saml-provider": restoreSamlProvider,
+  "restore-ssh-public-key": restoreSshPublicKey,
+  "restore-signing-certificate": restoreSigningCertificate,
 });
 
 export function definitionFor(id: unknown): RemediationDefinition | undefined {
@@ -57,10 +82,13 @@ export async function planRemediation(
   const invalid = def.validate(safeParams);
   if (invalid) return notApplicable(def.title, `invalid parameters: ${invalid}`);
   const title = def.planTitle(safeParams);
+  const now = deps.now?.() ?? new Date();
   try {
-    const outcome = await def.plan(safeParams, { deps, requestId, observations, now: deps.now?.() ?? new Date() });
-    if (!outcome.applicable) return notApplicable(title, outcome.reason);
-    return { remediationId: id, title, params: safeParams, applicable: true, reason: outcome.reason, observations, calls: outcome.calls };
+    if (def.pin) Object.assign(safeParams, await def.pin(safeParams, deps, now));
+    const outcome = await def.plan(safeParams, { deps, requestId, observations, now });
+    const notes = outcome.notes && outcome.notes.length > 0 ? { notes: outcome.notes } : {};
+    if (!outcome.applicable) return { ...notApplicable(title, outcome.reason), ...notes };
+    return { remediationId: id, title, params: safeParams, applicable: true, reason: outcome.reason, observations, calls: outcome.calls, ...notes };
   } catch (error) {
     if (error instanceof AwsCallError) {
       return notApplicable(title, error.denied ? error.describe() : `could not read the current state: ${error.describe()}`);

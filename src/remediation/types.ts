@@ -2,6 +2,7 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import type { BotIdentity, IamEvent, PasswordPolicyBaseline, RemediationId } from "../domain.js";
+import type { SnapshotSource } from "../snapshot/service.js";
 
 /** Parameters of a remediation, e.g. { instanceProfileName, roleName }. Strings only so plans store as JSON. */
 export type RemediationParams = Record<string, string>;
@@ -28,6 +29,8 @@ export interface RemediationPlan {
   observations: string[];
   /** Exact API calls it will make, in order. Empty when not applicable. */
   calls: PlannedCall[];
+  /** What the remediation cannot bring back and what will differ afterwards (restores), shown as warnings. */
+  notes?: string[];
 }
 
 export interface RemediationDeps {
@@ -41,6 +44,8 @@ export interface RemediationDeps {
    * consistent). One extra attempt per entry. Default [1000, 3000].
    */
   verifyRetryDelaysMs?: number[];
+  /** Stored IAM snapshots, for restores; without it restores say no snapshot is available. */
+  snapshots?: SnapshotSource;
 }
 
 export interface ExecutionContext {
@@ -65,7 +70,9 @@ export interface ExecutionResult {
 }
 
 /** What a remediation's planner decides. */
-export type PlanOutcome = { applicable: true; reason: string; calls: PlannedCall[] } | { applicable: false; reason: string };
+export type PlanOutcome =
+  | { applicable: true; reason: string; calls: PlannedCall[]; notes?: string[] }
+  | { applicable: false; reason: string; notes?: string[] };
 
 /** Handed to a planner: dependencies, the request id for tags, and a place to record what it saw. */
 export interface PlanContext {
@@ -84,6 +91,11 @@ export interface RemediationDefinition {
   fromEvent(event: IamEvent): RemediationParams | { error: string };
   planTitle(params: RemediationParams): string;
   plan(params: RemediationParams, ctx: PlanContext): Promise<PlanOutcome>;
+  /**
+   * Fixes values that must not change between request and approval (a restore's snapshot id) into the
+   * params before planning; the stored plan carries them, so execution re-plans from the same source.
+   */
+  pin?(params: RemediationParams, deps: RemediationDeps, now: Date): Promise<RemediationParams>;
   /** One line, past tense, for a fully executed plan. */
   summary(params: RemediationParams, done: PlannedCall[]): string;
 }

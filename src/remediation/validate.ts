@@ -10,6 +10,12 @@ export const PATTERNS = {
   roleName: { re: IAM_NAME, max: 64 },
   groupName: { re: IAM_NAME, max: 128 },
   instanceProfileName: { re: IAM_NAME, max: 128 },
+  policyName: { re: IAM_NAME, max: 128 },
+  policyVersionId: { re: /^v[1-9]\d{0,5}$/, max: 8 },
+  oidcProviderArn: { re: /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/[\w.:/-]+$/, max: 2048 },
+  samlProviderArn: { re: /^arn:aws[a-z-]*:iam::\d{12}:saml-provider\/[\w.-]+$/, max: 2048 },
+  oidcClientId: { re: /^[\x21-\x7e]+$/, max: 255 },
+  credentialId: { re: /^\w+$/, max: 128 },
   policyArn: { re: /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[\w+=,.@/-]+$/, max: 2048 },
   accessKeyId: { re: /^[A-Z0-9]+$/, max: 128 },
   // 3-63 characters, lowercase letters, digits and single hyphens, not at either end.

@@ -17,9 +17,10 @@ import {
 import { GetTrailStatusCommand, ListTagsCommand } from "@aws-sdk/client-cloudtrail";
 import { AwsCallError, decodePolicyDocument, read, readAllPages, stableJson } from "./aws.js";
 import type { PlannedCall, RemediationDeps } from "./types.js";
+import { RESTORE_CHECKS } from "./restore/verify.js";
 
 /** ok + a line saying what was seen. */
-interface Check {
+export interface Check {
   ok: boolean;
   detail: string;
 }
@@ -29,7 +30,7 @@ interface Tag {
   Value?: string;
 }
 
-type Checker = (deps: RemediationDeps, p: Record<string, unknown>) => Promise<Check>;
+export type Checker = (deps: RemediationDeps, p: Record<string, unknown>) => Promise<Check>;
 
 const str = (p: Record<string, unknown>, k: string) => String(p[k]);
 
@@ -187,6 +188,7 @@ const CHECKS: Record<string, Checker> = {
     const tags = res.ResourceTagList?.find((r) => r.ResourceId === arn)?.TagsList;
     return tagCheck(`trail ${arn}`, tags, p.TagsList, "ListTags");
   },
+  ...RESTORE_CHECKS,
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -25,7 +25,7 @@ export function activityOf(alert: AlertRecord, requests: RemediationRequestRecor
   };
 }
 
-export function renderAlert(alert: AlertRecord, requests: RemediationRequestRecord[]): { text: string; blocks: KnownBlock[] } {
+export function renderAlert(alert: AlertRecord, requests: RemediationRequestRecord[], restorable?: string): { text: string; blocks: KnownBlock[] } {
   if (!isIamDeletionEventName(alert.eventName)) return renderMinimal(alert);
   const msg = buildAlertMessage(
     {
@@ -33,6 +33,7 @@ export function renderAlert(alert: AlertRecord, requests: RemediationRequestReco
       severity: alert.severity,
       severityReason: alert.severityReason,
       outcome: alert.outcome,
+      ...(restorable ? { restorable } : {}),
       ...(alert.ruleName ? { rule: { name: alert.ruleName, ...(alert.mentionGroup ? { mention: alert.mentionGroup } : {}) } } : {}),
     },
     getCatalogEntry(alert.eventName),

@@ -6,6 +6,7 @@ import Database from "better-sqlite3";
 import type { IamEvent, RemediationId, Severity } from "../domain.js";
 import type { AlertStatus } from "../alerts.js";
 import type { Outcome } from "../detect/types.js";
+import type { SnapshotMeta } from "../snapshot/model.js";
 import type {
   ActionRecord,
   AuditReportScope,
@@ -123,6 +124,19 @@ const MIGRATIONS: string[] = [
     last_error TEXT
   );
   CREATE INDEX notices_pending ON notices (posted_at, created_at);
+  `,
+  // IAM snapshots (restore): compressed content stored once per hash; a row per distinct state in time.
+  `
+  CREATE TABLE iam_snapshot_blobs (hash TEXT PRIMARY KEY, data BLOB NOT NULL);
+  CREATE TABLE iam_snapshots (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    taken_at INTEGER NOT NULL,
+    confirmed_at INTEGER NOT NULL,
+    hash TEXT NOT NULL REFERENCES iam_snapshot_blobs (hash),
+    raw_bytes INTEGER NOT NULL,
+    stored_bytes INTEGER NOT NULL
+  );
+  CREATE INDEX iam_snapshots_taken ON iam_snapshots (taken_at);
   `,
 ];
 
@@ -560,9 +574,61 @@ export class SqliteStore implements Store {
     this.db.prepare("UPDATE notices SET attempts = attempts + 1, last_error = ? WHERE key = ?").run(error.slice(0, 500), key);
   }
 
+  // ---- IAM snapshots (restore) ----
+
+  async saveSnapshot(s: { at: Date; hash: string; data: Buffer; rawBytes: number }): Promise<{ meta: SnapshotMeta; stored: boolean }> {
+    return this.db.transaction(() => {
+      const latest = this.db.prepare("SELECT * FROM iam_snapshots ORDER BY taken_at DESC, id DESC LIMIT 1").get() as Row | undefined;
+      if (latest && latest.hash === s.hash) {
+        const confirmed = Math.max(latest.confirmed_at as number, s.at.getTime());
+        this.db.prepare("UPDATE iam_snapshots SET confirmed_at = ? WHERE id = ?").run(confirmed, latest.id);
+        return { meta: toSnapshotMeta({ ...latest, confirmed_at: confirmed }), stored: false };
+      }
+      this.db.prepare("INSERT OR IGNORE INTO iam_snapshot_blobs (hash, data) VALUES (?, ?)").run(s.hash, s.data);
+      const info = this.db
+        .prepare("INSERT INTO iam_snapshots (taken_at, confirmed_at, hash, raw_bytes, stored_bytes) VALUES (?, ?, ?, ?, ?)")
+        .run(s.at.getTime(), s.at.getTime(), s.hash, s.rawBytes, s.data.length);
+      const row = this.db.prepare("SELECT * FROM iam_snapshots WHERE id = ?").get(info.lastInsertRowid) as Row;
+      return { meta: toSnapshotMeta(row), stored: true };
+    })();
+  }
+
+  async getSnapshot(id: number): Promise<{ meta: SnapshotMeta; data: Buffer } | null> {
+    const row = this.db
+      .prepare("SELECT s.*, b.data FROM iam_snapshots s JOIN iam_snapshot_blobs b ON b.hash = s.hash WHERE s.id = ?")
+      .get(id) as Row | undefined;
+    return row ? { meta: toSnapshotMeta(row), data: row.data as Buffer } : null;
+  }
+
+  async listSnapshots(filter: { takenAtOrBefore?: Date; limit: number }): Promise<SnapshotMeta[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM iam_snapshots WHERE taken_at <= ? ORDER BY taken_at DESC, id DESC LIMIT ?")
+      .all(filter.takenAtOrBefore?.getTime() ?? Number.MAX_SAFE_INTEGER, filter.limit) as Row[];
+    return rows.map(toSnapshotMeta);
+  }
+
+  async pruneSnapshots(confirmedBefore: Date): Promise<number> {
+    return this.db.transaction(() => {
+      const { changes } = this.db.prepare("DELETE FROM iam_snapshots WHERE confirmed_at < ?").run(confirmedBefore.getTime());
+      this.db.prepare("DELETE FROM iam_snapshot_blobs WHERE hash NOT IN (SELECT hash FROM iam_snapshots)").run();
+      return changes;
+    })();
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+function toSnapshotMeta(r: Row): SnapshotMeta {
+  return {
+    id: r.id as number,
+    takenAt: new Date(r.taken_at as number),
+    confirmedAt: new Date(r.confirmed_at as number),
+    hash: r.hash as string,
+    rawBytes: r.raw_bytes as number,
+    storedBytes: r.stored_bytes as number,
+  };
 }
 
 /** Opens the store named by DATABASE_URL. Only sqlite: is built in. */

@@ -4,6 +4,7 @@
 import type { IamEvent, RemediationId, Severity } from "../domain.js";
 import type { Outcome } from "../detect/types.js";
 import type { AlertStatus } from "../alerts.js";
+import type { SnapshotMeta } from "../snapshot/model.js";
 
 export interface AlertRecord {
   eventId: string;
@@ -156,6 +157,17 @@ export interface Store {
   pendingNotices(limit: number): Promise<NoticeRecord[]>;
   markNoticePosted(key: string, channelId: string, ts: string, at: Date): Promise<void>;
   markNoticeFailed(key: string, error: string): Promise<void>;
+  // ---- IAM snapshots (restore) ----
+  /**
+   * Stores a compressed snapshot. When its hash equals the latest snapshot's, nothing new is stored: the
+   * latest is marked confirmed at `at` (stored false).
+   */
+  saveSnapshot(s: { at: Date; hash: string; data: Buffer; rawBytes: number }): Promise<{ meta: SnapshotMeta; stored: boolean }>;
+  getSnapshot(id: number): Promise<{ meta: SnapshotMeta; data: Buffer } | null>;
+  /** Newest first. */
+  listSnapshots(filter: { takenAtOrBefore?: Date; limit: number }): Promise<SnapshotMeta[]>;
+  /** Deletes snapshots last confirmed before the date (retention); returns how many. */
+  pruneSnapshots(confirmedBefore: Date): Promise<number>;
 }
 
 /** One stretch of time during which a health problem held (issue 8). */

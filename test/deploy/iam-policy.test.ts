@@ -25,6 +25,10 @@ function actionsUsedInCode(): Set<string> {
       }
     }
   }
+  // Creating a resource with tags needs the matching Tag* permission too (IAM checks both), though the
+  // code sends no Tag*Command for these.
+  const implied: Record<string, string> = { "iam:CreateOpenIDConnectProvider": "iam:TagOpenIDConnectProvider", "iam:CreateSAMLProvider": "iam:TagSAMLProvider" };
+  for (const [action, tag] of Object.entries(implied)) if (used.has(action)) used.add(tag);
   return used;
 }
 

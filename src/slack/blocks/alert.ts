@@ -271,6 +271,7 @@ function whyText(input: AlertInput, entry: CatalogEntry, caps: Caps): string {
   const head = ["*Why it matters*", prose(entry.meaning, caps.meaning)].join("\n");
   const tail = [`*Severity:* ${sev.emoji} ${sev.label} — ${prose(input.severityReason || entry.severityReason, caps.reason)}`];
   if (input.outcome === "success" && entry.recovery) tail.push(`*Recovery:* ${prose(entry.recovery, caps.meaning)}`);
+  if (input.restorable) tail.push(`*Restore:* ${prose(input.restorable, 300)}`);
   const tailText = tail.join("\n");
   const risks = entry.risks.map((r) => `• ${prose(r, caps.risk)}`);
   const room = caps.whyBudget - head.length - tailText.length - 2;

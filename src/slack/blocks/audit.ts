@@ -36,7 +36,7 @@ export const COMMAND = "/iam-audit";
 
 // ------------------------------------------------------------------------------------------------ parsing
 
-export type Subcommand = "report" | "events" | "user" | "log" | "health" | "help" | "unknown";
+export type Subcommand = "report" | "events" | "user" | "log" | "health" | "help" | "snapshot" | "unknown";
 
 export interface ParsedCommand {
   sub: Subcommand;
@@ -48,7 +48,7 @@ export interface ParsedCommand {
   public: boolean;
 }
 
-const SUBCOMMANDS: Record<string, Subcommand> = { events: "events", user: "user", log: "log", health: "health", help: "help" };
+const SUBCOMMANDS: Record<string, Subcommand> = { events: "events", user: "user", log: "log", health: "health", help: "help", snapshot: "snapshot" };
 
 /** Splits `/iam-audit` text into subcommand, arguments and the `public` flag (a word anywhere). */
 export function parseCommand(text: string): ParsedCommand {
@@ -573,6 +573,7 @@ export const HELP_LINES: readonly string[] = [
   "`/iam-audit user <name or ARN>` — what this principal deleted recently, and their credentials: console password, MFA, access keys.",
   "`/iam-audit log` — the last 50 actions taken through trailwatch: who, when, what, result.",
   "`/iam-audit health` — whether trailwatch can see CloudTrail and post to Slack, with the details /healthz keeps private.",
+  "`/iam-audit snapshot` — take an IAM snapshot now (restores rebuild deleted roles, users, policies… from the last snapshot before the deletion).",
   "`/iam-audit help` — this help.",
   "Add `public` to any of them to post the answer in the channel instead of only to you.",
 ];

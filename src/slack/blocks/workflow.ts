@@ -69,7 +69,9 @@ export function planLines(plan: RemediationPlan): string {
   lines.push(`${plan.applicable ? "✅" : "🚫"} *${inline(plan.title, 150)}*`);
   lines.push(prose(plan.reason, 500));
   for (const o of plan.observations.slice(0, 8)) lines.push(`• Found: ${prose(o, 300)}`);
-  for (const c of plan.calls.slice(0, 10)) lines.push(`• Will call ${code(c.api, 60)}: ${prose(c.description, 300)}`);
+  for (const n of (plan.notes ?? []).slice(0, 8)) lines.push(`• ⚠️ ${prose(n, 400)}`);
+  for (const c of plan.calls.slice(0, 20)) lines.push(`• Will call ${code(c.api, 60)}: ${prose(c.description, 300)}`);
+  if (plan.calls.length > 20) lines.push(`• …and ${plan.calls.length - 20} more call(s), listed in the request's record`);
   return truncateEscaped(lines.join("\n"), LIMITS.sectionText);
 }
 

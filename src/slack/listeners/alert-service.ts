@@ -9,12 +9,13 @@ import { AlertButtonValue, decodeOrNull } from "../payloads.js";
 import { requestMessage } from "../blocks/workflow.js";
 import { renderAlert } from "../render.js";
 import type { ListenerDeps } from "./deps.js";
+import { restoreLine } from "../../snapshot/restorable.js";
 
 /** Edits the alert message in place so it shows the current state (buttons gone, activity lines). */
 export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): Promise<void> {
   const alert = await deps.store.getAlert(eventId);
   if (!alert?.channelId || !alert.messageTs) return;
-  const msg = renderAlert(alert, await deps.store.listRemediationRequests(eventId));
+  const msg = renderAlert(alert, await deps.store.listRemediationRequests(eventId), await restoreLine(alert.event, deps.snapshots, deps.logger));
   try {
     await deps.client.chat.update({
       channel: alert.channelId,
@@ -30,7 +31,14 @@ export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): 
 
 /** What the remediation engine needs, from the listener dependencies (the bot identity resolved now). */
 export async function remediationDeps(deps: ListenerDeps): Promise<RemediationDeps> {
-  return { iam: deps.iam, cloudtrail: deps.cloudtrail, botIdentity: await deps.botIdentity(), passwordPolicy: deps.config.passwordPolicy, now: deps.now };
+  return {
+    iam: deps.iam,
+    cloudtrail: deps.cloudtrail,
+    botIdentity: await deps.botIdentity(),
+    passwordPolicy: deps.config.passwordPolicy,
+    now: deps.now,
+    ...(deps.snapshots ? { snapshots: deps.snapshots } : {}),
+  };
 }
 
 /** A private (ephemeral) message to one user in a channel; failures are logged, never thrown. */

@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { App, BlockButtonAction, ViewSubmitAction } from "@slack/bolt";
 import { getCatalogEntry } from "../../catalog/index.js";
+import { withRestore } from "../../catalog/remedies.js";
 import { isIamDeletionEventName } from "../../domain.js";
 import { errorFields } from "../../log.js";
 import { offeredFor, planRemediation } from "../../remediation/index.js";
@@ -22,7 +23,7 @@ export async function plansFor(deps: ListenerDeps, alert: AlertRecord, requestId
   if (!isIamDeletionEventName(alert.eventName)) return [];
   const entry = getCatalogEntry(alert.eventName);
   const rdeps = await remediationDeps(deps);
-  const offers = offeredFor(entry.remediations, alert.event, rdeps.botIdentity);
+  const offers = offeredFor(withRestore(alert.eventName, entry.remediations), alert.event, rdeps.botIdentity);
   return Promise.all(offers.map((o) => planRemediation(o.id, o.params, rdeps, requestId)));
 }
 

@@ -174,6 +174,8 @@ export async function answerCommand(deps: ListenerDeps, parsed: ParsedCommand): 
       return answerHealth(deps);
     case "help":
       return { messages: [helpMessage()], result: "ok", detail: {} };
+    case "snapshot":
+      return answerSnapshot(deps, parsed);
     case "unknown":
       return { messages: [unknownSubcommandMessage(parsed.word)], result: "noop", detail: { reason: "unknown subcommand" } };
   }
@@ -183,6 +185,25 @@ function answerHealth(deps: ListenerDeps): Answer {
   if (!deps.health) return { messages: [textMessage("Health details are not available in this process.")], result: "noop", detail: {} };
   const report = healthReport(deps.health.model, deps.health.context);
   return { messages: [{ text: report.text, blocks: [{ type: "section", text: { type: "mrkdwn", text: report.lines.join("\n").slice(0, 2900) } }] }], result: "ok", detail: {} };
+}
+
+async function answerSnapshot(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {
+  if (parsed.args !== "") return usage(`Usage: \`${COMMAND} snapshot\` (no arguments).`);
+  if (!deps.snapshots) return { messages: [textMessage("IAM snapshots are not enabled in this process.")], result: "error", detail: { reason: "no snapshot service" } };
+  const r = await deps.snapshots.run("command");
+  if (!r.ok) {
+    return { messages: [textMessage(`⚠️ The IAM snapshot failed: ${r.error}. Restores keep using the previous snapshot.`)], result: "error", detail: { reason: r.error, calls: r.calls } };
+  }
+  const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+  const what = r.stored
+    ? `Stored IAM snapshot #${r.meta.id} (${kb(r.rawBytes)} of IAM, ${kb(r.meta.storedBytes)} compressed).`
+    : `IAM is unchanged since snapshot #${r.meta.id} of ${r.meta.takenAt.toISOString()}: confirmed at ${r.meta.confirmedAt.toISOString()}, nothing new stored.`;
+  const gaps = r.gaps.length > 0 ? `\n⚠️ Not in it (restores of these cannot use it): ${r.gaps.join("; ")}` : "";
+  return {
+    messages: [textMessage(`${what} ${r.calls} AWS calls in ${(r.ms / 1000).toFixed(1)} s.${gaps}`)],
+    result: "ok",
+    detail: { snapshotId: r.meta.id, stored: r.stored, calls: r.calls, gaps: r.gaps.length },
+  };
 }
 
 async function answerReport(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {

@@ -8,6 +8,7 @@ import type { BotIdentity } from "../../domain.js";
 import type { HealthModel } from "../../health/model.js";
 import type { NoticeContext } from "../../health/notices.js";
 import type { Logger } from "../../log.js";
+import type { SnapshotService } from "../../snapshot/service.js";
 import type { Store } from "../../store/types.js";
 
 export interface ListenerDeps {
@@ -22,4 +23,6 @@ export interface ListenerDeps {
   auth: Authorizer;
   /** The health model (issue 8), for App Home and `/iam-audit health`; absent in tests that do not need it. */
   health?: { model: HealthModel; context: NoticeContext };
+  /** IAM snapshots (restores, `/iam-audit snapshot`); absent in tests that do not need them. */
+  snapshots?: SnapshotService;
 }

@@ -1,0 +1,56 @@
+// Undo DeleteInstanceProfile: recreate the profile with its path and tags, and put its role back in it.
+import { GetInstanceProfileCommand, GetRoleCommand } from "@aws-sdk/client-iam";
+import { readOrMissing } from "../aws.js";
+import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, restoreTags, snapshotLabel } from "../restore/common.js";
+import { checkUndoEvent, paramsFrom } from "../validate.js";
+import type { PlannedCall, RemediationDefinition } from "../types.js";
+
+const ACTION = "restore-instance-profile";
+
+export const restoreInstanceProfile: RemediationDefinition = {
+  id: ACTION,
+  title: "Restore deleted instance profile from snapshot",
+  validate: (p) => checkRestoreParams(p, { instanceProfileName: "instanceProfileName" }),
+  fromEvent(event) {
+    const bad = checkUndoEvent(event, ["DeleteInstanceProfile"]);
+    if (bad) return { error: bad };
+    const params = paramsFrom(event, { instanceProfileName: "instanceProfileName" });
+    if ("error" in params) return params;
+    const before = beforeFromEventTime(event.eventTime);
+    return "error" in before ? before : { ...params, ...before };
+  },
+  pin: (p, deps) => pinSnapshot(p, deps),
+  planTitle: (p) => `Restore instance profile ${p.instanceProfileName}`,
+  async plan(p, ctx) {
+    const name = p.instanceProfileName ?? "";
+    const { iam } = ctx.deps;
+    const loaded = await loadSnapshot(p, ctx);
+    if ("error" in loaded) return { applicable: false, reason: loaded.error };
+    const saved = loaded.snapshot.instanceProfiles.find((ip) => ip.name === name);
+    if (!saved) return { applicable: false, reason: `${snapshotLabel(loaded)} does not hold instance profile ${name}: it was created after that snapshot` };
+    const live = await readOrMissing("iam", "GetInstanceProfile", () => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name })));
+    if (live?.InstanceProfile) {
+      return { applicable: false, reason: `instance profile ${name} exists again (InstanceProfileId ${live.InstanceProfile.InstanceProfileId ?? "?"}): someone recreated it; nothing is restored over it` };
+    }
+    const notes: string[] = [];
+    const calls: PlannedCall[] = [
+      {
+        api: "CreateInstanceProfile",
+        params: { InstanceProfileName: name, Path: saved.path, Tags: restoreTags(saved.tags, ctx, ACTION, loaded.meta.id, notes) },
+        description: `Create instance profile ${name} at path ${saved.path} with ${saved.tags.length} tag(s)`,
+      },
+    ];
+    for (const roleName of saved.roleNames) {
+      const role = await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: roleName })));
+      if (!role?.Role) {
+        notes.push(`its role ${roleName} no longer exists: restore the role (its DeleteRole alert), which puts it back into this profile`);
+        continue;
+      }
+      ctx.observations.push(`role ${roleName} exists (RoleId ${role.Role.RoleId ?? "?"})`);
+      calls.push({ api: "AddRoleToInstanceProfile", params: { InstanceProfileName: name, RoleName: roleName }, description: `Add role ${roleName} to instance profile ${name}` });
+    }
+    notes.push(`the restored profile will have a new InstanceProfileId; the old one was ${saved.id}. Instances that had it attached must have it associated again (EC2 AssociateIamInstanceProfile)`);
+    return { applicable: true, reason: `instance profile ${name} can be rebuilt from ${snapshotLabel(loaded)}`, calls, notes };
+  },
+  summary: (p) => `restored instance profile ${p.instanceProfileName}`,
+};

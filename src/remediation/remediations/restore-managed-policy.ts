@@ -1,0 +1,80 @@
+// Undo DeletePolicy: recreate the customer managed policy (path, description, tags, the default
+// version's document) and attach it again to the users, groups and roles that had it and still exist.
+import { GetGroupCommand, GetRoleCommand, GetUserCommand } from "@aws-sdk/client-iam";
+import { readOrMissing } from "../aws.js";
+import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, policyExists, policySummary, restoreTags, snapshotLabel } from "../restore/common.js";
+import { checkUndoEvent, paramsFrom } from "../validate.js";
+import type { PlannedCall, RemediationDefinition } from "../types.js";
+
+const ACTION = "restore-managed-policy";
+
+export const restoreManagedPolicy: RemediationDefinition = {
+  id: ACTION,
+  title: "Restore deleted managed policy from snapshot",
+  validate: (p) => checkRestoreParams(p, { policyArn: "policyArn" }),
+  fromEvent(event) {
+    const bad = checkUndoEvent(event, ["DeletePolicy"]);
+    if (bad) return { error: bad };
+    const params = paramsFrom(event, { policyArn: "policyArn" });
+    if ("error" in params) return params;
+    const before = beforeFromEventTime(event.eventTime);
+    return "error" in before ? before : { ...params, ...before };
+  },
+  pin: (p, deps) => pinSnapshot(p, deps),
+  planTitle: (p) => `Restore managed policy ${p.policyArn}`,
+  async plan(p, ctx) {
+    const arn = p.policyArn ?? "";
+    const { iam } = ctx.deps;
+    const loaded = await loadSnapshot(p, ctx);
+    if ("error" in loaded) return { applicable: false, reason: loaded.error };
+    const snap = loaded.snapshot;
+    const policy = snap.policies.find((x) => x.arn === arn);
+    if (!policy) return { applicable: false, reason: `${snapshotLabel(loaded)} does not hold policy ${arn}: it was created after that snapshot (or is AWS managed)` };
+    if (await policyExists(iam, arn)) return { applicable: false, reason: `policy ${arn} exists again: someone recreated it; nothing is restored over it` };
+    const version = policy.versions.find((v) => v.versionId === policy.defaultVersionId) ?? policy.versions.find((v) => v.isDefault);
+    if (!version) return { applicable: false, reason: `${snapshotLabel(loaded)} holds policy ${arn} but not its default version's document` };
+    const notes: string[] = [];
+    const calls: PlannedCall[] = [
+      {
+        api: "CreatePolicy",
+        params: {
+          PolicyName: policy.name,
+          Path: policy.path,
+          PolicyDocument: version.document,
+          ...(policy.description ? { Description: policy.description } : {}),
+        },
+        description: `Create policy ${policy.name} at path ${policy.path}${policy.description ? " with its description" : ""}, document of ${version.versionId}: ${policySummary(version.document)}`,
+      },
+      {
+        api: "TagPolicy",
+        params: { PolicyArn: arn, Tags: restoreTags(policy.tags, ctx, ACTION, loaded.meta.id, notes) },
+        description: `Tag policy ${policy.name} with its ${policy.tags.length} tag(s) and trailwatch's`,
+      },
+    ];
+    const attach = async (kind: "user" | "group" | "role", names: string[]) => {
+      for (const name of names) {
+        const exists =
+          kind === "user"
+            ? (await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: name })))) !== undefined
+            : kind === "group"
+              ? (await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: name, MaxItems: 1 })))) !== undefined
+              : (await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: name })))) !== undefined;
+        if (!exists) {
+          notes.push(`${kind} ${name} had it attached but no longer exists; it is not attached there`);
+          continue;
+        }
+        const api = kind === "user" ? "AttachUserPolicy" : kind === "group" ? "AttachGroupPolicy" : "AttachRolePolicy";
+        const key = kind === "user" ? "UserName" : kind === "group" ? "GroupName" : "RoleName";
+        calls.push({ api, params: { [key]: name, PolicyArn: arn }, description: `Attach ${policy.name} to ${kind} ${name} again` });
+      }
+    };
+    await attach("user", snap.users.filter((u) => u.managedPolicyArns.includes(arn)).map((u) => u.name));
+    await attach("group", snap.groups.filter((g) => g.managedPolicyArns.includes(arn)).map((g) => g.name));
+    await attach("role", snap.roles.filter((r) => r.managedPolicyArns.includes(arn)).map((r) => r.name));
+    notes.push(`the restored policy will have a new PolicyId (${policy.id ? `the old one was ${policy.id}` : "the old id is not in the snapshot"}) and its document becomes version v1`);
+    const others = policy.versions.length - 1;
+    if (others > 0) notes.push(`its ${others} non-default version(s) are not recreated`);
+    return { applicable: true, reason: `policy ${policy.name} can be rebuilt from ${snapshotLabel(loaded)} and re-attached to ${calls.length - 2} entit(ies)`, calls, notes };
+  },
+  summary: (p) => `restored managed policy ${p.policyArn}`,
+};

@@ -1,0 +1,83 @@
+// Undo DeleteUser: recreate the user with its path, tags, boundary, groups and policies. Never its
+// credentials: passwords, access keys and MFA seeds cannot be recovered, and re-issuing them is a
+// decision for the user's owner, not for an alert.
+import { GetGroupCommand, GetUserCommand } from "@aws-sdk/client-iam";
+import { readOrMissing } from "../aws.js";
+import {
+  beforeFromEventTime,
+  checkRestoreParams,
+  CREDENTIALS_GONE,
+  loadSnapshot,
+  newIdNotes,
+  pinSnapshot,
+  policyExists,
+  policySummary,
+  restoreTags,
+  snapshotLabel,
+} from "../restore/common.js";
+import { checkUndoEvent, paramsFrom } from "../validate.js";
+import type { PlannedCall, RemediationDefinition } from "../types.js";
+
+const ACTION = "restore-user";
+
+export const restoreUser: RemediationDefinition = {
+  id: ACTION,
+  title: "Restore deleted user from snapshot",
+  validate: (p) => checkRestoreParams(p, { userName: "userName" }),
+  fromEvent(event) {
+    const bad = checkUndoEvent(event, ["DeleteUser"]);
+    if (bad) return { error: bad };
+    const params = paramsFrom(event, { userName: "userName" });
+    if ("error" in params) return params;
+    const before = beforeFromEventTime(event.eventTime);
+    return "error" in before ? before : { ...params, ...before };
+  },
+  pin: (p, deps) => pinSnapshot(p, deps),
+  planTitle: (p) => `Restore user ${p.userName} (without credentials)`,
+  async plan(p, ctx) {
+    const userName = p.userName ?? "";
+    const { iam } = ctx.deps;
+    const loaded = await loadSnapshot(p, ctx);
+    if ("error" in loaded) return { applicable: false, reason: loaded.error };
+    const user = loaded.snapshot.users.find((u) => u.name === userName);
+    if (!user) return { applicable: false, reason: `${snapshotLabel(loaded)} does not hold user ${userName}: it was created after that snapshot` };
+    const live = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: userName })));
+    if (live?.User) {
+      return { applicable: false, reason: `user ${userName} exists again (UserId ${live.User.UserId ?? "?"}): someone recreated it; nothing is restored over it` };
+    }
+    if (user.boundaryArn && !(await policyExists(iam, user.boundaryArn))) {
+      return { applicable: false, reason: `the user's permissions boundary ${user.boundaryArn} no longer exists; restore that policy first (a user restored without its boundary would have more access than before)` };
+    }
+    const notes: string[] = [CREDENTIALS_GONE];
+    if (user.sshPublicKeys.length + user.signingCertificates.length > 0) {
+      notes.push(`its ${user.sshPublicKeys.length} SSH public key(s) and ${user.signingCertificates.length} signing certificate(s) are not re-uploaded by this restore`);
+    }
+    const calls: PlannedCall[] = [
+      {
+        api: "CreateUser",
+        params: { UserName: userName, Path: user.path, Tags: restoreTags(user.tags, ctx, ACTION, loaded.meta.id, notes), ...(user.boundaryArn ? { PermissionsBoundary: user.boundaryArn } : {}) },
+        description: `Create user ${userName} at path ${user.path} with ${user.tags.length} tag(s)${user.boundaryArn ? ` and boundary ${user.boundaryArn}` : ""}`,
+      },
+    ];
+    for (const group of user.groups) {
+      if ((await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: group, MaxItems: 1 })))) === undefined) {
+        notes.push(`group ${group} no longer exists, so the user is not added to it`);
+        continue;
+      }
+      calls.push({ api: "AddUserToGroup", params: { GroupName: group, UserName: userName }, description: `Add user ${userName} to group ${group}` });
+    }
+    for (const pol of user.inlinePolicies) {
+      calls.push({ api: "PutUserPolicy", params: { UserName: userName, PolicyName: pol.name, PolicyDocument: pol.document }, description: `Put inline policy ${pol.name} on user ${userName}: ${policySummary(pol.document)}` });
+    }
+    for (const arn of user.managedPolicyArns) {
+      if (!(await policyExists(iam, arn))) {
+        notes.push(`managed policy ${arn} no longer exists, so it is not attached`);
+        continue;
+      }
+      calls.push({ api: "AttachUserPolicy", params: { UserName: userName, PolicyArn: arn }, description: `Attach managed policy ${arn} to user ${userName}` });
+    }
+    notes.push(...newIdNotes("user", userName, user.id, user.arn, loaded.snapshot));
+    return { applicable: true, reason: `user ${userName} can be rebuilt from ${snapshotLabel(loaded)}, without any credential`, calls, notes };
+  },
+  summary: (p) => `restored user ${p.userName} (no credentials)`,
+};

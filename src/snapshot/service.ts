@@ -1,0 +1,170 @@
+// Takes, stores and reads IAM snapshots. Content is canonical JSON, hashed (SHA-256) and gzip-compressed;
+// the store keeps an unchanged snapshot once and only moves its "confirmed at" time. A snapshot that
+// fails is logged and reported to the caller, never thrown out of the schedule.
+import { createHash } from "node:crypto";
+import { gunzipSync, gzipSync } from "node:zlib";
+import type { IAMClient } from "@aws-sdk/client-iam";
+import { LRUCache } from "lru-cache";
+import cron from "node-cron";
+import { errorFields, type Logger } from "../log.js";
+import { awsErrorInfo } from "../remediation/aws.js";
+import type { Store } from "../store/types.js";
+import { iamSnapshotSchema, type IamSnapshot, type SnapshotMeta } from "./model.js";
+import { takeSnapshot } from "./take.js";
+
+export interface LoadedSnapshot {
+  meta: SnapshotMeta;
+  snapshot: IamSnapshot;
+}
+
+/** What remediations and the alert line need: read-only access to stored snapshots. */
+export interface SnapshotSource {
+  get(id: number): Promise<LoadedSnapshot | null>;
+  /** The newest snapshot whose content was first seen at or before `at`. */
+  latestAtOrBefore(at: Date): Promise<LoadedSnapshot | null>;
+  /** The oldest snapshot still kept, for "taken after the deletion" explanations. */
+  oldest(): Promise<SnapshotMeta | null>;
+}
+
+export type SnapshotRunResult =
+  | { ok: true; meta: SnapshotMeta; stored: boolean; calls: number; ms: number; rawBytes: number; gaps: string[]; pruned: number }
+  | { ok: false; error: string; calls: number; ms: number };
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.keys(obj)
+        .sort()
+        .map((k) => [k, sortKeys(obj[k])]),
+    );
+  }
+  return value;
+}
+
+export function encodeSnapshot(snapshot: IamSnapshot): { json: string; hash: string; data: Buffer } {
+  const json = JSON.stringify(sortKeys(snapshot));
+  return { json, hash: createHash("sha256").update(json).digest("hex"), data: gzipSync(json) };
+}
+
+export function decodeSnapshot(data: Buffer): IamSnapshot {
+  return iamSnapshotSchema.parse(JSON.parse(gunzipSync(data).toString("utf8")));
+}
+
+export interface SnapshotServiceOptions {
+  store: Store;
+  iam: IAMClient;
+  logger: Logger;
+  now: () => Date;
+  retentionDays: number;
+  schedule?: string;
+}
+
+export class SnapshotService implements SnapshotSource {
+  private running: Promise<SnapshotRunResult> | null = null;
+  private task: ReturnType<typeof cron.schedule> | null = null;
+  // Decompressed snapshots are a few MB for a large account; a handful is plenty for alerts and plans.
+  private readonly cache = new LRUCache<number, IamSnapshot>({ max: 4 });
+
+  constructor(private readonly opts: SnapshotServiceOptions) {}
+
+  /** Takes a snapshot now; a second caller while one runs gets the same run. */
+  run(reason: string): Promise<SnapshotRunResult> {
+    this.running ??= this.runOnce(reason).finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async runOnce(reason: string): Promise<SnapshotRunResult> {
+    const { logger, store } = this.opts;
+    const started = Date.now();
+    const at = this.opts.now();
+    let calls = 0;
+    try {
+      const taken = await takeSnapshot(this.opts.iam);
+      calls = taken.calls;
+      const { json, hash, data } = encodeSnapshot(taken.snapshot);
+      const { meta, stored } = await store.saveSnapshot({ at, hash, data, rawBytes: Buffer.byteLength(json) });
+      const pruned = await store.pruneSnapshots(new Date(at.getTime() - this.opts.retentionDays * 86_400_000));
+      const ms = Date.now() - started;
+      const fields = {
+        reason,
+        snapshotId: meta.id,
+        stored,
+        calls,
+        ms,
+        rawBytes: meta.rawBytes,
+        storedBytes: meta.storedBytes,
+        roles: taken.snapshot.roles.length,
+        users: taken.snapshot.users.length,
+        pruned,
+      };
+      if (taken.snapshot.gaps.length > 0) {
+        logger.warn({ ...fields, gaps: taken.snapshot.gaps }, "IAM snapshot taken with gaps: these parts cannot be restored from it");
+      } else {
+        logger.info(fields, stored ? "IAM snapshot stored" : "IAM snapshot unchanged; confirmed the latest");
+      }
+      return { ok: true, meta, stored, calls, ms, rawBytes: meta.rawBytes, gaps: taken.snapshot.gaps, pruned };
+    } catch (err) {
+      const info = awsErrorInfo(err);
+      const error = `${info.errorName}: ${info.message}`.slice(0, 500);
+      logger.error({ reason, ...errorFields(err) }, `IAM snapshot FAILED (${error}); restores use the previous snapshot`);
+      return { ok: false, error, calls, ms: Date.now() - started };
+    }
+  }
+
+  /** A snapshot at start-up, then on the schedule. */
+  start(): void {
+    void this.run("start-up");
+    if (!this.opts.schedule) return;
+    this.task = cron.schedule(
+      this.opts.schedule,
+      async () => {
+        await this.run("schedule");
+      },
+      {
+        name: "iam-snapshot",
+        noOverlap: true,
+        logger: {
+          info: (m: string) => this.opts.logger.debug({ component: "cron" }, m),
+          warn: (m: string) => this.opts.logger.debug({ component: "cron" }, m),
+          error: (m: string | Error) => this.opts.logger.error({ component: "cron" }, String(m)),
+          debug: (m: string | Error) => this.opts.logger.debug({ component: "cron" }, String(m)),
+        },
+      },
+    );
+  }
+
+  /** Stops the schedule; a running snapshot gets a few seconds to finish (a large account takes a minute). */
+  async stop(graceMs = 10_000): Promise<void> {
+    await this.task?.stop();
+    this.task = null;
+    if (!this.running) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.running.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+  }
+
+  async get(id: number): Promise<LoadedSnapshot | null> {
+    const row = await this.opts.store.getSnapshot(id);
+    if (!row) return null;
+    let snapshot = this.cache.get(id);
+    if (!snapshot) {
+      snapshot = decodeSnapshot(row.data);
+      this.cache.set(id, snapshot);
+    }
+    return { meta: row.meta, snapshot };
+  }
+
+  async latestAtOrBefore(at: Date): Promise<LoadedSnapshot | null> {
+    const [meta] = await this.opts.store.listSnapshots({ takenAtOrBefore: at, limit: 1 });
+    return meta ? this.get(meta.id) : null;
+  }
+
+  async oldest(): Promise<SnapshotMeta | null> {
+    const all = await this.opts.store.listSnapshots({ limit: 100_000 });
+    return all.at(-1) ?? null;
+  }
+}
