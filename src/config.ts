@@ -39,6 +39,8 @@ export interface Config {
   oncallUsergroupId?: string;
   remediationExpiryHours: number;
   passwordPolicy: PasswordPolicyBaseline;
+  /** Poller lease on the database: how long it lasts without a heartbeat (renewed every third of it). */
+  leaseTtlMs: number;
   noise: {
     muteEvents: IamDeletionEventName[];
     mutePrincipals: string[];
@@ -164,6 +166,8 @@ const schema = z
       .optional()
       .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "")),
     MIN_SEVERITY: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(", ")}` }).optional(),
+    // One poller per database (src/lease)
+    LEASE_TTL_SECONDS: intIn(2, 3600, 60),
   });
 
 /** Every variable readConfig reads (documented one by one in .env.example and the README). */
@@ -223,6 +227,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxPasswordAgeDays: e.PASSWORD_POLICY_MAX_AGE_DAYS,
       requireSymbols: e.PASSWORD_POLICY_REQUIRE_SYMBOLS,
     },
+    leaseTtlMs: e.LEASE_TTL_SECONDS * 1000,
     noise: {
       muteEvents: e.MUTE_EVENTS,
       mutePrincipals: e.MUTE_PRINCIPALS,

@@ -10,6 +10,7 @@ import { getCatalogEntry } from "./catalog/index.js";
 import { CloudTrailLookup } from "./cloudtrail/lookup.js";
 import type { Config } from "./config.js";
 import { IAM_DELETION_EVENT_NAMES, SEVERITY_RANK, type BotIdentity, type IamDeletionEventName } from "./domain.js";
+import { keepLease, LeaseHeldError, SqliteLeadership, type Leadership, type LeaseLostError } from "./lease/index.js";
 import { createLogger, errorFields, type Logger } from "./log.js";
 import { Poller } from "./poller.js";
 import { createBoltApp, type Health } from "./slack/app.js";
@@ -75,11 +76,44 @@ export interface StartOptions {
   now?: () => Date;
   /** Called when a problem found after start-up makes running pointless (a rejected Socket Mode token). */
   onFatal?: (err: SlackTokenError) => void;
+  /** The poller lease; by default a SQLite lease on the database file (none for an in-memory database). */
+  leadership?: Leadership | null;
+  /** Called when another instance took the lease over (this one stalled past its expiry): stop at once. */
+  onLeaseLost?: (err: LeaseLostError) => void;
 }
 
 export async function startApp(config: Config, opts: StartOptions = {}): Promise<RunningApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const now = opts.now ?? (() => new Date());
+  // The lease comes first: a second instance must neither migrate the schema nor poll under a running one.
+  const leadership =
+    opts.leadership !== undefined
+      ? opts.leadership
+      : config.sqlitePath === ":memory:"
+        ? null
+        : new SqliteLeadership(config.sqlitePath, { ttlMs: config.leaseTtlMs, now });
+  if (leadership) {
+    const got = await leadership.acquire();
+    if (!got.acquired) {
+      await leadership.release();
+      throw new LeaseHeldError(leadership.resource, got.holder);
+    }
+    logger.info(
+      { owner: leadership.ownerId, database: leadership.resource, ...(got.tookOverFrom ? { tookOverFrom: got.tookOverFrom.owner, expiredAt: got.tookOverFrom.expiresAt.toISOString() } : {}) },
+      got.tookOverFrom ? "poller lease taken over from an instance that stopped renewing it" : "poller lease acquired",
+    );
+  }
+  try {
+    return await startWithLease(config, opts, logger, now, leadership);
+  } catch (err) {
+    // Release at once, so a restart after fixing the problem (a rejected token) is not refused for a TTL.
+    await leadership?.release().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startWithLease(config: Config, opts: StartOptions, logger: Logger, now: () => Date, leadership: Leadership | null): Promise<RunningApp> {
+  let leaseKeeper: { stop(): void } | null = null;
   const store = openStore(config.sqlitePath);
 
   // Endpoints come from the standard AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables (SDK built-in).
@@ -168,6 +202,16 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
     logger.info({ mode: "http", port: config.port }, "slack app started");
   }
 
+  if (leadership) {
+    leaseKeeper = keepLease(leadership, {
+      intervalMs: Math.max(500, Math.floor(config.leaseTtlMs / 3)),
+      logger: logger.child({ component: "lease" }),
+      onLost: (err) => {
+        logger.fatal({ database: leadership.resource }, err.message);
+        opts.onLeaseLost?.(err);
+      },
+    });
+  }
   delivery.start();
   const task = cron.schedule(
     config.pollSchedule,
@@ -214,6 +258,8 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
       await delivery.stop();
       await app.stop().catch((err: unknown) => logger.warn(errorFields(err), "error while stopping the Slack app"));
       await store.close();
+      leaseKeeper?.stop();
+      await leadership?.release();
       logger.info("trailwatch stopped");
     },
   };
