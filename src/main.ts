@@ -17,6 +17,7 @@ import { createBoltApp, type Health } from "./slack/app.js";
 import { boltLogger } from "./slack/bolt-logger.js";
 import { Delivery } from "./slack/delivery.js";
 import { registerListeners } from "./slack/listeners/index.js";
+import { recoverExecutingRequests } from "./slack/listeners/crash-recovery.js";
 import { expireRequests } from "./slack/listeners/remediation.js";
 import { renderAlert, renderMinimal } from "./slack/render.js";
 import { openStore } from "./store/sqlite.js";
@@ -176,6 +177,8 @@ async function startWithLease(config: Config, opts: StartOptions, logger: Logger
   }
   const listenerDeps = { config, store, logger, now, iam, cloudtrail, botIdentity, client: app.client, auth };
   registerListeners(app, listenerDeps);
+  // Listed before Slack requests are served: anything executing now was left so by a crash.
+  const leftExecuting = await store.listExecutingRemediationRequests();
 
   await app.init();
   let stopped = false;
@@ -236,6 +239,12 @@ async function startWithLease(config: Config, opts: StartOptions, logger: Logger
     expireRequests(listenerDeps).catch((err: unknown) => logger.error(errorFields(err), "expiring remediation requests failed"));
   }, 60_000);
   expiryTimer.unref();
+  const recovery =
+    leftExecuting.length === 0
+      ? Promise.resolve()
+      : recoverExecutingRequests(listenerDeps, leftExecuting)
+          .then((counts) => logger.info({ counts }, "crash recovery finished"))
+          .catch((err: unknown) => logger.error(errorFields(err), "crash recovery failed"));
   // A first poll right away, so a restart catches up without waiting for the schedule.
   const firstPoll = poller.pollOnce().catch((err: unknown) => logger.error(errorFields(err), "first poll failed"));
   ready = true;
@@ -252,6 +261,7 @@ async function startWithLease(config: Config, opts: StartOptions, logger: Logger
       clearInterval(expiryTimer);
       await task.stop();
       await firstPoll;
+      await recovery;
       // Let a running poll finish its current page; the cursor only advances when a poll completes.
       const deadline = Date.now() + 20_000;
       while (poller.isRunning && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

@@ -38,7 +38,8 @@ export type NewAlert = Pick<
   "eventId" | "eventName" | "severity" | "severityReason" | "outcome" | "event" | "eventTime" | "muted" | "mutedReason"
 >;
 
-export type RemediationState = "pending" | "executing" | "succeeded" | "failed" | "rejected" | "expired";
+/** unknown: found executing after a crash, and IAM could not be read back to say whether it ran. */
+export type RemediationState = "pending" | "executing" | "succeeded" | "failed" | "rejected" | "expired" | "unknown";
 
 export interface RemediationRequestRecord {
   id: string;
@@ -127,4 +128,10 @@ export interface Store {
   lastAuditReport(): Promise<{ at: Date; report: unknown } | null>;
 
   close(): Promise<void>;
+
+  // --- crash recovery (issue 8): remediations left "executing" by a crash ---
+  /** Requests in state executing, oldest decision first. */
+  listExecutingRemediationRequests(): Promise<RemediationRequestRecord[]>;
+  /** Settles an executing request found after a crash. false when it was no longer executing. */
+  settleRecoveredRemediationRequest(id: string, state: "succeeded" | "failed" | "unknown", result: unknown): Promise<boolean>;
 }
