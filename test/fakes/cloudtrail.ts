@@ -66,6 +66,8 @@ export interface FakeCloudTrailOptions {
   burst?: number;
   /** Account id used in generated records. Default "123456789012". */
   accountId?: string;
+  /** AWS's clock ahead of (positive) or behind the real one: every answer's `Date` header is real now + this. */
+  clockOffsetMs?: number;
 }
 
 export interface AddEventOptions {
@@ -125,6 +127,8 @@ export interface FakeCloudTrail {
   addReadOnlyIamNoise(count: number, opts: NoiseOptions): void;
   /** The next `n` requests fail: with an HTTP status (InternalFailure / ServiceUnavailable) or a connection reset. */
   failNext(n: number, status?: number | "reset"): void;
+  /** While a message is set, every LookupEvents call is answered AccessDeniedException (HTTP 400) with it; null lifts it. */
+  setDeny(message: string | null): void;
   /** Changes the rate limit (see `FakeCloudTrailOptions.ratePerSecond`); refills the bucket. */
   setRateLimit(ratePerSecond: number | false, burst?: number): void;
   /** Clears events, calls, counters and injected failures; refills the token bucket. Options stay. */
@@ -216,7 +220,10 @@ class FakeCloudTrailServer implements FakeCloudTrail {
   private failures: InjectedFailure[] = [];
   private readonly rateOptions: { ratePerSecond: number | false; burst: number | undefined };
 
+  private readonly clockOffsetMs: number | undefined;
+
   constructor(opts: FakeCloudTrailOptions) {
+    this.clockOffsetMs = opts.clockOffsetMs;
     this.now = opts.now ?? Date.now;
     this.accountId = opts.accountId ?? "123456789012";
     this.rateOptions = { ratePerSecond: opts.ratePerSecond ?? 2, burst: opts.burst };
@@ -321,8 +328,15 @@ class FakeCloudTrailServer implements FakeCloudTrail {
     this.sortedIsStale = true;
   }
 
+  private denyMessage: string | null = null;
+
+  setDeny(message: string | null): void {
+    this.denyMessage = message;
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
+    if (this.clockOffsetMs !== undefined) res.setHeader("Date", new Date(Date.now() + this.clockOffsetMs).toUTCString());
     const target = headerValue(req, "x-amz-target");
     const call: CloudTrailCall = {
       time: Date.now(),
@@ -351,6 +365,7 @@ class FakeCloudTrailServer implements FakeCloudTrail {
       }
       const input = parseJsonObject(body);
       if (input) describeInput(call, input);
+      if (this.denyMessage !== null) throw new AwsError("AccessDeniedException", this.denyMessage);
       // The rate limit applies before validation: a malformed request still spends a token.
       if (this.bucket && !this.bucket.tryTake()) {
         call.throttled = true;
