@@ -101,7 +101,7 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
     }
     logger.info(
       { owner: leadership.ownerId, database: leadership.resource, ...(got.tookOverFrom ? { tookOverFrom: got.tookOverFrom.owner, expiredAt: got.tookOverFrom.expiresAt.toISOString() } : {}) },
-      got.tookOverFrom ? "poller lease taken over from an instance that stopped renewing it" : "poller lease acquired",
+      got.tookOverFrom ? "poller lease taken over from an instance that crashed or stopped renewing it" : "poller lease acquired",
     );
   }
   try {

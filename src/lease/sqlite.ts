@@ -15,10 +15,33 @@ export interface SqliteLeaseOptions {
   ownerId?: string;
   /** One lease per name; the poller (and outbox delivery) use "poller". */
   name?: string;
+  /**
+   * Whether the process behind an owner id is known to be gone, so its lease need not be waited out.
+   * Default: a holder on this host whose process no longer exists (see ownerIsGone).
+   */
+  ownerIsGone?: (owner: string) => boolean;
 }
 
 export function defaultOwnerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+}
+
+/**
+ * True only when the owner certainly crashed: it ran on this host and its process is gone, or its process id
+ * is ours (a restarted container, where the bot is pid 1 again). Anything else (another host, a live or
+ * unknown pid, a reused pid) is waited out until the lease expires, which errs on the side of one poller.
+ */
+export function ownerIsGone(owner: string): boolean {
+  const m = /^(.*):(\d+):[0-9a-f]+$/.exec(owner);
+  if (!m || m[1] !== hostname()) return false;
+  const pid = Number(m[2]);
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
 }
 
 interface Row {
@@ -72,7 +95,10 @@ export class SqliteLeadership implements Leadership {
       .transaction((): AcquireResult => {
         const now = this.now().getTime();
         const row = this.db.prepare("SELECT * FROM trailwatch_lease WHERE name = ?").get(this.name) as Row | undefined;
-        if (row && row.owner !== this.ownerId && row.expires_at > now) return { acquired: false, holder: toHolder(row) };
+        const isOther = row !== undefined && row.owner !== this.ownerId;
+        if (row && isOther && row.expires_at > now && !(this.opts.ownerIsGone ?? ownerIsGone)(row.owner)) {
+          return { acquired: false, holder: toHolder(row) };
+        }
         this.db
           .prepare(
             `INSERT INTO trailwatch_lease (name, owner, acquired_at, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?)
@@ -80,7 +106,7 @@ export class SqliteLeadership implements Leadership {
                heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at`,
           )
           .run(this.name, this.ownerId, row?.owner === this.ownerId ? row.acquired_at : now, now, now + this.opts.ttlMs);
-        return row && row.owner !== this.ownerId ? { acquired: true, tookOverFrom: toHolder(row) } : { acquired: true };
+        return row && isOther ? { acquired: true, tookOverFrom: toHolder(row) } : { acquired: true };
       })
       .immediate();
     this.held = result.acquired;

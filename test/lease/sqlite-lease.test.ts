@@ -149,3 +149,29 @@ describe("keepLease", () => {
     }
   });
 });
+
+describe("ownerIsGone", () => {
+  it("is true only for an owner on this host whose process is gone, or whose pid is ours (a restarted container)", async () => {
+    const { hostname } = await import("node:os");
+    const { spawnSync } = await import("node:child_process");
+    const { ownerIsGone } = await import("../../src/lease/sqlite.js");
+    const host = hostname();
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
+    expect(ownerIsGone(`${host}:${dead}:abc123`)).toBe(true);
+    expect(ownerIsGone(`${host}:${process.pid}:abc123`)).toBe(true);
+    expect(ownerIsGone(`${host}:${process.ppid}:abc123`)).toBe(false);
+    expect(ownerIsGone(`not-${host}:${dead}:abc123`)).toBe(false);
+    expect(ownerIsGone("garbage")).toBe(false);
+  });
+
+  it("lets a lease whose owner is gone be taken over before it expires", async () => {
+    const { make } = setup();
+    const a = make("a");
+    await a.acquire();
+    const path = (a as unknown as { resource: string }).resource;
+    const b = new SqliteLeadership(path, { ttlMs: 30_000, ownerId: "b", now: () => new Date(T0), ownerIsGone: (o) => o === "a" });
+    open.push(b);
+    const got = await b.acquire();
+    expect(got.acquired && got.tookOverFrom?.owner).toBe("a");
+  });
+});
