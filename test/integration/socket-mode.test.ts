@@ -1,6 +1,7 @@
 // Socket Mode end to end: the real app process with SLACK_APP_TOKEN and no signing secret opens its
 // connection through `apps.connections.open` on the fake Web API, then receives slash commands,
 // interactions and events as envelopes on the fake Socket Mode WebSocket and acks them there.
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SlackMessage } from "../fakes/slack.js";
 import { blockActionPayload, slashCommandFields } from "../fakes/slack-request.js";
@@ -182,7 +183,8 @@ describe("connection recycling", () => {
 
 describe("a rejected app-level token", () => {
   test("is a configuration error: apps.connections.open answers invalid_auth, the process exits with 2", async () => {
-    const other = runApp(h.env({ PORT: String(await freePort()), SLACK_APP_TOKEN: "xapp-1-A1-2222222222-revoked", SLACK_SIGNING_SECRET: undefined }));
+    // Its own database: the running app holds the poller lease on the shared one.
+    const other = runApp(h.env({ PORT: String(await freePort()), SLACK_APP_TOKEN: "xapp-1-A1-2222222222-revoked", SLACK_SIGNING_SECRET: undefined, DATABASE_URL: `sqlite:${join(h.dataDir, "rejected.db")}` }));
     try {
       const code = await Promise.race([other.exited, new Promise<"running">((r) => setTimeout(() => r("running"), 20_000))]);
       expect(code).not.toBe("running");
@@ -201,7 +203,7 @@ describe("Socket Mode connection down", () => {
     const connectionsBefore = socket.connectionCount;
     const closedPort = await freePort();
     h.slack.setSocketModeUrl(`ws://127.0.0.1:${closedPort}/link`, APP_TOKEN);
-    const other = runApp(h.env({ PORT: String(await freePort()), SLACK_APP_TOKEN: APP_TOKEN, SLACK_SIGNING_SECRET: undefined, ALERT_CHANNEL_ID: "CSOCKDOWN1" }));
+    const other = runApp(h.env({ PORT: String(await freePort()), SLACK_APP_TOKEN: APP_TOKEN, SLACK_SIGNING_SECRET: undefined, ALERT_CHANNEL_ID: "CSOCKDOWN1", DATABASE_URL: `sqlite:${join(h.dataDir, "sockdown.db")}` }));
     try {
       await other.waitHealthy();
       const ev = h.cloudtrail.addEvent(iamRecord({ eventName: "DeleteLoginProfile", eventTime: new Date(Date.now() - 60_000), requestParameters: { userName: "sock" } }));
