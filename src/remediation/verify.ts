@@ -15,7 +15,7 @@ import {
   ListUserTagsCommand,
 } from "@aws-sdk/client-iam";
 import { GetTrailStatusCommand, ListTagsCommand } from "@aws-sdk/client-cloudtrail";
-import { AwsCallError, decodePolicyDocument, read, readAllPages, stableJson } from "./aws.js";
+import { AwsCallError, decodePolicyDocument, isNotFound, read, readAllPages, stableJson } from "./aws.js";
 import type { PlannedCall, RemediationDeps } from "./types.js";
 
 /** ok + a line saying what was seen. */
@@ -257,7 +257,11 @@ export async function readBackCalls(deps: RemediationDeps, calls: PlannedCall[])
         result = { call, status: check.ok ? "confirmed" : "absent", detail: check.detail };
       } catch (error) {
         const text = error instanceof AwsCallError ? error.describe() : error instanceof Error ? error.message : String(error);
-        result = { call, status: "unreadable", detail: `could not read back ${call.api}: ${text}` };
+        // "Does not exist" is an answer: the change is not in IAM (the policy was never put, the role is gone).
+        const missing = error instanceof AwsCallError && isNotFound({ errorName: error.errorName, message: error.awsMessage });
+        result = missing
+          ? { call, status: "absent", detail: `${call.api}: not in IAM (${text})` }
+          : { call, status: "unreadable", detail: `could not read back ${call.api}: ${text}` };
         if (error instanceof AwsCallError && error.denied) break;
       }
       if (result.status === "confirmed") break;
