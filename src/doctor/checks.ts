@@ -342,6 +342,8 @@ export async function runDoctor(d: DoctorDeps): Promise<CheckResult[]> {
   if (slack.ok) {
     for (const [label, variable, id] of channels) results.push(await channelMembership(d, label, variable, id));
     results.push(...(await usergroups(d)));
+  } else {
+    results.push({ ok: false, name: "Slack channels and user groups", detail: "not checked: Slack did not accept the token", fix: "Fix the Slack token first." });
   }
   const { result, identity } = await awsIdentity(d);
   results.push(result);
