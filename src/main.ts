@@ -10,7 +10,7 @@ import { getCatalogEntry } from "./catalog/index.js";
 import { CloudTrailLookup } from "./cloudtrail/lookup.js";
 import type { Config } from "./config.js";
 import { IAM_DELETION_EVENT_NAMES, SEVERITY_RANK, type BotIdentity, type IamDeletionEventName } from "./domain.js";
-import { keepLease, LeaseHeldError, SqliteLeadership, type Leadership, type LeaseLostError } from "./lease/index.js";
+import { keepLease, LeaseHeldError, SqliteLeadership, type Leadership, type LeaseKeeper, type LeaseLostError } from "./lease/index.js";
 import { createLogger, errorFields, type Logger } from "./log.js";
 import { Poller } from "./poller.js";
 import { createBoltApp, type Health } from "./slack/app.js";
@@ -104,17 +104,34 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
       got.tookOverFrom ? "poller lease taken over from an instance that crashed or stopped renewing it" : "poller lease acquired",
     );
   }
+  // Renewed from now on: start-up (Slack checks, listening) can take longer than a short lease.
+  const leaseKeeper = leadership
+    ? keepLease(leadership, {
+        intervalMs: Math.max(500, Math.floor(config.leaseTtlMs / 3)),
+        logger: logger.child({ component: "lease" }),
+        onLost: (err) => {
+          logger.fatal({ database: leadership.resource }, err.message);
+          opts.onLeaseLost?.(err);
+        },
+      })
+    : null;
   try {
-    return await startWithLease(config, opts, logger, now, leadership);
+    return await startWithLease(config, opts, logger, now, { leadership, leaseKeeper });
   } catch (err) {
     // Release at once, so a restart after fixing the problem (a rejected token) is not refused for a TTL.
+    leaseKeeper?.stop();
     await leadership?.release().catch(() => undefined);
     throw err;
   }
 }
 
-async function startWithLease(config: Config, opts: StartOptions, logger: Logger, now: () => Date, leadership: Leadership | null): Promise<RunningApp> {
-  let leaseKeeper: { stop(): void } | null = null;
+async function startWithLease(
+  config: Config,
+  opts: StartOptions,
+  logger: Logger,
+  now: () => Date,
+  { leadership, leaseKeeper }: { leadership: Leadership | null; leaseKeeper: LeaseKeeper | null },
+): Promise<RunningApp> {
   const store = openStore(config.sqlitePath);
 
   // Endpoints come from the standard AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables (SDK built-in).
@@ -205,16 +222,6 @@ async function startWithLease(config: Config, opts: StartOptions, logger: Logger
     logger.info({ mode: "http", port: config.port }, "slack app started");
   }
 
-  if (leadership) {
-    leaseKeeper = keepLease(leadership, {
-      intervalMs: Math.max(500, Math.floor(config.leaseTtlMs / 3)),
-      logger: logger.child({ component: "lease" }),
-      onLost: (err) => {
-        logger.fatal({ database: leadership.resource }, err.message);
-        opts.onLeaseLost?.(err);
-      },
-    });
-  }
   delivery.start();
   const task = cron.schedule(
     config.pollSchedule,

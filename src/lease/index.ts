@@ -22,6 +22,7 @@ export function keepLease(
 ): LeaseKeeper {
   const set = opts.setInterval ?? setInterval;
   const clear = opts.clearInterval ?? clearInterval;
+  // Set by stop() too, so a renewal answered after a clean release is not mistaken for a loss.
   let lost = false;
   let busy = false;
   let errors = 0;
@@ -51,6 +52,7 @@ export function keepLease(
   (timer as { unref?: () => void }).unref?.();
   return {
     stop() {
+      lost = true;
       clear(timer);
     },
   };

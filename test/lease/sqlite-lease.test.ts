@@ -129,6 +129,25 @@ describe("keepLease", () => {
     }
   });
 
+  it("a renewal answered after stop() (a clean release) is not reported as lost", async () => {
+    vi.useFakeTimers();
+    try {
+      let answer: (ok: boolean) => void = () => undefined;
+      const renew = vi.fn(() => new Promise<boolean>((r) => (answer = r)));
+      const lost: LeaseLostError[] = [];
+      const keeper = keepLease(fakeLease(renew), { intervalMs: 1000, logger, onLost: (e) => lost.push(e) });
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(renew).toHaveBeenCalledTimes(1);
+      keeper.stop();
+      answer(false);
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(lost).toHaveLength(0);
+      expect(renew).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("treats two renewal errors in a row as lost, since the lease may expire before the next", async () => {
     vi.useFakeTimers();
     try {
