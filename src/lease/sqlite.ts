@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { AcquireResult, Leadership, LeaseHolder } from "./types.js";
 
@@ -65,17 +65,21 @@ export class SqliteLeadership implements Leadership {
   private readonly now: () => Date;
   private readonly name: string;
 
+  /** The database file's absolute path, so the refusal names it unambiguously. */
+  readonly resource: string;
+
   constructor(
-    readonly resource: string,
+    path: string,
     private readonly opts: SqliteLeaseOptions,
   ) {
+    this.resource = resolve(path);
     this.ownerId = opts.ownerId ?? defaultOwnerId();
     this.now = opts.now ?? (() => new Date());
     this.name = opts.name ?? "poller";
-    mkdirSync(dirname(resource), { recursive: true });
+    mkdirSync(dirname(this.resource), { recursive: true });
     // A connection of its own, so a renewal never waits behind the store's work and closing the store
     // does not drop the lease before it is released.
-    this.db = new Database(resource);
+    this.db = new Database(this.resource);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("busy_timeout = 5000");
     this.db.exec(
