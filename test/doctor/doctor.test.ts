@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startAwsProxy } from "../audit/support/aws-proxy.js";
+import { CreateRoleCommand } from "@aws-sdk/client-iam";
+import { iamResult, startAwsProxy } from "../audit/support/aws-proxy.js";
 import { startFakeCloudTrail, type FakeCloudTrail } from "../fakes/cloudtrail.js";
 import { FAKE_BOT_SCOPES } from "../fakes/slack.js";
 import { REPO_ROOT } from "../support/app-process.js";
@@ -142,6 +143,38 @@ test("a denied IAM read names the missing permission and the policy statement th
     expect(row(stdout, "AWS reads: /iam-audit trails").line.startsWith("✓")).toBe(true);
     // Reads only: the probes never change IAM.
     expect(proxy.calls.filter((c) => c.service === "iam" && !/^(Get|List|Generate|Simulate)/.test(c.action))).toEqual([]);
+  } finally {
+    await proxy.stop();
+  }
+}, 60_000);
+
+test("with iam:SimulatePrincipalPolicy, the bot's own role (with its path) is simulated and an implicit deny is named", async () => {
+  await h.moto!.iam().send(
+    new CreateRoleCommand({ RoleName: "trailwatch-bot", Path: "/bots/", AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" }] }) }),
+  );
+  const proxy = await startAwsProxy(h.moto!.endpoint);
+  const simulated: string[] = [];
+  try {
+    proxy.on("GetCallerIdentity", () =>
+      iamResult("GetCallerIdentity", "<Arn>arn:aws:sts::123456789012:assumed-role/trailwatch-bot/task-1</Arn><UserId>AROAEXAMPLE:task-1</UserId><Account>123456789012</Account>"),
+    );
+    proxy.on("SimulatePrincipalPolicy", (call) => {
+      simulated.push(String(call.params.PolicySourceArn));
+      const actions = Object.entries(call.params).filter(([k]) => k.startsWith("ActionNames.member.")).map(([, v]) => String(v));
+      const members = actions
+        .map((a) => `<member><EvalActionName>${a}</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>${a === "iam:GetAccessKeyLastUsed" ? "implicitDeny" : "allowed"}</EvalDecision></member>`)
+        .join("");
+      return iamResult("SimulatePrincipalPolicy", `<EvaluationResults>${members}</EvaluationResults><IsTruncated>false</IsTruncated>`);
+    });
+    const { code, stdout } = await doctor({ AWS_ENDPOINT_URL_IAM: proxy.endpoint, AWS_ENDPOINT_URL_STS: proxy.endpoint });
+    expect(code).toBe(1);
+    expect(simulated).toEqual(["arn:aws:iam::123456789012:role/bots/trailwatch-bot"]);
+    const posture = row(stdout, "AWS reads: /iam-audit IAM posture");
+    expect(posture.line).toMatch(/^✗ .*missing: iam:GetAccessKeyLastUsed$/);
+    expect(posture.fix).toContain("AuditIamPosture");
+    expect(row(stdout, "AWS reads: remediation plans").line).toMatch(/^✓ .*all 14 allowed \(IAM policy simulation of the bot's principal\)/);
+    // Simulation answered, so no probe call was made.
+    expect(proxy.calls.some((c) => Object.values(c.params).includes("trailwatch-doctor-probe"))).toBe(false);
   } finally {
     await proxy.stop();
   }
