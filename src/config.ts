@@ -43,6 +43,8 @@ export interface Config {
   oncallUsergroupId?: string;
   remediationExpiryHours: number;
   passwordPolicy: PasswordPolicyBaseline;
+  /** Poller lease on the database: how long it lasts without a heartbeat (renewed every third of it). */
+  leaseTtlMs: number;
   noise: {
     muteEvents: IamDeletionEventName[];
     mutePrincipals: string[];
@@ -199,6 +201,8 @@ const schema = z
     RULES_FILE: optionalString,
     SNAPSHOT_SCHEDULE: optionalString.refine((v) => v === undefined || cron.validate(v), "must be a valid cron expression (5 fields, or 6 with seconds)"),
     SNAPSHOT_RETENTION_DAYS: intIn(1, 3650, 90),
+    // One poller per database (src/lease)
+    LEASE_TTL_SECONDS: intIn(2, 3600, 60),
   });
 
 /** Every variable readConfig reads (documented one by one in .env.example and the README). */
@@ -260,6 +264,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxPasswordAgeDays: e.PASSWORD_POLICY_MAX_AGE_DAYS,
       requireSymbols: e.PASSWORD_POLICY_REQUIRE_SYMBOLS,
     },
+    leaseTtlMs: e.LEASE_TTL_SECONDS * 1000,
     noise: {
       muteEvents: e.MUTE_EVENTS,
       mutePrincipals: e.MUTE_PRINCIPALS,

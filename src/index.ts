@@ -2,6 +2,7 @@
 // shut down cleanly on SIGTERM/SIGINT.
 import dotenv from "dotenv";
 import { ConfigError, readConfig } from "./config.js";
+import { LEASE_EXIT_CODE, LeaseHeldError } from "./lease/index.js";
 import { createLogger, errorFields } from "./log.js";
 import { SlackTokenError, startApp } from "./main.js";
 import { RulesFileError, formatProblem } from "./rules/index.js";
@@ -26,6 +27,11 @@ try {
     onFatal: (err) => {
       process.stderr.write(`trailwatch: configuration error: ${err.message}\n`);
       process.exit(2);
+    },
+    onLeaseLost: (err) => {
+      // Stop polling and delivering at once: the instance that took over does both from now on.
+      process.stderr.write(`trailwatch: ${err.message}\n`);
+      process.exit(LEASE_EXIT_CODE);
     },
   });
   let stopping = false;
@@ -52,6 +58,10 @@ try {
   if (err instanceof SlackTokenError) {
     process.stderr.write(`trailwatch: configuration error: ${err.message}\n`);
     process.exit(2);
+  }
+  if (err instanceof LeaseHeldError) {
+    process.stderr.write(`trailwatch: ${err.message}\n`);
+    process.exit(LEASE_EXIT_CODE);
   }
   logger.fatal(errorFields(err), "start-up failed");
   process.exit(1);

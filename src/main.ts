@@ -10,6 +10,7 @@ import { getCatalogEntry } from "./catalog/index.js";
 import { CloudTrailLookup } from "./cloudtrail/lookup.js";
 import type { Config } from "./config.js";
 import { IAM_DELETION_EVENT_NAMES, SEVERITY_RANK, type BotIdentity, type IamDeletionEventName } from "./domain.js";
+import { keepLease, LeaseHeldError, SqliteLeadership, type Leadership, type LeaseKeeper, type LeaseLostError } from "./lease/index.js";
 import { createLogger, errorFields, type Logger } from "./log.js";
 import { HealthModel } from "./health/model.js";
 import { Notifier } from "./health/notices.js";
@@ -20,6 +21,7 @@ import { boltLogger } from "./slack/bolt-logger.js";
 import { Delivery } from "./slack/delivery.js";
 import { publishHome } from "./slack/listeners/home.js";
 import { registerListeners } from "./slack/listeners/index.js";
+import { recoverExecutingRequests } from "./slack/listeners/crash-recovery.js";
 import { expireRequests } from "./slack/listeners/remediation.js";
 import { renderAlert, renderMinimal } from "./slack/render.js";
 import { openStore } from "./store/sqlite.js";
@@ -98,12 +100,62 @@ export interface StartOptions {
   now?: () => Date;
   /** Called when a problem found after start-up makes running pointless (a rejected Socket Mode token). */
   onFatal?: (err: SlackTokenError) => void;
+  /** The poller lease; by default a SQLite lease on the database file (none for an in-memory database). */
+  leadership?: Leadership | null;
+  /** Called when another instance took the lease over (this one stalled past its expiry): stop at once. */
+  onLeaseLost?: (err: LeaseLostError) => void;
 }
 
 export async function startApp(config: Config, opts: StartOptions = {}): Promise<RunningApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  let stopped = false;
   const now = opts.now ?? (() => new Date());
+  // The lease comes first: a second instance must neither migrate the schema nor poll under a running one.
+  const leadership =
+    opts.leadership !== undefined
+      ? opts.leadership
+      : config.sqlitePath === ":memory:"
+        ? null
+        : new SqliteLeadership(config.sqlitePath, { ttlMs: config.leaseTtlMs, now });
+  if (leadership) {
+    const got = await leadership.acquire();
+    if (!got.acquired) {
+      await leadership.release();
+      throw new LeaseHeldError(leadership.resource, got.holder);
+    }
+    logger.info(
+      { owner: leadership.ownerId, database: leadership.resource, ...(got.tookOverFrom ? { tookOverFrom: got.tookOverFrom.owner, expiredAt: got.tookOverFrom.expiresAt.toISOString() } : {}) },
+      got.tookOverFrom ? "poller lease taken over from an instance that crashed or stopped renewing it" : "poller lease acquired",
+    );
+  }
+  // Renewed from now on: start-up (Slack checks, listening) can take longer than a short lease.
+  const leaseKeeper = leadership
+    ? keepLease(leadership, {
+        intervalMs: Math.max(500, Math.floor(config.leaseTtlMs / 3)),
+        logger: logger.child({ component: "lease" }),
+        onLost: (err) => {
+          logger.fatal({ database: leadership.resource }, err.message);
+          opts.onLeaseLost?.(err);
+        },
+      })
+    : null;
+  try {
+    return await startWithLease(config, opts, logger, now, { leadership, leaseKeeper });
+  } catch (err) {
+    // Release at once, so a restart after fixing the problem (a rejected token) is not refused for a TTL.
+    leaseKeeper?.stop();
+    await leadership?.release().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startWithLease(
+  config: Config,
+  opts: StartOptions,
+  logger: Logger,
+  now: () => Date,
+  { leadership, leaseKeeper }: { leadership: Leadership | null; leaseKeeper: LeaseKeeper | null },
+): Promise<RunningApp> {
+  let stopped = false;
   // First, before anything is opened: an invalid rules file stops start-up (RulesFileError, exit 2).
   const rules = new Rules(config.noise, config.rulesFile, logger.child({ component: "rules" }));
   const store = openStore(config.sqlitePath);
@@ -215,6 +267,8 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
   }
   const listenerDeps = { config, store, logger, now, iam, cloudtrail, botIdentity, client: app.client, auth, health: { model: health, context: notifier.context }, snapshots };
   registerListeners(app, listenerDeps);
+  // Listed before Slack requests are served: anything executing now was left so by a crash.
+  const leftExecuting = await store.listExecutingRemediationRequests();
 
   await app.init();
   if (socket) {
@@ -270,6 +324,12 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
   healthTimer.unref();
   // A first IAM snapshot now (restores need one from before a deletion), then on SNAPSHOT_SCHEDULE.
   snapshots.start();
+  const recovery =
+    leftExecuting.length === 0
+      ? Promise.resolve()
+      : recoverExecutingRequests(listenerDeps, leftExecuting)
+          .then((counts) => logger.info({ counts }, "crash recovery finished"))
+          .catch((err: unknown) => logger.error(errorFields(err), "crash recovery failed"));
   // A first poll right away, so a restart catches up without waiting for the schedule.
   const firstPoll = poller.pollOnce().catch((err: unknown) => logger.error(errorFields(err), "first poll failed"));
   ready = true;
@@ -303,12 +363,15 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
       await task.stop();
       await snapshots.stop();
       await firstPoll;
+      await recovery;
       // Let a running poll finish its current page; the cursor only advances when a poll completes.
       const deadline = Date.now() + 20_000;
       while (poller.isRunning && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       await delivery.stop();
       await app.stop().catch((err: unknown) => logger.warn(errorFields(err), "error while stopping the Slack app"));
       await store.close();
+      leaseKeeper?.stop();
+      await leadership?.release();
       logger.info("trailwatch stopped");
     },
   };

@@ -15,7 +15,7 @@ import {
   ListUserTagsCommand,
 } from "@aws-sdk/client-iam";
 import { GetTrailStatusCommand, ListTagsCommand } from "@aws-sdk/client-cloudtrail";
-import { AwsCallError, decodePolicyDocument, read, readAllPages, stableJson } from "./aws.js";
+import { AwsCallError, decodePolicyDocument, isNotFound, read, readAllPages, stableJson } from "./aws.js";
 import type { PlannedCall, RemediationDeps } from "./types.js";
 import { RESTORE_CHECKS } from "./restore/verify.js";
 
@@ -228,4 +228,47 @@ export async function verifyCalls(
     details.push(result.detail);
   }
   return { ok: failures.length === 0, details, failures };
+}
+
+/** What reading IAM back says about one planned call, when it is unknown whether the call was sent. */
+export interface ReadBack {
+  call: PlannedCall;
+  /** confirmed: IAM shows the change; absent: it does not; unreadable: IAM could not be read (why in detail). */
+  status: "confirmed" | "absent" | "unreadable";
+  detail: string;
+}
+
+/**
+ * Reads IAM back for each planned call without assuming it was sent (crash recovery). Same checks and
+ * retries as verifyCalls, but a failed read is kept apart from a change that is not there.
+ */
+export async function readBackCalls(deps: RemediationDeps, calls: PlannedCall[]): Promise<ReadBack[]> {
+  const delays = deps.verifyRetryDelaysMs ?? [1000, 3000];
+  const out: ReadBack[] = [];
+  for (const call of calls) {
+    const checker = Object.hasOwn(CHECKS, call.api) ? CHECKS[call.api] : undefined;
+    if (!checker) {
+      out.push({ call, status: "unreadable", detail: `${call.api}: no read-back check exists` });
+      continue;
+    }
+    let result: ReadBack = { call, status: "unreadable", detail: `${call.api}: not checked` };
+    for (let attempt = 0; attempt <= delays.length; attempt++) {
+      if (attempt > 0) await sleep(delays[attempt - 1] ?? 0);
+      try {
+        const check = await checker(deps, call.params);
+        result = { call, status: check.ok ? "confirmed" : "absent", detail: check.detail };
+      } catch (error) {
+        const text = error instanceof AwsCallError ? error.describe() : error instanceof Error ? error.message : String(error);
+        // "Does not exist" is an answer: the change is not in IAM (the policy was never put, the role is gone).
+        const missing = error instanceof AwsCallError && isNotFound({ errorName: error.errorName, message: error.awsMessage });
+        result = missing
+          ? { call, status: "absent", detail: `${call.api}: not in IAM (${text})` }
+          : { call, status: "unreadable", detail: `could not read back ${call.api}: ${text}` };
+        if (error instanceof AwsCallError && error.denied) break;
+      }
+      if (result.status === "confirmed") break;
+    }
+    out.push(result);
+  }
+  return out;
 }

@@ -618,6 +618,20 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+
+  // --- crash recovery (issue 8) ---
+  async listExecutingRemediationRequests(): Promise<RemediationRequestRecord[]> {
+    return (
+      this.db.prepare("SELECT * FROM remediation_requests WHERE state = 'executing' ORDER BY decided_at, id").all() as Row[]
+    ).map(toRequest);
+  }
+
+  async settleRecoveredRemediationRequest(id: string, state: "succeeded" | "failed" | "unknown", result: unknown): Promise<boolean> {
+    const res = this.db
+      .prepare("UPDATE remediation_requests SET state = ?, result_json = ? WHERE id = ? AND state = 'executing'")
+      .run(state, JSON.stringify(result), id);
+    return res.changes === 1;
+  }
 }
 
 function toSnapshotMeta(r: Row): SnapshotMeta {

@@ -49,7 +49,8 @@ export type NewAlert = Pick<
 > &
   Partial<Pick<AlertRecord, "ruleName" | "routeChannel" | "mentionGroup" | "detectedSeverity">>;
 
-export type RemediationState = "pending" | "executing" | "succeeded" | "failed" | "rejected" | "expired";
+/** unknown: found executing after a crash, and IAM could not be read back to say whether it ran. */
+export type RemediationState = "pending" | "executing" | "succeeded" | "failed" | "rejected" | "expired" | "unknown";
 
 export interface RemediationRequestRecord {
   id: string;
@@ -168,6 +169,11 @@ export interface Store {
   listSnapshots(filter: { takenAtOrBefore?: Date; limit: number }): Promise<SnapshotMeta[]>;
   /** Deletes snapshots last confirmed before the date (retention); returns how many. */
   pruneSnapshots(confirmedBefore: Date): Promise<number>;
+  // --- crash recovery (issue 8): remediations left "executing" by a crash ---
+  /** Requests in state executing, oldest decision first. */
+  listExecutingRemediationRequests(): Promise<RemediationRequestRecord[]>;
+  /** Settles an executing request found after a crash. false when it was no longer executing. */
+  settleRecoveredRemediationRequest(id: string, state: "succeeded" | "failed" | "unknown", result: unknown): Promise<boolean>;
 }
 
 /** One stretch of time during which a health problem held (issue 8). */

@@ -25,6 +25,9 @@ import {
   type LoopbackServer,
 } from "./http-util.js";
 
+/** The bot scopes manifest.yml asks for: what the fake reports in `x-oauth-scopes` unless told otherwise. */
+export const FAKE_BOT_SCOPES: readonly string[] = ["chat:write", "channels:history", "groups:history", "commands", "usergroups:read"];
+
 /** Who the fake's bot token belongs to (what auth.test answers). */
 export const FAKE_SLACK_IDENTITY = {
   userId: "UBOT",
@@ -128,6 +131,10 @@ export interface FakeSlackOptions {
   usergroups?: Record<string, string[]>;
   /** users.info overrides by user id (merged over a generated minimal user). */
   users?: Record<string, Record<string, unknown>>;
+  /** Scopes granted to the bot token, sent in the `x-oauth-scopes` header of every answer. Default FAKE_BOT_SCOPES. */
+  scopes?: string[];
+  /** Channels the bot is not a member of (conversations.info is_member false; conversations.history not_in_channel). */
+  notMemberOf?: string[];
 }
 
 export type WaitForPredicate<T> = (slack: FakeSlack) => T | false | null | undefined;
@@ -150,6 +157,10 @@ export interface FakeSlack {
   /** Bodies POSTed to `responseUrl(id)`, in order. */
   responses(id: string): ResponseUrlPost[];
   setUsergroup(id: string, members: string[]): void;
+  /** Scopes reported in `x-oauth-scopes` from now on; conversations.info needs channels:read or groups:read. */
+  setScopes(scopes: string[]): void;
+  /** Makes the bot a member of a channel or not (see `notMemberOf`). */
+  setChannelMember(channel: string, member: boolean): void;
   /**
    * What apps.connections.open answers: `{ok:true, url}`; undefined (the default) answers
    * `{ok:false, error:"socket_mode_not_enabled"}` (the fake's own code). With `appToken`, only that exact
@@ -227,8 +238,12 @@ class FakeSlackServer implements FakeSlack {
   private socketModeUrl: string | undefined;
   private appToken: string | undefined;
   private readonly methods: Record<string, MethodHandler>;
+  private scopes: string[];
+  private readonly notMemberOf: Set<string>;
 
   constructor(private readonly opts: FakeSlackOptions) {
+    this.scopes = [...(opts.scopes ?? FAKE_BOT_SCOPES)];
+    this.notMemberOf = new Set(opts.notMemberOf ?? []);
     this.now = opts.now ?? Date.now;
     this.socketModeUrl = opts.socketModeUrl;
     this.appToken = opts.appToken;
@@ -249,6 +264,7 @@ class FakeSlackServer implements FakeSlack {
       "views.publish": (p) => this.publishView(p),
       "usergroups.users.list": (p) => this.usergroupMembers(p),
       "users.info": (p) => this.userInfo(p),
+      "conversations.info": (p) => this.conversationInfo(p),
     };
   }
 
@@ -289,6 +305,15 @@ class FakeSlackServer implements FakeSlack {
 
   responses(id: string): ResponseUrlPost[] {
     return [...(this.responsePosts.get(id) ?? [])];
+  }
+
+  setScopes(scopes: string[]): void {
+    this.scopes = [...scopes];
+  }
+
+  setChannelMember(channel: string, member: boolean): void {
+    if (member) this.notMemberOf.delete(channel);
+    else this.notMemberOf.add(channel);
   }
 
   setUsergroup(id: string, members: string[]): void {
@@ -438,11 +463,13 @@ class FakeSlackServer implements FakeSlack {
     if (method === "chat.postMessage" && !this.takePostSlot(str(params, "channel") ?? "")) {
       return answer({ ok: false, error: "ratelimited" }, 429, { "Retry-After": "1" });
     }
+    // Slack names the token's granted scopes on every answer to a valid token.
+    const scopeHeader = { "x-oauth-scopes": this.scopes.join(",") };
     try {
-      return answer({ ok: true, ...handler(params) });
+      return answer({ ok: true, ...handler(params) }, 200, scopeHeader);
     } catch (err) {
       if (!(err instanceof SlackApiError)) throw err;
-      return answer({ ok: false, error: err.code });
+      return answer({ ok: false, error: err.code }, 200, scopeHeader);
     }
   }
 
@@ -624,6 +651,7 @@ class FakeSlackServer implements FakeSlack {
 
   private history(params: SlackParams): SlackResult {
     const channel = this.requireChannel(params);
+    if (this.notMemberOf.has(channel)) throw new SlackApiError("not_in_channel");
     const topLevel = this.messages(channel).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
     return this.page(topLevel.reverse(), params);
   }
@@ -737,6 +765,14 @@ class FakeSlackServer implements FakeSlack {
       app_id: FAKE_SLACK_IDENTITY.appId,
       app_installed_team_id: FAKE_SLACK_IDENTITY.teamId,
       bot_id: FAKE_SLACK_IDENTITY.botId,
+    };
+  }
+
+  private conversationInfo(params: SlackParams): SlackResult {
+    if (!this.scopes.includes("channels:read") && !this.scopes.includes("groups:read")) throw new SlackApiError("missing_scope");
+    const channel = this.requireChannel(params);
+    return {
+      channel: { id: channel, name: channel.toLowerCase(), is_channel: true, is_private: false, is_archived: false, is_member: !this.notMemberOf.has(channel) },
     };
   }
 

@@ -185,7 +185,8 @@ describe("connection recycling", () => {
 
 describe("a rejected app-level token", () => {
   test("is a configuration error: apps.connections.open answers invalid_auth, the process exits with 2", async () => {
-    const other = runApp(h.env({ PORT: String(await freePort()), SLACK_APP_TOKEN: "xapp-1-A1-2222222222-revoked", SLACK_SIGNING_SECRET: undefined }));
+    // Its own database: the running app holds the poller lease on the shared one.
+    const other = runApp(h.env({ PORT: String(await freePort()), SLACK_APP_TOKEN: "xapp-1-A1-2222222222-revoked", SLACK_SIGNING_SECRET: undefined, DATABASE_URL: `sqlite:${join(h.dataDir, "rejected.db")}` }));
     try {
       const code = await Promise.race([other.exited, new Promise<"running">((r) => setTimeout(() => r("running"), 20_000))]);
       expect(code).not.toBe("running");

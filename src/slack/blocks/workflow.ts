@@ -127,6 +127,8 @@ function stateLine(req: RemediationRequestRecord): string {
       return `✋ Rejected by ${by}${when}. Nothing was changed.`;
     case "expired":
       return `⌛ Expired at ${slackDate(req.expiresAt)} without approval. Nothing was changed.`;
+    case "unknown":
+      return `❓ Approved by ${by}${when}; trailwatch stopped while executing and could not read IAM back, so the outcome is unknown (see thread).`;
   }
 }
 

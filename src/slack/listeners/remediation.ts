@@ -13,7 +13,7 @@ import { userMention } from "../mrkdwn.js";
 import { membershipNote, record, refreshAlertMessage, remediationDeps, tellUser } from "./alert-service.js";
 import type { ListenerDeps } from "./deps.js";
 
-async function updateRequestMessage(deps: ListenerDeps, id: string): Promise<void> {
+export async function updateRequestMessage(deps: ListenerDeps, id: string): Promise<void> {
   const req = await deps.store.getRemediationRequest(id);
   if (!req?.channelId || !req.messageTs) return;
   const msg = requestMessage(req, req.plan as RemediationPlan);
@@ -131,7 +131,7 @@ export function registerRemediationListeners(app: App, deps: ListenerDeps): void
 }
 
 /** Where the outcome goes: the alert's thread (or the request message's thread for audit findings). */
-async function threadOf(deps: ListenerDeps, req: RemediationRequestRecord): Promise<{ channel: string; ts?: string }> {
+export async function threadOf(deps: ListenerDeps, req: RemediationRequestRecord): Promise<{ channel: string; ts?: string }> {
   if (req.alertEventId) {
     const alert = await deps.store.getAlert(req.alertEventId);
     if (alert?.channelId && alert.messageTs) return { channel: alert.channelId, ts: alert.messageTs };
