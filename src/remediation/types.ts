@@ -2,6 +2,9 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import type { BotIdentity, IamEvent, PasswordPolicyBaseline, RemediationId } from "../domain.js";
+import type { Binding } from "./bindings.js";
+
+export type { Binding } from "./bindings.js";
 
 /** Parameters of a remediation, e.g. { instanceProfileName, roleName }. Strings only so plans store as JSON. */
 export type RemediationParams = Record<string, string>;
@@ -28,6 +31,33 @@ export interface RemediationPlan {
   observations: string[];
   /** Exact API calls it will make, in order. Empty when not applicable. */
   calls: PlannedCall[];
+  /**
+   * What the plan is about, by identity and content (unique ids, policy versions, document hashes, the
+   * account). Re-checked at execution; any difference refuses the plan.
+   */
+  bindings: Binding[];
+  /** The account the plan acts in (the event's account; the bot's own for audit findings). */
+  accountId?: string;
+  /** Non-empty when the plan grants admin-level access: why. The approver must confirm explicitly. */
+  adminReasons?: string[];
+  /** The change this plan undoes, when it undoes one: who made it. */
+  undoes?: UndoneChange;
+}
+
+/** Who made the detach or removal a plan undoes, from the event (untrusted text: escape when shown). */
+export interface UndoneChange {
+  eventName: string;
+  actor: string;
+  eventTime?: string;
+  /** Set when the change looks like a deliberate responder action, with why. */
+  deliberate?: string;
+}
+
+/** What a plan is for: the event's account and the change it undoes. Absent for audit findings. */
+export interface PlanSubject {
+  /** The account the event happened in (recipientAccountId). The plan refuses unless the bot acts there. */
+  accountId?: string;
+  undoes?: UndoneChange;
 }
 
 export interface RemediationDeps {
@@ -47,6 +77,8 @@ export interface ExecutionContext {
   requestId: string;
   requestedBy: string;
   approvedBy: string;
+  /** The approver ticked "I understand this grants admin-level access" (required for admin-level plans). */
+  adminConfirmed?: boolean;
 }
 
 export interface ExecutionResult {
@@ -62,6 +94,8 @@ export interface ExecutionResult {
   summary: string;
   /** Set when the executor made no call at all because it refused the plan (why, in one line). */
   refused?: string;
+  /** Set with `refused` when what the plan is bound to changed since approval was requested: each difference. */
+  drift?: string[];
 }
 
 /** What a remediation's planner decides. */
@@ -72,6 +106,10 @@ export interface PlanContext {
   deps: RemediationDeps;
   requestId: string | undefined;
   observations: string[];
+  /** Where the planner records what the plan is about (see bindings.ts). */
+  bindings: Binding[];
+  /** Where the planner records why the plan grants admin-level access (see privilege.ts). */
+  adminReasons: string[];
   now: Date;
 }
 

@@ -38,7 +38,8 @@ export type NewAlert = Pick<
   "eventId" | "eventName" | "severity" | "severityReason" | "outcome" | "event" | "eventTime" | "muted" | "mutedReason"
 >;
 
-export type RemediationState = "pending" | "executing" | "succeeded" | "failed" | "rejected" | "expired";
+// "refused": approved, but the executor refused to run it (IAM drifted from the plan, wrong account, ...).
+export type RemediationState = "pending" | "executing" | "succeeded" | "failed" | "rejected" | "expired" | "refused";
 
 export interface RemediationRequestRecord {
   id: string;
@@ -113,7 +114,7 @@ export interface Store {
    * was not pending (already decided, executing or expired): the caller must not act.
    */
   claimRemediationRequest(id: string, to: "executing" | "rejected", by: string, at: Date): Promise<boolean>;
-  finishRemediationRequest(id: string, state: "succeeded" | "failed", result: unknown): Promise<void>;
+  finishRemediationRequest(id: string, state: "succeeded" | "failed" | "refused", result: unknown): Promise<void>;
   /** Marks pending requests past their expiry as expired and returns them. */
   expireRemediationRequests(now: Date): Promise<RemediationRequestRecord[]>;
   listRemediationRequests(alertEventId: string): Promise<RemediationRequestRecord[]>;

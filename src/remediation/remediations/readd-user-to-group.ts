@@ -1,6 +1,8 @@
 // Undo RemoveUserFromGroup: add the user back to the group.
 import { GetGroupCommand, GetUserCommand, ListGroupsForUserCommand } from "@aws-sdk/client-iam";
 import { readAllPages, readOrMissing, trailwatchTags } from "../aws.js";
+import { groupBinding, userBinding } from "../bindings.js";
+import { bindPermissions } from "../grants.js";
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";
 
@@ -23,6 +25,10 @@ export const readdUserToGroup: RemediationDefinition = {
     const user = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: userName })));
     if (!user?.User) return { applicable: false, reason: `user ${userName} no longer exists` };
     ctx.observations.push(`group ${groupName} and user ${userName} exist`);
+    ctx.bindings.push(userBinding(userName, user.User.UserId));
+    // The user regains whatever the group grants now: bind and judge the group's policies.
+    const perms = await bindPermissions(ctx, "group", groupName);
+    ctx.bindings.push(groupBinding(groupName, group.Group.GroupId, perms));
     const groups =
       (await readAllPages(
         "ListGroupsForUser",

@@ -5,7 +5,7 @@ import type { App, BlockButtonAction, ViewSubmitAction } from "@slack/bolt";
 import { getCatalogEntry } from "../../catalog/index.js";
 import { isIamDeletionEventName } from "../../domain.js";
 import { errorFields } from "../../log.js";
-import { offeredFor, planRemediation } from "../../remediation/index.js";
+import { offeredFor, planRemediation, subjectFromEvent } from "../../remediation/index.js";
 import type { RemediationPlan } from "../../remediation/types.js";
 import type { AlertRecord } from "../../store/types.js";
 import { ActionIds, BlockIds, CallbackIds } from "../action-ids.js";
@@ -29,7 +29,8 @@ export async function plansFor(deps: ListenerDeps, alert: AlertRecord, requestId
   const entry = getCatalogEntry(alert.eventName);
   const rdeps = await remediationDeps(deps);
   const offers = offeredFor(entry.remediations, alert.event, rdeps.botIdentity);
-  return Promise.all(offers.map((o) => planRemediation(o.id, o.params, rdeps, requestId)));
+  const subject = subjectFromEvent(alert.event, rdeps.botIdentity);
+  return Promise.all(offers.map((o) => planRemediation(o.id, o.params, rdeps, requestId, subject)));
 }
 
 export function registerAlertListeners(app: App, deps: ListenerDeps): void {

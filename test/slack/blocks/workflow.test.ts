@@ -44,6 +44,9 @@ function plan(i: number, applicable = true): RemediationPlan {
     reason: applicable ? "can apply" : `cannot: ${HOSTILE}`,
     observations: Array.from({ length: 20 }, (_, j) => `observation ${j} ${HOSTILE} ${"y".repeat(400)}`),
     calls: Array.from({ length: 20 }, () => ({ api: "AddRoleToInstanceProfile", params: {}, description: `add ${HOSTILE} ${"z".repeat(400)}` })),
+    bindings: [{ kind: "role", label: `role ${HOSTILE}`, ref: { roleName: HOSTILE }, expected: { RoleId: HOSTILE } }],
+    undoes: { eventName: HOSTILE, actor: HOSTILE, deliberate: HOSTILE },
+    adminReasons: [`policy ${HOSTILE} allows *`],
   };
 }
 
