@@ -317,3 +317,17 @@ describe("every undo and containment remediation is bound", () => {
     expect(plan).toMatchObject({ applicable: false, bindings: [] });
   });
 });
+
+describe("the bot never widens its own permissions", () => {
+  test("re-attaching a policy to the bot's own role, or re-adding the bot's own user to a group, cannot apply", async () => {
+    const deps = depsFor(moto.get());
+    await createRole(deps.iam, "trailwatch-bot");
+    const role = await planRemediation("reattach-managed-policy", { target: "role", name: "trailwatch-bot", policyArn: ADMIN }, deps);
+    expect(role).toMatchObject({ applicable: false, reason: "role trailwatch-bot is the bot's own identity; trailwatch does not change its own permissions" });
+    const asUser = depsFor(moto.get(), { botIdentity: { arn: `arn:aws:iam::${ACCOUNT}:user/trailwatch`, accountId: ACCOUNT } });
+    await deps.iam.send(new CreateUserCommand({ UserName: "trailwatch" }));
+    await deps.iam.send(new CreateGroupCommand({ GroupName: "admins" }));
+    const group = await planRemediation("readd-user-to-group", { groupName: "admins", userName: "trailwatch" }, asUser);
+    expect(group).toMatchObject({ applicable: false, reason: "user trailwatch is the bot's own identity; trailwatch does not change its own permissions" });
+  });
+});

@@ -3,6 +3,7 @@ import { GetGroupCommand, GetUserCommand, ListGroupsForUserCommand } from "@aws-
 import { readAllPages, readOrMissing, trailwatchTags } from "../aws.js";
 import { groupBinding, userBinding } from "../bindings.js";
 import { bindPermissions } from "../grants.js";
+import { botUserName } from "../identity.js";
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";
 
@@ -20,6 +21,10 @@ export const readdUserToGroup: RemediationDefinition = {
     const { iam } = ctx.deps;
     const groupName = p.groupName ?? "";
     const userName = p.userName ?? "";
+    // AddUserToGroup acts on the group's ARN, so the IAM policy's deny on the bot's own ARN cannot stop it: refuse here.
+    if (botUserName(ctx.deps.botIdentity) === userName) {
+      return { applicable: false, reason: `user ${userName} is the bot's own identity; trailwatch does not change its own permissions` };
+    }
     const group = await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: groupName, MaxItems: 1 })));
     if (!group?.Group) return { applicable: false, reason: `group ${groupName} no longer exists` };
     const user = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: userName })));

@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { readAllPages, readOrMissing, trailwatchTags } from "../aws.js";
 import { groupBinding, managedPolicyBinding, readManagedPolicy, roleBinding, userBinding } from "../bindings.js";
+import { botRoleName, botUserName } from "../identity.js";
 import { managedPolicyAdminReasons } from "../privilege.js";
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
 import type { PlannedCall, RemediationDefinition, RemediationParams } from "../types.js";
@@ -72,6 +73,11 @@ export const reattachManagedPolicy: RemediationDefinition = {
     const t = target(p);
     const name = p.name ?? "";
     const arn = p.policyArn ?? "";
+    // The bot never widens its own permissions (deploy/iam-policy.json denies it too).
+    const bot = ctx.deps.botIdentity;
+    if ((t === "user" && botUserName(bot) === name) || (t === "role" && botRoleName(bot) === name)) {
+      return { applicable: false, reason: `${t} ${name} is the bot's own identity; trailwatch does not change its own permissions` };
+    }
     let exists: boolean;
     if (t === "user") {
       const user = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: name })));
