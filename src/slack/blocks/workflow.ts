@@ -115,10 +115,10 @@ export function planLines(plan: RemediationPlan): string {
     lines.push(`• Undoes ${inline(plan.undoes.eventName, 60)} made by ${code(plan.undoes.actor, 200)}${when}`);
     if (plan.undoes.deliberate) lines.push(`• ⚠️ Possibly deliberate: ${prose(plan.undoes.deliberate, 300)}`);
   }
-  for (const o of plan.observations.slice(0, 8)) lines.push(`• Found: ${prose(o, 300)}`);
   const bindings = Array.isArray(plan.bindings) ? plan.bindings : [];
   for (const b of bindings.slice(0, 8)) lines.push(`• Bound to: ${code(bindingText(b), 250)}`);
   if (bindings.length > 8) lines.push(`• Bound to ${bindings.length - 8} more (re-checked at approval)`);
+  for (const o of plan.observations.slice(0, 8)) lines.push(`• Found: ${prose(o, 300)}`);
   for (const c of plan.calls.slice(0, 10)) lines.push(`• Will call ${code(c.api, 60)}: ${prose(c.description, 300)}`);
   return truncateEscaped(lines.join("\n"), LIMITS.sectionText);
 }
