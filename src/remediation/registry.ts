@@ -70,7 +70,7 @@ export async function planRemediation(
   const accountId = subject ? subject.accountId : deps.botIdentity?.accountId;
   const context = {
     ...(accountId ? { accountId } : {}),
-    ...(subject?.undoes ? { undoes: subject.undoes } : {}),
+    ...(subject?.undoes && def?.undoesEvent === true ? { undoes: subject.undoes } : {}),
   };
   const notApplicable = (title: string, reason: string): RemediationPlan => ({
     remediationId: id,

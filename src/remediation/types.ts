@@ -124,4 +124,6 @@ export interface RemediationDefinition {
   plan(params: RemediationParams, ctx: PlanContext): Promise<PlanOutcome>;
   /** One line, past tense, for a fully executed plan. */
   summary(params: RemediationParams, done: PlannedCall[]): string;
+  /** true when it undoes the event (re-attach, re-add, restore): the plan then names who made that change. */
+  undoesEvent?: boolean;
 }

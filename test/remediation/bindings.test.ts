@@ -243,7 +243,12 @@ describe("accounts: the bot acts only in the event's account", () => {
     });
     const same = await planRemediation("reattach-managed-policy", REATTACH, deps, CTX.requestId, subjectFromEvent(event, BOT));
     expect(same).toMatchObject({ applicable: true, accountId: ACCOUNT });
-    expect(same.undoes).toMatchObject({ eventName: "DetachRolePolicy" });
+    expect(same.undoes).toMatchObject({ eventName: "DetachRolePolicy", actor: event.actor.arn });
+    // Containment does not undo the event: its plan does not claim to.
+    await deps.iam.send(new CreateUserCommand({ UserName: "alice" }));
+    const contain = await planRemediation("contain-actor", { principalType: "IAMUser", userName: "alice" }, deps, CTX.requestId, subjectFromEvent(event, BOT));
+    expect(contain).toMatchObject({ applicable: true, accountId: ACCOUNT });
+    expect(contain.undoes).toBeUndefined();
   });
 
   test("the bot's identity unknown, or the event without an account: refused", async () => {

@@ -61,5 +61,6 @@ export const readdRoleToInstanceProfile: RemediationDefinition = {
       ],
     };
   },
+  undoesEvent: true,
   summary: (p) => `re-added role ${p.roleName} to instance profile ${p.instanceProfileName}`,
 };

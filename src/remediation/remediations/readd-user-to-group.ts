@@ -62,5 +62,6 @@ export const readdUserToGroup: RemediationDefinition = {
       ],
     };
   },
+  undoesEvent: true,
   summary: (p) => `re-added user ${p.userName} to group ${p.groupName}`,
 };

@@ -131,5 +131,6 @@ export const reattachManagedPolicy: RemediationDefinition = {
       calls,
     };
   },
+  undoesEvent: true,
   summary: (p) => `re-attached ${p.policyArn} to ${p.target} ${p.name}`,
 };
