@@ -176,7 +176,7 @@ function stateLine(req: RemediationRequestRecord): string {
     case "expired":
       return `⌛ Expired at ${slackDate(req.expiresAt)} without approval. Nothing was changed.`;
     case "refused":
-      return `🚫 Approved by ${by}${when}, but refused before any change: IAM no longer matches the plan (see thread). Nothing was changed; request a new plan.`;
+      return `🚫 Approved by ${by}${when}, but refused before any change (see the thread for why). Nothing was changed; it cannot be approved again. Request a new plan if the change is still wanted.`;
   }
 }
 

@@ -33,7 +33,7 @@ function describeDecided(req: RemediationRequestRecord): string {
     case "pending":
       return "This request has expired; request a new remediation from the alert.";
     case "refused":
-      return `This request was refused when ${userMention(req.decidedBy ?? "")} approved it, because IAM no longer matched the plan (see the thread); it cannot be approved again. Request a new remediation.`;
+      return `This request was refused before any change when ${userMention(req.decidedBy ?? "")} approved it (the thread says why); it cannot be approved again. Request a new remediation.`;
     default:
       return `This request was already approved by ${userMention(req.decidedBy ?? "")}; it runs only once.`;
   }
