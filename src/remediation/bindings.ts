@@ -81,13 +81,28 @@ export function roleBinding(roleName: string, role: Role, opts: { trust?: boolea
   };
 }
 
-export function groupBinding(groupName: string, groupId: string | undefined, permissions?: PrincipalPermissions): Binding {
+/**
+ * A group by GroupId; with permissions, what it grants; with members (user ids), who is in it, for when the
+ * plan hands the group a permission and an attacker could join the group while the request waits.
+ */
+export function groupBinding(groupName: string, groupId: string | undefined, permissions?: PrincipalPermissions, members?: string[]): Binding {
   return {
     kind: "group",
     label: `group ${groupName}`,
-    ref: { groupName, ...(permissions ? { permissions: "yes" } : {}) },
-    expected: { GroupId: groupId ?? "unknown", ...(permissions ? permissionsValues(permissions) : {}) },
+    ref: { groupName, ...(permissions ? { permissions: "yes" } : {}), ...(members ? { members: "yes" } : {}) },
+    expected: { GroupId: groupId ?? "unknown", ...(permissions ? permissionsValues(permissions) : {}), ...(members ? membersValues(members) : {}) },
   };
+}
+
+export function membersValues(userIds: string[]): Record<string, string> {
+  const sorted = [...userIds].sort();
+  return { MemberCount: String(sorted.length), MembersSha256: createHash("sha256").update(sorted.join(",")).digest("hex") };
+}
+
+/** The user ids of a group's members, all pages; undefined when the group does not exist. */
+export async function readGroupMembers(iam: IAMClient, groupName: string): Promise<string[] | undefined> {
+  const users = await readAllPages("GetGroup", (Marker) => iam.send(new GetGroupCommand({ GroupName: groupName, Marker })), (r) => r.Users, true);
+  return users?.map((u) => u.UserId ?? "?");
 }
 
 export function userBinding(userName: string, userId: string | undefined): Binding {
@@ -192,6 +207,7 @@ registerBindingKind("group", async (deps, ref) => {
   if (!res?.Group) return undefined;
   const values: Record<string, string> = { GroupId: res.Group.GroupId ?? "unknown" };
   if (ref.permissions === "yes") Object.assign(values, permissionsValues(await readPermissions(deps.iam, "group", ref.groupName ?? "")));
+  if (ref.members === "yes") Object.assign(values, membersValues((await readGroupMembers(deps.iam, ref.groupName ?? "")) ?? []));
   return values;
 });
 

@@ -61,6 +61,11 @@ export interface PlanSubject {
 }
 
 export interface RemediationDeps {
+  /**
+   * IAM in the account the plan acts in. With several accounts, the caller hands in the deps of the event's
+   * account (its assumed-role client and identity); planRemediation and the account binding check that
+   * botIdentity.accountId is the event's account.
+   */
   iam: IAMClient;
   cloudtrail?: CloudTrailClient;
   botIdentity: BotIdentity | null;

@@ -135,6 +135,24 @@ describe("re-attach managed policy: bound to the policy's content and the role's
   });
 });
 
+describe("re-attach to a group is bound to its members", () => {
+  test("someone joins the group while the request waits: refused, nothing attached", async () => {
+    const deps = depsFor(moto.get());
+    await seedAppRole(deps.iam);
+    await deps.iam.send(new CreateGroupCommand({ GroupName: "readers" }));
+    await deps.iam.send(new CreateUserCommand({ UserName: "bob" }));
+    await deps.iam.send(new AddUserToGroupCommand({ GroupName: "readers", UserName: "bob" }));
+    const plan = await planRemediation("reattach-managed-policy", { target: "group", name: "readers", policyArn: APP_READ_ONLY }, deps, CTX.requestId);
+    expect(plan.applicable).toBe(true);
+    expect(plan.observations).toContain("group readers has 1 member(s)");
+    await deps.iam.send(new CreateUserCommand({ UserName: "mallory" }));
+    await deps.iam.send(new AddUserToGroupCommand({ GroupName: "readers", UserName: "mallory" }));
+    const result = await executePlan(stored(plan), deps, CTX);
+    expect(result.drift).toEqual(["group readers: MemberCount was 1, is now 2", expect.stringMatching(/^group readers: MembersSha256 was /)]);
+    expect((await deps.iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: "readers" }))).AttachedPolicies).toEqual([]);
+  });
+});
+
 describe("admin-level plans need the approver's explicit confirmation", () => {
   test("AdministratorAccess is flagged; without confirmation nothing runs, with it the policy is attached", async () => {
     const deps = depsFor(moto.get());

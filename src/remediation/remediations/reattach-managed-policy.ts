@@ -10,7 +10,7 @@ import {
   type IAMClient,
 } from "@aws-sdk/client-iam";
 import { readAllPages, readOrMissing, trailwatchTags } from "../aws.js";
-import { groupBinding, managedPolicyBinding, readManagedPolicy, roleBinding, userBinding } from "../bindings.js";
+import { groupBinding, managedPolicyBinding, readGroupMembers, readManagedPolicy, roleBinding, userBinding } from "../bindings.js";
 import { botRoleName, botUserName } from "../identity.js";
 import { managedPolicyAdminReasons } from "../privilege.js";
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
@@ -86,7 +86,12 @@ export const reattachManagedPolicy: RemediationDefinition = {
     } else if (t === "group") {
       const group = await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: name, MaxItems: 1 })));
       exists = group?.Group !== undefined;
-      if (group?.Group) ctx.bindings.push(groupBinding(name, group.Group.GroupId));
+      // Every member gets the policy: whoever joins the group while the request waits must not.
+      if (group?.Group) {
+        const members = (await readGroupMembers(iam, name)) ?? [];
+        ctx.bindings.push(groupBinding(name, group.Group.GroupId, undefined, members));
+        ctx.observations.push(`group ${name} has ${members.length} member(s)`);
+      }
     } else {
       const role = await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: name })));
       exists = role?.Role !== undefined;
