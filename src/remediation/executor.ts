@@ -87,6 +87,14 @@ function subjectOf(plan: RemediationPlan): PlanSubject | undefined {
   return { ...(plan.accountId !== undefined ? { accountId: plan.accountId } : {}), ...(plan.undoes ? { undoes: plan.undoes } : {}) };
 }
 
+const stringRecord = (v: unknown) =>
+  v !== null && typeof v === "object" && !Array.isArray(v) && Object.values(v as Record<string, unknown>).every((x) => typeof x === "string");
+
+function wellFormedBinding(b: unknown): boolean {
+  const o = b as { kind?: unknown; label?: unknown; ref?: unknown; expected?: unknown } | null;
+  return o !== null && typeof o === "object" && typeof o.kind === "string" && typeof o.label === "string" && stringRecord(o.ref) && stringRecord(o.expected);
+}
+
 const isAdmin = (plan: RemediationPlan) => Array.isArray(plan.adminReasons) && plan.adminReasons.length > 0;
 
 /** Why the stored plan or the context cannot be executed at all, or null. */
@@ -104,6 +112,7 @@ function precheck(plan: RemediationPlan, ctx: ExecutionContext): string | null {
   if (plan.applicable !== true) return `the plan was not applicable when computed: ${String(plan.reason)}`;
   if (plan.calls.length === 0) return "the plan has no calls";
   if (!Array.isArray(plan.bindings)) return "the plan does not record what it is bound to (it predates identity binding); request a new plan";
+  if (!plan.bindings.every(wellFormedBinding)) return "the plan's bindings are malformed";
   if (!ctx || typeof ctx.requestId !== "string" || ctx.requestId.trim() === "") return "the execution has no request id";
   if (typeof ctx.requestedBy !== "string" || ctx.requestedBy.trim() === "") return "the execution does not say who requested it";
   if (typeof ctx.approvedBy !== "string" || ctx.approvedBy.trim() === "") return "the execution does not say who approved it";

@@ -129,6 +129,8 @@ describe("re-attach managed policy: bound to the policy's content and the role's
     const { bindings: _dropped, ...legacy } = plan;
     const result = await executePlan(legacy as RemediationPlan, deps, CTX);
     expect(result.refused).toBe("the plan does not record what it is bound to (it predates identity binding); request a new plan");
+    const junk = await executePlan({ ...plan, bindings: [{ kind: "role", label: "x", ref: {}, expected: { RoleId: 1 } }] as never }, deps, CTX);
+    expect(junk.refused).toBe("the plan's bindings are malformed");
     const partial = await executePlan({ ...plan, bindings: plan.bindings.filter((b) => b.kind !== "managed-policy") }, deps, CTX);
     expect(partial.refused).toMatch(/^what the plan acts on has changed since it was requested: now bound to policy /);
     expect(await attachedToRole(deps.iam, "app-role")).toEqual([]);
