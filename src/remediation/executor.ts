@@ -2,18 +2,22 @@
 //
 // 1. Refuse outright when the plan is malformed, names an API outside the allow-list (calls.ts), was not
 //    applicable, or the approver is the requester.
-// 2. Re-plan against live IAM. If the remediation no longer applies, do nothing and say why. If the
+// 2. Re-read everything the plan is bound to (bindings.ts: unique ids, policy versions and document
+//    hashes, the account) and refuse on any difference: the approval was for those things, not for
+//    whatever now carries their names. Admin-level plans also need the approver's explicit confirmation.
+// 3. Re-plan against live IAM. If the remediation no longer applies, do nothing and say why. If the
 //    re-plan needs different calls than the approved ones, do nothing either: what changed must be
 //    approved again. Two values may legitimately differ and are taken from the re-plan: the request-id
 //    tag value (ctx.requestId) and contain-actor's revoke time (so it is "now" at approval time).
-// 3. Send the calls in order; stop at the first AWS error and report done / failed / not done.
-// 4. Read IAM back to verify every call that was done.
+// 4. Send the calls in order; stop at the first AWS error and report done / failed / not done.
+// 5. Read IAM back to verify every call that was done.
 import { awsErrorInfo, deniedText, isAccessDenied, PENDING_REQUEST_ID, stableJson, TAG_REQUEST, tagValue } from "./aws.js";
+import { bindingsKey, bindingText, recheckBindings } from "./bindings.js";
 import { allowedApi, checkCall } from "./calls.js";
 import { definitionFor, planRemediation } from "./registry.js";
 import { REVOKE_POLICY_NAME } from "./remediations/contain-actor.js";
 import { verifyCalls } from "./verify.js";
-import type { ExecutionContext, ExecutionResult, PlannedCall, RemediationDeps, RemediationPlan } from "./types.js";
+import type { ExecutionContext, ExecutionResult, PlannedCall, PlanSubject, RemediationDeps, RemediationPlan } from "./types.js";
 
 const VOLATILE = "<set at execution>";
 
@@ -63,7 +67,7 @@ function storedCalls(plan: unknown): PlannedCall[] {
   return Array.isArray(calls) ? (calls as PlannedCall[]) : [];
 }
 
-function refuse(plan: unknown, reason: string): ExecutionResult {
+function refuse(plan: unknown, reason: string, drift?: string[]): ExecutionResult {
   const title = (plan as { title?: unknown } | null)?.title;
   return {
     ok: false,
@@ -72,8 +76,26 @@ function refuse(plan: unknown, reason: string): ExecutionResult {
     verification: { ok: false, details: ["nothing was executed, so there is nothing to verify"] },
     summary: `did not run ${typeof title === "string" && title ? `"${title}"` : "the remediation"}: ${reason}`,
     refused: reason,
+    ...(drift && drift.length > 0 ? { drift } : {}),
   };
 }
+
+export const ADMIN_CONFIRMATION = "I understand this grants admin-level access";
+
+function subjectOf(plan: RemediationPlan): PlanSubject | undefined {
+  if (plan.accountId === undefined && plan.undoes === undefined) return undefined;
+  return { ...(plan.accountId !== undefined ? { accountId: plan.accountId } : {}), ...(plan.undoes ? { undoes: plan.undoes } : {}) };
+}
+
+const stringRecord = (v: unknown) =>
+  v !== null && typeof v === "object" && !Array.isArray(v) && Object.values(v as Record<string, unknown>).every((x) => typeof x === "string");
+
+function wellFormedBinding(b: unknown): boolean {
+  const o = b as { kind?: unknown; label?: unknown; ref?: unknown; expected?: unknown } | null;
+  return o !== null && typeof o === "object" && typeof o.kind === "string" && typeof o.label === "string" && stringRecord(o.ref) && stringRecord(o.expected);
+}
+
+const isAdmin = (plan: RemediationPlan) => Array.isArray(plan.adminReasons) && plan.adminReasons.length > 0;
 
 /** Why the stored plan or the context cannot be executed at all, or null. */
 function precheck(plan: RemediationPlan, ctx: ExecutionContext): string | null {
@@ -89,6 +111,8 @@ function precheck(plan: RemediationPlan, ctx: ExecutionContext): string | null {
   if (invalidParams) return `the plan's parameters are invalid: ${invalidParams}`;
   if (plan.applicable !== true) return `the plan was not applicable when computed: ${String(plan.reason)}`;
   if (plan.calls.length === 0) return "the plan has no calls";
+  if (!Array.isArray(plan.bindings)) return "the plan does not record what it is bound to (it predates identity binding); request a new plan";
+  if (!plan.bindings.every(wellFormedBinding)) return "the plan's bindings are malformed";
   if (!ctx || typeof ctx.requestId !== "string" || ctx.requestId.trim() === "") return "the execution has no request id";
   if (typeof ctx.requestedBy !== "string" || ctx.requestedBy.trim() === "") return "the execution does not say who requested it";
   if (typeof ctx.approvedBy !== "string" || ctx.approvedBy.trim() === "") return "the execution does not say who approved it";
@@ -105,8 +129,29 @@ export async function executePlan(plan: RemediationPlan, deps: RemediationDeps, 
   const def = definitionFor(plan.remediationId);
   if (!def) return refuse(plan, "unknown remediation");
 
-  const fresh = await planRemediation(plan.remediationId, plan.params, deps, ctx.requestId);
+  if (isAdmin(plan) && ctx.adminConfirmed !== true) {
+    return refuse(plan, `this plan grants admin-level access and the approver did not confirm "${ADMIN_CONFIRMATION}"`);
+  }
+
+  const drift = await recheckBindings(deps, plan.bindings);
+  if (drift.length > 0) {
+    return refuse(plan, `what the plan was approved for has changed since it was requested: ${drift.join("; ")}`, drift);
+  }
+
+  const fresh = await planRemediation(plan.remediationId, plan.params, deps, ctx.requestId, subjectOf(plan));
   if (!fresh.applicable) return refuse(plan, `it no longer applies: ${fresh.reason}`);
+  const approvedKeys = bindingsKey(plan.bindings);
+  const freshKeys = bindingsKey(fresh.bindings);
+  if (approvedKeys.length !== freshKeys.length || approvedKeys.some((k, i) => k !== freshKeys[i])) {
+    const was = new Set(approvedKeys);
+    const added = fresh.bindings.filter((b) => !was.has(bindingsKey([b])[0] ?? "")).map((b) => `now bound to ${bindingText(b)}`);
+    const changes = added.length > 0 ? added : ["the set of things the plan acts on changed"];
+    return refuse(plan, `what the plan acts on has changed since it was requested: ${changes.join("; ")}`, changes);
+  }
+  if (isAdmin(fresh) && !isAdmin(plan)) {
+    const changes = (fresh.adminReasons ?? []).map((r) => `now grants admin-level access: ${r}`);
+    return refuse(plan, `the plan now grants admin-level access, which it did not when it was requested: ${(fresh.adminReasons ?? []).join("; ")}`, changes);
+  }
   const approved = plan.calls.map(comparable);
   const now = fresh.calls.map(comparable);
   if (approved.length !== now.length || approved.some((c, i) => c !== now[i])) {

@@ -54,3 +54,10 @@ export function botUserName(bot: BotIdentity | null): string | undefined {
   const parsed = parsePrincipalArn(bot.arn);
   return parsed?.kind === "user" ? parsed.userName : undefined;
 }
+
+/** The bot's own role name, when the bot runs as a role (an assumed-role session or the role itself). */
+export function botRoleName(bot: BotIdentity | null): string | undefined {
+  if (!bot) return undefined;
+  const parsed = parsePrincipalArn(bot.arn);
+  return parsed?.kind === "assumed-role" || parsed?.kind === "role" ? parsed.roleName : undefined;
+}

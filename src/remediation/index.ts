@@ -7,7 +7,8 @@
 import type { BotIdentity, IamEvent, RemediationId } from "../domain.js";
 import { containRefusal } from "./remediations/contain-actor.js";
 import { definitionFor } from "./registry.js";
-import type { RemediationParams } from "./types.js";
+import { isBotPrincipal, parsePrincipalArn } from "./identity.js";
+import type { PlanSubject, RemediationParams, UndoneChange } from "./types.js";
 
 export type {
   ExecutionContext,
@@ -16,7 +17,12 @@ export type {
   RemediationDeps,
   RemediationParams,
   RemediationPlan,
+  PlanSubject,
+  UndoneChange,
+  Binding,
 } from "./types.js";
+export { bindingText, registerBindingKind } from "./bindings.js";
+export { ADMIN_CONFIRMATION } from "./executor.js";
 export { planRemediation, remediationTitle } from "./registry.js";
 export { executePlan } from "./executor.js";
 export { ALLOWED_APIS } from "./calls.js";
@@ -35,8 +41,9 @@ export function paramsFromEvent(id: RemediationId, event: IamEvent): Remediation
 
 /**
  * The remediations (of those the catalog suggests) that can apply to this event at all: params can be
- * built, and contain-actor is never offered against root, an AWS service, the bot itself or a
- * service-linked role (nor when the bot's identity is unknown). Duplicates are dropped.
+ * built, and contain-actor is never offered against root, an AWS service or the bot itself (nor when the
+ * bot's identity is unknown). Service-linked roles are refused by the planner, from the role's path.
+ * Duplicates are dropped.
  */
 export function offeredFor(
   ids: RemediationId[],
@@ -54,4 +61,41 @@ export function offeredFor(
     offered.push({ id, params });
   }
   return offered;
+}
+
+/** Names that incident responders' roles, users and sessions commonly carry. */
+const RESPONDER_NAME = /(incident|responder|response|secops|security|forensic|break[-_ ]?glass|quarantine|(^|[-_.@])ir($|[-_.@]))/i;
+
+/**
+ * Why the change looks like a deliberate responder action, or undefined. A heuristic for the approver's
+ * eyes only: it never blocks a plan, and an attacker can choose such names, so it is worded as a hint.
+ */
+export function deliberateHint(event: IamEvent, bot: BotIdentity | null): string | undefined {
+  const a = event.actor;
+  if (bot && a.arn) {
+    const params: RemediationParams = { actorArn: a.arn, accountId: a.accountId ?? event.accountId, principalType: a.type };
+    if (a.userName) params.userName = a.userName;
+    const parsed = parsePrincipalArn(a.arn);
+    if (a.roleName ?? (parsed?.kind === "assumed-role" ? parsed.roleName : undefined)) {
+      params.roleName = a.roleName ?? (parsed?.kind === "assumed-role" ? parsed.roleName : "");
+    }
+    if (isBotPrincipal(params, bot)) return "it was made by trailwatch's own identity, i.e. a remediation approved in Slack";
+  }
+  const names = [a.userName, a.roleName, a.sessionName].filter((n): n is string => typeof n === "string" && n !== "");
+  const hit = names.find((n) => RESPONDER_NAME.test(n));
+  if (hit) return `the actor's name ${JSON.stringify(hit.slice(0, 64))} suggests an incident responder; check with them before undoing it`;
+  return undefined;
+}
+
+/** What a plan for this event is for: the event's account, and who made the change being undone. */
+export function subjectFromEvent(event: IamEvent, bot: BotIdentity | null): PlanSubject {
+  const actor = event.actor.arn ?? (event.actor.userName ? `${event.actor.type} ${event.actor.userName}` : event.actor.type || "unknown");
+  const deliberate = deliberateHint(event, bot);
+  const undoes: UndoneChange = {
+    eventName: event.eventName,
+    actor: actor.slice(0, 300),
+    ...(event.eventTime ? { eventTime: event.eventTime.toISOString() } : {}),
+    ...(deliberate ? { deliberate } : {}),
+  };
+  return { accountId: event.accountId, undoes };
 }

@@ -22,7 +22,8 @@ import { restoreOidcProvider } from "./remediations/restore-oidc-provider.js";
 import { restorePolicyVersion } from "./remediations/restore-policy-version.js";
 import { restoreSamlProvider } from "./remediations/restore-saml-provider.js";
 import { restoreSigningCertificate, restoreSshPublicKey } from "./remediations/restore-user-credential-body.js";
-import type { RemediationDefinition, RemediationDeps, RemediationParams, RemediationPlan } from "./types.js";
+import { accountBinding, type Binding } from "./bindings.js";
+import type { PlanSubject, RemediationDefinition, RemediationDeps, RemediationParams, RemediationPlan } from "./types.js";
 
 export const DEFINITIONS: Readonly<Record<RemediationId, RemediationDefinition>> = Object.freeze({
   "readd-role-to-instance-profile": readdRoleToInstanceProfile,
@@ -57,18 +58,45 @@ export function remediationTitle(id: RemediationId): string {
 }
 
 /**
+ * Why the bot must not act for this subject's account, or null. The bot acts where its credentials lead
+ * (deps.botIdentity, from STS GetCallerIdentity); a plan for an event from another account is refused.
+ * Multi-account support will hand in deps whose IAM client and identity belong to the event's account.
+ */
+export function accountRefusal(subject: PlanSubject | undefined, deps: RemediationDeps): string | null {
+  if (!subject) return null;
+  const eventAccount = subject.accountId ?? "";
+  if (!/^\d{12}$/.test(eventAccount)) return "the event does not say which AWS account it happened in, so the bot cannot confirm it would act in that account";
+  if (!deps.botIdentity) return `the event happened in account ${eventAccount}, and the bot cannot tell which account it acts in (STS GetCallerIdentity failed)`;
+  if (deps.botIdentity.accountId !== eventAccount) {
+    return `the event happened in account ${eventAccount}, but the bot acts in account ${deps.botIdentity.accountId}; it does not change IAM in an account other than the event's`;
+  }
+  return null;
+}
+
+/**
  * Computes the plan against live IAM. Never throws for AWS trouble: a failed read gives applicable
  * false with the reason ("AWS denied GetRole: … — the bot lacks iam:GetRole").
+ *
+ * `subject` is what the plan is for (from the event): its account must be the bot's, and the plan records
+ * who made the change it undoes.
  */
 export async function planRemediation(
   id: RemediationId,
   params: RemediationParams,
   deps: RemediationDeps,
   requestId?: string,
+  subject?: PlanSubject,
 ): Promise<RemediationPlan> {
   const def = definitionFor(id);
   const safeParams: RemediationParams = params && typeof params === "object" ? { ...params } : {};
   const observations: string[] = [];
+  const bindings: Binding[] = [];
+  const adminReasons: string[] = [];
+  const accountId = subject ? subject.accountId : deps.botIdentity?.accountId;
+  const context = {
+    ...(accountId ? { accountId } : {}),
+    ...(subject?.undoes && def?.undoesEvent === true ? { undoes: subject.undoes } : {}),
+  };
   const notApplicable = (title: string, reason: string): RemediationPlan => ({
     remediationId: id,
     title,
@@ -77,18 +105,35 @@ export async function planRemediation(
     reason,
     observations,
     calls: [],
+    bindings: [],
+    ...context,
   });
   if (!def) return notApplicable(String(id), `unknown remediation ${JSON.stringify(String(id))}`);
   const invalid = def.validate(safeParams);
   if (invalid) return notApplicable(def.title, `invalid parameters: ${invalid}`);
   const title = def.planTitle(safeParams);
+  const wrongAccount = accountRefusal(subject, deps);
+  if (wrongAccount) return notApplicable(title, wrongAccount);
+  if (accountId) bindings.push(accountBinding(accountId));
   const now = deps.now?.() ?? new Date();
   try {
     if (def.pin) Object.assign(safeParams, await def.pin(safeParams, deps, now));
-    const outcome = await def.plan(safeParams, { deps, requestId, observations, now });
+    const outcome = await def.plan(safeParams, { deps, requestId, observations, bindings, adminReasons, now });
     const notes = outcome.notes && outcome.notes.length > 0 ? { notes: outcome.notes } : {};
     if (!outcome.applicable) return { ...notApplicable(title, outcome.reason), ...notes };
-    return { remediationId: id, title, params: safeParams, applicable: true, reason: outcome.reason, observations, calls: outcome.calls, ...notes };
+    return {
+      remediationId: id,
+      title,
+      params: safeParams,
+      applicable: true,
+      reason: outcome.reason,
+      observations,
+      calls: outcome.calls,
+      bindings,
+      ...context,
+      ...(adminReasons.length > 0 ? { adminReasons } : {}),
+      ...notes,
+    };
   } catch (error) {
     if (error instanceof AwsCallError) {
       return notApplicable(title, error.denied ? error.describe() : `could not read the current state: ${error.describe()}`);

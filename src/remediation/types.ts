@@ -3,6 +3,9 @@ import type { IAMClient } from "@aws-sdk/client-iam";
 import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import type { BotIdentity, IamEvent, PasswordPolicyBaseline, RemediationId } from "../domain.js";
 import type { SnapshotSource } from "../snapshot/service.js";
+import type { Binding } from "./bindings.js";
+
+export type { Binding } from "./bindings.js";
 
 /** Parameters of a remediation, e.g. { instanceProfileName, roleName }. Strings only so plans store as JSON. */
 export type RemediationParams = Record<string, string>;
@@ -31,9 +34,41 @@ export interface RemediationPlan {
   calls: PlannedCall[];
   /** What the remediation cannot bring back and what will differ afterwards (restores), shown as warnings. */
   notes?: string[];
+  /**
+   * What the plan is about, by identity and content (unique ids, policy versions, document hashes, the
+   * account). Re-checked at execution; any difference refuses the plan.
+   */
+  bindings: Binding[];
+  /** The account the plan acts in (the event's account; the bot's own for audit findings). */
+  accountId?: string;
+  /** Non-empty when the plan grants admin-level access: why. The approver must confirm explicitly. */
+  adminReasons?: string[];
+  /** The change this plan undoes, when it undoes one: who made it. */
+  undoes?: UndoneChange;
+}
+
+/** Who made the detach or removal a plan undoes, from the event (untrusted text: escape when shown). */
+export interface UndoneChange {
+  eventName: string;
+  actor: string;
+  eventTime?: string;
+  /** Set when the change looks like a deliberate responder action, with why. */
+  deliberate?: string;
+}
+
+/** What a plan is for: the event's account and the change it undoes. Absent for audit findings. */
+export interface PlanSubject {
+  /** The account the event happened in (recipientAccountId). The plan refuses unless the bot acts there. */
+  accountId?: string;
+  undoes?: UndoneChange;
 }
 
 export interface RemediationDeps {
+  /**
+   * IAM in the account the plan acts in. With several accounts, the caller hands in the deps of the event's
+   * account (its assumed-role client and identity); planRemediation and the account binding check that
+   * botIdentity.accountId is the event's account.
+   */
   iam: IAMClient;
   cloudtrail?: CloudTrailClient;
   botIdentity: BotIdentity | null;
@@ -52,6 +87,8 @@ export interface ExecutionContext {
   requestId: string;
   requestedBy: string;
   approvedBy: string;
+  /** The approver ticked "I understand this grants admin-level access" (required for admin-level plans). */
+  adminConfirmed?: boolean;
 }
 
 export interface ExecutionResult {
@@ -67,6 +104,8 @@ export interface ExecutionResult {
   summary: string;
   /** Set when the executor made no call at all because it refused the plan (why, in one line). */
   refused?: string;
+  /** Set with `refused` when what the plan is bound to changed since approval was requested: each difference. */
+  drift?: string[];
 }
 
 /** What a remediation's planner decides. */
@@ -79,6 +118,10 @@ export interface PlanContext {
   deps: RemediationDeps;
   requestId: string | undefined;
   observations: string[];
+  /** Where the planner records what the plan is about (see bindings.ts). */
+  bindings: Binding[];
+  /** Where the planner records why the plan grants admin-level access (see privilege.ts). */
+  adminReasons: string[];
   now: Date;
 }
 
@@ -98,4 +141,6 @@ export interface RemediationDefinition {
   pin?(params: RemediationParams, deps: RemediationDeps, now: Date): Promise<RemediationParams>;
   /** One line, past tense, for a fully executed plan. */
   summary(params: RemediationParams, done: PlannedCall[]): string;
+  /** true when it undoes the event (re-attach, re-add, restore): the plan then names who made that change. */
+  undoesEvent?: boolean;
 }

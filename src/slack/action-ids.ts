@@ -14,6 +14,7 @@ export const ActionIds = {
 export const CallbackIds = {
   escalateModal: "escalate_modal",
   remediateModal: "remediate_modal",
+  adminConfirmModal: "remediation_admin_confirm",
 } as const;
 
 export const BlockIds = {

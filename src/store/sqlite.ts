@@ -443,7 +443,7 @@ export class SqliteStore implements Store {
     return res.changes === 1;
   }
 
-  async finishRemediationRequest(id: string, state: "succeeded" | "failed", result: unknown): Promise<void> {
+  async finishRemediationRequest(id: string, state: "succeeded" | "failed" | "refused", result: unknown): Promise<void> {
     this.db
       .prepare("UPDATE remediation_requests SET state = ?, result_json = ? WHERE id = ? AND state = 'executing'")
       .run(state, JSON.stringify(result), id);

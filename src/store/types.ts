@@ -49,8 +49,11 @@ export type NewAlert = Pick<
 > &
   Partial<Pick<AlertRecord, "ruleName" | "routeChannel" | "mentionGroup" | "detectedSeverity">>;
 
-/** unknown: found executing after a crash, and IAM could not be read back to say whether it ran. */
-export type RemediationState = "pending" | "executing" | "succeeded" | "failed" | "rejected" | "expired" | "unknown";
+/**
+ * unknown: found executing after a crash, and IAM could not be read back to say whether it ran.
+ * refused: approved, but the executor refused to run it (IAM drifted from the plan, wrong account, ...).
+ */
+export type RemediationState = "pending" | "executing" | "succeeded" | "failed" | "rejected" | "expired" | "unknown" | "refused";
 
 export interface RemediationRequestRecord {
   id: string;
@@ -125,7 +128,7 @@ export interface Store {
    * was not pending (already decided, executing or expired): the caller must not act.
    */
   claimRemediationRequest(id: string, to: "executing" | "rejected", by: string, at: Date): Promise<boolean>;
-  finishRemediationRequest(id: string, state: "succeeded" | "failed", result: unknown): Promise<void>;
+  finishRemediationRequest(id: string, state: "succeeded" | "failed" | "refused", result: unknown): Promise<void>;
   /** Marks pending requests past their expiry as expired and returns them. */
   expireRemediationRequests(now: Date): Promise<RemediationRequestRecord[]>;
   listRemediationRequests(alertEventId: string): Promise<RemediationRequestRecord[]>;

@@ -1,9 +1,24 @@
-// The least-privilege policy in deploy/iam-policy.json must allow every AWS call the code makes, and
-// nothing it never makes (sts:GetCallerIdentity needs no permission).
+// The least-privilege policies in deploy/ must match the code: deploy/iam-policy.json allows every AWS call
+// the code makes and nothing else; every write (each API on the executor's allow-list, calls.ts) is allowed
+// in a write statement, attach actions only for allow-listed policy ARNs, and every IAM write is denied on
+// the bot's own identity. deploy/iam-policy.alert-only.json allows no write at all.
+// New remediations add their APIs to ALLOWED_APIS; this test then requires them in the policy and under
+// the self-deny, with no list to update here.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
+import { ALLOWED_APIS, QUARANTINE_POLICY_ARN } from "../../src/remediation/index.js";
 import { REPO_ROOT } from "../support/app-process.js";
+
+interface Statement {
+  Sid?: string;
+  Effect: "Allow" | "Deny";
+  Action?: string[];
+  NotAction?: string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+type Policy = { Version: string; Statement: Statement[] };
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -32,11 +47,98 @@ function actionsUsedInCode(): Set<string> {
   return used;
 }
 
-test("deploy/iam-policy.json grants exactly the AWS actions the code calls", () => {
-  const policy = JSON.parse(readFileSync(join(REPO_ROOT, "deploy/iam-policy.json"), "utf8")) as { Statement: { Effect: string; Action: string[] }[] };
-  const granted = new Set(policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => s.Action));
-  const used = actionsUsedInCode();
-  expect(used.size).toBeGreaterThan(30);
-  expect([...used].filter((a) => !granted.has(a)).sort()).toEqual([]);
-  expect([...granted].filter((a) => !used.has(a)).sort()).toEqual([]);
+/** Every write the executor can send, as IAM actions (the executor's allow-list is the source of truth). */
+const writeActions = (): string[] => Object.entries(ALLOWED_APIS).map(([api, spec]) => `${spec.service}:${api}`).sort();
+
+const load = (file: string) => JSON.parse(readFileSync(join(REPO_ROOT, "deploy", file), "utf8")) as Policy;
+const glob = (pattern: string, value: string) =>
+  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`, "i").test(value);
+const allowed = (p: Policy) => p.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => s.Action ?? []);
+const ATTACH = ["iam:AttachUserPolicy", "iam:AttachGroupPolicy", "iam:AttachRolePolicy"];
+
+describe("deploy/iam-policy.json", () => {
+  const policy = load("iam-policy.json");
+
+  test("grants exactly the AWS actions the code calls", () => {
+    const granted = new Set(allowed(policy));
+    const used = actionsUsedInCode();
+    expect(used.size).toBeGreaterThan(30);
+    expect([...used].filter((a) => !granted.has(a)).sort()).toEqual([]);
+    expect([...granted].filter((a) => !used.has(a)).sort()).toEqual([]);
+  });
+
+  test("no action is allowed twice, and no Allow uses NotAction, NotResource or an action wildcard", () => {
+    const all = allowed(policy);
+    expect(all.length).toBe(new Set(all).size);
+    for (const s of policy.Statement.filter((x) => x.Effect === "Allow")) {
+      expect(s.NotAction).toBeUndefined();
+      expect(Object.keys(s)).not.toContain("NotResource");
+      expect((s.Action ?? []).filter((a) => a.includes("*"))).toEqual([]);
+    }
+  });
+
+  test("every write is allowed only in a write statement; reads never sit with writes", () => {
+    const writes = new Set(writeActions());
+    for (const s of policy.Statement.filter((x) => x.Effect === "Allow")) {
+      const w = (s.Action ?? []).filter((a) => writes.has(a));
+      if (w.length > 0) expect(s.Action?.filter((a) => !writes.has(a)), `statement ${s.Sid ?? "?"} mixes reads and writes`).toEqual([]);
+    }
+    expect(writeActions().filter((a) => !allowed(policy).includes(a))).toEqual([]);
+  });
+
+  test("attach actions are allowed only for allow-listed policy ARNs, the quarantine policy among them, never any policy", () => {
+    const attachStatements = policy.Statement.filter((s) => s.Effect === "Allow" && (s.Action ?? []).some((a) => ATTACH.includes(a)));
+    expect(attachStatements.length).toBeGreaterThan(0);
+    for (const s of attachStatements) {
+      expect(s.Action?.sort()).toEqual([...ATTACH].sort());
+      const arns = s.Condition?.ArnLike?.["iam:PolicyARN"];
+      expect(Array.isArray(arns)).toBe(true);
+      const list = arns as string[];
+      expect(list).toContain(QUARANTINE_POLICY_ARN);
+      for (const arn of list) {
+        expect(arn).not.toMatch(/policy\/\*$/);
+        expect(arn).not.toBe("*");
+        for (const admin of ["AdministratorAccess", "IAMFullAccess", "PowerUserAccess"]) {
+          expect(glob(arn, `arn:aws:iam::aws:policy/${admin}`), `${arn} lets the bot attach ${admin}`).toBe(false);
+        }
+      }
+    }
+  });
+
+  test("every IAM write the code can send is denied on the bot's own identity", () => {
+    const deny = policy.Statement.find((s) => s.Sid === "NeverChangeOwnIdentity");
+    expect(deny?.Effect).toBe("Deny");
+    expect(deny?.Resource).toEqual(["${aws:PrincipalArn}"]);
+    const patterns = deny?.Action ?? [];
+    const iamWrites = writeActions().filter((a) => a.startsWith("iam:"));
+    expect(iamWrites.length).toBeGreaterThan(5);
+    expect(iamWrites.filter((a) => !patterns.some((p) => glob(p, a)))).toEqual([]);
+    // ...and the deny names no read, so the bot can still read its own identity.
+    for (const read of actionsUsedInCode()) {
+      if (!iamWrites.includes(read) && read.startsWith("iam:") && read !== "iam:GenerateCredentialReport") {
+        expect(patterns.some((p) => glob(p, read)), `${read} is denied`).toBe(false);
+      }
+    }
+  });
+});
+
+describe("deploy/iam-policy.alert-only.json", () => {
+  const policy = load("iam-policy.alert-only.json");
+
+  test("allows polling and the audit, and no write at all", () => {
+    const granted = allowed(policy);
+    expect(granted).toContain("cloudtrail:LookupEvents");
+    const used = actionsUsedInCode();
+    expect(granted.filter((a) => !used.has(a))).toEqual([]);
+    const writes = writeActions();
+    expect(granted.filter((a) => writes.includes(a) || writes.some((w) => glob(a, w)))).toEqual([]);
+    expect(granted.filter((a) => a.includes("*"))).toEqual([]);
+  });
+
+  test("its statements are the full policy's polling and audit statements, unchanged", () => {
+    const full = load("iam-policy.json");
+    for (const s of policy.Statement) {
+      expect(full.Statement.find((f) => f.Sid === s.Sid)).toEqual(s);
+    }
+  });
 });

@@ -168,7 +168,7 @@ describe("contain-actor: assumed role", () => {
     );
   });
 
-  test("role gone, service-linked role (by path and by name) -> not applicable", async () => {
+  test("role gone, service-linked role (by its path, not its name) -> not applicable", async () => {
     const deps = depsFor(moto.get());
     expect(await planRemediation("contain-actor", ROLE_PARAMS, deps)).toMatchObject({ applicable: false, reason: "role deploy-role no longer exists" });
     await createRole(deps.iam, "odd-slr", "/aws-service-role/example.amazonaws.com/");
@@ -179,7 +179,19 @@ describe("contain-actor: assumed role", () => {
     });
     const slr = await deps.iam.send(new CreateServiceLinkedRoleCommand({ AWSServiceName: "autoscaling.amazonaws.com" }));
     const byName = await planRemediation("contain-actor", { principalType: "AssumedRole", roleName: slr.Role?.RoleName ?? "" }, deps);
-    expect(byName).toMatchObject({ applicable: false, reason: "role AWSServiceRoleForAutoScaling is a service-linked role used by an AWS service" });
+    expect(byName).toMatchObject({
+      applicable: false,
+      reason: "role AWSServiceRoleForAutoScaling is a service-linked role (path /aws-service-role/autoscaling.amazonaws.com/); IAM does not allow changing it",
+    });
+  });
+
+  test("a customer role merely named like a service-linked role is contained like any other role", async () => {
+    const deps = depsFor(moto.get());
+    await createRole(deps.iam, "AWSServiceRoleForLookalike", "/");
+    const plan = await planRemediation("contain-actor", { principalType: "AssumedRole", roleName: "AWSServiceRoleForLookalike" }, deps);
+    expect(plan).toMatchObject({ applicable: true, title: "Revoke active sessions of role AWSServiceRoleForLookalike" });
+    expect(plan.calls.map((c) => c.api)).toEqual(["PutRolePolicy", "TagRole"]);
+    expect(plan.bindings.map((b) => b.kind)).toEqual(["account", "role"]);
   });
 });
 

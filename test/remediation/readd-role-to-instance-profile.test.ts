@@ -109,7 +109,12 @@ describe("readd-role-to-instance-profile", () => {
     const plan = await planRemediation("readd-role-to-instance-profile", PARAMS, deps, CTX.requestId);
     await deps.iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: "app-profile" }));
     const result = await executePlan(plan, deps, CTX);
-    expect(result).toMatchObject({ ok: false, done: [], refused: "it no longer applies: instance profile app-profile no longer exists" });
+    expect(result).toMatchObject({
+      ok: false,
+      done: [],
+      refused: "what the plan was approved for has changed since it was requested: instance profile app-profile no longer exists",
+      drift: ["instance profile app-profile no longer exists"],
+    });
     expect(result.notDone).toEqual(plan.calls);
   });
 });

@@ -23,7 +23,11 @@ describe("readd-user-to-group", () => {
       { api: "AddUserToGroup", params: { GroupName: "admins", UserName: "bob" }, description: "Add user bob to group admins" },
       { api: "TagUser", params: { UserName: "bob", Tags: tagsOf("REQ-42", "readd-user-to-group") }, description: "Tag user bob with the trailwatch request and action" },
     ]);
-    expect(plan.observations).toEqual(["group admins and user bob exist", "user bob is not in group admins (member of developers)"]);
+    expect(plan.observations).toEqual([
+      "group admins and user bob exist",
+      "group admins carries 0 managed and 0 inline policies",
+      "user bob is not in group admins (member of developers)",
+    ]);
   });
 
   test("not applicable: already a member, group gone, user gone", async () => {
@@ -66,8 +70,9 @@ describe("readd-user-to-group", () => {
     expect(result).toMatchObject({
       ok: false,
       done: [],
-      refused: "it no longer applies: group admins no longer exists",
-      summary: 'did not run "Re-add user bob to group admins": it no longer applies: group admins no longer exists',
+      refused: "what the plan was approved for has changed since it was requested: group admins no longer exists",
+      drift: ["group admins no longer exists"],
+      summary: 'did not run "Re-add user bob to group admins": what the plan was approved for has changed since it was requested: group admins no longer exists',
       verification: { ok: false },
     });
     expect(result.failed).toBeUndefined();

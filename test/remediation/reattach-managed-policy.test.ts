@@ -75,7 +75,7 @@ describe("reattach-managed-policy", () => {
     await createRole(iam, "svc-linked", "/aws-service-role/example.amazonaws.com/");
     expect(await planRemediation("reattach-managed-policy", { target: "role", name: "svc-linked", policyArn: READONLY }, deps)).toMatchObject({
       applicable: false,
-      reason: "role svc-linked is a service-linked role; its policies are managed by the AWS service",
+      reason: "role svc-linked is a service-linked role (path /aws-service-role/example.amazonaws.com/); its policies are managed by the AWS service",
     });
     expect(await planRemediation("reattach-managed-policy", { target: "bucket", name: "x", policyArn: READONLY }, deps)).toMatchObject({
       applicable: false,

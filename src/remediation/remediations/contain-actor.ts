@@ -8,7 +8,6 @@
 // the freshly computed time, so sessions issued between the request and the approval are revoked too;
 // that is the only value (with the request-id tag) that may differ from the approved plan.
 import {
-  GetPolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   GetUserCommand,
@@ -17,6 +16,7 @@ import {
 } from "@aws-sdk/client-iam";
 import type { BotIdentity, IamEvent } from "../../domain.js";
 import { decodePolicyDocument, readAllPages, readOrMissing, trailwatchTags } from "../aws.js";
+import { managedPolicyBinding, readManagedPolicy, roleBinding, userBinding } from "../bindings.js";
 import { isBotPrincipal, parsePrincipalArn } from "../identity.js";
 import { checkParams, type ParamKind } from "../validate.js";
 import type { PlanContext, PlanOutcome, PlannedCall, RemediationDefinition, RemediationParams } from "../types.js";
@@ -40,20 +40,16 @@ export function revokeTimeOf(document: unknown): string | undefined {
   return typeof t === "string" ? t : undefined;
 }
 
-const SERVICE_ROLE_PREFIX = "AWSServiceRoleFor";
-
 /**
- * Why the actor in these params must never be contained (root, an AWS service, the bot itself, a
- * service-linked role), or null. Used by offeredFor and by the planner.
+ * Why the actor in these params must never be contained (root, an AWS service, the bot itself, another
+ * account), or null. Used by offeredFor and by the planner. Service-linked roles are recognised by the
+ * planner from the role's path (GetRole), not here from the name, which anyone can choose.
  */
 export function containRefusal(params: RemediationParams, bot: BotIdentity | null): string | null {
   if (params.principalType === "Root") return "the actor is the account root user; the bot cannot contain root (secure the root credentials by hand)";
   if (params.principalType === "AWSService") return "the actor is an AWS service";
   if (params.principalType !== "IAMUser" && params.principalType !== "AssumedRole") {
     return `contain-actor supports IAM users and assumed roles, not ${params.principalType ?? "an unknown principal"}`;
-  }
-  if (params.principalType === "AssumedRole" && params.roleName?.startsWith(SERVICE_ROLE_PREFIX)) {
-    return `role ${params.roleName} is a service-linked role used by an AWS service`;
   }
   if (!bot) return "the bot's own identity is unknown (STS GetCallerIdentity failed), so it cannot rule out containing itself";
   if (isBotPrincipal(params, bot)) return "the actor is the bot's own identity; the bot does not contain itself";
@@ -91,7 +87,6 @@ function paramsFromActor(event: IamEvent): RemediationParams | { error: string }
     const parsed = a.arn ? parsePrincipalArn(a.arn) : null;
     const roleName = a.roleName ?? (parsed?.kind === "assumed-role" ? parsed.roleName : undefined);
     if (!roleName) return { error: "the event does not name the assumed role" };
-    if (roleName.startsWith(SERVICE_ROLE_PREFIX)) return { error: `role ${roleName} is a service-linked role used by an AWS service` };
     const sessionName = a.sessionName ?? (parsed?.kind === "assumed-role" ? parsed.sessionName : undefined);
     return withOptional({ principalType: "AssumedRole", roleName }, { sessionName, ...common });
   }
@@ -109,6 +104,7 @@ async function planUser(p: RemediationParams, ctx: PlanContext): Promise<PlanOut
   const user = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: userName })));
   if (!user?.User) return { applicable: false, reason: `user ${userName} no longer exists` };
   ctx.observations.push(`user ${userName} exists (${user.User.Arn ?? "no ARN"})`);
+  ctx.bindings.push(userBinding(userName, user.User.UserId));
   const calls: PlannedCall[] = [];
   const keys =
     (await readAllPages(
@@ -151,10 +147,11 @@ async function planUser(p: RemediationParams, ctx: PlanContext): Promise<PlanOut
   if (attached.some((a) => a.PolicyArn === QUARANTINE_POLICY_ARN)) {
     ctx.observations.push("AWSCompromisedKeyQuarantineV2 is already attached");
   } else {
-    const policy = await readOrMissing("iam", "GetPolicy", () => iam.send(new GetPolicyCommand({ PolicyArn: QUARANTINE_POLICY_ARN })));
-    if (!policy?.Policy) {
+    const policy = await readManagedPolicy(iam, QUARANTINE_POLICY_ARN);
+    if (!policy) {
       ctx.observations.push(`the AWS managed policy ${QUARANTINE_POLICY_ARN} is not available here; it cannot be attached`);
     } else {
+      ctx.bindings.push(managedPolicyBinding(QUARANTINE_POLICY_ARN, policy));
       calls.push({
         api: "AttachUserPolicy",
         params: { UserName: userName, PolicyArn: QUARANTINE_POLICY_ARN },
@@ -191,6 +188,7 @@ async function planRole(p: RemediationParams, ctx: PlanContext): Promise<PlanOut
     };
   }
   ctx.observations.push(`role ${roleName} exists (${role.Role.Arn ?? "no ARN"})`);
+  ctx.bindings.push(roleBinding(roleName, role.Role));
   const existing = await readOrMissing("iam", "GetRolePolicy", () =>
     iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME })),
   );

@@ -1,6 +1,7 @@
 // Audit finding: an unused or old access key. Deactivate it (reversible: UpdateAccessKey Active).
-import { GetAccessKeyLastUsedCommand, ListAccessKeysCommand } from "@aws-sdk/client-iam";
-import { AwsCallError, read, readAllPages, trailwatchTags } from "../aws.js";
+import { GetAccessKeyLastUsedCommand, GetUserCommand, ListAccessKeysCommand } from "@aws-sdk/client-iam";
+import { AwsCallError, read, readAllPages, readOrMissing, trailwatchTags } from "../aws.js";
+import { userBinding } from "../bindings.js";
 import { botUserName } from "../identity.js";
 import { checkParams, requestString } from "../validate.js";
 import type { RemediationDefinition, RemediationParams } from "../types.js";
@@ -24,6 +25,9 @@ export const deactivateAccessKey: RemediationDefinition = {
     if (botUserName(ctx.deps.botIdentity) === userName) {
       return { applicable: false, reason: `user ${userName} is the bot's own identity; deactivating its keys could lock the bot out` };
     }
+    const user = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: userName })));
+    if (!user?.User) return { applicable: false, reason: `user ${userName} no longer exists` };
+    ctx.bindings.push(userBinding(userName, user.User.UserId));
     const keys = await readAllPages(
       "ListAccessKeys",
       (Marker) => iam.send(new ListAccessKeysCommand({ UserName: userName, Marker })),

@@ -1,6 +1,8 @@
 // Undo RemoveRoleFromInstanceProfile: put the role back into its instance profile.
 import { GetInstanceProfileCommand, GetRoleCommand } from "@aws-sdk/client-iam";
 import { readOrMissing, trailwatchTags } from "../aws.js";
+import { instanceProfileBinding, roleBinding } from "../bindings.js";
+import { bindPermissions } from "../grants.js";
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";
 
@@ -25,6 +27,10 @@ export const readdRoleToInstanceProfile: RemediationDefinition = {
     const role = await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: roleName })));
     if (!role?.Role) return { applicable: false, reason: `role ${roleName} no longer exists` };
     ctx.observations.push(`role ${roleName} exists (${role.Role.Arn ?? "no ARN"})`);
+    ctx.bindings.push(instanceProfileBinding(profileName, profile.InstanceProfile.InstanceProfileId));
+    // Instances using the profile get the role's credentials: bind who the role trusts and what it may do.
+    const perms = await bindPermissions(ctx, "role", roleName);
+    ctx.bindings.push(roleBinding(roleName, role.Role, { trust: true, permissions: perms }));
     const held = (profile.InstanceProfile.Roles ?? []).map((r) => r.RoleName ?? "?");
     if (held.includes(roleName)) {
       ctx.observations.push(`instance profile ${profileName} holds role ${roleName}`);
@@ -55,5 +61,6 @@ export const readdRoleToInstanceProfile: RemediationDefinition = {
       ],
     };
   },
+  undoesEvent: true,
   summary: (p) => `re-added role ${p.roleName} to instance profile ${p.instanceProfileName}`,
 };

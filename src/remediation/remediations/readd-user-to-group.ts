@@ -1,6 +1,9 @@
 // Undo RemoveUserFromGroup: add the user back to the group.
 import { GetGroupCommand, GetUserCommand, ListGroupsForUserCommand } from "@aws-sdk/client-iam";
 import { readAllPages, readOrMissing, trailwatchTags } from "../aws.js";
+import { groupBinding, userBinding } from "../bindings.js";
+import { bindPermissions } from "../grants.js";
+import { botUserName } from "../identity.js";
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";
 
@@ -18,11 +21,19 @@ export const readdUserToGroup: RemediationDefinition = {
     const { iam } = ctx.deps;
     const groupName = p.groupName ?? "";
     const userName = p.userName ?? "";
+    // AddUserToGroup acts on the group's ARN, so the IAM policy's deny on the bot's own ARN cannot stop it: refuse here.
+    if (botUserName(ctx.deps.botIdentity) === userName) {
+      return { applicable: false, reason: `user ${userName} is the bot's own identity; trailwatch does not change its own permissions` };
+    }
     const group = await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: groupName, MaxItems: 1 })));
     if (!group?.Group) return { applicable: false, reason: `group ${groupName} no longer exists` };
     const user = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: userName })));
     if (!user?.User) return { applicable: false, reason: `user ${userName} no longer exists` };
     ctx.observations.push(`group ${groupName} and user ${userName} exist`);
+    ctx.bindings.push(userBinding(userName, user.User.UserId));
+    // The user regains whatever the group grants now: bind and judge the group's policies.
+    const perms = await bindPermissions(ctx, "group", groupName);
+    ctx.bindings.push(groupBinding(groupName, group.Group.GroupId, perms));
     const groups =
       (await readAllPages(
         "ListGroupsForUser",
@@ -51,5 +62,6 @@ export const readdUserToGroup: RemediationDefinition = {
       ],
     };
   },
+  undoesEvent: true,
   summary: (p) => `re-added user ${p.userName} to group ${p.groupName}`,
 };

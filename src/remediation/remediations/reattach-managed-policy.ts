@@ -1,7 +1,6 @@
 // Undo Detach{User,Group,Role}Policy: attach the managed policy again.
 import {
   GetGroupCommand,
-  GetPolicyCommand,
   GetRoleCommand,
   GetUserCommand,
   ListAttachedGroupPoliciesCommand,
@@ -11,6 +10,9 @@ import {
   type IAMClient,
 } from "@aws-sdk/client-iam";
 import { readAllPages, readOrMissing, trailwatchTags } from "../aws.js";
+import { groupBinding, managedPolicyBinding, readGroupMembers, readManagedPolicy, roleBinding, userBinding } from "../bindings.js";
+import { botRoleName, botUserName } from "../identity.js";
+import { managedPolicyAdminReasons } from "../privilege.js";
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
 import type { PlannedCall, RemediationDefinition, RemediationParams } from "../types.js";
 
@@ -71,24 +73,44 @@ export const reattachManagedPolicy: RemediationDefinition = {
     const t = target(p);
     const name = p.name ?? "";
     const arn = p.policyArn ?? "";
+    // The bot never widens its own permissions (deploy/iam-policy.json denies it too).
+    const bot = ctx.deps.botIdentity;
+    if ((t === "user" && botUserName(bot) === name) || (t === "role" && botRoleName(bot) === name)) {
+      return { applicable: false, reason: `${t} ${name} is the bot's own identity; trailwatch does not change its own permissions` };
+    }
     let exists: boolean;
     if (t === "user") {
-      exists = (await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: name })))) !== undefined;
+      const user = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: name })));
+      exists = user?.User !== undefined;
+      if (user?.User) ctx.bindings.push(userBinding(name, user.User.UserId));
     } else if (t === "group") {
-      exists = (await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: name, MaxItems: 1 })))) !== undefined;
+      const group = await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: name, MaxItems: 1 })));
+      exists = group?.Group !== undefined;
+      // Every member gets the policy: whoever joins the group while the request waits must not.
+      if (group?.Group) {
+        const members = (await readGroupMembers(iam, name)) ?? [];
+        ctx.bindings.push(groupBinding(name, group.Group.GroupId, undefined, members));
+        ctx.observations.push(`group ${name} has ${members.length} member(s)`);
+      }
     } else {
       const role = await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: name })));
-      exists = role !== undefined;
+      exists = role?.Role !== undefined;
+      // Decided by the path IAM reports, never by the name: anyone can name a role AWSServiceRoleFor….
       if (role?.Role?.Path?.startsWith("/aws-service-role/")) {
-        return { applicable: false, reason: `role ${name} is a service-linked role; its policies are managed by the AWS service` };
+        return { applicable: false, reason: `role ${name} is a service-linked role (path ${role.Role.Path}); its policies are managed by the AWS service` };
       }
+      // Whoever the trust policy admits gets the policy's permissions: the trust policy is part of the binding.
+      if (role?.Role) ctx.bindings.push(roleBinding(name, role.Role, { trust: true }));
     }
     if (!exists) return { applicable: false, reason: `${t} ${name} no longer exists` };
     ctx.observations.push(`${t} ${name} exists`);
-    const policy = await readOrMissing("iam", "GetPolicy", () => iam.send(new GetPolicyCommand({ PolicyArn: arn })));
-    if (!policy?.Policy) return { applicable: false, reason: `policy ${arn} no longer exists` };
+    const state = await readManagedPolicy(iam, arn);
+    if (!state) return { applicable: false, reason: `policy ${arn} no longer exists` };
+    const policy = { Policy: state.policy };
     if (policy.Policy.IsAttachable === false) return { applicable: false, reason: `policy ${arn} is not attachable` };
     ctx.observations.push(`policy ${policy.Policy.PolicyName ?? arn} exists (${policy.Policy.AttachmentCount ?? 0} attachment(s))`);
+    ctx.bindings.push(managedPolicyBinding(arn, state));
+    ctx.adminReasons.push(...managedPolicyAdminReasons(arn, state.document));
     const attached = (await attachedPolicies(iam, t, name)) ?? [];
     if (attached.some((a) => a.PolicyArn === arn)) {
       ctx.observations.push(`${arn} is attached to ${t} ${name}`);
@@ -114,5 +136,6 @@ export const reattachManagedPolicy: RemediationDefinition = {
       calls,
     };
   },
+  undoesEvent: true,
   summary: (p) => `re-attached ${p.policyArn} to ${p.target} ${p.name}`,
 };

@@ -37,5 +37,6 @@ export const recreateAccountAlias: RemediationDefinition = {
       calls: [{ api: "CreateAccountAlias", params: { AccountAlias: alias }, description: `Create account alias ${alias}` }],
     };
   },
+  undoesEvent: true,
   summary: (p) => `recreated account alias ${p.accountAlias}`,
 };

@@ -3,6 +3,8 @@
 import type { KnownBlock, ModalView } from "@slack/types";
 import type { AlertRecord, RemediationRequestRecord } from "../../store/types.js";
 import type { ExecutionResult, RemediationPlan } from "../../remediation/types.js";
+import { bindingText } from "../../remediation/bindings.js";
+import { ADMIN_CONFIRMATION } from "../../remediation/executor.js";
 import { ActionIds, BlockIds, CallbackIds, InputIds } from "../action-ids.js";
 import { ModalMetadata } from "../payloads.js";
 import { code, inline, prose, slackDate, truncateEscaped, userMention } from "../mrkdwn.js";
@@ -63,11 +65,31 @@ export function remediateLoadingModal(alert: AlertRecord): ModalView {
   };
 }
 
-/** The lines that describe a plan: state found, exact calls, or why it cannot apply. */
+/** The admin-level warning of a plan, or "" when it grants no admin-level access. */
+export function adminWarning(plan: RemediationPlan): string {
+  const reasons = Array.isArray(plan.adminReasons) ? plan.adminReasons : [];
+  if (reasons.length === 0) return "";
+  const lines = [`⚠️ *Grants admin-level access.* The approver must confirm it explicitly.`];
+  for (const r of reasons.slice(0, 5)) lines.push(`• ${prose(r, 300)}`);
+  if (reasons.length > 5) lines.push(`• …and ${reasons.length - 5} more`);
+  return lines.join("\n");
+}
+
+/** The lines that describe a plan: state found, what it is bound to, exact calls, or why it cannot apply. */
 export function planLines(plan: RemediationPlan): string {
   const lines: string[] = [];
   lines.push(`${plan.applicable ? "✅" : "🚫"} *${inline(plan.title, 150)}*`);
   lines.push(prose(plan.reason, 500));
+  const warning = plan.applicable ? adminWarning(plan) : "";
+  if (warning) lines.push(warning);
+  if (plan.undoes) {
+    const when = plan.undoes.eventTime ? ` at ${inline(plan.undoes.eventTime, 40)}` : "";
+    lines.push(`• Undoes ${inline(plan.undoes.eventName, 60)} made by ${code(plan.undoes.actor, 200)}${when}`);
+    if (plan.undoes.deliberate) lines.push(`• ⚠️ Possibly deliberate: ${prose(plan.undoes.deliberate, 300)}`);
+  }
+  const bindings = Array.isArray(plan.bindings) ? plan.bindings : [];
+  for (const b of bindings.slice(0, 8)) lines.push(`• Bound to: ${code(bindingText(b), 250)}`);
+  if (bindings.length > 8) lines.push(`• Bound to ${bindings.length - 8} more (re-checked at approval)`);
   for (const o of plan.observations.slice(0, 8)) lines.push(`• Found: ${prose(o, 300)}`);
   for (const n of (plan.notes ?? []).slice(0, 8)) lines.push(`• ⚠️ ${prose(n, 400)}`);
   for (const c of plan.calls.slice(0, 20)) lines.push(`• Will call ${code(c.api, 60)}: ${prose(c.description, 300)}`);
@@ -129,6 +151,8 @@ function stateLine(req: RemediationRequestRecord): string {
       return `⌛ Expired at ${slackDate(req.expiresAt)} without approval. Nothing was changed.`;
     case "unknown":
       return `❓ Approved by ${by}${when}; trailwatch stopped while executing and could not read IAM back, so the outcome is unknown (see thread).`;
+    case "refused":
+      return `🚫 Approved by ${by}${when}, but refused before any change (see the thread for why). Nothing was changed; it cannot be approved again. Request a new plan if the change is still wanted.`;
   }
 }
 
@@ -142,23 +166,27 @@ export function requestMessage(req: RemediationRequestRecord, plan: RemediationP
     { type: "context", elements: [{ type: "mrkdwn", text: stateLine(req) }] },
   ];
   if (req.state === "pending") {
+    const admin = Array.isArray(plan.adminReasons) && plan.adminReasons.length > 0;
     blocks.push({
       type: "actions",
       block_id: BlockIds.remediationActions,
       elements: [
-        {
-          type: "button",
-          action_id: ActionIds.approveRemediation,
-          text: plain("Approve"),
-          style: "primary",
-          value: req.id,
-          confirm: {
-            title: plain("Run this remediation?"),
-            text: { type: "mrkdwn", text: `This changes IAM now: ${inline(plan.title, 200)}.` },
-            confirm: plain("Approve and run"),
-            deny: plain("Cancel"),
-          },
-        },
+        admin
+          ? // Admin-level: the click opens a dialog with the explicit confirmation instead of running.
+            { type: "button", action_id: ActionIds.approveRemediation, text: plain("Review and approve…"), style: "primary", value: req.id }
+          : {
+              type: "button",
+              action_id: ActionIds.approveRemediation,
+              text: plain("Approve"),
+              style: "primary",
+              value: req.id,
+              confirm: {
+                title: plain("Run this remediation?"),
+                text: { type: "mrkdwn", text: `This changes IAM now: ${inline(plan.title, 200)}.` },
+                confirm: plain("Approve and run"),
+                deny: plain("Cancel"),
+              },
+            },
         { type: "button", action_id: ActionIds.rejectRemediation, text: plain("Reject"), style: "danger", value: req.id },
       ],
     });
@@ -166,9 +194,40 @@ export function requestMessage(req: RemediationRequestRecord, plan: RemediationP
   return { text: inline(`Remediation requested: ${plan.title} (${req.state})`, 500), blocks };
 }
 
+export const AdminConfirmIds = { block: "admin_confirm", action: "admin_confirm_input", value: "confirmed" } as const;
+
+/** The dialog an approver must fill in before an admin-level plan runs. private_metadata: the request id. */
+export function adminConfirmModal(req: RemediationRequestRecord, plan: RemediationPlan): ModalView {
+  return {
+    type: "modal",
+    callback_id: CallbackIds.adminConfirmModal,
+    private_metadata: req.id,
+    title: plain("Admin-level access"),
+    submit: plain("Approve and run"),
+    close: plain("Cancel"),
+    blocks: [
+      { type: "section", text: { type: "mrkdwn", text: `*${inline(plan.title, 200)}* (request ${code(req.id, 60)}, requested by ${userMention(req.requestedBy)})` } },
+      { type: "section", text: { type: "mrkdwn", text: truncateEscaped(adminWarning(plan), LIMITS.sectionText) } },
+      {
+        type: "input",
+        block_id: AdminConfirmIds.block,
+        label: plain("Confirmation"),
+        element: {
+          type: "checkboxes",
+          action_id: AdminConfirmIds.action,
+          options: [{ text: { type: "plain_text", text: ADMIN_CONFIRMATION }, value: AdminConfirmIds.value }],
+        },
+      },
+    ],
+  };
+}
+
 export function outcomeMessage(plan: RemediationPlan, result: ExecutionResult, approvedBy: string): { text: string; blocks: KnownBlock[] } {
   const lines: string[] = [];
-  if (result.refused) {
+  if (result.drift && result.drift.length > 0) {
+    lines.push(`🚫 *Not executed — IAM changed since the request was made.* Nothing was changed in IAM; request a new plan if the change is still wanted.`);
+    for (const d of result.drift.slice(0, 10)) lines.push(`• ${prose(d, 300)}`);
+  } else if (result.refused) {
     lines.push(`🚫 *Not executed:* ${prose(result.refused, 500)}`);
   } else if (result.ok) {
     lines.push(`✅ *Remediated:* ${prose(result.summary, 500)} (approved by ${userMention(approvedBy)})`);
@@ -186,7 +245,7 @@ export function outcomeMessage(plan: RemediationPlan, result: ExecutionResult, a
   }
   const text = truncateEscaped(lines.join("\n"), LIMITS.sectionText);
   return {
-    text: inline(result.ok ? `Remediated: ${result.summary}` : `Remediation failed: ${plan.title}`, 500),
+    text: inline(result.ok ? `Remediated: ${result.summary}` : result.refused ? `Remediation refused: ${plan.title}` : `Remediation failed: ${plan.title}`, 500),
     blocks: [{ type: "section", text: { type: "mrkdwn", text } }],
   };
 }

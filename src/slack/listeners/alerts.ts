@@ -6,7 +6,7 @@ import { getCatalogEntry } from "../../catalog/index.js";
 import { withRestore } from "../../catalog/remedies.js";
 import { isIamDeletionEventName } from "../../domain.js";
 import { errorFields } from "../../log.js";
-import { offeredFor, planRemediation } from "../../remediation/index.js";
+import { offeredFor, planRemediation, subjectFromEvent } from "../../remediation/index.js";
 import type { RemediationPlan } from "../../remediation/types.js";
 import type { AlertRecord } from "../../store/types.js";
 import { ActionIds, BlockIds, CallbackIds, InputIds } from "../action-ids.js";
@@ -24,7 +24,8 @@ export async function plansFor(deps: ListenerDeps, alert: AlertRecord, requestId
   const entry = getCatalogEntry(alert.eventName);
   const rdeps = await remediationDeps(deps);
   const offers = offeredFor(withRestore(alert.eventName, entry.remediations), alert.event, rdeps.botIdentity);
-  return Promise.all(offers.map((o) => planRemediation(o.id, o.params, rdeps, requestId)));
+  const subject = subjectFromEvent(alert.event, rdeps.botIdentity);
+  return Promise.all(offers.map((o) => planRemediation(o.id, o.params, rdeps, requestId, subject)));
 }
 
 export function registerAlertListeners(app: App, deps: ListenerDeps): void {

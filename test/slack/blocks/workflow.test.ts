@@ -4,6 +4,7 @@ import { normalizeRecord } from "../../../src/cloudtrail/normalize.js";
 import type { ExecutionResult, RemediationPlan } from "../../../src/remediation/types.js";
 import { validateBlocks, validateMessage } from "../../../src/slack/blocks/limits.js";
 import {
+  adminConfirmModal,
   escalateModal,
   escalationPost,
   outcomeMessage,
@@ -43,6 +44,9 @@ function plan(i: number, applicable = true): RemediationPlan {
     reason: applicable ? "can apply" : `cannot: ${HOSTILE}`,
     observations: Array.from({ length: 20 }, (_, j) => `observation ${j} ${HOSTILE} ${"y".repeat(400)}`),
     calls: Array.from({ length: 20 }, () => ({ api: "AddRoleToInstanceProfile", params: {}, description: `add ${HOSTILE} ${"z".repeat(400)}` })),
+    bindings: [{ kind: "role", label: `role ${HOSTILE}`, ref: { roleName: HOSTILE }, expected: { RoleId: HOSTILE } }],
+    undoes: { eventName: HOSTILE, actor: HOSTILE, deliberate: HOSTILE },
+    adminReasons: [`policy ${HOSTILE} allows *`],
   };
 }
 
@@ -96,6 +100,73 @@ describe("workflow builders", () => {
     const rejected = requestMessage({ ...req, state: "rejected", decidedBy: "UAPP", decidedAt: new Date() }, plan(1));
     expect(JSON.stringify(rejected.blocks)).not.toContain("remediation_approve");
     expect(JSON.stringify(rejected.blocks)).toContain("Rejected by <@UAPP>");
+  });
+
+  test("the plan shows its bindings, the admin-level warning and who made the change it undoes, escaped", () => {
+    const view = remediateModal(alert, [plan(1)]);
+    const text = mrkdwnTexts(view.blocks).join("\n");
+    expect(text).toContain("Bound to: `role &lt;!channel&gt;");
+    expect(text).toContain("⚠️ *Grants admin-level access.* The approver must confirm it explicitly.");
+    expect(text).toContain("policy &lt;!channel&gt;");
+    expect(text).toMatch(/Undoes .* made by `&lt;!channel&gt;/);
+    expect(text).toContain("Possibly deliberate: &lt;!channel&gt;");
+    noRawControl(view);
+    const { adminReasons: _a, ...ordinary } = plan(2);
+    expect(mrkdwnTexts(remediateModal(alert, [ordinary]).blocks).join("\n")).not.toContain("admin-level");
+  });
+
+  test("an admin-level request's Approve opens the confirmation dialog; an ordinary one keeps Slack's confirm", () => {
+    const req: RemediationRequestRecord = {
+      id: "req-2",
+      alertEventId: "ev-1",
+      findingId: null,
+      remediationId: "reattach-managed-policy",
+      params: {},
+      plan: plan(1),
+      requestedBy: "UREQ",
+      requestedAt: new Date(),
+      expiresAt: new Date(Date.now() + 3600_000),
+      state: "pending",
+    };
+    type Button = { action_id?: string; confirm?: unknown; text?: { text: string } };
+    const approve = (m: { blocks: unknown[] }) =>
+      (m.blocks as { elements?: Button[] }[]).flatMap((b) => b.elements ?? []).find((e) => e.action_id === "remediation_approve");
+    const admin = approve(requestMessage(req, plan(1)));
+    expect(admin?.confirm).toBeUndefined();
+    expect(admin?.text?.text).toBe("Review and approve…");
+    const { adminReasons: _a, ...ordinary } = plan(1);
+    expect(approve(requestMessage(req, ordinary))?.confirm).toBeDefined();
+
+    const dialog = adminConfirmModal(req, plan(1));
+    expect(dialog.callback_id).toBe("remediation_admin_confirm");
+    expect(dialog.private_metadata).toBe("req-2");
+    expect(JSON.stringify(dialog.blocks)).toContain('"text":"I understand this grants admin-level access"');
+    expect(validateBlocks(dialog.blocks as never, { maxBlocks: 100, maxTotalChars: 250_000 })).toEqual([]);
+    noRawControl(dialog.blocks);
+
+    const refused = requestMessage({ ...req, state: "refused", decidedBy: "UAPP", decidedAt: new Date() }, plan(1));
+    expect(JSON.stringify(refused.blocks)).not.toContain("remediation_approve");
+    expect(JSON.stringify(refused.blocks)).toContain("refused before any change");
+  });
+
+  test("a refusal for drift says IAM changed, lists each difference escaped, and that nothing was changed", () => {
+    const p = plan(1);
+    const result: ExecutionResult = {
+      ok: false,
+      done: [],
+      notDone: p.calls,
+      verification: { ok: false, details: [] },
+      summary: "s",
+      refused: "what the plan was approved for has changed",
+      drift: [`policy ${HOSTILE}: DefaultVersionId was v1, is now v2`],
+    };
+    const msg = outcomeMessage(p, result, "UAPP");
+    expect(msg.text).toMatch(/^Remediation refused: /);
+    const text = mrkdwnTexts(msg.blocks).join("\n");
+    expect(text).toContain("IAM changed since the request was made");
+    expect(text).toContain("Nothing was changed in IAM");
+    expect(text).toContain("DefaultVersionId was v1, is now v2");
+    noRawControl(msg.blocks);
   });
 
   test("a failed execution reports the AWS error and what was and was not done", () => {
