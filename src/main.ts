@@ -97,7 +97,10 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
     timeout: 15_000,
     logger: boltLogger(logger, "slack-web"),
   });
+  // Known bot ids spare Bolt an auth.test per incoming request; unknown (Slack down) it looks them up itself.
+  const slackIds = await verifySlackToken(deliveryClient, logger);
   const delivery = new Delivery({
+    botId: slackIds?.botId ?? null,
     store,
     client: deliveryClient,
     channelId: config.alertChannelId,
@@ -123,8 +126,7 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
       lastSlackError: delivery.lastError,
     }),
   };
-  // Known bot ids spare Bolt an auth.test per incoming request; unknown (Slack down) it looks them up itself.
-  const { app, socket } = createBoltApp(config, logger, health, await verifySlackToken(deliveryClient, logger));
+  const { app, socket } = createBoltApp(config, logger, health, slackIds);
   const poller = new Poller({
     store,
     lookup,

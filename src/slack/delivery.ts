@@ -34,6 +34,11 @@ export interface DeliveryDeps {
   renderMinimal: (alert: AlertRecord) => RenderedMessage;
   /** Upper bound for the pause between retries of one alert. */
   maxBackoffMs?: number;
+  /**
+   * This bot's own bot id (auth.test `bot_id`), when start-up already learnt it. Only messages carrying it
+   * count as "already posted": anyone can post a message with our metadata to suppress an alert.
+   */
+  botId?: string | null;
 }
 
 /** Slack errors that mean this message body will never be accepted: fall back to the minimal rendering. */
@@ -45,11 +50,23 @@ export class Delivery {
   private loop: Promise<void> | null = null;
   private lastPostAt = 0;
   private historyUnavailableWarned = false;
+  private botId: string | null;
   /** Posts confirmed by Slack since start (for health and metrics). */
   posted = 0;
   lastError: string | null = null;
 
-  constructor(private readonly deps: DeliveryDeps) {}
+  constructor(private readonly deps: DeliveryDeps) {
+    this.botId = deps.botId ?? null;
+  }
+
+  /** Our bot id, from start-up or auth.test now; throws when Slack cannot tell us (try again later). */
+  private async ownBotId(): Promise<string> {
+    if (this.botId) return this.botId;
+    const res = await this.deps.client.auth.test();
+    if (!res.bot_id) throw new Error("auth.test returned no bot_id");
+    this.botId = res.bot_id;
+    return this.botId;
+  }
 
   start(): void {
     if (this.running) return;
@@ -223,6 +240,14 @@ export class Delivery {
     const since = alert.inDoubtSince as Date;
     const oldest = String(Math.floor(since.getTime() / 1000) - 60);
     let cursor: string | undefined;
+    let ownBotId: string;
+    try {
+      ownBotId = await this.ownBotId();
+    } catch (err) {
+      // Without our own bot id a match proves nothing; settle later rather than trust a possible forgery.
+      log.warn(errorFields(err), "could not learn the bot's own id (auth.test); will retry");
+      return "error";
+    }
     try {
       for (let page = 0; page < 10; page++) {
         const res = await this.deps.client.conversations.history({
@@ -235,7 +260,9 @@ export class Delivery {
         for (const m of res.messages ?? []) {
           const md = (m as { metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }).metadata;
           if (md?.event_type === ALERT_METADATA_EVENT_TYPE && md.event_payload?.event_id === alert.eventId && m.ts) {
-            return m.ts;
+            // Metadata is not proof of authorship: any app or user with a token can attach it.
+            if (m.bot_id === ownBotId) return m.ts;
+            log.warn({ ts: m.ts, botId: m.bot_id ?? null }, "ignoring a message with this alert's metadata that another author posted");
           }
         }
         cursor = res.response_metadata?.next_cursor || undefined;
