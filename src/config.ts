@@ -44,6 +44,12 @@ export interface Config {
     mutePrincipals: string[];
     minSeverity: Severity;
   };
+  /** Deletion chains and storm digests (src/grouping). */
+  grouping: {
+    chainWindowMs: number;
+    digestThreshold: number;
+    digestWindowMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -78,6 +84,23 @@ const intIn = (min: number, max: number, dflt: number) =>
         return z.NEVER;
       }
       return n;
+    });
+
+/** A duration: "90s", "5m", "1h", or a whole number of seconds; bounded to [min, max] seconds. */
+const durationIn = (minS: number, maxS: number, dfltS: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === "") return dfltS * 1000;
+      const m = /^(\d+)\s*(s|m|h)?$/.exec(v);
+      const seconds = m ? Number(m[1]) * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1) : NaN;
+      if (!(seconds >= minS && seconds <= maxS)) {
+        ctx.addIssue({ code: "custom", message: `must be a duration such as 90s, 5m or 1h, from ${minS}s to ${maxS / 60}m` });
+        return z.NEVER;
+      }
+      return seconds * 1000;
     });
 
 const slackIdList = (prefixes: string) =>
@@ -164,6 +187,9 @@ const schema = z
       .optional()
       .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "")),
     MIN_SEVERITY: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(", ")}` }).optional(),
+    CHAIN_WINDOW: durationIn(1, 24 * 3600, 5 * 60),
+    DIGEST_THRESHOLD: intIn(1, 1_000_000, 10),
+    DIGEST_WINDOW: durationIn(1, 24 * 3600, 2 * 60),
   });
 
 /** Every variable readConfig reads (documented one by one in .env.example and the README). */
@@ -227,6 +253,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       muteEvents: e.MUTE_EVENTS,
       mutePrincipals: e.MUTE_PRINCIPALS,
       minSeverity: e.MIN_SEVERITY ?? "low",
+    },
+    grouping: {
+      chainWindowMs: e.CHAIN_WINDOW,
+      digestThreshold: e.DIGEST_THRESHOLD,
+      digestWindowMs: e.DIGEST_WINDOW,
     },
   };
 }

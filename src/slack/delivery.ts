@@ -13,8 +13,11 @@ import {
   type WebClient,
 } from "@slack/web-api";
 import { ALERT_METADATA_EVENT_TYPE, alertMetadata } from "./action-ids.js";
+import { Grouper, type GroupingSettings } from "../grouping/grouper.js";
+import { groupableFrom } from "../grouping/keys.js";
 import { errorFields, type Logger } from "../log.js";
-import type { AlertRecord, Store } from "../store/types.js";
+import type { AlertGroupRecord, AlertRecord, Store } from "../store/types.js";
+import { buildEventReplies, buildGroupMessage, representative, type GroupMessage } from "./blocks/group.js";
 
 export interface RenderedMessage {
   text: string;
@@ -39,6 +42,30 @@ export interface DeliveryDeps {
    * count as "already posted": anyone can post a message with our metadata to suppress an alert.
    */
   botId?: string | null;
+  /**
+   * Chains and digests (src/grouping). Absent: every alert is its own message, as before. The channel stays
+   * `channelId` for now; a routed channel per group would be stored on the group like the ts is.
+   */
+  grouping?: {
+    settings: GroupingSettings;
+    /** Renders a group's top-level message from the store (activity of its representative alert). */
+    render: (group: AlertGroupRecord, members: AlertRecord[]) => Promise<GroupMessage>;
+    /** Least time between two updates of one digest's counts; chains update at once. Default 5 s. */
+    digestUpdateIntervalMs?: number;
+  };
+}
+
+/** Metadata event type of thread replies that list a group's events (how an in-doubt reply is found). */
+export const GROUP_REPLY_METADATA_EVENT_TYPE = "trailwatch_group_reply";
+
+/** Default render of a group: its message built from the store, with its representative's activity. */
+export async function renderGroupFromStore(
+  group: AlertGroupRecord,
+  members: AlertRecord[],
+  activityOf: (rep: AlertRecord) => Promise<import("../alerts.js").AlertActivity>,
+): Promise<GroupMessage> {
+  const rep = representative(group.snapshot, members);
+  return buildGroupMessage(group.snapshot, members, rep ? await activityOf(rep) : {});
 }
 
 /** Slack errors that mean this message body will never be accepted: fall back to the minimal rendering. */
@@ -51,12 +78,16 @@ export class Delivery {
   private lastPostAt = 0;
   private historyUnavailableWarned = false;
   private botId: string | null;
+  private readonly grouper: Grouper | null;
+  private grouperRestored = false;
+  private readonly lastGroupUpdate = new Map<string, number>();
   /** Posts confirmed by Slack since start (for health and metrics). */
   posted = 0;
   lastError: string | null = null;
 
   constructor(private readonly deps: DeliveryDeps) {
     this.botId = deps.botId ?? null;
+    this.grouper = deps.grouping ? new Grouper(deps.grouping.settings, deps.now) : null;
   }
 
   /** Our bot id, from start-up or auth.test now; throws when Slack cannot tell us (try again later). */
@@ -116,19 +147,320 @@ export class Delivery {
   /**
    * Posts waiting alerts in event order. The queue is strictly ordered: when the oldest alert is waiting
    * out a backoff, or an attempt fails, nothing behind it is posted, so after an outage the channel
-   * still reads in the order things happened. Returns the number of alerts posted.
+   * still reads in the order things happened. A group (chain or digest) takes the place of its first
+   * member in that order; its later members, replies and updates follow once its message exists.
+   * Returns the number of Slack writes that succeeded.
    */
   async drainOnce(): Promise<number> {
-    const queue = await this.deps.store.nextPendingAlerts(20);
+    await this.assignGroups();
+    const queue = this.grouper ? await this.deps.store.nextPostableAlerts(50) : await this.deps.store.nextPendingAlerts(20);
     let posted = 0;
+    let blocked = false;
+    const groupsSeen = new Set<string>();
     for (const alert of queue) {
       if (!this.running && this.loop !== null) break;
+      if (alert.groupId && this.grouper) {
+        if (groupsSeen.has(alert.groupId)) continue;
+        groupsSeen.add(alert.groupId);
+        const group = await this.deps.store.getGroup(alert.groupId);
+        if (group && !group.messageTs) {
+          if (group.snapshot.memberIds.length > 1 || group.snapshot.kind === "digest") {
+            if (group.nextAttemptAt.getTime() > this.deps.now().getTime()) break;
+            if (!(await this.postGroup(group))) {
+              blocked = true;
+              break;
+            }
+            posted++;
+            continue;
+          }
+          // A chain of one is an ordinary alert until a second step arrives; its message is then adopted.
+          if (alert.nextAttemptAt.getTime() > this.deps.now().getTime()) break;
+          await this.pace();
+          if (!(await this.deliver(alert))) {
+            blocked = true;
+            break;
+          }
+          const after = await this.deps.store.getAlert(alert.eventId);
+          if (after?.messageTs) {
+            await this.deps.store.markGroupPosted(group.id, after.channelId ?? this.deps.channelId, after.messageTs);
+            await this.deps.store.markGroupRendered(group.id, this.deps.now());
+          }
+          posted++;
+          continue;
+        }
+        continue;
+      }
       if (alert.nextAttemptAt.getTime() > this.deps.now().getTime()) break;
       await this.pace();
-      if (!(await this.deliver(alert))) break;
+      if (!(await this.deliver(alert))) {
+        blocked = true;
+        break;
+      }
       posted++;
     }
+    if (this.grouper && !blocked) posted += await this.groupWork();
     return posted;
+  }
+
+  /** Runs the grouper over alerts it has not decided on, and stores its decisions (restart-safe). */
+  private async assignGroups(): Promise<void> {
+    const g = this.grouper;
+    const settings = this.deps.grouping?.settings;
+    if (!g || !settings) return;
+    const { store } = this.deps;
+    if (!this.grouperRestored) {
+      const horizon = settings.lateJoinMs + Math.max(settings.chainWindowMs, settings.digestWindowMs);
+      const state = await store.groupingState(new Date(this.deps.now().getTime() - horizon));
+      g.restore(
+        state.groups,
+        state.alerts.map((a) => ({ event: groupableFrom(a.alert), groupId: a.groupId })),
+      );
+      this.grouperRestored = true;
+    }
+    const pending = await store.ungroupedPendingAlerts(5000);
+    if (pending.length === 0) return;
+    const decisions = g.assign(pending.map((a) => groupableFrom(a)));
+    const touched = new Set(decisions.map((d) => d.groupId).filter((id): id is string => id !== null));
+    const snapshots = [...touched].map((id) => g.group(id)).filter((x) => x !== undefined);
+    await store.recordGrouping(decisions.map((d) => ({ eventId: d.eventId, groupId: d.groupId })), snapshots, this.deps.now());
+    for (const d of decisions) {
+      if (d.opened && d.kind === "digest") this.deps.logger.info({ groupId: d.groupId }, "storm digest opened");
+    }
+  }
+
+  /** Posts a group's top-level message (or adopts one already in Slack). True when it now has one. */
+  private async postGroup(group: AlertGroupRecord): Promise<boolean> {
+    const { store, channelId } = this.deps;
+    const log = this.deps.logger.child({ groupId: group.id });
+    const members = await store.groupMembers(group.id);
+    // A member already posted alone (a chain of one before its second step, or a crash before adoption)
+    // keeps its message: the chain grows in place from there.
+    const alone = members.find((m) => m.delivery === "posted" && m.messageTs);
+    if (alone?.messageTs) {
+      await store.markGroupPosted(group.id, alone.channelId ?? channelId, alone.messageTs);
+      return true;
+    }
+    for (const m of members.filter((x) => x.inDoubtSince)) {
+      const found = await this.findPosted(m.inDoubtSince as Date, (p) => p.event_id === m.eventId, log);
+      if (found === "error") return false;
+      if (found) {
+        await store.markPosted(m.eventId, channelId, found);
+        await store.markGroupPosted(group.id, channelId, found);
+        return true;
+      }
+    }
+    if (group.inDoubtSince) {
+      const found = await this.findPosted(group.inDoubtSince, (p) => p.group_id === group.id, log);
+      if (found === "error") {
+        await store.markGroupPostFailed(group.id, this.groupBackoff(group), "could not check Slack for an earlier post", true);
+        return false;
+      }
+      if (found) {
+        await store.markGroupPosted(group.id, channelId, found);
+        log.info({ ts: found }, "group message was already posted before a restart or timeout; recorded, not reposted");
+        return true;
+      }
+    }
+    const msg = await this.renderGroup(group, members);
+    await store.markGroupPostAttempt(group.id, this.deps.now());
+    try {
+      const ts = await this.write(async () => {
+        const res = await this.deps.client.chat.postMessage({
+          channel: channelId,
+          text: msg.text,
+          blocks: msg.blocks,
+          unfurl_links: false,
+          unfurl_media: false,
+          metadata: msg.metadata,
+        });
+        if (!res.ts) throw new Error("chat.postMessage returned no ts");
+        return res.ts;
+      });
+      await store.markGroupPosted(group.id, channelId, ts);
+      await store.markGroupRendered(group.id, this.deps.now());
+      await store.markGroupMembersShown(group.id, msg.shownIds, this.deps.now());
+      this.lastGroupUpdate.set(group.id, Date.now());
+      this.posted++;
+      this.lastError = null;
+      log.info({ ts, kind: group.snapshot.kind, members: members.length }, "group message posted");
+      return true;
+    } catch (err) {
+      const { next, inDoubt, reason } = this.classify(err, group.postAttempts);
+      this.lastError = reason;
+      await store.markGroupPostFailed(group.id, next, reason, inDoubt);
+      log.warn({ reason, inDoubt, nextAttemptAt: next.toISOString() }, "group message post failed; will retry");
+      return false;
+    }
+  }
+
+  private async renderGroup(group: AlertGroupRecord, members: AlertRecord[]): Promise<GroupMessage> {
+    const render = this.deps.grouping?.render;
+    if (render) return render(group, members);
+    return buildGroupMessage(group.snapshot, members, {});
+  }
+
+  /**
+   * For every group with a message: list members not yet visible in thread replies (exactly once, like
+   * posts) and update the top-level message in place when the group changed. Returns writes done.
+   */
+  private async groupWork(): Promise<number> {
+    const { store, channelId } = this.deps;
+    let done = 0;
+    for (const group of await store.groupsWithWork(20)) {
+      if (!this.running && this.loop !== null) break;
+      if (!group.messageTs) continue;
+      const log = this.deps.logger.child({ groupId: group.id });
+      const members = await store.groupMembers(group.id);
+      const msg = await this.renderGroup(group, members);
+      const shown = new Set(msg.shownIds);
+
+      // Replies left in doubt by a crash or timeout: find them in the thread, or send the same one again.
+      const open = await store.openGroupReplies(group.id);
+      const inOpen = new Set(open.flatMap((r) => r.eventIds));
+      for (const r of open) {
+        const found = await this.findReply(group, r.seq, r.startedAt, log);
+        if (found === "error") return done;
+        if (found) await store.finishGroupReply(group.id, r.seq, found, this.deps.now());
+        else await store.dropGroupReply(group.id, r.seq);
+      }
+      if (open.length > 0) continue; // re-read membership next round
+
+      // The top level first when it must change to show members (chains), else the thread first.
+      const mustShow = members.some((m) => m.delivery === "pending" && shown.has(m.eventId));
+      const changed = group.changedAt.getTime() > (group.renderedAt?.getTime() ?? 0);
+      const interval = group.snapshot.kind === "digest" ? (this.deps.grouping?.digestUpdateIntervalMs ?? 5000) : 0;
+      const due = Date.now() - (this.lastGroupUpdate.get(group.id) ?? 0) >= interval;
+      const needReply = members.filter((m) => m.delivery === "pending" && !shown.has(m.eventId) && !inOpen.has(m.eventId));
+      if (mustShow || (changed && due && needReply.length === 0)) {
+        if (!(await this.updateGroup(group, msg, log))) return done;
+        done++;
+      }
+      for (const chunk of buildEventReplies(needReply)) {
+        if (!this.running && this.loop !== null) return done;
+        const seq = await store.startGroupReply(group.id, chunk.ids, this.deps.now());
+        try {
+          const ts = await this.write(async () => {
+            const res = await this.deps.client.chat.postMessage({
+              channel: group.channelId ?? channelId,
+              thread_ts: group.messageTs,
+              text: chunk.text,
+              blocks: chunk.blocks,
+              unfurl_links: false,
+              unfurl_media: false,
+              metadata: { event_type: GROUP_REPLY_METADATA_EVENT_TYPE, event_payload: { group_id: group.id, seq } },
+            });
+            if (!res.ts) throw new Error("chat.postMessage returned no ts");
+            return res.ts;
+          });
+          await store.finishGroupReply(group.id, seq, ts, this.deps.now());
+          this.posted++;
+          done++;
+        } catch (err) {
+          const { inDoubt, reason } = this.classify(err, 0);
+          this.lastError = reason;
+          // Known not posted: free its events for the next try. In doubt: the next round looks for it.
+          if (!inDoubt) await store.dropGroupReply(group.id, seq);
+          log.warn({ reason, inDoubt, seq }, "group thread reply failed; will retry");
+          return done;
+        }
+      }
+      // Counts catch up once the thread is done, at most every digest interval.
+      if (needReply.length > 0 && changed) {
+        if (!(await this.updateGroup(group, await this.renderGroup(group, await store.groupMembers(group.id)), log))) return done;
+        done++;
+      }
+    }
+    return done;
+  }
+
+  private async updateGroup(group: AlertGroupRecord, msg: GroupMessage, log: Logger): Promise<boolean> {
+    const at = this.deps.now();
+    try {
+      await this.write(() =>
+        this.deps.client.chat.update({
+          channel: group.channelId ?? this.deps.channelId,
+          ts: group.messageTs as string,
+          text: msg.text,
+          blocks: msg.blocks,
+          metadata: msg.metadata,
+        }),
+      );
+      await this.deps.store.markGroupRendered(group.id, at);
+      await this.deps.store.markGroupMembersShown(group.id, msg.shownIds, at);
+      this.lastGroupUpdate.set(group.id, Date.now());
+      return true;
+    } catch (err) {
+      const { reason } = this.classify(err, 0);
+      this.lastError = reason;
+      log.warn({ reason }, "group message update failed; will retry");
+      return false;
+    }
+  }
+
+  /** One Slack write, paced: the next starts no sooner than the interval after this one's answer. */
+  private async write<T>(fn: () => Promise<T>): Promise<T> {
+    await this.pace();
+    try {
+      return await fn();
+    } finally {
+      this.lastPostAt = Date.now();
+    }
+  }
+
+  private groupBackoff(group: AlertGroupRecord): Date {
+    const max = this.deps.maxBackoffMs ?? 60_000;
+    return new Date(this.deps.now().getTime() + Math.min(max, 1000 * 2 ** Math.min(group.postAttempts, 10)));
+  }
+
+  /** When to try again, and whether the write may have happened (no answer) or surely did not. */
+  private classify(err: unknown, attempts: number): { next: Date; inDoubt: boolean; reason: string } {
+    const e = err as { code?: string };
+    const max = this.deps.maxBackoffMs ?? 60_000;
+    let next = new Date(this.deps.now().getTime() + Math.min(max, 1000 * 2 ** Math.min(attempts, 10)));
+    if (e.code === ErrorCode.RateLimitedError) {
+      const retryAfter = (err as WebAPIRateLimitedError).retryAfter;
+      next = new Date(this.deps.now().getTime() + Math.max(1, retryAfter) * 1000);
+      return { next, inDoubt: false, reason: `rate limited (retry after ${retryAfter}s)` };
+    }
+    if (e.code === ErrorCode.PlatformError) return { next, inDoubt: false, reason: `Slack error ${(err as WebAPIPlatformError).data.error}` };
+    return { next, inDoubt: true, reason: errorFields(err).errorMessage };
+  }
+
+  /** Finds a reply this bot already posted in the group's thread (metadata group id and sequence). */
+  private async findReply(group: AlertGroupRecord, seq: number, since: Date, log: Logger): Promise<string | null | "error"> {
+    let ownBotId: string;
+    try {
+      ownBotId = await this.ownBotId();
+    } catch (err) {
+      log.warn(errorFields(err), "could not learn the bot's own id (auth.test); will retry");
+      return "error";
+    }
+    let cursor: string | undefined;
+    try {
+      for (let page = 0; page < 20; page++) {
+        const res = await this.deps.client.conversations.replies({
+          channel: group.channelId ?? this.deps.channelId,
+          ts: group.messageTs as string,
+          oldest: String(Math.floor(since.getTime() / 1000) - 60),
+          limit: 200,
+          include_all_metadata: true,
+          cursor,
+        });
+        for (const m of res.messages ?? []) {
+          const md = (m as { metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }).metadata;
+          if (md?.event_type === GROUP_REPLY_METADATA_EVENT_TYPE && md.event_payload?.group_id === group.id && md.event_payload.seq === seq && m.ts && m.bot_id === ownBotId) {
+            return m.ts;
+          }
+        }
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!cursor) break;
+      }
+      return null;
+    } catch (err) {
+      if ((err as { code?: string }).code === ErrorCode.PlatformError) return null;
+      log.warn(errorFields(err), "could not read the group's thread; will retry");
+      return "error";
+    }
   }
 
   private async pace(): Promise<void> {
@@ -149,7 +481,7 @@ export class Delivery {
     const log = logger.child({ eventId: alert.eventId, eventName: alert.eventName });
 
     if (alert.inDoubtSince) {
-      const found = await this.findPosted(alert, log);
+      const found = await this.findPosted(alert.inDoubtSince, (p) => p.event_id === alert.eventId, log);
       if (found === "error") {
         await store.markPostFailed(alert.eventId, this.backoff(alert), "could not check Slack for an earlier post", true);
         return false;
@@ -198,16 +530,21 @@ export class Delivery {
   }
 
   private async post(message: RenderedMessage, alert: AlertRecord): Promise<string> {
-    const res = await this.deps.client.chat.postMessage({
-      channel: this.deps.channelId,
-      text: message.text,
-      blocks: message.blocks,
-      unfurl_links: false,
-      unfurl_media: false,
-      metadata: alertMetadata(alert.eventId),
-    });
-    if (!res.ts) throw new Error("chat.postMessage returned no ts");
-    return res.ts;
+    try {
+      const res = await this.deps.client.chat.postMessage({
+        channel: this.deps.channelId,
+        text: message.text,
+        blocks: message.blocks,
+        unfurl_links: false,
+        unfurl_media: false,
+        metadata: alertMetadata(alert.eventId),
+      });
+      if (!res.ts) throw new Error("chat.postMessage returned no ts");
+      return res.ts;
+    } finally {
+      // Pace from the answer, not the request: a request slowed on the way must not bunch up with the next.
+      this.lastPostAt = Date.now();
+    }
   }
 
   private async failed(alert: AlertRecord, err: unknown, log: Logger): Promise<void> {
@@ -236,8 +573,7 @@ export class Delivery {
    * Looks for a message this bot already posted for the alert (metadata event_id). Returns its ts, null
    * when there is none, or "error" when Slack could not be asked (outage: try again later).
    */
-  private async findPosted(alert: AlertRecord, log: Logger): Promise<string | null | "error"> {
-    const since = alert.inDoubtSince as Date;
+  private async findPosted(since: Date, matches: (payload: Record<string, unknown>) => boolean, log: Logger): Promise<string | null | "error"> {
     const oldest = String(Math.floor(since.getTime() / 1000) - 60);
     let cursor: string | undefined;
     let ownBotId: string;
@@ -259,7 +595,7 @@ export class Delivery {
         });
         for (const m of res.messages ?? []) {
           const md = (m as { metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }).metadata;
-          if (md?.event_type === ALERT_METADATA_EVENT_TYPE && md.event_payload?.event_id === alert.eventId && m.ts) {
+          if (md?.event_type === ALERT_METADATA_EVENT_TYPE && md.event_payload && matches(md.event_payload) && m.ts) {
             // Metadata is not proof of authorship: any app or user with a token can attach it.
             if (m.bot_id === ownBotId) return m.ts;
             log.warn({ ts: m.ts, botId: m.bot_id ?? null }, "ignoring a message with this alert's metadata that another author posted");
