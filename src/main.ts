@@ -14,10 +14,11 @@ import { createLogger, errorFields, type Logger } from "./log.js";
 import { Poller } from "./poller.js";
 import { createBoltApp, type Health } from "./slack/app.js";
 import { boltLogger } from "./slack/bolt-logger.js";
-import { Delivery, renderGroupFromStore } from "./slack/delivery.js";
+import { Delivery } from "./slack/delivery.js";
 import { registerListeners } from "./slack/listeners/index.js";
 import { expireRequests } from "./slack/listeners/remediation.js";
-import { activityOf, renderAlert, renderMinimal } from "./slack/render.js";
+import { renderAlert, renderMinimal } from "./slack/render.js";
+import { renderGroupMessage } from "./slack/listeners/group-service.js";
 import { openStore } from "./store/sqlite.js";
 import type { Store } from "./store/types.js";
 
@@ -112,7 +113,7 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
     grouping: {
       // Late events can join a group as long as a poll can still find them.
       settings: { ...config.grouping, lateJoinMs: config.lookbackMinutes * 60_000 },
-      render: (group, members) => renderGroupFromStore(group, members, async (rep) => activityOf(rep, await store.listRemediationRequests(rep.eventId))),
+      render: (group, members) => renderGroupMessage(store, group, members),
     },
   });
   let ready = false;

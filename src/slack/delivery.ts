@@ -17,7 +17,7 @@ import { Grouper, type GroupingSettings } from "../grouping/grouper.js";
 import { groupableFrom } from "../grouping/keys.js";
 import { errorFields, type Logger } from "../log.js";
 import type { AlertGroupRecord, AlertRecord, Store } from "../store/types.js";
-import { buildEventReplies, buildGroupMessage, representative, type GroupMessage } from "./blocks/group.js";
+import { buildEventReplies, buildGroupMessage, type GroupMessage } from "./blocks/group.js";
 
 export interface RenderedMessage {
   text: string;
@@ -55,18 +55,12 @@ export interface DeliveryDeps {
   };
 }
 
+/** How long the store must be quiet before new alerts are grouped (see assignGroups). */
+const SETTLE_MS = 300;
+
 /** Metadata event type of thread replies that list a group's events (how an in-doubt reply is found). */
 export const GROUP_REPLY_METADATA_EVENT_TYPE = "trailwatch_group_reply";
 
-/** Default render of a group: its message built from the store, with its representative's activity. */
-export async function renderGroupFromStore(
-  group: AlertGroupRecord,
-  members: AlertRecord[],
-  activityOf: (rep: AlertRecord) => Promise<import("../alerts.js").AlertActivity>,
-): Promise<GroupMessage> {
-  const rep = representative(group.snapshot, members);
-  return buildGroupMessage(group.snapshot, members, rep ? await activityOf(rep) : {});
-}
 
 /** Slack errors that mean this message body will never be accepted: fall back to the minimal rendering. */
 const BODY_REJECTED = new Set(["invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long", "msg_too_long", "invalid_metadata_format", "invalid_metadata_schema", "metadata_too_large"]);
@@ -217,7 +211,15 @@ export class Delivery {
       );
       this.grouperRestored = true;
     }
-    const pending = await store.ungroupedPendingAlerts(5000);
+    let pending = await store.ungroupedPendingAlerts(5000);
+    // The poller stores a page of events one by one and wakes us at the first: let the page land, so the
+    // start of a storm is judged with its first page rather than event by event.
+    for (let i = 0; i < 5 && pending.length > 0 && pending.length < 5000; i++) {
+      const newest = Math.max(...pending.map((a) => a.detectedAt.getTime()));
+      if (this.deps.now().getTime() - newest >= SETTLE_MS) break;
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      pending = await store.ungroupedPendingAlerts(5000);
+    }
     if (pending.length === 0) return;
     const decisions = g.assign(pending.map((a) => groupableFrom(a)));
     const touched = new Set(decisions.map((d) => d.groupId).filter((id): id is string => id !== null));
