@@ -24,6 +24,7 @@ import { SqliteStore } from "../src/store/sqlite.js";
 import { startFakeCloudTrail } from "../test/fakes/cloudtrail.js";
 import { startFakeSlack } from "../test/fakes/slack.js";
 import { iamRecord } from "../test/support/records.js";
+import { printStorm, stormBenchmark } from "./storm.js";
 
 const logger = createLogger("silent");
 const CHANNEL = "CBENCH001";
@@ -120,6 +121,7 @@ const t = throughput();
 console.log(`\ncorpus: ${t.records} real records`);
 console.log(`parse + detect: ${Math.round(t.parsePerS).toLocaleString("en")} records/s`);
 console.log(`render alert (Block Kit, limits enforced): ${Math.round(t.renderPerS).toLocaleString("en")} messages/s`);
+printStorm(await stormBenchmark());
 clearInterval(sampler);
 const mem = process.memoryUsage();
 console.log(`\npeak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB; peak heap used (sampled): ${(Math.max(peakHeap, mem.heapUsed) / 1048576).toFixed(1)} MiB`);

@@ -17,7 +17,7 @@ import { boltLogger } from "./slack/bolt-logger.js";
 import { Delivery } from "./slack/delivery.js";
 import { registerListeners } from "./slack/listeners/index.js";
 import { expireRequests } from "./slack/listeners/remediation.js";
-import { renderAlert, renderMinimal } from "./slack/render.js";
+import { renderAlert, renderAlertDetails, renderMinimal } from "./slack/render.js";
 import { renderGroupMessage } from "./slack/listeners/group-service.js";
 import { openStore } from "./store/sqlite.js";
 import type { Store } from "./store/types.js";
@@ -110,6 +110,7 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
     postIntervalMs: config.slack.postIntervalMs,
     render: async (alert) => renderAlert(alert, await store.listRemediationRequests(alert.eventId)),
     renderMinimal,
+    renderDetails: async (alert) => renderAlertDetails(alert),
     grouping: {
       // Late events can join a group as long as a poll can still find them.
       settings: { ...config.grouping, lateJoinMs: config.lookbackMinutes * 60_000 },

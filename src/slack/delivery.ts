@@ -35,6 +35,11 @@ export interface DeliveryDeps {
   render: (alert: AlertRecord) => Promise<RenderedMessage>;
   /** Rendering used when Slack refuses the full message's blocks (invalid_blocks and the like). */
   renderMinimal: (alert: AlertRecord) => RenderedMessage;
+  /**
+   * The first thread reply of an alert posted on its own: the rest of the catalog text and every fact,
+   * so the top level stays compact. Absent: no details reply.
+   */
+  renderDetails?: (alert: AlertRecord) => Promise<RenderedMessage | null>;
   /** Upper bound for the pause between retries of one alert. */
   maxBackoffMs?: number;
   /**
@@ -57,6 +62,9 @@ export interface DeliveryDeps {
 
 /** How long the store must be quiet before new alerts are grouped (see assignGroups). */
 const SETTLE_MS = 300;
+
+/** Metadata event type of an alert's details reply (how an in-doubt one is found). */
+export const DETAILS_METADATA_EVENT_TYPE = "trailwatch_alert_details";
 
 /** Metadata event type of thread replies that list a group's events (how an in-doubt reply is found). */
 export const GROUP_REPLY_METADATA_EVENT_TYPE = "trailwatch_group_reply";
@@ -193,7 +201,64 @@ export class Delivery {
       posted++;
     }
     if (this.grouper && !blocked) posted += await this.groupWork();
+    // Details come after every waiting alert: a storm's top level must not queue behind its footnotes.
+    if (!blocked && (await this.deps.store.pendingCount()) === 0) posted += await this.detailsWork();
     return posted;
+  }
+
+  /** Posts owed details replies, exactly once each (settled from the thread when in doubt). */
+  private async detailsWork(): Promise<number> {
+    const render = this.deps.renderDetails;
+    if (!render) return 0;
+    const { store } = this.deps;
+    let done = 0;
+    for (const alert of await store.alertsNeedingDetails(10, this.deps.now())) {
+      if (!this.running && this.loop !== null) break;
+      const log = this.deps.logger.child({ eventId: alert.eventId });
+      const channel = alert.channelId ?? this.deps.channelId;
+      const thread = alert.messageTs as string;
+      if (alert.detailsInDoubtSince) {
+        const found = await this.findInThread(channel, thread, alert.detailsInDoubtSince, DETAILS_METADATA_EVENT_TYPE, (p) => p.details_of === alert.eventId, log);
+        if (found === "error") return done;
+        if (found) {
+          await store.markDetailsPosted(alert.eventId, found);
+          continue;
+        }
+      }
+      const msg = await render(alert).catch((err: unknown) => {
+        log.error(errorFields(err), "rendering the details reply failed");
+        return null;
+      });
+      if (!msg) {
+        await store.markDetailsPosted(alert.eventId, "");
+        continue;
+      }
+      await store.markDetailsAttempt(alert.eventId, this.deps.now());
+      try {
+        const ts = await this.write(async () => {
+          const res = await this.deps.client.chat.postMessage({
+            channel,
+            thread_ts: thread,
+            text: msg.text,
+            blocks: msg.blocks,
+            unfurl_links: false,
+            unfurl_media: false,
+            metadata: { event_type: DETAILS_METADATA_EVENT_TYPE, event_payload: { details_of: alert.eventId } },
+          });
+          if (!res.ts) throw new Error("chat.postMessage returned no ts");
+          return res.ts;
+        });
+        await store.markDetailsPosted(alert.eventId, ts);
+        done++;
+      } catch (err) {
+        const { next, inDoubt, reason } = this.classify(err, 0);
+        this.lastError = reason;
+        await store.markDetailsFailed(alert.eventId, next, inDoubt);
+        log.warn({ reason, inDoubt }, "details reply failed; will retry");
+        return done;
+      }
+    }
+    return done;
   }
 
   /** Runs the grouper over alerts it has not decided on, and stores its decisions (restart-safe). */
@@ -430,6 +495,18 @@ export class Delivery {
 
   /** Finds a reply this bot already posted in the group's thread (metadata group id and sequence). */
   private async findReply(group: AlertGroupRecord, seq: number, since: Date, log: Logger): Promise<string | null | "error"> {
+    return this.findInThread(group.channelId ?? this.deps.channelId, group.messageTs as string, since, GROUP_REPLY_METADATA_EVENT_TYPE, (p) => p.group_id === group.id && p.seq === seq, log);
+  }
+
+  /** A reply in a thread that this bot posted with the given metadata; null when none, "error" when unknown. */
+  private async findInThread(
+    channel: string,
+    threadTs: string,
+    since: Date,
+    eventType: string,
+    matches: (payload: Record<string, unknown>) => boolean,
+    log: Logger,
+  ): Promise<string | null | "error"> {
     let ownBotId: string;
     try {
       ownBotId = await this.ownBotId();
@@ -441,8 +518,8 @@ export class Delivery {
     try {
       for (let page = 0; page < 20; page++) {
         const res = await this.deps.client.conversations.replies({
-          channel: group.channelId ?? this.deps.channelId,
-          ts: group.messageTs as string,
+          channel,
+          ts: threadTs,
           oldest: String(Math.floor(since.getTime() / 1000) - 60),
           limit: 200,
           include_all_metadata: true,
@@ -450,17 +527,16 @@ export class Delivery {
         });
         for (const m of res.messages ?? []) {
           const md = (m as { metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }).metadata;
-          if (md?.event_type === GROUP_REPLY_METADATA_EVENT_TYPE && md.event_payload?.group_id === group.id && md.event_payload.seq === seq && m.ts && m.bot_id === ownBotId) {
-            return m.ts;
-          }
+          if (md?.event_type === eventType && md.event_payload && matches(md.event_payload) && m.ts && m.bot_id === ownBotId) return m.ts;
         }
         cursor = res.response_metadata?.next_cursor || undefined;
         if (!cursor) break;
       }
       return null;
     } catch (err) {
+      // Without history access we cannot prove either way; a repeated reply is better than a missing one.
       if ((err as { code?: string }).code === ErrorCode.PlatformError) return null;
-      log.warn(errorFields(err), "could not read the group's thread; will retry");
+      log.warn(errorFields(err), "could not read the thread; will retry");
       return "error";
     }
   }

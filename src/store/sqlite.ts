@@ -90,6 +90,11 @@ const MIGRATIONS: string[] = [
   ALTER TABLE alerts ADD COLUMN grouped INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE alerts ADD COLUMN group_id TEXT;
   ALTER TABLE alerts ADD COLUMN reply_seq INTEGER;
+  ALTER TABLE alerts ADD COLUMN details_state TEXT;
+  ALTER TABLE alerts ADD COLUMN details_ts TEXT;
+  ALTER TABLE alerts ADD COLUMN details_in_doubt_since INTEGER;
+  ALTER TABLE alerts ADD COLUMN details_next_at INTEGER;
+  CREATE INDEX alerts_details ON alerts (details_state);
   CREATE INDEX alerts_group ON alerts (group_id, event_time);
   CREATE INDEX alerts_ungrouped ON alerts (delivery, grouped);
   CREATE TABLE alert_groups (
@@ -155,6 +160,7 @@ function toAlert(r: Row): AlertRecord {
     escalatedAt: date(r.escalated_at),
     escalationNote: str(r.escalation_note),
     groupId: str(r.group_id),
+    detailsInDoubtSince: date(r.details_in_doubt_since),
   };
 }
 
@@ -313,7 +319,8 @@ export class SqliteStore implements Store {
   async markPosted(eventId: string, channelId: string, ts: string): Promise<void> {
     this.db
       .prepare(
-        "UPDATE alerts SET delivery = 'posted', channel_id = ?, message_ts = ?, in_doubt_since = NULL, last_error = NULL WHERE event_id = ?",
+        // Posted on its own: its details reply (catalog text, every fact) is owed in its thread.
+        "UPDATE alerts SET delivery = 'posted', channel_id = ?, message_ts = ?, in_doubt_since = NULL, last_error = NULL, details_state = COALESCE(details_state, 'wanted') WHERE event_id = ?",
       )
       .run(channelId, ts, eventId);
   }
@@ -637,6 +644,34 @@ export class SqliteStore implements Store {
 
   async markGroupRendered(id: string, at: Date): Promise<void> {
     this.db.prepare("UPDATE alert_groups SET rendered_at = ? WHERE id = ?").run(at.getTime(), id);
+  }
+
+  async alertsNeedingDetails(limit: number, now: Date): Promise<AlertRecord[]> {
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM alerts WHERE details_state = 'wanted' AND message_ts IS NOT NULL AND COALESCE(details_next_at, 0) <= ?
+           ORDER BY COALESCE(event_time, detected_at), event_id LIMIT ?`,
+        )
+        .all(now.getTime(), limit) as Row[]
+    ).map(toAlert);
+  }
+
+  async markDetailsAttempt(eventId: string, at: Date): Promise<void> {
+    this.db.prepare("UPDATE alerts SET details_in_doubt_since = COALESCE(details_in_doubt_since, ?) WHERE event_id = ?").run(at.getTime(), eventId);
+  }
+
+  async markDetailsPosted(eventId: string, ts: string): Promise<void> {
+    this.db.prepare("UPDATE alerts SET details_state = 'posted', details_ts = ?, details_in_doubt_since = NULL WHERE event_id = ?").run(ts, eventId);
+  }
+
+  async markDetailsFailed(eventId: string, nextAttemptAt: Date, inDoubt: boolean): Promise<void> {
+    this.db
+      .prepare(
+        `UPDATE alerts SET details_next_at = ?,
+           details_in_doubt_since = CASE WHEN ? THEN details_in_doubt_since ELSE NULL END WHERE event_id = ?`,
+      )
+      .run(nextAttemptAt.getTime(), inDoubt ? 1 : 0, eventId);
   }
 
   async acknowledgeGroup(id: string, user: string, at: Date): Promise<number> {

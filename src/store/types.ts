@@ -34,6 +34,8 @@ export interface AlertRecord {
   escalationNote?: string;
   /** The chain or digest this alert belongs to (src/grouping); absent when it stands alone. */
   groupId?: string;
+  /** A details thread reply was sent and its answer never came (settled from the thread before resending). */
+  detailsInDoubtSince?: Date;
 }
 
 export type NewAlert = Pick<
@@ -163,6 +165,11 @@ export interface Store {
   dropGroupReply(groupId: string, seq: number): Promise<void>;
   /** The message now shows the group as it was at `at` (updates are needed only for later changes). */
   markGroupRendered(id: string, at: Date): Promise<void>;
+  /** Alerts posted on their own whose details reply (first thread reply) is still owed and due. */
+  alertsNeedingDetails(limit: number, now: Date): Promise<AlertRecord[]>;
+  markDetailsAttempt(eventId: string, at: Date): Promise<void>;
+  markDetailsPosted(eventId: string, ts: string): Promise<void>;
+  markDetailsFailed(eventId: string, nextAttemptAt: Date, inDoubt: boolean): Promise<void>;
   /** Acknowledges every member not yet acknowledged; returns how many changed. */
   acknowledgeGroup(id: string, user: string, at: Date): Promise<number>;
 }
