@@ -10,7 +10,7 @@ import { isIamDeletionEventName, SEVERITY_RANK, type Severity } from "../../doma
 import type { GroupSnapshot } from "../../grouping/grouper.js";
 import type { AlertRecord } from "../../store/types.js";
 import { ActionIds, ALERT_METADATA_EVENT_TYPE } from "../action-ids.js";
-import { code, prose, slackDate, truncate, truncateEscaped, userMention } from "../mrkdwn.js";
+import { code, prose, sanitizeInline, slackDate, truncate, truncateEscaped, userMention } from "../mrkdwn.js";
 import { SEVERITY_DISPLAY } from "./alert.js";
 import { blocksCharCount, LIMITS } from "./limits.js";
 
@@ -69,16 +69,11 @@ function principal(a: AlertRecord): string {
   return x.arn ?? x.principalId ?? x.userName ?? x.invokedBy ?? "unknown principal";
 }
 
-/** The alert the group's buttons act on: the call that deleted the chain's root, else the first member. */
+/**
+ * The alert the group's buttons act on and whose activity they show: the group's first member. It never
+ * changes as the group grows, so an Acknowledge stays shown as done and old buttons keep working.
+ */
 export function representative(snapshot: GroupSnapshot, members: readonly AlertRecord[]): AlertRecord | undefined {
-  if (snapshot.kind === "chain" && snapshot.root) {
-    const root = snapshot.root;
-    const deleting = members.find(
-      (m) => /^(Delete(Role|ServiceLinkedRole|User|Group|Policy|InstanceProfile|OpenIDConnectProvider))$/.test(m.eventName) &&
-        Object.values(m.event.requestParameters ?? {}).includes(root.name),
-    );
-    if (deleting) return deleting;
-  }
   return members.find((m) => m.eventId === snapshot.memberIds[0]) ?? members[0];
 }
 
@@ -141,7 +136,8 @@ export function buildChainMessage(snapshot: GroupSnapshot, members: readonly Ale
   const sev = SEVERITY_DISPLAY[severity];
   const root = snapshot.root;
   const rootText = root ? `${RESOURCE_LABEL[root.type] ?? "resource"} ${root.name}` : "a resource";
-  const header = truncate(`${sev.emoji} ${sev.label} · Deletion chain: ${rootText.replace(/[\r\n\t]/g, " ")} (${members.length} steps)`, LIMITS.headerText);
+  // A header is plain text (Slack never parses mentions or links in it); control characters are still removed.
+  const header = truncate(`${sev.emoji} ${sev.label} · Deletion chain: ${sanitizeInline(rootText)} (${members.length} steps)`, LIMITS.headerText);
   const who = code(principal(rep), 300);
   const account = rep.event.accountId ? ` in account ${code(rep.event.accountId, 40)}` : "";
   const rootCode = root ? `${RESOURCE_LABEL[root.type] ?? "resource"} ${code(root.name, 200)}` : "a resource";
