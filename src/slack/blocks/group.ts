@@ -144,10 +144,19 @@ export function buildChainMessage(snapshot: GroupSnapshot, members: readonly Ale
   const summary =
     `${who} took apart ${rootCode}${account} in ${members.length} calls ${timeRange(members)}.\n` +
     `Each step below is also its own alert in \`/iam-audit events\`. Highest severity of the steps: *${sev.label}*.`;
-  const shown = members.slice(0, MAX_CHAIN_STEPS_SHOWN);
-  let stepsText = shown.map((m, i) => `${i + 1}. ${eventLine(m)}`).join("\n");
+  // Only whole lines count as shown: a step cut off by the section limit goes to the thread instead.
+  const shown: AlertRecord[] = [];
+  const lines: string[] = [];
+  let used = 0;
+  for (const m of members.slice(0, MAX_CHAIN_STEPS_SHOWN)) {
+    const line = truncateEscaped(`${shown.length + 1}. ${eventLine(m)}`, 1000);
+    if (used + line.length + 1 > LIMITS.sectionText - 80) break;
+    lines.push(line);
+    shown.push(m);
+    used += line.length + 1;
+  }
+  let stepsText = lines.join("\n");
   const more = members.length - shown.length;
-  stepsText = truncateEscaped(stepsText, LIMITS.sectionText - 80);
   if (more > 0) stepsText += `\n…and ${more} more steps in the thread`;
 
   const blocks: KnownBlock[] = [

@@ -59,8 +59,11 @@ describe("chain message", () => {
   it("shows at most 20 steps; the others are left for the thread", () => {
     const many = Array.from({ length: 30 }, (_, i) => alert(`m${i}`, "DetachRolePolicy", { roleName: "r", policyArn: `arn:aws:iam::123456789012:policy/p${i}` }, i));
     const m = buildGroupMessage(snapshot("chain", many, { type: "role", name: "r" }), many, {});
-    expect(m.shownIds).toHaveLength(20);
-    expect(texts(m.blocks)).toContain("…and 10 more steps in the thread");
+    // At most 20, and only as many whole lines as the section holds.
+    expect(m.shownIds.length).toBeGreaterThan(10);
+    expect(m.shownIds.length).toBeLessThanOrEqual(20);
+    expect(m.shownIds).toEqual(many.slice(0, m.shownIds.length).map((x) => x.eventId));
+    expect(texts(m.blocks)).toContain(`…and ${30 - m.shownIds.length} more steps in the thread`);
     expect(validateMessage(m)).toEqual([]);
   });
 });
@@ -95,5 +98,20 @@ describe("digest message and its thread replies", () => {
       expect(r.blocks.length).toBeLessThanOrEqual(LIMITS.messageBlocks);
     }
     for (const m of members.slice(0, 5)) expect(texts(replies[0]!.blocks)).toContain(`storm-${m.eventId.slice(1)}-`);
+  });
+});
+
+describe("chain steps and the section limit", () => {
+  it("a step that does not fit whole is not counted as shown, so it goes to the thread", () => {
+    const long = "r".repeat(120);
+    const many = Array.from({ length: 20 }, (_, i) => alert(`l${i}`, "DetachRolePolicy", { roleName: long, policyArn: `arn:aws:iam::123456789012:policy/${"p".repeat(100)}${i}` }, i));
+    const m = buildGroupMessage(snapshot("chain", many, { type: "role", name: long }), many, {});
+    expect(m.shownIds.length).toBeLessThan(20);
+    const steps = (m.blocks.find((b) => b.block_id === "group_steps") as { text: { text: string } }).text.text;
+    // Every shown step is a whole numbered line; nothing is cut in the middle.
+    expect(steps.split("\n").filter((l) => /^\d+\. /.test(l))).toHaveLength(m.shownIds.length);
+    expect(steps).not.toMatch(/…$/);
+    expect(steps).toContain(`…and ${20 - m.shownIds.length} more steps in the thread`);
+    expect(validateMessage(m)).toEqual([]);
   });
 });
