@@ -1,8 +1,12 @@
 // Chains and digests end to end: the real app process, the fake LookupEvents endpoint and the fake Slack
 // (with its per-channel rate limits on posts, replies and updates), counting on the fakes' side.
+import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { SlackMessage } from "../fakes/slack.js";
-import { ALERT_CHANNEL, minutesAgo, startHarness, type Harness } from "../support/harness.js";
+import { blockActionPayload, sendBlockAction } from "../fakes/slack-request.js";
+import { buttonValue } from "../support/slack-helpers.js";
+import { ALERT_CHANNEL, SIGNING_SECRET, minutesAgo, startHarness, type Harness } from "../support/harness.js";
 import { ASSUMED_DEPLOYER, iamRecord } from "../support/records.js";
 
 let h: Harness;
@@ -37,7 +41,7 @@ describe("deletion chains", () => {
     // The first two steps are visible at once; CloudTrail delivers the rest later (a chain split across polls).
     h.cloudtrail.addEvent(rec("RemoveRoleFromInstanceProfile", 0, { roleName: "app-role", instanceProfileName: "app-role" }));
     h.cloudtrail.addEvent(rec("DetachRolePolicy", 2, { roleName: "app-role", policyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" }));
-    const app = await h.start();
+    const app = await h.start({ RESPONDERS: "URESP001" });
     await h.slack.waitFor(() => topLevel().length === 1 && topLevel()[0]!.text?.includes("Deletion chain"), 40_000, "chain of two posted");
     const ts = topLevel()[0]!.ts;
 
@@ -60,6 +64,26 @@ describe("deletion chains", () => {
     // Each step is still its own stored alert: the metadata names the chain, the buttons act on it.
     expect((top[0]!.metadata?.event_payload as { group_id?: string }).group_id).toMatch(/^chain:/);
     expect(JSON.stringify(top[0]!.blocks)).toContain("alert_acknowledge");
+
+    // One Acknowledge covers the chain: the message shows it, and every step is recorded as acknowledged.
+    const res = await sendBlockAction(
+      `${app.url}/slack/events`,
+      SIGNING_SECRET,
+      blockActionPayload({ userId: "URESP001", actionId: "alert_acknowledge", value: buttonValue(top[0]!, "alert_acknowledge"), channelId: ALERT_CHANNEL, messageTs: ts }),
+    );
+    expect(res.status).toBe(200);
+    await h.slack.waitFor(() => allText(topLevel()[0]!).includes("Acknowledged by <@URESP001>"), 20_000, "chain acknowledged");
+    expect(JSON.stringify(topLevel()[0]!.blocks)).not.toContain("alert_acknowledge");
+    const acked = await app.waitForLog((l) => l.msg === "action recorded" && l.action === "acknowledge" && l.result === "ok");
+    expect(acked.actor).toBe("URESP001");
+    const db = new Database(join(h.dataDir, "trailwatch.db"), { readonly: true });
+    try {
+      const rows = db.prepare("SELECT event_name, status, acknowledged_by FROM alerts").all() as { status: string; acknowledged_by: string | null }[];
+      expect(rows).toHaveLength(5);
+      expect(rows.every((r) => r.status === "acknowledged" && r.acknowledged_by === "URESP001")).toBe(true);
+    } finally {
+      db.close();
+    }
   });
 });
 
