@@ -241,19 +241,24 @@ export function buildGroupMessage(snapshot: GroupSnapshot, members: readonly Ale
 export function buildEventReplies(events: readonly AlertRecord[], maxPerReply = 40): { ids: string[]; text: string; blocks: KnownBlock[] }[] {
   const out: { ids: string[]; text: string; blocks: KnownBlock[] }[] = [];
   let ids: string[] = [];
+  let chunkEvents: AlertRecord[] = [];
   let sections: string[] = [];
   let current = "";
   let total = 0;
   const flush = (): void => {
     if (current !== "") sections.push(current);
     if (ids.length > 0) {
+      const names = new Map<string, number>();
+      for (const e of chunkEvents) names.set(e.eventName, (names.get(e.eventName) ?? 0) + 1);
+      const summary = [...names.entries()].map(([k, v]) => `${k} ×${v}`).join(", ");
       out.push({
         ids,
-        text: `${ids.length} events of this group`,
+        text: prose(`${ids.length} events: ${summary}`, LIMITS.messageText),
         blocks: sections.map((t) => ({ type: "section", text: mrkdwn(t) })),
       });
     }
     ids = [];
+    chunkEvents = [];
     sections = [];
     current = "";
     total = 0;
@@ -271,6 +276,7 @@ export function buildEventReplies(events: readonly AlertRecord[], maxPerReply = 
     current = current === "" ? line : `${current}\n${line}`;
     total += line.length + 1;
     ids.push(e.eventId);
+    chunkEvents.push(e);
   }
   flush();
   return out;

@@ -53,6 +53,8 @@ export async function remediationContext(store: Store, alert: AlertRecord): Prom
  * each of its actors; undoing hundreds of deletions one by one is not something to click through.
  */
 export function groupOffers(ctx: GroupRemediationContext, botIdentity: BotIdentity | null): { id: RemediationId; params: RemediationParams }[] {
+  // Restore of a whole chain (rebuild ctx.root as of the last snapshot before ctx.firstEventAt) belongs
+  // here, first in the list, once the restore remediations exist.
   const out: { id: RemediationId; params: RemediationParams }[] = [];
   const seen = new Set<string>();
   for (const m of ctx.members) {
