@@ -29,6 +29,7 @@ import { startFakeSlack } from "../test/fakes/slack.js";
 import { iamRecord } from "../test/support/records.js";
 import { replayBench } from "./replay.js";
 import { snapshotBench } from "./snapshot.js";
+import { printStorm, stormBenchmark } from "./storm.js";
 
 const logger = createLogger("silent");
 let maxPerSecondEver = 0;
@@ -174,6 +175,7 @@ console.log(`\ncorpus: ${t.records} real records`);
 console.log(`parse + detect: ${Math.round(t.parsePerS).toLocaleString("en")} records/s`);
 console.log(`render alert (Block Kit, limits enforced): ${Math.round(t.renderPerS).toLocaleString("en")} messages/s`);
 await snapshotBench();
+printStorm(await stormBenchmark());
 clearInterval(sampler);
 const mem = process.memoryUsage();
 console.log(`\npeak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB; peak heap used (sampled): ${(Math.max(peakHeap, mem.heapUsed) / 1048576).toFixed(1)} MiB`);

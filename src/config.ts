@@ -54,6 +54,12 @@ export interface Config {
   rulesFile?: string;
   /** IAM snapshots for restores. */
   snapshot: { schedule: string; retentionDays: number };
+  /** Deletion chains and storm digests (src/grouping). */
+  grouping: {
+    chainWindowMs: number;
+    digestThreshold: number;
+    digestWindowMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -94,6 +100,23 @@ const intIn = (min: number, max: number, dflt: number) =>
         return z.NEVER;
       }
       return n;
+    });
+
+/** A duration: "90s", "5m", "1h", or a whole number of seconds; bounded to [min, max] seconds. */
+const durationIn = (minS: number, maxS: number, dfltS: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === "") return dfltS * 1000;
+      const m = /^(\d+)\s*(s|m|h)?$/.exec(v);
+      const seconds = m ? Number(m[1]) * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1) : NaN;
+      if (!(seconds >= minS && seconds <= maxS)) {
+        ctx.addIssue({ code: "custom", message: `must be a duration such as 90s, 5m or 1h, from ${minS}s to ${maxS / 60}m` });
+        return z.NEVER;
+      }
+      return seconds * 1000;
     });
 
 const slackIdList = (prefixes: string) =>
@@ -203,6 +226,9 @@ const schema = z
     SNAPSHOT_RETENTION_DAYS: intIn(1, 3650, 90),
     // One poller per database (src/lease)
     LEASE_TTL_SECONDS: intIn(2, 3600, 60),
+    CHAIN_WINDOW: durationIn(1, 24 * 3600, 5 * 60),
+    DIGEST_THRESHOLD: intIn(1, 1_000_000, 10),
+    DIGEST_WINDOW: durationIn(1, 24 * 3600, 2 * 60),
   });
 
 /** Every variable readConfig reads (documented one by one in .env.example and the README). */
@@ -272,5 +298,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     rulesFile: e.RULES_FILE,
     snapshot: { schedule: e.SNAPSHOT_SCHEDULE ?? "0 * * * *", retentionDays: e.SNAPSHOT_RETENTION_DAYS },
+    grouping: {
+      chainWindowMs: e.CHAIN_WINDOW,
+      digestThreshold: e.DIGEST_THRESHOLD,
+      digestWindowMs: e.DIGEST_WINDOW,
+    },
   };
 }

@@ -23,7 +23,8 @@ import { publishHome } from "./slack/listeners/home.js";
 import { registerListeners } from "./slack/listeners/index.js";
 import { recoverExecutingRequests } from "./slack/listeners/crash-recovery.js";
 import { expireRequests } from "./slack/listeners/remediation.js";
-import { renderAlert, renderMinimal } from "./slack/render.js";
+import { renderAlert, renderAlertDetails, renderMinimal } from "./slack/render.js";
+import { renderGroupMessage } from "./slack/listeners/group-service.js";
 import { openStore } from "./store/sqlite.js";
 import { SnapshotService } from "./snapshot/service.js";
 import { restoreLine } from "./snapshot/restorable.js";
@@ -186,7 +187,10 @@ async function startWithLease(
     timeout: 15_000,
     logger: boltLogger(logger, "slack-web"),
   });
+  // Known bot ids spare Bolt an auth.test per incoming request; unknown (Slack down) it looks them up itself.
+  const slackIds = await verifySlackToken(deliveryClient, logger);
   const delivery = new Delivery({
+    botId: slackIds?.botId ?? null,
     store,
     client: deliveryClient,
     channelId: config.alertChannelId,
@@ -196,6 +200,12 @@ async function startWithLease(
     render: async (alert) =>
       renderAlert(alert, await store.listRemediationRequests(alert.eventId), await restoreLine(alert.event, snapshots, logger)),
     renderMinimal,
+    renderDetails: async (alert) => renderAlertDetails(alert),
+    grouping: {
+      // Late events can join a group as long as a poll can still find them.
+      settings: { ...config.grouping, lateJoinMs: config.lookbackMinutes * 60_000 },
+      render: (group, members) => renderGroupMessage(store, group, members),
+    },
     onSlackResult: (r) => health.slackResult(r),
   });
   // Operational notices (cannot see CloudTrail, cannot post, clock skew, coverage) go through their own outbox.
@@ -230,8 +240,7 @@ async function startWithLease(
       lastSlackError: delivery.lastError,
     }),
   };
-  // Known bot ids spare Bolt an auth.test per incoming request; unknown (Slack down) it looks them up itself.
-  const { app, socket } = createBoltApp(config, logger, healthRoute, await verifySlackToken(deliveryClient, logger));
+  const { app, socket } = createBoltApp(config, logger, healthRoute, slackIds);
   const poller = new Poller({
     store,
     lookup,

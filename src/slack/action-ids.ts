@@ -33,6 +33,8 @@ export const InputIds = {
 export const AlertBlockIds = {
   header: "alert_header",
   summary: "alert_summary",
+  context: "alert_context",
+  detailsTitle: "alert_details_title",
   facts: "alert_facts",
   who: "alert_who",
   what: "alert_what",

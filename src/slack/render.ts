@@ -6,7 +6,7 @@ import { getCatalogEntry } from "../catalog/index.js";
 import { isIamDeletionEventName } from "../domain.js";
 import type { AlertRecord, RemediationRequestRecord } from "../store/types.js";
 import { ActionIds } from "./action-ids.js";
-import { buildAlertMessage } from "./blocks/alert.js";
+import { buildAlertDetails, buildAlertMessage } from "./blocks/alert.js";
 import { inline } from "./mrkdwn.js";
 
 export function activityOf(alert: AlertRecord, requests: RemediationRequestRecord[]): AlertActivity {
@@ -40,6 +40,15 @@ export function renderAlert(alert: AlertRecord, requests: RemediationRequestReco
     activityOf(alert, requests),
   );
   return { text: msg.text, blocks: msg.blocks };
+}
+
+/** The details reply posted in the alert's thread: every fact and the catalog's full text. */
+export function renderAlertDetails(alert: AlertRecord): { text: string; blocks: KnownBlock[] } | null {
+  if (!isIamDeletionEventName(alert.eventName)) return null;
+  return buildAlertDetails(
+    { event: alert.event, severity: alert.severity, severityReason: alert.severityReason, outcome: alert.outcome },
+    getCatalogEntry(alert.eventName),
+  );
 }
 
 /** A small, always-valid message: used when Slack rejects the full blocks. Still carries the buttons. */

@@ -6,9 +6,11 @@ import Database from "better-sqlite3";
 import type { IamEvent, RemediationId, Severity } from "../domain.js";
 import type { AlertStatus } from "../alerts.js";
 import type { Outcome } from "../detect/types.js";
+import type { GroupSnapshot } from "../grouping/grouper.js";
 import type { SnapshotMeta } from "../snapshot/model.js";
 import type {
   ActionRecord,
+  AlertGroupRecord,
   AuditReportScope,
   AlertRecord,
   HealthEpisodeRecord,
@@ -138,6 +140,44 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX iam_snapshots_taken ON iam_snapshots (taken_at);
   `,
+  // Grouping (deletion chains, storm digests): which group each alert joined, the groups and their Slack
+  // message (same in-doubt protocol as alerts), and thread replies listing members.
+  `
+  ALTER TABLE alerts ADD COLUMN grouped INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE alerts ADD COLUMN group_id TEXT;
+  ALTER TABLE alerts ADD COLUMN reply_seq INTEGER;
+  ALTER TABLE alerts ADD COLUMN details_state TEXT;
+  ALTER TABLE alerts ADD COLUMN details_ts TEXT;
+  ALTER TABLE alerts ADD COLUMN details_in_doubt_since INTEGER;
+  ALTER TABLE alerts ADD COLUMN details_next_at INTEGER;
+  CREATE INDEX alerts_details ON alerts (details_state);
+  CREATE INDEX alerts_group ON alerts (group_id, event_time);
+  CREATE INDEX alerts_ungrouped ON alerts (delivery, grouped);
+  CREATE TABLE alert_groups (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    snapshot_json TEXT NOT NULL,
+    first_at INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    channel_id TEXT,
+    message_ts TEXT,
+    post_attempts INTEGER NOT NULL DEFAULT 0,
+    in_doubt_since INTEGER,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    changed_at INTEGER NOT NULL,
+    rendered_at INTEGER
+  );
+  CREATE INDEX alert_groups_last ON alert_groups (last_at);
+  CREATE TABLE alert_group_replies (
+    group_id TEXT NOT NULL REFERENCES alert_groups(id),
+    seq INTEGER NOT NULL,
+    event_ids_json TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ts TEXT,
+    PRIMARY KEY (group_id, seq)
+  );
+  `,
 ];
 
 type Row = Record<string, unknown>;
@@ -179,6 +219,29 @@ function toAlert(r: Row): AlertRecord {
     routeChannel: str(r.route_channel),
     mentionGroup: str(r.mention_group),
     detectedSeverity: str(r.detected_severity) as Severity | undefined,
+    groupId: str(r.group_id),
+    detailsInDoubtSince: date(r.details_in_doubt_since),
+  };
+}
+
+function reviveSnapshot(json: string): GroupSnapshot {
+  const g = JSON.parse(json) as Omit<GroupSnapshot, "firstAt" | "lastAt"> & { firstAt: string; lastAt: string };
+  return { ...g, firstAt: new Date(g.firstAt), lastAt: new Date(g.lastAt) };
+}
+
+function toGroup(r: Row): AlertGroupRecord {
+  return {
+    id: r.id as string,
+    snapshot: reviveSnapshot(r.snapshot_json as string),
+    channelId: str(r.channel_id),
+    messageTs: str(r.message_ts),
+    postAttempts: r.post_attempts as number,
+    inDoubtSince: date(r.in_doubt_since),
+    nextAttemptAt: new Date(r.next_attempt_at as number),
+    lastError: str(r.last_error),
+    unshownMembers: (r.unshown as number | undefined) ?? 0,
+    changedAt: new Date(r.changed_at as number),
+    renderedAt: date(r.rendered_at),
   };
 }
 
@@ -322,7 +385,8 @@ export class SqliteStore implements Store {
   async markPosted(eventId: string, channelId: string, ts: string): Promise<void> {
     this.db
       .prepare(
-        "UPDATE alerts SET delivery = 'posted', channel_id = ?, message_ts = ?, in_doubt_since = NULL, last_error = NULL WHERE event_id = ?",
+        // Posted on its own: its details reply (catalog text, every fact) is owed in its thread.
+        "UPDATE alerts SET delivery = 'posted', channel_id = ?, message_ts = ?, in_doubt_since = NULL, last_error = NULL, details_state = COALESCE(details_state, 'wanted') WHERE event_id = ?",
       )
       .run(channelId, ts, eventId);
   }
@@ -631,6 +695,193 @@ export class SqliteStore implements Store {
       .prepare("UPDATE remediation_requests SET state = ?, result_json = ? WHERE id = ? AND state = 'executing'")
       .run(state, JSON.stringify(result), id);
     return res.changes === 1;
+  }
+
+  // --- Grouping: deletion chains and storm digests ---
+
+  async nextPostableAlerts(limit: number): Promise<AlertRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT a.* FROM alerts a LEFT JOIN alert_groups g ON g.id = a.group_id
+         WHERE a.delivery = 'pending' AND a.grouped = 1 AND (a.group_id IS NULL OR g.message_ts IS NULL)
+         ORDER BY COALESCE(a.event_time, a.detected_at), a.event_id LIMIT ?`,
+      )
+      .all(limit) as Row[];
+    return rows.map(toAlert);
+  }
+
+  async ungroupedPendingAlerts(limit: number): Promise<AlertRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM alerts WHERE delivery = 'pending' AND grouped = 0
+         ORDER BY COALESCE(event_time, detected_at), event_id LIMIT ?`,
+      )
+      .all(limit) as Row[];
+    return rows.map(toAlert);
+  }
+
+  async recordGrouping(decisions: readonly { eventId: string; groupId: string | null }[], groups: readonly GroupSnapshot[], now: Date): Promise<void> {
+    const upsert = this.db.prepare(
+      `INSERT INTO alert_groups (id, kind, snapshot_json, first_at, last_at, next_attempt_at, changed_at)
+       VALUES (@id, @kind, @json, @first, @last, @now, @now)
+       ON CONFLICT(id) DO UPDATE SET snapshot_json = excluded.snapshot_json, first_at = excluded.first_at,
+         last_at = excluded.last_at, changed_at = excluded.changed_at`,
+    );
+    const decide = this.db.prepare("UPDATE alerts SET grouped = 1, group_id = ? WHERE event_id = ?");
+    this.db.transaction(() => {
+      for (const g of groups) {
+        upsert.run({ id: g.id, kind: g.kind, json: JSON.stringify(g), first: g.firstAt.getTime(), last: g.lastAt.getTime(), now: now.getTime() });
+      }
+      for (const d of decisions) decide.run(d.groupId, d.eventId);
+    })();
+  }
+
+  async groupingState(since: Date): Promise<{ groups: GroupSnapshot[]; alerts: { alert: AlertRecord; groupId: string | null }[] }> {
+    const groups = (this.db.prepare("SELECT snapshot_json FROM alert_groups WHERE last_at >= ? ORDER BY first_at").all(since.getTime()) as Row[]).map((r) =>
+      reviveSnapshot(r.snapshot_json as string),
+    );
+    const alerts = (
+      this.db
+        .prepare("SELECT * FROM alerts WHERE grouped = 1 AND COALESCE(event_time, detected_at) >= ? ORDER BY COALESCE(event_time, detected_at)")
+        .all(since.getTime()) as Row[]
+    ).map((r) => ({ alert: toAlert(r), groupId: str(r.group_id) ?? null }));
+    return { groups, alerts };
+  }
+
+  private static readonly GROUP_SELECT = `SELECT g.*, (SELECT COUNT(*) FROM alerts a WHERE a.group_id = g.id AND a.delivery = 'pending') AS unshown
+    FROM alert_groups g`;
+
+  async getGroup(id: string): Promise<AlertGroupRecord | null> {
+    const row = this.db.prepare(`${SqliteStore.GROUP_SELECT} WHERE g.id = ?`).get(id) as Row | undefined;
+    return row ? toGroup(row) : null;
+  }
+
+  async groupMembers(id: string): Promise<AlertRecord[]> {
+    return (this.db.prepare("SELECT * FROM alerts WHERE group_id = ? ORDER BY COALESCE(event_time, detected_at), event_id").all(id) as Row[]).map(toAlert);
+  }
+
+  async groupsWithWork(limit: number): Promise<AlertGroupRecord[]> {
+    const rows = this.db
+      .prepare(
+        // Driven by pending alerts (indexed) so the cost does not grow with the history of groups.
+        `${SqliteStore.GROUP_SELECT}
+         WHERE g.id IN (SELECT group_id FROM alerts WHERE delivery = 'pending' AND group_id IS NOT NULL)
+           OR g.changed_at > COALESCE(g.rendered_at, 0)
+         ORDER BY g.first_at LIMIT ?`,
+      )
+      .all(limit) as Row[];
+    // A group whose every member is muted or was posted alone has nothing to show.
+    return rows.map(toGroup).filter((g) => g.messageTs !== undefined || g.unshownMembers > 0);
+  }
+
+  async markGroupPostAttempt(id: string, at: Date): Promise<void> {
+    this.db
+      .prepare("UPDATE alert_groups SET post_attempts = post_attempts + 1, in_doubt_since = COALESCE(in_doubt_since, ?) WHERE id = ?")
+      .run(at.getTime(), id);
+  }
+
+  async markGroupPosted(id: string, channelId: string, ts: string): Promise<void> {
+    this.db
+      .prepare("UPDATE alert_groups SET channel_id = ?, message_ts = ?, in_doubt_since = NULL, last_error = NULL WHERE id = ?")
+      .run(channelId, ts, id);
+  }
+
+  async markGroupPostFailed(id: string, nextAttemptAt: Date, error: string, inDoubt: boolean): Promise<void> {
+    this.db
+      .prepare(
+        `UPDATE alert_groups SET next_attempt_at = ?, last_error = ?,
+           in_doubt_since = CASE WHEN ? THEN in_doubt_since ELSE NULL END WHERE id = ?`,
+      )
+      .run(nextAttemptAt.getTime(), error.slice(0, 1000), inDoubt ? 1 : 0, id);
+  }
+
+  async markGroupMembersShown(id: string, eventIds: readonly string[], _at: Date): Promise<void> {
+    const g = this.db.prepare("SELECT channel_id, message_ts FROM alert_groups WHERE id = ?").get(id) as Row | undefined;
+    if (!g || typeof g.message_ts !== "string") return;
+    const mark = this.db.prepare(
+      `UPDATE alerts SET delivery = 'posted', channel_id = ?, message_ts = ?, in_doubt_since = NULL, last_error = NULL
+       WHERE event_id = ? AND group_id = ? AND delivery = 'pending'`,
+    );
+    this.db.transaction(() => {
+      for (const e of eventIds) mark.run(g.channel_id, g.message_ts, e, id);
+    })();
+  }
+
+  async startGroupReply(groupId: string, eventIds: readonly string[], at: Date): Promise<number> {
+    return this.db.transaction(() => {
+      const row = this.db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM alert_group_replies WHERE group_id = ?").get(groupId) as Row;
+      const seq = row.next as number;
+      this.db
+        .prepare("INSERT INTO alert_group_replies (group_id, seq, event_ids_json, started_at) VALUES (?, ?, ?, ?)")
+        .run(groupId, seq, JSON.stringify(eventIds), at.getTime());
+      const claim = this.db.prepare("UPDATE alerts SET reply_seq = ? WHERE event_id = ? AND group_id = ?");
+      for (const e of eventIds) claim.run(seq, e, groupId);
+      return seq;
+    })();
+  }
+
+  async openGroupReplies(groupId: string): Promise<{ seq: number; eventIds: string[]; startedAt: Date }[]> {
+    return (
+      this.db.prepare("SELECT * FROM alert_group_replies WHERE group_id = ? AND ts IS NULL ORDER BY seq").all(groupId) as Row[]
+    ).map((r) => ({ seq: r.seq as number, eventIds: JSON.parse(r.event_ids_json as string) as string[], startedAt: new Date(r.started_at as number) }));
+  }
+
+  async finishGroupReply(groupId: string, seq: number, ts: string, at: Date): Promise<void> {
+    const row = this.db.prepare("SELECT event_ids_json FROM alert_group_replies WHERE group_id = ? AND seq = ?").get(groupId, seq) as Row | undefined;
+    if (!row) return;
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE alert_group_replies SET ts = ? WHERE group_id = ? AND seq = ?").run(ts, groupId, seq);
+    })();
+    await this.markGroupMembersShown(groupId, JSON.parse(row.event_ids_json as string) as string[], at);
+  }
+
+  async dropGroupReply(groupId: string, seq: number): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE alerts SET reply_seq = NULL WHERE group_id = ? AND reply_seq = ?").run(groupId, seq);
+      this.db.prepare("DELETE FROM alert_group_replies WHERE group_id = ? AND seq = ? AND ts IS NULL").run(groupId, seq);
+    })();
+  }
+
+  async markGroupRendered(id: string, at: Date): Promise<void> {
+    this.db.prepare("UPDATE alert_groups SET rendered_at = ? WHERE id = ?").run(at.getTime(), id);
+  }
+
+  async alertsNeedingDetails(limit: number, now: Date): Promise<AlertRecord[]> {
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM alerts WHERE details_state = 'wanted' AND message_ts IS NOT NULL AND COALESCE(details_next_at, 0) <= ?
+           ORDER BY COALESCE(event_time, detected_at), event_id LIMIT ?`,
+        )
+        .all(now.getTime(), limit) as Row[]
+    ).map(toAlert);
+  }
+
+  async markDetailsAttempt(eventId: string, at: Date): Promise<void> {
+    this.db.prepare("UPDATE alerts SET details_in_doubt_since = COALESCE(details_in_doubt_since, ?) WHERE event_id = ?").run(at.getTime(), eventId);
+  }
+
+  async markDetailsPosted(eventId: string, ts: string): Promise<void> {
+    this.db.prepare("UPDATE alerts SET details_state = 'posted', details_ts = ?, details_in_doubt_since = NULL WHERE event_id = ?").run(ts, eventId);
+  }
+
+  async markDetailsFailed(eventId: string, nextAttemptAt: Date, inDoubt: boolean): Promise<void> {
+    this.db
+      .prepare(
+        `UPDATE alerts SET details_next_at = ?,
+           details_in_doubt_since = CASE WHEN ? THEN details_in_doubt_since ELSE NULL END WHERE event_id = ?`,
+      )
+      .run(nextAttemptAt.getTime(), inDoubt ? 1 : 0, eventId);
+  }
+
+  async acknowledgeGroup(id: string, user: string, at: Date): Promise<number> {
+    return this.db
+      .prepare(
+        `UPDATE alerts SET acknowledged_by = ?, acknowledged_at = ?,
+           status = CASE WHEN status = 'open' THEN 'acknowledged' ELSE status END
+         WHERE group_id = ? AND acknowledged_by IS NULL`,
+      )
+      .run(user, at.getTime(), id).changes;
   }
 }
 

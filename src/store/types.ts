@@ -5,6 +5,7 @@ import type { IamEvent, RemediationId, Severity } from "../domain.js";
 import type { Outcome } from "../detect/types.js";
 import type { AlertStatus } from "../alerts.js";
 import type { SnapshotMeta } from "../snapshot/model.js";
+import type { GroupSnapshot } from "../grouping/grouper.js";
 
 export interface AlertRecord {
   eventId: string;
@@ -41,6 +42,10 @@ export interface AlertRecord {
   mentionGroup?: string;
   /** Severity detection gave, when a rule overrode it (`severity` is the one after the override). */
   detectedSeverity?: Severity;
+  /** The chain or digest this alert belongs to (src/grouping); absent when it stands alone. */
+  groupId?: string;
+  /** A details thread reply was sent and its answer never came (settled from the thread before resending). */
+  detailsInDoubtSince?: Date;
 }
 
 export type NewAlert = Pick<
@@ -177,6 +182,63 @@ export interface Store {
   listExecutingRemediationRequests(): Promise<RemediationRequestRecord[]>;
   /** Settles an executing request found after a crash. false when it was no longer executing. */
   settleRecoveredRemediationRequest(id: string, state: "succeeded" | "failed" | "unknown", result: unknown): Promise<boolean>;
+  // --- Grouping: deletion chains and storm digests (src/grouping, src/slack/group-delivery.ts) ---
+  /**
+   * Pending alerts the grouper has decided on that are not inside a group whose message exists (those are
+   * shown by updating it or in its thread), oldest event first.
+   */
+  nextPostableAlerts(limit: number): Promise<AlertRecord[]>;
+  /** Pending alerts the grouper has not decided on yet, oldest event first. */
+  ungroupedPendingAlerts(limit: number): Promise<AlertRecord[]>;
+  /** Records the grouper's decisions and the groups they changed, atomically. */
+  recordGrouping(decisions: readonly { eventId: string; groupId: string | null }[], groups: readonly GroupSnapshot[], now: Date): Promise<void>;
+  /** Groups whose last event is at or after `since`, and the decided alerts of that period: the grouper's state. */
+  groupingState(since: Date): Promise<{ groups: GroupSnapshot[]; alerts: { alert: AlertRecord; groupId: string | null }[] }>;
+  getGroup(id: string): Promise<AlertGroupRecord | null>;
+  /** Members of a group, oldest event first. */
+  groupMembers(id: string): Promise<AlertRecord[]>;
+  /** Groups with something still to show in Slack (no message yet, or members not yet shown), oldest first. */
+  groupsWithWork(limit: number): Promise<AlertGroupRecord[]>;
+  markGroupPostAttempt(id: string, at: Date): Promise<void>;
+  /** The group's top-level message exists (posted, or adopted from its first member's own post). */
+  markGroupPosted(id: string, channelId: string, ts: string): Promise<void>;
+  markGroupPostFailed(id: string, nextAttemptAt: Date, error: string, inDoubt: boolean): Promise<void>;
+  /** Marks members as shown in the group's message (delivered): they point at its ts. */
+  markGroupMembersShown(id: string, eventIds: readonly string[], at: Date): Promise<void>;
+  /** Starts a thread reply listing `eventIds` (in doubt until finished); returns its sequence number. */
+  startGroupReply(groupId: string, eventIds: readonly string[], at: Date): Promise<number>;
+  /** Replies started and not finished (in doubt after a crash or timeout). */
+  openGroupReplies(groupId: string): Promise<{ seq: number; eventIds: string[]; startedAt: Date }[]>;
+  finishGroupReply(groupId: string, seq: number, ts: string, at: Date): Promise<void>;
+  /** Slack answered with an error: the reply was not posted and its events are free for the next one. */
+  dropGroupReply(groupId: string, seq: number): Promise<void>;
+  /** The message now shows the group as it was at `at` (updates are needed only for later changes). */
+  markGroupRendered(id: string, at: Date): Promise<void>;
+  /** Alerts posted on their own whose details reply (first thread reply) is still owed and due. */
+  alertsNeedingDetails(limit: number, now: Date): Promise<AlertRecord[]>;
+  markDetailsAttempt(eventId: string, at: Date): Promise<void>;
+  markDetailsPosted(eventId: string, ts: string): Promise<void>;
+  markDetailsFailed(eventId: string, nextAttemptAt: Date, inDoubt: boolean): Promise<void>;
+  /** Acknowledges every member not yet acknowledged; returns how many changed. */
+  acknowledgeGroup(id: string, user: string, at: Date): Promise<number>;
+}
+
+/** A chain or digest as stored: the grouper's snapshot plus the state of its Slack message. */
+export interface AlertGroupRecord {
+  id: string;
+  snapshot: GroupSnapshot;
+  channelId?: string;
+  messageTs?: string;
+  postAttempts: number;
+  inDoubtSince?: Date;
+  nextAttemptAt: Date;
+  lastError?: string;
+  /** Members whose events are in the store but not yet shown in Slack (top level or thread). */
+  unshownMembers: number;
+  /** Last change to the group's membership, so the message is updated only when something changed. */
+  changedAt: Date;
+  /** When the message last showed the group as it is (null: never updated since posting). */
+  renderedAt?: Date;
 }
 
 /** One stretch of time during which a health problem held (issue 8). */

@@ -169,6 +169,13 @@ export interface FakeSlack {
   setSocketModeUrl(url: string | undefined, appToken?: string): void;
   /** Changes the per-channel chat.postMessage limit; undefined removes it. */
   setPostRateLimit(perChannelPerSecond: number | undefined): void;
+  /**
+   * Stores a message as if another app or user had posted it (its own bot_id / user), e.g. one forging an
+   * alert's metadata. Returns its ts.
+   */
+  addForeignMessage(channel: string, m: { text: string; bot_id?: string; user?: string; metadata?: SlackMessageMetadata }): string;
+  /** chat.update calls per channel per second (sliding window), counted apart from posts; unlimited by default. */
+  setUpdateRateLimit(perChannelPerSecond: number | undefined): void;
   /** While down, every request (API and response URLs) gets HTTP 503 or a connection reset. */
   setDown(down: boolean, mode?: SlackDownMode): void;
   /** The next `n` calls of `method` ("*" for any, "response_url" for response URLs) fail with `kind`. */
@@ -230,6 +237,8 @@ class FakeSlackServer implements FakeSlack {
   private postRateLimit: number | undefined;
   /** Recent accepted chat.postMessage times (performance.now) per channel. */
   private postWindows = new Map<string, number[]>();
+  private updateRateLimit: number | undefined;
+  private updateWindows = new Map<string, number[]>();
   private down: SlackDownMode | undefined;
   private failures: Array<{ method: string; kind: SlackFailureKind }> = [];
   private drops: string[] = [];
@@ -330,6 +339,27 @@ class FakeSlackServer implements FakeSlack {
     this.postWindows.clear();
   }
 
+  addForeignMessage(channel: string, m: { text: string; bot_id?: string; user?: string; metadata?: SlackMessageMetadata }): string {
+    const message: SlackMessage = {
+      type: "message",
+      channel,
+      ts: this.nextTs(),
+      user: m.user ?? "UFORGER01",
+      bot_id: m.bot_id ?? "BFORGER01",
+      app_id: "AFORGER01",
+      team: FAKE_SLACK_IDENTITY.teamId,
+      text: m.text,
+      ...(m.metadata ? { metadata: m.metadata } : {}),
+    };
+    this.allMessages.push(message);
+    return message.ts;
+  }
+
+  setUpdateRateLimit(perChannelPerSecond: number | undefined): void {
+    this.updateRateLimit = perChannelPerSecond;
+    this.updateWindows.clear();
+  }
+
   setDown(down: boolean, mode: SlackDownMode = "http503"): void {
     this.down = down ? mode : undefined;
   }
@@ -385,6 +415,8 @@ class FakeSlackServer implements FakeSlack {
     this.failures = [];
     this.drops = [];
     this.postRateLimit = this.opts.postRateLimitPerChannel;
+    this.updateRateLimit = undefined;
+    this.updateWindows.clear();
   }
 
   // --- request handling ---
@@ -465,6 +497,9 @@ class FakeSlackServer implements FakeSlack {
     }
     // Slack names the token's granted scopes on every answer to a valid token.
     const scopeHeader = { "x-oauth-scopes": this.scopes.join(",") };
+    if (method === "chat.update" && !this.takeSlot(this.updateRateLimit, this.updateWindows, str(params, "channel") ?? "")) {
+      return answer({ ok: false, error: "ratelimited" }, 429, { "Retry-After": "1" });
+    }
     try {
       return answer({ ok: true, ...handler(params) }, 200, scopeHeader);
     } catch (err) {
@@ -503,6 +538,16 @@ class FakeSlackServer implements FakeSlack {
 
   private tokenIsValid(token: string): boolean {
     return this.opts.token === undefined ? token.startsWith("xoxb-") : token === this.opts.token;
+  }
+
+  private takeSlot(limit: number | undefined, windows: Map<string, number[]>, channel: string): boolean {
+    if (limit === undefined) return true;
+    const now = performance.now();
+    const recent = (windows.get(channel) ?? []).filter((t) => now - t < 1000);
+    const allowed = recent.length < limit;
+    if (allowed) recent.push(now);
+    windows.set(channel, recent);
+    return allowed;
   }
 
   /** Sliding one-second window per channel; true when the post may go through (and counts it). */

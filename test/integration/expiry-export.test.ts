@@ -88,7 +88,12 @@ test("an expired request is never executed, says so, and the record of actions e
       values: { remediation_choice: { remediation_choice_input: { type: "radio_buttons", selected_option: { text: { type: "plain_text", text: "x" }, value: "recreate-account-alias" } } } },
     }),
   );
-  const request = await slack.waitFor((s) => s.messages(CHANNEL).find((m) => m.thread_ts === alert.ts && m.ts !== alert.ts), 10_000, "request");
+  // The alert's thread also holds its details reply; the request is the reply with Approve/Reject.
+  const request = await slack.waitFor(
+    (s) => s.messages(CHANNEL).find((m) => m.thread_ts === alert.ts && m.ts !== alert.ts && JSON.stringify(m.blocks ?? []).includes("remediation_approve")),
+    10_000,
+    "request",
+  );
   const requestId = buttonValue(request, "remediation_approve");
 
   offsetMs = 3 * 3600_000; // three hours later: past REMEDIATION_EXPIRY_HOURS=2

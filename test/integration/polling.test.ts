@@ -28,12 +28,12 @@ describe("first start", () => {
 
     const app = await h.start();
     await app.waitForLog((l) => l.msg === "poll finished");
-    await h.slack.waitFor((s) => s.messages(ALERT_CHANNEL).length >= 2, 10_000);
+    await h.slack.waitFor(() => alertEventIds(h).length >= 2, 10_000);
 
     expect(alertEventIds(h).sort()).toEqual([inWindow.EventId, denied.EventId].sort());
-    const role = h.slack.messages(ALERT_CHANNEL).find((m) => (m.text ?? "").includes("DeleteRole"));
+    const role = h.slack.messages(ALERT_CHANNEL).find((m) => (!m.thread_ts || m.thread_ts === m.ts) && (m.text ?? "").includes("DeleteRole"));
     expect(JSON.stringify(role?.blocks)).toContain("app-role");
-    const alias = h.slack.messages(ALERT_CHANNEL).find((m) => (m.text ?? "").includes("DeleteAccountAlias"));
+    const alias = h.slack.messages(ALERT_CHANNEL).find((m) => (!m.thread_ts || m.thread_ts === m.ts) && (m.text ?? "").includes("DeleteAccountAlias"));
     expect(alias?.text).toMatch(/Denied attempt/);
     // One lookup attribute per call (all IAM events at once), the window starts LOOKBACK_MINUTES before the first poll.
     const first = h.cloudtrail.calls.find((c) => c.operation === "LookupEvents" && !c.throttled);
@@ -66,7 +66,7 @@ describe("late and malformed events", () => {
     const late = h.cloudtrail.addEvent(
       iamRecord({ eventName: "RemoveRoleFromInstanceProfile", eventTime: minutesAgo(8), requestParameters: { instanceProfileName: "web", roleName: "web-role" } }),
     );
-    await h.slack.waitFor((s) => s.messages(ALERT_CHANNEL).length === 1, 40_000);
+    await h.slack.waitFor(() => alertEventIds(h).length === 1, 40_000);
     // Let one more complete poll run over the same window: still one message.
     const polls = app.logs.filter((l) => l.msg === "poll finished").length;
     await app.waitForLog((l) => l.msg === "poll finished" && app.logs.filter((x) => x.msg === "poll finished").length > polls + 1, 40_000);
@@ -87,9 +87,9 @@ describe("late and malformed events", () => {
     });
     const ok = h.cloudtrail.addEvent(iamRecord({ eventName: "DetachRolePolicy", eventTime: minutesAgo(1), requestParameters: { roleName: "r", policyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" } }));
     const app = await h.start();
-    await h.slack.waitFor((s) => s.messages(ALERT_CHANNEL).length === 2, 40_000);
+    await h.slack.waitFor(() => alertEventIds(h).length === 2, 40_000);
     expect(alertEventIds(h).sort()).toEqual(["11111111-2222-3333-4444-555555555555", ok.EventId].sort());
-    const broken = h.slack.messages(ALERT_CHANNEL).find((m) => (m.text ?? "").includes("DeleteRole"));
+    const broken = h.slack.messages(ALERT_CHANNEL).find((m) => (!m.thread_ts || m.thread_ts === m.ts) && (m.text ?? "").includes("DeleteRole"));
     expect(JSON.stringify(broken?.blocks)).toContain("payments-role");
     expect(JSON.stringify(broken?.blocks)).toMatch(/could not be parsed/i);
     expect(app.logs.some((l) => l.msg.includes("not valid JSON") && l.eventId === "11111111-2222-3333-4444-555555555555")).toBe(true);
@@ -101,12 +101,13 @@ describe("volume", () => {
     const ids = Array.from({ length: 120 }, (_, i) =>
       h.cloudtrail.addEvent(iamRecord({ eventName: "DetachUserPolicy", eventTime: new Date(Date.now() - 600_000 + i * 1000), requestParameters: { userName: `u${i}`, policyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" } })).EventId,
     );
-    const app = await h.start({ SLACK_POST_INTERVAL_MS: "0" });
+    // 120 deletions in two minutes would be one storm digest; this test is about paging, one alert each.
+    const app = await h.start({ SLACK_POST_INTERVAL_MS: "0", DIGEST_THRESHOLD: "1000000" });
     const finished = await app.waitForLog((l) => l.msg === "poll finished", 40_000);
     // 120 IAM events fit in 3 pages of the EventSource lookup: cheaper than 30 per-name lookups.
     expect(finished).toMatchObject({ lookupCalls: 3, strategy: "eventsource", completed: true });
     expect(h.cloudtrail.calls.filter((c) => c.attributeValue === "iam.amazonaws.com" && c.hasNextToken)).toHaveLength(2);
-    await h.slack.waitFor((s) => s.messages(ALERT_CHANNEL).length === 120, 30_000);
+    await h.slack.waitFor(() => alertEventIds(h).length === 120, 30_000);
     // Each exactly once. (Alerts are posted as soon as a page is read, so across pages the channel order
     // follows discovery: newest page first.)
     expect(alertEventIds(h).sort()).toEqual([...ids].sort());

@@ -7,7 +7,7 @@ import { expect, test } from "vitest";
 import { getCatalogEntry } from "../../src/catalog/index.js";
 import { normalizeLookupEvent, normalizeRecord, type LookupEventInput } from "../../src/cloudtrail/normalize.js";
 import { decide } from "../../src/detect/index.js";
-import { buildAlertMessage } from "../../src/slack/blocks/alert.js";
+import { buildAlertDetails, buildAlertMessage } from "../../src/slack/blocks/alert.js";
 import { validateMessage } from "../../src/slack/blocks/limits.js";
 import { code } from "../../src/slack/mrkdwn.js";
 
@@ -42,10 +42,19 @@ test.each(alerting.map((r) => [`${r.file}:${r.line}`, r] as const))("%s renders 
     { event: r.ev, severity: r.decision.severity, severityReason: r.decision.severityReason, outcome: r.decision.outcome },
     getCatalogEntry(r.decision.eventName),
   );
+  const details = buildAlertDetails(
+    { event: r.ev, severity: r.decision.severity, severityReason: r.decision.severityReason, outcome: r.decision.outcome },
+    getCatalogEntry(r.decision.eventName),
+  );
   expect(validateMessage(msg)).toEqual([]);
+  expect(validateMessage(details)).toEqual([]);
+  // The compact top level names the call and its first resource; the details reply names every resource.
   const json = JSON.stringify(msg.blocks);
   expect(json).toContain(r.ev.eventName);
-  for (const res of r.ev.resources) expect(json).toContain(JSON.stringify(code(res.value, 200)).slice(1, -1).slice(0, 20));
+  const first = r.ev.resources[0];
+  if (first) expect(json).toContain(JSON.stringify(code(first.value, 200)).slice(1, -1).slice(0, 20));
+  const detailsJson = JSON.stringify(details.blocks);
+  for (const res of r.ev.resources) expect(detailsJson).toContain(JSON.stringify(code(res.value, 200)).slice(1, -1).slice(0, 20));
   expect(msg.text).toContain(r.ev.eventName);
   if (r.decision.outcome !== "success") expect(msg.text).toMatch(/attempt/i);
 });

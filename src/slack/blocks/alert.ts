@@ -6,6 +6,7 @@
 // enforced per item, and the whole message is rebuilt with tighter caps until it fits the character budget.
 import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, MessageMetadata, SectionBlock } from "@slack/types";
 import type { AlertActivity, AlertInput, RemediationOutcomeView } from "../../alerts.js";
+import type { AttackTechnique } from "../../catalog/attack.js";
 import type { CatalogEntry } from "../../catalog/types.js";
 import type { Actor, ClientKind, IamEvent, Severity } from "../../domain.js";
 import type { Outcome } from "../../detect/types.js";
@@ -147,6 +148,12 @@ function joinWithinBudget(lines: readonly string[], budget: number, noun: string
     used += line.length + 1;
   }
   return kept.join("\n");
+}
+
+/** A link to the technique's page on attack.mitre.org, built from the catalog's own validated id. */
+function attackLink(t: AttackTechnique): string {
+  const path = t.id.replace(".", "/");
+  return /^T\d{4}(\/\d{3})?$/.test(path) ? `<https://attack.mitre.org/techniques/${path}/|${t.id}>` : code(t.id, 20);
 }
 
 function mrkdwn(text: string): { type: "mrkdwn"; text: string } {
@@ -329,26 +336,59 @@ function fallbackText(input: AlertInput): string {
   return truncateEscaped(text, LIMITS.messageText);
 }
 
+/** Who did what to which resource, where and when: one line, with the API name and resource name kept. */
+function headlineText(input: AlertInput, caps: Caps): string {
+  const ev = input.event;
+  const a = ev.actor;
+  const who = a.arn ? code(a.arn, caps.arn) : principalText(a, caps);
+  const root = a.type === "Root" ? " ⚠️ *root user*" : "";
+  const first = ev.resources[0];
+  const more = ev.resources.length > 1 ? ` and ${ev.resources.length - 1} more` : "";
+  const on = first ? ` on ${prose((first.label || first.kind || "resource").toLowerCase(), 40)} ${code(first.value, caps.resourceValue)}${more}` : "";
+  const account = ev.accountId ? ` in account ${code(ev.accountId, 64)}` : " in an unknown account";
+  const region = ev.awsRegion ? ` (${code(ev.awsRegion, 40)})` : "";
+  return `${who}${root} called ${code(ev.eventName, 120)}${on}${account}${region}, ${whenText(ev.eventTime)}`;
+}
+
+function outcomeLine(input: AlertInput, caps: Caps): string {
+  const ev = input.event;
+  const err = ev.errorMessage ? ` ${code(ev.errorMessage, Math.min(caps.errorMessage, 300))}` : "";
+  switch (input.outcome) {
+    case "success":
+      return "*Outcome:* succeeded.";
+    case "denied":
+      return `⛔ *Denied attempt* (${prose(ev.errorCode ?? "AccessDenied", 100)}): nothing was changed, but someone tried.${err}`;
+    case "failed":
+      return `⚠️ *Failed attempt* (${prose(ev.errorCode ?? "unknown error", 100)}): the change did not take effect.${err}`;
+  }
+}
+
+/** The compact top level: header, one line who/what/where/when, the outcome, why it matters, buttons. */
 function build(input: AlertInput, entry: CatalogEntry, activity: AlertActivity, caps: Caps): KnownBlock[] {
   const ev = input.event;
   const blocks: KnownBlock[] = [];
 
   const header: HeaderBlock = { type: "header", block_id: AlertBlockIds.header, text: plain(headerText(input, entry)) };
   blocks.push(header);
-  blocks.push(section(AlertBlockIds.summary, summaryText(input, caps)));
-  blocks.push({ type: "section", block_id: AlertBlockIds.facts, fields: factsFields(input) });
-  blocks.push(section(AlertBlockIds.who, whoText(ev, caps)));
-  blocks.push(section(AlertBlockIds.what, whatText(ev, caps)));
-  blocks.push(section(AlertBlockIds.why, whyText(input, entry, caps)));
+  blocks.push(section(AlertBlockIds.summary, `${headlineText(input, caps)}\n${outcomeLine(input, caps)}`));
+  blocks.push(section(AlertBlockIds.why, `*Why it matters:* ${prose(input.severityReason || entry.severityReason, caps.reason)}`));
 
+  // One context block of facts; other features add their one-line facts here (≤ 10 elements in all).
   const url = cloudTrailEventUrl(ev.awsRegion, ev.eventId);
-  const idText = ev.eventId ? ` · Event ID ${code(ev.eventId, caps.eventIdShown)}` : "";
-  const links: ContextBlock = {
+  const ip = ev.sourceIp ? `from ${code(ev.sourceIp, 100)}` : "source IP not recorded";
+  const context: ContextBlock = {
     type: "context",
-    block_id: AlertBlockIds.links,
-    elements: [mrkdwn(`<${url}|Open in the CloudTrail console>${idText}`)],
+    block_id: AlertBlockIds.context,
+    elements: [
+      mrkdwn(`${CLIENT_LABEL[ev.client] ?? prose(String(ev.client), 40)} · MFA ${mfaText(ev.actor.mfaAuthenticated)} · ${ip}`),
+      mrkdwn(`<${url}|Open in the CloudTrail console> · details, risks and recovery in the thread`),
+    ],
   };
-  blocks.push(links);
+  const facts: string[] = [];
+  if (input.restorable) facts.push(`*Restore:* ${prose(input.restorable, 300)}`);
+  if (entry.attack.length > 0) facts.push(`ATT&amp;CK ${entry.attack.map((t) => attackLink(t)).join(", ")}`);
+  if (facts.length > 0) context.elements.push(mrkdwn(facts.join(" · ")));
+  blocks.push(context);
 
   if (input.rule) {
     // The mention id was validated as a user group id (S…) when the rules file was loaded.
@@ -382,6 +422,36 @@ function build(input: AlertInput, entry: CatalogEntry, activity: AlertActivity, 
     blocks.push(actions);
   }
   return blocks;
+}
+
+/** The first thread reply: every fact about the event and the catalog's full text (risks, recovery). */
+function buildDetailBlocks(input: AlertInput, entry: CatalogEntry, caps: Caps): KnownBlock[] {
+  const ev = input.event;
+  const blocks: KnownBlock[] = [];
+  blocks.push(section(AlertBlockIds.detailsTitle, `*Details* of ${code(ev.eventName, 120)}`));
+  blocks.push(section(AlertBlockIds.summary, summaryText(input, caps)));
+  blocks.push({ type: "section", block_id: AlertBlockIds.facts, fields: factsFields(input) });
+  blocks.push(section(AlertBlockIds.who, whoText(ev, caps)));
+  blocks.push(section(AlertBlockIds.what, whatText(ev, caps)));
+  blocks.push(section(AlertBlockIds.why, whyText(input, entry, caps)));
+  const url = cloudTrailEventUrl(ev.awsRegion, ev.eventId);
+  const idText = ev.eventId ? ` · Event ID ${code(ev.eventId, caps.eventIdShown)}` : "";
+  const attack = entry.attack.length > 0 ? ` · MITRE ATT&amp;CK: ${entry.attack.map((t) => `${attackLink(t)} ${prose(t.name, 80)}`).join("; ")}` : "";
+  blocks.push({ type: "context", block_id: AlertBlockIds.links, elements: [mrkdwn(`<${url}|Open in the CloudTrail console>${idText}${attack}`)] });
+  return blocks;
+}
+
+/**
+ * The details reply for one alert (posted in its thread right after it). Pure; within the same limits as
+ * the alert itself.
+ */
+export function buildAlertDetails(input: AlertInput, entry: CatalogEntry): { text: string; blocks: KnownBlock[] } {
+  let blocks: KnownBlock[] = [];
+  for (const scale of SCALES) {
+    blocks = buildDetailBlocks(input, entry, capsFor(scale));
+    if (blocksCharCount(blocks) <= LIMITS.totalBlockChars) break;
+  }
+  return { text: truncateEscaped(`Details: ${fallbackText(input)}`, LIMITS.messageText), blocks };
 }
 
 /**

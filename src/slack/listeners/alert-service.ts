@@ -10,11 +10,29 @@ import { requestMessage } from "../blocks/workflow.js";
 import { renderAlert } from "../render.js";
 import type { ListenerDeps } from "./deps.js";
 import { restoreLine } from "../../snapshot/restorable.js";
+import { groupOf, renderGroupMessage } from "./group-service.js";
 
 /** Edits the alert message in place so it shows the current state (buttons gone, activity lines). */
 export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): Promise<void> {
   const alert = await deps.store.getAlert(eventId);
   if (!alert?.channelId || !alert.messageTs) return;
+  // A chain or digest: its one message shows the whole group.
+  const grouped = await groupOf(deps.store, alert);
+  if (grouped?.group.messageTs) {
+    const gm = await renderGroupMessage(deps.store, grouped.group, grouped.members);
+    try {
+      await deps.client.chat.update({
+        channel: grouped.group.channelId ?? alert.channelId,
+        ts: grouped.group.messageTs,
+        text: gm.text,
+        blocks: gm.blocks,
+        metadata: gm.metadata,
+      });
+    } catch (err) {
+      deps.logger.error({ eventId, groupId: grouped.group.id, ...errorFields(err) }, "could not update the group message");
+    }
+    return;
+  }
   const msg = renderAlert(alert, await deps.store.listRemediationRequests(eventId), await restoreLine(alert.event, deps.snapshots, deps.logger));
   try {
     await deps.client.chat.update({

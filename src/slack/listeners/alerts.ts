@@ -15,6 +15,7 @@ import { decodeOrNull, ModalMetadata } from "../payloads.js";
 import { slackDate, userMention } from "../mrkdwn.js";
 import { alertFromValue, createRemediationRequest, membershipNote, record, refreshAlertMessage, remediationDeps, tellUser } from "./alert-service.js";
 import type { ListenerDeps } from "./deps.js";
+import { groupOf, groupOffers, remediationContext } from "./group-service.js";
 
 const NOT_RESPONDER = "You are not allowed to act on trailwatch alerts (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was changed.";
 
@@ -23,7 +24,9 @@ export async function plansFor(deps: ListenerDeps, alert: AlertRecord, requestId
   if (!isIamDeletionEventName(alert.eventName)) return [];
   const entry = getCatalogEntry(alert.eventName);
   const rdeps = await remediationDeps(deps);
-  const offers = offeredFor(withRestore(alert.eventName, entry.remediations), alert.event, rdeps.botIdentity);
+  // A chain or digest offers what fits the whole group; ctx carries its root and first event time.
+  const ctx = await remediationContext(deps.store, alert);
+  const offers = ctx ? groupOffers(ctx, rdeps.botIdentity) : offeredFor(withRestore(alert.eventName, entry.remediations), alert.event, rdeps.botIdentity);
   const subject = subjectFromEvent(alert.event, rdeps.botIdentity);
   return Promise.all(offers.map((o) => planRemediation(o.id, o.params, rdeps, requestId, subject)));
 }
@@ -44,7 +47,9 @@ export function registerAlertListeners(app: App, deps: ListenerDeps): void {
       const when = after?.acknowledgedAt ? ` at ${slackDate(after.acknowledgedAt)}` : "";
       return tellUser(client, deps, body.channel?.id, user, `Already acknowledged by ${userMention(after?.acknowledgedBy ?? "")}${when}.`);
     }
-    await record(deps, { actor: user, action: "acknowledge", alertEventId: alert.eventId, requestId: null, result: "ok", detail: {} });
+    // One Acknowledge covers a whole chain or digest: every member is acknowledged in the store too.
+    const covered = alert.groupId && (await groupOf(deps.store, alert)) ? await deps.store.acknowledgeGroup(alert.groupId, user, deps.now()) : 0;
+    await record(deps, { actor: user, action: "acknowledge", alertEventId: alert.eventId, requestId: null, result: "ok", detail: covered > 0 ? { groupId: alert.groupId, alsoAcknowledged: covered } : {} });
     await refreshAlertMessage(deps, alert.eventId);
   });
 

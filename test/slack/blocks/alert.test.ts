@@ -5,7 +5,7 @@ import type { CatalogEntry } from "../../../src/catalog/types.js";
 import type { Actor, AffectedResource, IamEvent } from "../../../src/domain.js";
 import type { Outcome } from "../../../src/detect/types.js";
 import { ActionIds, ALERT_METADATA_EVENT_TYPE } from "../../../src/slack/action-ids.js";
-import { AlertBlockIds, buildAlertMessage, cloudTrailEventUrl } from "../../../src/slack/blocks/alert.js";
+import { AlertBlockIds, buildAlertDetails, buildAlertMessage as buildTopLevel, cloudTrailEventUrl } from "../../../src/slack/blocks/alert.js";
 import { blocksCharCount, LIMITS, validateBlocks, validateMessage } from "../../../src/slack/blocks/limits.js";
 
 // ---------------------------------------------------------------------------------------------- fixtures
@@ -66,7 +66,21 @@ function input(ev: IamEvent, outcome: Outcome = "success", over: Partial<AlertIn
 
 // ----------------------------------------------------------------------------------------------- helpers
 
-type Msg = ReturnType<typeof buildAlertMessage>;
+type Msg = ReturnType<typeof buildTopLevel>;
+
+// The alert is two messages: a compact top level and a details reply in its thread. Tests of a fact look
+// where it now lives (`details(msg)`); safety checks cover both.
+const detailsOf = new WeakMap<Msg, Msg>();
+function buildAlertMessage(...args: Parameters<typeof buildTopLevel>): Msg {
+  const top = buildTopLevel(...args);
+  detailsOf.set(top, { ...buildAlertDetails(args[0], args[1]), metadata: top.metadata });
+  return top;
+}
+function details(msg: Msg): Msg {
+  const d = detailsOf.get(msg);
+  if (!d) throw new Error("no details for this message");
+  return d;
+}
 
 /** Every string in the blocks plus the fallback text. */
 function allText(msg: Msg): string {
@@ -98,6 +112,8 @@ const ALLOWED_SEQUENCE =
   /^<(?:https:\/\/[a-z]{2}(?:-gov)?-[a-z]+-\d\.console\.aws\.amazon\.com\/cloudtrailv2\/home\?region=[a-z0-9-]+#\/events(?:\/[A-Za-z0-9%._~!*'()-]+)?\|Open in the CloudTrail console|!date\^\d+\^\{date_short_pretty\} \{time_secs\}\|[^<>]*|@[UW][A-Z0-9]+)>$/;
 
 function expectSafe(msg: Msg): void {
+  const d = detailsOf.get(msg);
+  if (d) expectSafe(d);
   for (const seq of controlSequences(msg)) expect(seq).toMatch(ALLOWED_SEQUENCE);
   // Code spans are balanced in every text object.
   for (const t of texts(msg.blocks)) expect((t.match(/`/g) ?? []).length % 2).toBe(0);
@@ -137,7 +153,7 @@ describe("buildAlertMessage: IAM user, success", () => {
   it("shows the event name, outcome, account, region, time, IP, client and MFA", () => {
     const s = allText(msg);
     expect(s).toContain("`DeleteRole`");
-    const facts = block<SectionBlock>(msg, AlertBlockIds.facts)?.fields?.map((f) => f.text) ?? [];
+    const facts = block<SectionBlock>(details(msg), AlertBlockIds.facts)?.fields?.map((f) => f.text) ?? [];
     expect(facts).toEqual([
       "*Event*\n`DeleteRole`",
       "*Outcome*\nSucceeded",
@@ -151,7 +167,7 @@ describe("buildAlertMessage: IAM user, success", () => {
   });
 
   it("shows who: principal ARN, identity type, user, access key and user agent", () => {
-    const who = sectionText(msg, AlertBlockIds.who);
+    const who = sectionText(details(msg), AlertBlockIds.who);
     expect(who).toContain(`Principal: \`arn:aws:iam::${ACCOUNT}:user/alice\``);
     expect(who).toContain("Identity type: `IAMUser`");
     expect(who).toContain("User name: `alice`");
@@ -160,11 +176,11 @@ describe("buildAlertMessage: IAM user, success", () => {
   });
 
   it("shows every affected resource as inline code", () => {
-    expect(sectionText(msg, AlertBlockIds.what)).toBe("*What* — 1 affected resource\n• Role: `app-role`");
+    expect(sectionText(details(msg), AlertBlockIds.what)).toBe("*What* — 1 affected resource\n• Role: `app-role`");
   });
 
   it("explains why it matters, with escaped catalog text, risks, severity reason and recovery", () => {
-    const why = sectionText(msg, AlertBlockIds.why);
+    const why = sectionText(details(msg), AlertBlockIds.why);
     expect(why).toContain("stops working at once &amp; cannot");
     for (const r of entry.risks) expect(why).toContain(`• ${r}`);
     expect(why).toContain("*Severity:* 🔴 CRITICAL — Role deletion breaks workloads.");
@@ -172,7 +188,7 @@ describe("buildAlertMessage: IAM user, success", () => {
   });
 
   it("links to the event in the CloudTrail console", () => {
-    const [link] = contextTexts(msg, AlertBlockIds.links);
+    const [link] = contextTexts(details(msg), AlertBlockIds.links);
     expect(link).toBe(
       `<https://us-east-1.console.aws.amazon.com/cloudtrailv2/home?region=us-east-1#/events/${EVENT_ID}|Open in the CloudTrail console>` +
         ` · Event ID \`${EVENT_ID}\``,
@@ -225,12 +241,12 @@ describe("buildAlertMessage: identity types", () => {
       userAgent: "AWS Internal",
     });
     const msg = buildAlertMessage(input(ev), entry);
-    const who = sectionText(msg, AlertBlockIds.who);
+    const who = sectionText(details(msg), AlertBlockIds.who);
     expect(who).toContain(`Principal: \`arn:aws:sts::${ACCOUNT}:assumed-role/Admin/bob@example.com\``);
     expect(who).toContain("Identity type: `AssumedRole`");
     expect(who).toContain(`Role: \`Admin\` (\`arn:aws:iam::${ACCOUNT}:role/Admin\`)`);
     expect(who).toContain("Session name: `bob@example.com`");
-    const facts = JSON.stringify(block(msg, AlertBlockIds.facts));
+    const facts = JSON.stringify(block(details(msg), AlertBlockIds.facts));
     expect(facts).toContain("*MFA used*\\nyes");
     expect(facts).toContain("*Client*\\nAWS Management Console");
     expectSafe(msg);
@@ -242,10 +258,10 @@ describe("buildAlertMessage: identity types", () => {
       client: "console",
     });
     const msg = buildAlertMessage(input(ev), entry);
-    const who = sectionText(msg, AlertBlockIds.who);
+    const who = sectionText(details(msg), AlertBlockIds.who);
     expect(who).toContain("Identity type: `Root` ⚠️ *root user*");
     expect(who).toContain("Account alias: `acme-prod`");
-    expect(JSON.stringify(block(msg, AlertBlockIds.facts))).toContain("*MFA used*\\nunknown");
+    expect(JSON.stringify(block(details(msg), AlertBlockIds.facts))).toContain("*MFA used*\\nunknown");
     expectSafe(msg);
   });
 
@@ -257,7 +273,7 @@ describe("buildAlertMessage: identity types", () => {
       userAgent: "cloudformation.amazonaws.com",
     });
     const msg = buildAlertMessage(input(ev), entry);
-    const who = sectionText(msg, AlertBlockIds.who);
+    const who = sectionText(details(msg), AlertBlockIds.who);
     expect(who).toContain("Principal: `cloudformation.amazonaws.com` (AWS service)");
     expect(who).toContain("Identity type: `AWSService`");
     expect(msg.text).toContain("DeleteRole by cloudformation.amazonaws.com on role app-role");
@@ -267,7 +283,7 @@ describe("buildAlertMessage: identity types", () => {
   it("an actor with nothing recorded still renders", () => {
     const ev = event({ actor: { type: "", mfaAuthenticated: null }, sourceIp: "", userAgent: "", accountId: "", awsRegion: "" });
     const msg = buildAlertMessage(input(ev), entry);
-    const who = sectionText(msg, AlertBlockIds.who);
+    const who = sectionText(details(msg), AlertBlockIds.who);
     expect(who).toContain("Principal: _not recorded_");
     expect(who).toContain("Identity type: `Unknown`");
     expect(who).toContain("User agent: _not recorded_");
@@ -287,12 +303,12 @@ describe("buildAlertMessage: outcomes", () => {
     });
     const msg = buildAlertMessage(input(ev, "denied", { severity: "high" }), entry);
     expect((msg.blocks[0] as HeaderBlock).text.text).toBe("⛔ Denied attempt · 🟠 HIGH · IAM role deleted");
-    const summary = sectionText(msg, AlertBlockIds.summary);
+    const summary = sectionText(details(msg), AlertBlockIds.summary);
     expect(summary).toContain("⛔ *Denied attempt:* `DeleteRole` was called but AWS denied it (AccessDenied)");
     expect(summary).toContain("Error message: `User: arn:aws:iam::");
-    expect(JSON.stringify(block(msg, AlertBlockIds.facts))).toContain("*Outcome*\\nDenied: AccessDenied");
-    expect(sectionText(msg, AlertBlockIds.what)).toContain("No resource names in the record");
-    expect(sectionText(msg, AlertBlockIds.why)).not.toContain("*Recovery:*");
+    expect(JSON.stringify(block(details(msg), AlertBlockIds.facts))).toContain("*Outcome*\\nDenied: AccessDenied");
+    expect(sectionText(details(msg), AlertBlockIds.what)).toContain("No resource names in the record");
+    expect(sectionText(details(msg), AlertBlockIds.why)).not.toContain("*Recovery:*");
     expect(msg.text).toBe(
       `[HIGH] Denied attempt: DeleteRole by arn:aws:iam::${ACCOUNT}:user/alice (account ${ACCOUNT}, denied: AccessDenied)`,
     );
@@ -303,8 +319,8 @@ describe("buildAlertMessage: outcomes", () => {
     const ev = event({ errorCode: "NoSuchEntity", errorMessage: "The role with name app-role cannot be found." });
     const msg = buildAlertMessage(input(ev, "failed", { severity: "medium" }), entry);
     expect((msg.blocks[0] as HeaderBlock).text.text).toBe("⚠️ Failed attempt · 🟡 MEDIUM · IAM role deleted");
-    expect(sectionText(msg, AlertBlockIds.summary)).toContain("*Failed attempt:* `DeleteRole` was called but failed (NoSuchEntity)");
-    expect(JSON.stringify(block(msg, AlertBlockIds.facts))).toContain("*Outcome*\\nFailed: NoSuchEntity");
+    expect(sectionText(details(msg), AlertBlockIds.summary)).toContain("*Failed attempt:* `DeleteRole` was called but failed (NoSuchEntity)");
+    expect(JSON.stringify(block(details(msg), AlertBlockIds.facts))).toContain("*Outcome*\\nFailed: NoSuchEntity");
     expect(msg.text).toContain("(account 123456789012, failed: NoSuchEntity)");
     expectSafe(msg);
   });
@@ -312,7 +328,7 @@ describe("buildAlertMessage: outcomes", () => {
   it("truncates a long error message with a marker", () => {
     const ev = event({ errorCode: "AccessDenied", errorMessage: "x".repeat(5000) });
     const msg = buildAlertMessage(input(ev, "denied"), entry);
-    expect(sectionText(msg, AlertBlockIds.summary)).toMatch(/Error message: `x+…`/);
+    expect(sectionText(details(msg), AlertBlockIds.summary)).toMatch(/Error message: `x+…`/);
     expectSafe(msg);
   });
 });
@@ -366,7 +382,7 @@ describe("buildAlertMessage: escaping", () => {
   });
 
   it("escapes the user agent as inline code", () => {
-    expect(sectionText(msg, AlertBlockIds.who)).toContain("User agent: `&lt;!channel&gt; &lt;@U123&gt; &lt;https://evil|AWS Console&gt;");
+    expect(sectionText(details(msg), AlertBlockIds.who)).toContain("User agent: `&lt;!channel&gt; &lt;@U123&gt; &lt;https://evil|AWS Console&gt;");
   });
 
   it("only emits its own links, dates and well-formed mentions", () => {
@@ -378,7 +394,7 @@ describe("buildAlertMessage: escaping", () => {
   });
 
   it("builds the console link from a safe region and an encoded event id", () => {
-    const [link] = contextTexts(msg, AlertBlockIds.links);
+    const [link] = contextTexts(details(msg), AlertBlockIds.links);
     expect(link).toContain(
       "<https://us-east-1.console.aws.amazon.com/cloudtrailv2/home?region=us-east-1#/events/%3C!channel%3E%7Cevil|Open in the CloudTrail console>",
     );
@@ -404,13 +420,13 @@ describe("buildAlertMessage: huge values", () => {
 
   it("100 KB user agent is truncated with a marker", () => {
     const msg = buildAlertMessage(input(event({ userAgent: big("a") })), entry);
-    expect(sectionText(msg, AlertBlockIds.who)).toMatch(/User agent: `a+…`/);
+    expect(sectionText(details(msg), AlertBlockIds.who)).toMatch(/User agent: `a+…`/);
     expectSafe(msg);
   });
 
   it("500 resources: the first ones are shown, the rest counted", () => {
     const msg = buildAlertMessage(input(event({ resources: manyResources })), entry);
-    const what = sectionText(msg, AlertBlockIds.what);
+    const what = sectionText(details(msg), AlertBlockIds.what);
     expect(what).toContain("*What* — 500 affected resources");
     expect(what).toContain(`\`${manyResources[0]?.value}\``);
     expect(what).toMatch(/…and \d+ more resources not shown$/);
@@ -455,7 +471,7 @@ describe("buildAlertMessage: huge values", () => {
   it("catalog with many long risks stays within the section limit", () => {
     const risks = Array.from({ length: 30 }, (_, i) => `Risk ${i}: ${"r".repeat(300)}`);
     const msg = buildAlertMessage(input(event()), { ...entry, risks });
-    const why = sectionText(msg, AlertBlockIds.why);
+    const why = sectionText(details(msg), AlertBlockIds.why);
     expect(why).toContain("• Risk 0: ");
     expect(why).toMatch(/…and \d+ more risks not shown/);
     expect(why).toContain("*Severity:*");
@@ -473,7 +489,7 @@ describe("buildAlertMessage: huge values", () => {
 describe("buildAlertMessage: dates, regions and parse errors", () => {
   it("says 'unknown time' when eventTime is missing", () => {
     const msg = buildAlertMessage(input(event({ eventTime: null })), entry);
-    expect(JSON.stringify(block(msg, AlertBlockIds.facts))).toContain("*When*\\nunknown time");
+    expect(JSON.stringify(block(details(msg), AlertBlockIds.facts))).toContain("*When*\\nunknown time");
     expectSafe(msg);
   });
 
@@ -664,5 +680,56 @@ describe("validateBlocks", () => {
     expect(validateMessage({ text: "", blocks: ok })).toEqual(["text: missing or empty"]);
     expect(validateMessage({ text: long(3001), blocks: ok })[0]).toMatch(/3001 chars/);
     expect(validateMessage({ text: "fine", blocks: ok })).toEqual([]);
+  });
+});
+
+describe("compact top level and details reply", () => {
+  const msg = buildAlertMessage(input(event()), entry);
+
+  it("has only header, one who/what/where/when line with the outcome, why it matters, one context line and buttons", () => {
+    expect(msg.blocks.map((b) => b.block_id)).toEqual([
+      AlertBlockIds.header,
+      AlertBlockIds.summary,
+      AlertBlockIds.why,
+      AlertBlockIds.context,
+      AlertBlockIds.actions,
+    ]);
+    const [who, outcome] = sectionText(msg, AlertBlockIds.summary).split("\n");
+    expect(who).toBe(
+      `\`arn:aws:iam::${ACCOUNT}:user/alice\` called \`DeleteRole\` on role \`app-role\` in account \`${ACCOUNT}\` (\`us-east-1\`), ` +
+        "<!date^1714566896^{date_short_pretty} {time_secs}|2024-05-01T12:34:56Z>",
+    );
+    expect(outcome).toBe("*Outcome:* succeeded.");
+    expect(sectionText(msg, AlertBlockIds.why)).toBe("*Why it matters:* Role deletion breaks workloads.");
+    expect(contextTexts(msg, AlertBlockIds.context)).toEqual([
+      "AWS CLI · MFA no · from `203.0.113.7`",
+      `<https://us-east-1.console.aws.amazon.com/cloudtrailv2/home?region=us-east-1#/events/${EVENT_ID}|Open in the CloudTrail console> · details, risks and recovery in the thread`,
+    ]);
+  });
+
+  it("fits one screen: a few hundred characters, none of the risks or the recovery text", () => {
+    const top = texts(msg.blocks).join("\n");
+    expect(top.length).toBeLessThan(700);
+    for (const r of entry.risks) expect(top).not.toContain(r);
+    expect(top).not.toContain("Re-create the role");
+  });
+
+  it("loses nothing: the details reply holds the meaning, every risk, the recovery and the event id", () => {
+    const d = allText(details(msg));
+    expect(d).toContain("stops working at once &amp; cannot");
+    for (const r of entry.risks) expect(d).toContain(r);
+    expect(d).toContain("*Recovery:* Re-create the role");
+    expect(d).toContain(EVENT_ID);
+    expect(details(msg).text).toBe(`Details: ${msg.text}`);
+  });
+
+  it("a denied attempt says so on the top level, with the error code", () => {
+    const denied = buildAlertMessage(input(event({ errorCode: "AccessDenied", errorMessage: "not authorized" }), "denied"), entry);
+    expect(sectionText(denied, AlertBlockIds.summary)).toContain("⛔ *Denied attempt* (AccessDenied): nothing was changed, but someone tried. `not authorized`");
+    expectSafe(denied);
+  });
+
+  it("leaves room for more one-line facts in the context block", () => {
+    expect(contextTexts(msg, AlertBlockIds.context).length).toBeLessThanOrEqual(LIMITS.contextElements - 3);
   });
 });

@@ -1,0 +1,78 @@
+// What the alert buttons need to know about chains and digests: the group's message (to refresh it after
+// Acknowledge/Escalate/Remediate), and which remediations fit the whole group.
+import type { AlertActivity } from "../../alerts.js";
+import { getCatalogEntry } from "../../catalog/index.js";
+import { isIamDeletionEventName, type BotIdentity, type RemediationId } from "../../domain.js";
+import type { ResourceRef } from "../../grouping/keys.js";
+import { offeredFor, type RemediationParams } from "../../remediation/index.js";
+import type { AlertGroupRecord, AlertRecord, Store } from "../../store/types.js";
+import { buildGroupMessage, representative, type GroupMessage } from "../blocks/group.js";
+import { activityOf } from "../render.js";
+
+/**
+ * What a chain's Remediate knows beyond its one alert: the resource taken apart and when the first step
+ * happened, so a restore can rebuild the resource "as of the last snapshot before <firstEventAt>".
+ */
+export interface GroupRemediationContext {
+  groupId: string;
+  kind: "chain" | "digest";
+  accountId: string;
+  /** Chains: the root resource (a role, user, group, policy ...); null for digests. */
+  root: ResourceRef | null;
+  firstEventAt: Date;
+  members: AlertRecord[];
+}
+
+/** The group an alert belongs to, when it has more than one member (a chain of one is a plain alert). */
+export async function groupOf(store: Store, alert: AlertRecord): Promise<{ group: AlertGroupRecord; members: AlertRecord[] } | null> {
+  if (!alert.groupId) return null;
+  const group = await store.getGroup(alert.groupId);
+  if (!group) return null;
+  const members = await store.groupMembers(group.id);
+  if (group.snapshot.kind === "chain" && members.length < 2) return null;
+  return { group, members };
+}
+
+export async function remediationContext(store: Store, alert: AlertRecord): Promise<GroupRemediationContext | null> {
+  const g = await groupOf(store, alert);
+  if (!g) return null;
+  const times = g.members.map((m) => (m.eventTime ?? m.detectedAt).getTime());
+  return {
+    groupId: g.group.id,
+    kind: g.group.snapshot.kind,
+    accountId: g.group.snapshot.accountId,
+    root: g.group.snapshot.root,
+    firstEventAt: new Date(Math.min(...times)),
+    members: g.members,
+  };
+}
+
+/**
+ * Remediations offered for a group. A chain: every remediation any of its steps offers (re-attach each
+ * detached policy, re-add the role to its profile, contain the actor), once each. A digest: containing
+ * each of its actors; undoing hundreds of deletions one by one is not something to click through.
+ */
+export function groupOffers(ctx: GroupRemediationContext, botIdentity: BotIdentity | null): { id: RemediationId; params: RemediationParams }[] {
+  // Restore of a whole chain (rebuild ctx.root as of the last snapshot before ctx.firstEventAt) belongs
+  // here, first in the list, once the restore remediations exist.
+  const out: { id: RemediationId; params: RemediationParams }[] = [];
+  const seen = new Set<string>();
+  for (const m of ctx.members) {
+    if (!isIamDeletionEventName(m.eventName)) continue;
+    const ids: RemediationId[] = ctx.kind === "digest" ? ["contain-actor"] : getCatalogEntry(m.eventName).remediations;
+    for (const o of offeredFor(ids, m.event, botIdentity)) {
+      const key = `${o.id}|${JSON.stringify(Object.entries(o.params).sort())}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(o);
+    }
+  }
+  return out;
+}
+
+/** The group's message as it should look now (buttons follow the representative alert's activity). */
+export async function renderGroupMessage(store: Store, group: AlertGroupRecord, members: AlertRecord[]): Promise<GroupMessage> {
+  const rep = representative(group.snapshot, members);
+  const activity: AlertActivity = rep ? activityOf(rep, await store.listRemediationRequests(rep.eventId)) : {};
+  return buildGroupMessage(group.snapshot, members, activity);
+}
