@@ -24,4 +24,6 @@ export interface AlertInput {
   severity: Severity;
   severityReason: string;
   outcome: Outcome;
+  /** Display name of the account the event was polled from (many accounts). */
+  accountName?: string;
 }

@@ -4,6 +4,7 @@ import dotenv from "dotenv";
 import { ConfigError, readConfig } from "./config.js";
 import { createLogger, errorFields } from "./log.js";
 import { SlackTokenError, startApp } from "./main.js";
+import { AccountsError } from "./accounts/registry.js";
 
 dotenv.config({ quiet: true });
 
@@ -43,7 +44,7 @@ try {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
 } catch (err) {
-  if (err instanceof SlackTokenError) {
+  if (err instanceof SlackTokenError || err instanceof AccountsError) {
     process.stderr.write(`trailwatch: configuration error: ${err.message}\n`);
     process.exit(2);
   }

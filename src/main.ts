@@ -5,13 +5,17 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { WebClient } from "@slack/web-api";
 import cron from "node-cron";
+import { AccountNotices } from "./accounts/notices.js";
+import { AccountPollers } from "./accounts/pollers.js";
+import { AccountRegistry } from "./accounts/registry.js";
+import { instrumentedStore } from "./accounts/store.js";
 import { Authorizer } from "./auth/index.js";
 import { getCatalogEntry } from "./catalog/index.js";
-import { CloudTrailLookup } from "./cloudtrail/lookup.js";
 import type { Config } from "./config.js";
 import { IAM_DELETION_EVENT_NAMES, SEVERITY_RANK, type BotIdentity, type IamDeletionEventName } from "./domain.js";
 import { createLogger, errorFields, type Logger } from "./log.js";
-import { Poller } from "./poller.js";
+import { setOutboxDepthSource, startMetricsServer } from "./metrics.js";
+import type { Poller } from "./poller.js";
 import { createBoltApp, type Health } from "./slack/app.js";
 import { boltLogger } from "./slack/bolt-logger.js";
 import { Delivery } from "./slack/delivery.js";
@@ -26,6 +30,8 @@ export interface RunningApp {
   poller: Poller;
   delivery: Delivery;
   store: Store;
+  accounts: AccountRegistry;
+  pollers: AccountPollers;
 }
 
 /** Most severe operations first: each lookup is a call at 2/s, so the worst deletions are seen soonest. */
@@ -80,15 +86,24 @@ export interface StartOptions {
 export async function startApp(config: Config, opts: StartOptions = {}): Promise<RunningApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const now = opts.now ?? (() => new Date());
-  const store = openStore(config.sqlitePath);
+  const store = instrumentedStore(openStore(config.sqlitePath));
+  setOutboxDepthSource(() => store.pendingCount());
 
   // Endpoints come from the standard AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables (SDK built-in).
   const cloudtrail = new CloudTrailClient({ region: config.aws.cloudTrailRegion, maxAttempts: 1 });
   const iam = new IAMClient({ region: config.aws.region, maxAttempts: 3 });
   const sts = new STSClient({ region: config.aws.region, maxAttempts: 3 });
   const botIdentity = botIdentityResolver(sts, logger);
-
-  const lookup = new CloudTrailLookup(cloudtrail, { logger });
+  // Many accounts: the own account with the clients above, others through roles assumed from them.
+  const accounts = new AccountRegistry({
+    config: config.accounts,
+    region: config.aws.region,
+    cloudTrailRegion: config.aws.cloudTrailRegion,
+    own: { iam, cloudtrail, sts, botIdentity },
+    logger: logger.child({ component: "accounts" }),
+    now,
+  });
+  await accounts.load();
   // The delivery client posts alerts itself and owns retrying, so every attempt is visible to the outbox.
   const deliveryClient = new WebClient(config.slack.botToken, {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
@@ -121,26 +136,31 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
       pendingAlerts: await store.pendingCount(),
       postedSinceStart: delivery.posted,
       lastSlackError: delivery.lastError,
+      // Counts only: the port may be public, so account names and ids stay in /iam-audit accounts.
+      ...(accounts.multiAccount ? { accounts: { watched: pollers.size, failing: pollers.status().filter((s) => s.health === "failing").length } } : {}),
     }),
   };
   // Known bot ids spare Bolt an auth.test per incoming request; unknown (Slack down) it looks them up itself.
   const { app, socket } = createBoltApp(config, logger, health, await verifySlackToken(deliveryClient, logger));
-  const poller = new Poller({
+  const pollers = new AccountPollers({
+    registry: accounts,
     store,
-    lookup,
-    logger: logger.child({ component: "poller" }),
+    logger,
     now,
     lookbackMinutes: config.lookbackMinutes,
     noise: config.noise,
     eventNames: lookupOrder(),
     onNewAlert: () => delivery.kick(),
+    notices: new AccountNotices({ client: deliveryClient, channelId: config.alertChannelId, logger: logger.child({ component: "accounts" }), now }),
   });
+  const poller = pollers.primary() as Poller;
+  const metricsServer = config.metricsPort ? await startMetricsServer(config.metricsPort) : undefined;
 
   const auth = new Authorizer(app.client, config.responders, config.approvers, logger.child({ component: "auth" }));
   if (auth.nobodyConfigured) {
     logger.warn("RESPONDERS and APPROVERS are empty: every button and command will be refused until they are set");
   }
-  const listenerDeps = { config, store, logger, now, iam, cloudtrail, botIdentity, client: app.client, auth };
+  const listenerDeps = { config, store, logger, now, iam, cloudtrail, botIdentity, client: app.client, auth, accounts, accountPollers: pollers };
   registerListeners(app, listenerDeps);
 
   await app.init();
@@ -171,8 +191,9 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
   delivery.start();
   const task = cron.schedule(
     config.pollSchedule,
-    async () => {
-      await poller.pollOnce();
+    () => {
+      // Not awaited: each account polls on its own, so a slow account never holds back the next tick of the others.
+      void pollers.tick();
     },
     {
       name: "poll",
@@ -192,27 +213,45 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
     expireRequests(listenerDeps).catch((err: unknown) => logger.error(errorFields(err), "expiring remediation requests failed"));
   }, 60_000);
   expiryTimer.unref();
+  // ORG_ROLE_NAME: accounts joining (or leaving) the organization are picked up without a restart.
+  const refreshTimer =
+    config.accounts.source === "organizations"
+      ? setInterval(() => {
+          accounts
+            .refresh()
+            .then(({ added, removed }) => {
+              pollers.sync();
+              if (added.length + removed.length > 0) logger.info({ added: added.map((a) => a.scope), removed: removed.map((a) => a.scope) }, "organization accounts changed");
+            })
+            .catch((err: unknown) => logger.error(errorFields(err), "could not re-list the organization's accounts; keeping the current list"));
+        }, config.accounts.refreshMinutes * 60_000)
+      : undefined;
+  refreshTimer?.unref();
   // A first poll right away, so a restart catches up without waiting for the schedule.
-  const firstPoll = poller.pollOnce().catch((err: unknown) => logger.error(errorFields(err), "first poll failed"));
+  const firstPoll = pollers.tick().catch((err: unknown) => logger.error(errorFields(err), "first poll failed"));
   ready = true;
-  logger.info({ schedule: config.pollSchedule, lookbackMinutes: config.lookbackMinutes, channel: config.alertChannelId }, "trailwatch ready");
+  logger.info({ schedule: config.pollSchedule, lookbackMinutes: config.lookbackMinutes, channel: config.alertChannelId, accounts: pollers.size }, "trailwatch ready");
 
   return {
     poller,
     delivery,
     store,
+    accounts,
+    pollers,
     async stop() {
       if (stopped) return;
       stopped = true;
       ready = false;
       clearInterval(expiryTimer);
+      if (refreshTimer) clearInterval(refreshTimer);
       await task.stop();
       await firstPoll;
       // Let a running poll finish its current page; the cursor only advances when a poll completes.
       const deadline = Date.now() + 20_000;
-      while (poller.isRunning && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (pollers.isRunning && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       await delivery.stop();
       await app.stop().catch((err: unknown) => logger.warn(errorFields(err), "error while stopping the Slack app"));
+      await new Promise((r) => (metricsServer ? metricsServer.close(r) : r(undefined)));
       await store.close();
       logger.info("trailwatch stopped");
     },

@@ -5,6 +5,7 @@ import { App, SocketModeReceiver, type CustomRoute } from "@slack/bolt";
 
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
+import { metricsHandler } from "../metrics.js";
 import { boltLogger } from "./bolt-logger.js";
 
 export interface Health {
@@ -32,6 +33,8 @@ export function createBoltApp(config: Config, logger: Logger, health: Health, id
         });
     },
   };
+  // /metrics on PORT unless METRICS_PORT moves it to its own server.
+  const routes: CustomRoute[] = [healthRoute, ...(config.metricsPort ? [] : [{ path: "/metrics", method: ["GET"], handler: metricsHandler }])];
   const clientOptions = {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
     // Interactive responses should not hang for half an hour on an outage: a few quick retries at most.
@@ -52,7 +55,7 @@ export function createBoltApp(config: Config, logger: Logger, health: Health, id
     const socket = new SocketModeReceiver({
       appToken: config.slack.appToken,
       logger: boltLogger(logger),
-      customRoutes: [healthRoute],
+      customRoutes: routes,
       // Socket Mode serves customRoutes on this port; its own client (apps.connections.open) needs the
       // same API base URL as every other client (GovSlack, tests).
       installerOptions: { port: config.port, clientOptions },
@@ -62,7 +65,7 @@ export function createBoltApp(config: Config, logger: Logger, health: Health, id
   return {
     app: new App({
       ...common,
-      customRoutes: [healthRoute],
+      customRoutes: routes,
       signingSecret: config.slack.signingSecret,
       port: config.port,
       endpoints: ["/slack/events"],

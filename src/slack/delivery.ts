@@ -15,6 +15,7 @@ import {
 import { ALERT_METADATA_EVENT_TYPE, alertMetadata } from "./action-ids.js";
 import { errorFields, type Logger } from "../log.js";
 import type { AlertRecord, Store } from "../store/types.js";
+import { startSlackPost } from "../metrics.js";
 
 export interface RenderedMessage {
   text: string;
@@ -181,14 +182,23 @@ export class Delivery {
   }
 
   private async post(message: RenderedMessage, alert: AlertRecord): Promise<string> {
-    const res = await this.deps.client.chat.postMessage({
-      channel: this.deps.channelId,
-      text: message.text,
-      blocks: message.blocks,
-      unfurl_links: false,
-      unfurl_media: false,
-      metadata: alertMetadata(alert.eventId),
-    });
+    const done = startSlackPost();
+    const res = await this.deps.client.chat
+      .postMessage({
+        channel: this.deps.channelId,
+        text: message.text,
+        blocks: message.blocks,
+        unfurl_links: false,
+        unfurl_media: false,
+        metadata: alertMetadata(alert.eventId),
+      })
+      .then(
+        (r) => (done(), r),
+        (err: unknown) => {
+          done(err);
+          throw err;
+        },
+      );
     if (!res.ts) throw new Error("chat.postMessage returned no ts");
     return res.ts;
   }

@@ -28,7 +28,7 @@ export function activityOf(alert: AlertRecord, requests: RemediationRequestRecor
 export function renderAlert(alert: AlertRecord, requests: RemediationRequestRecord[]): { text: string; blocks: KnownBlock[] } {
   if (!isIamDeletionEventName(alert.eventName)) return renderMinimal(alert);
   const msg = buildAlertMessage(
-    { event: alert.event, severity: alert.severity, severityReason: alert.severityReason, outcome: alert.outcome },
+    { event: alert.event, severity: alert.severity, severityReason: alert.severityReason, outcome: alert.outcome, ...(alert.accountName ? { accountName: alert.accountName } : {}) },
     getCatalogEntry(alert.eventName),
     activityOf(alert, requests),
   );

@@ -82,6 +82,12 @@ const MIGRATIONS: string[] = [
   CREATE INDEX actions_at ON actions (at);
   CREATE TABLE audit_reports (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, report_json TEXT NOT NULL);
   `,
+  // Many accounts: the account an alert was polled from and its display name at the time (NULL: the bot's
+  // own account, as every alert before this migration). Per-account poll cursors live in meta.
+  `
+  ALTER TABLE alerts ADD COLUMN account_id TEXT;
+  ALTER TABLE alerts ADD COLUMN account_name TEXT;
+  `,
 ];
 
 type Row = Record<string, unknown>;
@@ -119,6 +125,8 @@ function toAlert(r: Row): AlertRecord {
     escalatedBy: str(r.escalated_by),
     escalatedAt: date(r.escalated_at),
     escalationNote: str(r.escalation_note),
+    accountId: str(r.account_id),
+    accountName: str(r.account_name),
   };
 }
 
@@ -204,9 +212,9 @@ export class SqliteStore implements Store {
     const res = this.db
       .prepare(
         `INSERT INTO alerts (event_id, event_name, severity, severity_reason, outcome, event_json, event_time, actor_arn,
-           actor_user_name, detected_at, muted, muted_reason, delivery, next_attempt_at)
+           actor_user_name, detected_at, muted, muted_reason, delivery, next_attempt_at, account_id, account_name)
          VALUES (@eventId, @eventName, @severity, @severityReason, @outcome, @eventJson, @eventTime, @actorArn,
-           @actorUserName, @now, @muted, @mutedReason, @delivery, @now)
+           @actorUserName, @now, @muted, @mutedReason, @delivery, @now, @accountId, @accountName)
          ON CONFLICT(event_id) DO NOTHING`,
       )
       .run({
@@ -223,6 +231,8 @@ export class SqliteStore implements Store {
         muted: a.muted ? 1 : 0,
         mutedReason: a.mutedReason ?? null,
         delivery: a.muted ? "muted" : "pending",
+        accountId: a.accountId ?? null,
+        accountName: a.accountName ?? null,
       });
     return res.changes === 1;
   }
@@ -429,6 +439,19 @@ export class SqliteStore implements Store {
   async lastAuditReport(): Promise<{ at: Date; report: unknown } | null> {
     const row = this.db.prepare("SELECT * FROM audit_reports ORDER BY id DESC LIMIT 1").get() as Row | undefined;
     return row ? { at: new Date(row.at as number), report: JSON.parse(row.report_json as string) as unknown } : null;
+  }
+
+  // --- many accounts ---
+
+  async getAccountPollCursor(accountId: string): Promise<Date | null> {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(`poll_cursor:${accountId}`) as Row | undefined;
+    return row ? new Date(Number(row.value)) : null;
+  }
+
+  async setAccountPollCursor(accountId: string, at: Date): Promise<void> {
+    this.db
+      .prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+      .run(`poll_cursor:${accountId}`, String(at.getTime()));
   }
 
   async close(): Promise<void> {

@@ -31,12 +31,16 @@ export interface AlertRecord {
   escalatedBy?: string;
   escalatedAt?: Date;
   escalationNote?: string;
+  /** Many accounts: the account it was polled from and that account's display name (absent: the bot's own). */
+  accountId?: string;
+  accountName?: string;
 }
 
 export type NewAlert = Pick<
   AlertRecord,
   "eventId" | "eventName" | "severity" | "severityReason" | "outcome" | "event" | "eventTime" | "muted" | "mutedReason"
->;
+> &
+  Partial<Pick<AlertRecord, "accountId" | "accountName">>;
 
 export type RemediationState = "pending" | "executing" | "succeeded" | "failed" | "rejected" | "expired";
 
@@ -127,4 +131,9 @@ export interface Store {
   lastAuditReport(): Promise<{ at: Date; report: unknown } | null>;
 
   close(): Promise<void>;
+
+  // --- many accounts (issue 12) ---
+  /** Poll cursor of another account than the bot's own (which keeps getPollCursor). */
+  getAccountPollCursor(accountId: string): Promise<Date | null>;
+  setAccountPollCursor(accountId: string, at: Date): Promise<void>;
 }

@@ -20,11 +20,11 @@ describe("SqliteStore", () => {
     const dir = mkdtempSync(join(tmpdir(), "tw-store-"));
     const path = join(dir, "t.db");
     const a = new SqliteStore(path);
-    expect(a.schemaVersion).toBe(1);
+    expect(a.schemaVersion).toBe(2);
     await a.insertAlert(alert("e1"), new Date());
     await a.close();
     const b = new SqliteStore(path);
-    expect(b.schemaVersion).toBe(1);
+    expect(b.schemaVersion).toBe(2);
     expect((await b.getAlert("e1"))?.event.eventTime).toBeInstanceOf(Date);
     await b.close();
   });

@@ -27,8 +27,14 @@ export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): 
   }
 }
 
-/** What the remediation engine needs, from the listener dependencies (the bot identity resolved now). */
-export async function remediationDeps(deps: ListenerDeps): Promise<RemediationDeps> {
+/**
+ * What the remediation engine needs, from the listener dependencies (the bot identity resolved now). With an
+ * account id (the account the alert was polled from), the clients and identity are that account's: a plan is
+ * made and run where the event happened. An account no longer watched throws rather than fall back.
+ */
+export async function remediationDeps(deps: ListenerDeps, accountId?: string): Promise<RemediationDeps> {
+  const acct = accountId && deps.accounts ? deps.accounts.clientsFor(accountId) : null;
+  if (acct) return { iam: acct.iam, cloudtrail: acct.cloudtrail, botIdentity: await acct.identity(), passwordPolicy: deps.config.passwordPolicy, now: deps.now };
   return { iam: deps.iam, cloudtrail: deps.cloudtrail, botIdentity: await deps.botIdentity(), passwordPolicy: deps.config.passwordPolicy, now: deps.now };
 }
 

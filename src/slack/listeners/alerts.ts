@@ -27,7 +27,7 @@ const NOT_RESPONDER = "You are not allowed to act on trailwatch alerts (ask an a
 export async function plansFor(deps: ListenerDeps, alert: AlertRecord, requestId?: string): Promise<RemediationPlan[]> {
   if (!isIamDeletionEventName(alert.eventName)) return [];
   const entry = getCatalogEntry(alert.eventName);
-  const rdeps = await remediationDeps(deps);
+  const rdeps = await remediationDeps(deps, alert.accountId);
   const offers = offeredFor(entry.remediations, alert.event, rdeps.botIdentity);
   return Promise.all(offers.map((o) => planRemediation(o.id, o.params, rdeps, requestId)));
 }

@@ -78,7 +78,7 @@ export function registerRemediationListeners(app: App, deps: ListenerDeps): void
     const plan = req.plan as RemediationPlan;
     let result: ExecutionResult;
     try {
-      result = await executePlan(plan, await remediationDeps(deps), { requestId: req.id, requestedBy: req.requestedBy, approvedBy: user });
+      result = await executePlan(plan, await remediationDeps(deps, req.alertEventId ? (await deps.store.getAlert(req.alertEventId))?.accountId : undefined), { requestId: req.id, requestedBy: req.requestedBy, approvedBy: user });
     } catch (err) {
       const e = errorFields(err);
       result = { ok: false, done: [], notDone: plan.calls, verification: { ok: false, details: [] }, summary: plan.title, refused: `unexpected error: ${e.errorName}: ${e.errorMessage}` };
