@@ -178,3 +178,39 @@ describe("remediation in the event's account", () => {
     expect(inOwn.InstanceProfile?.Roles).toHaveLength(1);
   });
 });
+
+describe("/metrics", () => {
+  test("after polls and alerts, the Prometheus text shows them per account, with the outbox and Slack posts", async () => {
+    await h.slack.waitFor(() => alertMessages().length >= 2, 40_000, "alerts");
+    const scrape = async () => {
+      const res = await fetch(`${app.url}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+      return res.text();
+    };
+    // A first poll of 30 lookups at 2/s takes about 15 s: wait until every reachable account has completed one.
+    let text = "";
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      text = await scrape();
+      if ([PAYMENTS, MOTO_ACCOUNT_ID].every((a) => text.includes(`trailwatch_polls_total{account="${a}",result="completed"}`))) break;
+      if (Date.now() > deadline) throw new Error(`no completed polls in /metrics:\n${text.slice(0, 3000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? Number.NaN);
+    expect(value(new RegExp(`^trailwatch_polls_total\\{account="${PAYMENTS}",result="completed"\\} (\\d+)`, "m"))).toBeGreaterThanOrEqual(1);
+    expect(value(new RegExp(`^trailwatch_polls_total\\{account="${SANDBOX}",result="failed"\\} (\\d+)`, "m"))).toBeGreaterThanOrEqual(1);
+    expect(value(new RegExp(`^trailwatch_account_up\\{account="${SANDBOX}"\\} (\\d+)`, "m"))).toBe(0);
+    expect(value(new RegExp(`^trailwatch_account_up\\{account="${MOTO_ACCOUNT_ID}"\\} (\\d+)`, "m"))).toBe(1);
+    expect(value(new RegExp(`^trailwatch_lookup_events_calls_total\\{account="${PAYMENTS}"\\} (\\d+)`, "m"))).toBeGreaterThanOrEqual(30);
+    expect(text).toMatch(new RegExp(`^trailwatch_poll_duration_seconds_count\\{account="${PAYMENTS}"\\} [1-9]`, "m"));
+    expect(value(/^trailwatch_alerts_total\{severity="\w+",event="DeleteUser",muted="false"\} (\d+)/m)).toBe(1);
+    expect(value(/^trailwatch_alerts_total\{severity="\w+",event="DeleteRole",muted="false"\} (\d+)/m)).toBe(1);
+    expect(value(new RegExp(`^trailwatch_lag_seconds\\{account="${PAYMENTS}"\\} ([\\d.]+)`, "m"))).toBeGreaterThan(0);
+    expect(value(/^trailwatch_outbox_depth (\d+)/m)).toBe(0);
+    expect(value(/^trailwatch_slack_post_duration_seconds_count\{result="ok"\} (\d+)/m)).toBeGreaterThanOrEqual(2);
+    expect(text).toMatch(/^trailwatch_snapshot_age_seconds nan$/im);
+    // No ARNs, user names or error text in labels.
+    expect(text).not.toContain("arn:aws");
+  });
+});
