@@ -46,8 +46,7 @@ export function parseAccountsYaml(text: string, where: string): { entries: Accou
   const problems: string[] = [];
   if (doc.errors.length > 0) {
     for (const e of doc.errors.slice(0, 5)) {
-      const line = e.linePos?.[0]?.line;
-      problems.push(`ACCOUNTS_FILE ${line ? `${where}:${line}` : where}: not valid YAML (${e.code})`);
+      problems.push(`ACCOUNTS_FILE ${where}:${lines.linePos(e.pos[0]).line}: not valid YAML (${e.code})`);
     }
     return { entries: [], problems };
   }
@@ -102,7 +101,7 @@ export function parseAccountsYaml(text: string, where: string): { entries: Accou
       if (!m) {
         problems.push(`ACCOUNTS_FILE ${at(role.node)}: ${field("roleArn")} must be an IAM role ARN such as arn:aws:iam::444455556666:role/trailwatch`);
         ok = false;
-      } else if (id.value !== undefined && m[1] !== id.value) {
+      } else if (id.value !== undefined && ACCOUNT_ID.test(id.value) && m[1] !== id.value) {
         problems.push(`ACCOUNTS_FILE ${at(role.node)}: ${field("roleArn")} is in account ${m[1]}, not in ${field("id")} ${id.value}`);
         ok = false;
       }
