@@ -7,7 +7,7 @@ import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRo
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SlackMessage } from "../fakes/slack.js";
-import { blockActionPayload, sendBlockAction, sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-request.js";
+import { blockActionPayload, sendBlockAction, sendSlashCommand, sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-request.js";
 import { startStsProxy, type StsProxy } from "../support/accounts.js";
 import type { AppProcess } from "../support/app-process.js";
 import { ALERT_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
@@ -212,5 +212,27 @@ describe("/metrics", () => {
     expect(text).toMatch(/^trailwatch_snapshot_age_seconds nan$/im);
     // No ARNs, user names or error text in labels.
     expect(text).not.toContain("arn:aws");
+  });
+});
+
+describe("/iam-audit accounts", () => {
+  test("lists every watched account with its last poll and health, the unreachable one as failing", async () => {
+    await h.slack.waitFor(() => sts.requests.some((r) => r.params.RoleArn === SANDBOX_ROLE), 30_000, "sandbox tried");
+    await app.waitForLog((l) => l.msg === "poll finished" && l.account === PAYMENTS && l.completed === true, 60_000);
+    const res = await sendSlashCommand(`${app.url}/slack/events`, SIGNING_SECRET, {
+      command: "/iam-audit",
+      text: "accounts",
+      user_id: APPROVER_A,
+      channel_id: ALERT_CHANNEL,
+      response_url: h.slack.responseUrl("accounts-1"),
+    });
+    expect(res.status).toBe(200);
+    const posts = await h.slack.waitFor((s) => (s.responses("accounts-1").length > 0 ? s.responses("accounts-1") : undefined), 20_000, "answer");
+    const text = JSON.stringify(posts.map((p) => p.body));
+    expect(text).toContain("Watched AWS accounts:* 3");
+    expect(text).toContain("1 failing");
+    expect(text).toMatch(/\*legacy-sandbox\* `777788889999`\\n⚠️ \*failing\*/);
+    expect(text).toMatch(/\*payments-prod\* `444455556666`\\n✅ ok · last poll <!date\^/);
+    expect(text).toContain(`\`${MOTO_ACCOUNT_ID}\` · bot's own account`);
   });
 });

@@ -35,7 +35,7 @@ export const COMMAND = "/iam-audit";
 
 // ------------------------------------------------------------------------------------------------ parsing
 
-export type Subcommand = "report" | "events" | "user" | "log" | "help" | "unknown";
+export type Subcommand = "report" | "events" | "user" | "log" | "help" | "accounts" | "unknown";
 
 export interface ParsedCommand {
   sub: Subcommand;
@@ -47,7 +47,7 @@ export interface ParsedCommand {
   public: boolean;
 }
 
-const SUBCOMMANDS: Record<string, Subcommand> = { events: "events", user: "user", log: "log", help: "help" };
+const SUBCOMMANDS: Record<string, Subcommand> = { events: "events", user: "user", log: "log", help: "help", accounts: "accounts" };
 
 /** Splits `/iam-audit` text into subcommand, arguments and the `public` flag (a word anywhere). */
 export function parseCommand(text: string): ParsedCommand {
@@ -430,7 +430,7 @@ export function alertLine(a: AlertRecord, permalink?: string | null): string {
   const when = a.eventTime ? slackDate(a.eventTime) : `detected ${slackDate(a.detectedAt)}`;
   const link = safeLink(permalink, "view alert");
   const where = link ? ` · ${link}` : a.muted ? "" : a.delivery === "pending" ? " · _not posted yet_" : "";
-  let line = `${status.emoji} *${status.label}* · ${sev.emoji} ${sev.label.toLowerCase()} · ${code(a.eventName, 60)} by ${code(actorOf(a), 160)}${on} · ${when}${outcome}${where}`;
+  let line = `${status.emoji} *${status.label}* · ${sev.emoji} ${sev.label.toLowerCase()} · ${a.accountName ? `${prose(a.accountName, 64)} · ` : ""}${code(a.eventName, 60)} by ${code(actorOf(a), 160)}${on} · ${when}${outcome}${where}`;
   if (a.muted) line += `\n      _muted: ${prose(a.mutedReason ?? "no reason recorded", 200)}_`;
   return line;
 }
@@ -599,6 +599,7 @@ export const HELP_LINES: readonly string[] = [
   "`/iam-audit events [24h|7d|30d|<N>h|<N>d]` — recent IAM deletion alerts with status, severity, actor, time and a link (default 24h).",
   "`/iam-audit user <name or ARN>` — what this principal deleted recently, and their credentials: console password, MFA, access keys.",
   "`/iam-audit log` — the last 50 actions taken through trailwatch: who, when, what, result.",
+  "`/iam-audit accounts` — the AWS accounts watched, when each was last polled, and whether it can be polled.",
   "`/iam-audit help` — this help.",
   "Add `public` to any of them to post the answer in the channel instead of only to you.",
 ];
