@@ -574,10 +574,10 @@ describe("help", () => {
     const msg = helpMessage();
     expect(validateMessage(msg)).toEqual([]);
     const text = allText([msg]);
-    for (const sub of ["`/iam-audit`", "`/iam-audit events", "`/iam-audit user <name or ARN>`", "`/iam-audit log`", "`/iam-audit help`", "`public`"]) {
+    for (const sub of ["`/iam-audit`", "`/iam-audit events", "`/iam-audit user <name or ARN>`", "`/iam-audit log`", "`/iam-audit help`", "`/iam-audit accounts`", "`public`"]) {
       expect(text).toContain(sub);
     }
-    expect(HELP_LINES).toHaveLength(6);
+    expect(HELP_LINES).toHaveLength(7);
   });
 
   test("unknown subcommand says so and shows the help", () => {
