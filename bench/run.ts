@@ -24,6 +24,7 @@ import { SqliteStore } from "../src/store/sqlite.js";
 import { startFakeCloudTrail } from "../test/fakes/cloudtrail.js";
 import { startFakeSlack } from "../test/fakes/slack.js";
 import { iamRecord } from "../test/support/records.js";
+import { accountsBench } from "./accounts.js";
 
 const logger = createLogger("silent");
 const CHANNEL = "CBENCH001";
@@ -116,6 +117,7 @@ for (const noise of [0, 1_000, 20_000]) {
     );
   }
 }
+await accountsBench(logger);
 const t = throughput();
 console.log(`\ncorpus: ${t.records} real records`);
 console.log(`parse + detect: ${Math.round(t.parsePerS).toLocaleString("en")} records/s`);
