@@ -245,7 +245,8 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
       clearInterval(expiryTimer);
       if (refreshTimer) clearInterval(refreshTimer);
       await task.stop();
-      await firstPoll;
+      // The first poll counts as running below: a hanging account must not hold shutdown past the deadline.
+      void firstPoll;
       // Let a running poll finish its current page; the cursor only advances when a poll completes.
       const deadline = Date.now() + 20_000;
       while (pollers.isRunning && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

@@ -92,13 +92,9 @@ export class AccountRegistry {
 
   /** Resolves the bot's own account and the configured accounts. Throws AccountsError when discovery is denied. */
   async load(): Promise<void> {
-    const me = await this.opts.own.botIdentity();
-    if (me) {
-      this.ownId = me.accountId;
-      this.partition = /^arn:([^:]+):/.exec(me.arn)?.[1] ?? "aws";
-    } else if (this.multiAccount) {
-      this.opts.logger.warn("the bot's own account id is unknown (sts:GetCallerIdentity failed); it is watched as \"own account\"");
-    }
+    // Only many accounts need the own id (to tell it apart from the listed ones); a single-account bot starts
+    // without waiting for STS, as before.
+    if (this.multiAccount) await this.resolveOwn();
     const cfg = this.opts.config;
     if (cfg.source === "organizations") {
       const listed = await this.listOrganization().catch((err: unknown) => {
@@ -124,6 +120,7 @@ export class AccountRegistry {
   /** Re-lists the organization (ORG_ROLE_NAME): new active accounts are added, closed or removed ones dropped. */
   async refresh(): Promise<{ added: WatchedAccount[]; removed: WatchedAccount[] }> {
     if (this.opts.config.source !== "organizations") return { added: [], removed: [] };
+    if (this.ownId === null) await this.resolveOwn();
     const before = new Set(this.entries.keys());
     const listed = await this.listOrganization();
     this.apply(listed);
@@ -171,6 +168,17 @@ export class AccountRegistry {
     const entry = this.entries.get(scope);
     if (!entry) throw new AccountsError("account-not-watched", `no watched account ${scope}`);
     return this.clientsOf(entry);
+  }
+
+  private async resolveOwn(): Promise<void> {
+    // Bounded: a hanging STS must not hold start-up; the own account is then watched under "own account".
+    const me = await Promise.race([this.opts.own.botIdentity(), new Promise<null>((r) => setTimeout(() => r(null), 15_000).unref())]);
+    if (me) {
+      this.ownId = me.accountId;
+      this.partition = /^arn:([^:]+):/.exec(me.arn)?.[1] ?? "aws";
+    } else {
+      this.opts.logger.warn("the bot's own account id is unknown (sts:GetCallerIdentity failed); it is watched as \"own account\"");
+    }
   }
 
   private ownClients(): AccountClients {
