@@ -46,6 +46,12 @@ export interface AssumeState {
 
 export class AccountsError extends TrailwatchError {}
 
+/**
+ * Time limits for every call into a watched account. Without them a request that never gets an answer would
+ * keep that account's poller busy forever (it never starts a poll while one runs).
+ */
+const REQUEST_HANDLER = { connectionTimeout: 5_000, requestTimeout: 30_000 };
+
 export interface OwnClients {
   iam: IAMClient;
   cloudtrail: CloudTrailClient;
@@ -192,7 +198,7 @@ export class AccountRegistry {
     const { roleArn, externalId } = entry.account;
     const inner = fromTemporaryCredentials({
       params: { RoleArn: roleArn as string, RoleSessionName: ROLE_SESSION_NAME, DurationSeconds: 3600, ...(externalId ? { ExternalId: externalId } : {}) },
-      clientConfig: { region: this.opts.region, maxAttempts: 3 },
+      clientConfig: { region: this.opts.region, maxAttempts: 3, requestHandler: REQUEST_HANDLER },
     });
     // Wrapped to remember the outcome of the last AssumeRole for health and notices. The SDK clients memoize
     // this provider and call it again shortly before the credentials expire.
@@ -206,11 +212,11 @@ export class AccountRegistry {
         throw err;
       }
     };
-    const sts = new STSClient({ region: this.opts.region, maxAttempts: 3, credentials });
+    const sts = new STSClient({ region: this.opts.region, maxAttempts: 3, credentials, requestHandler: REQUEST_HANDLER });
     let identity: BotIdentity | null = null;
     entry.clients = {
-      cloudtrail: new CloudTrailClient({ region: this.opts.cloudTrailRegion, maxAttempts: 1, credentials }),
-      iam: new IAMClient({ region: this.opts.region, maxAttempts: 3, credentials }),
+      cloudtrail: new CloudTrailClient({ region: this.opts.cloudTrailRegion, maxAttempts: 1, credentials, requestHandler: REQUEST_HANDLER }),
+      iam: new IAMClient({ region: this.opts.region, maxAttempts: 3, credentials, requestHandler: REQUEST_HANDLER }),
       identity: async () => {
         if (identity) return identity;
         try {
