@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export const metricsRegistry = new Registry();
-collectDefaultMetrics({ register: metricsRegistry, prefix: "trailwatch_process_" });
+collectDefaultMetrics({ register: metricsRegistry, prefix: "trailwatch_" });
 
 const registers = [metricsRegistry];
 
@@ -33,7 +33,7 @@ export const lastCompletedPoll = new Gauge({
 
 export const lookupCalls = new Counter({
   name: "trailwatch_lookup_events_calls_total",
-  help: "LookupEvents calls sent, retries included.",
+  help: "LookupEvents calls attempted, retries included (with a role that cannot be assumed they fail before leaving the process).",
   labelNames: ["account"] as const,
   registers,
 });
