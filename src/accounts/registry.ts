@@ -105,6 +105,9 @@ export class AccountRegistry {
     if (cfg.source === "organizations") {
       const listed = await this.listOrganization().catch((err: unknown) => {
         const info = classifyAwsError(err, "organizations:ListAccounts");
+        if (info.code === "AWSOrganizationsNotInUseException") {
+          throw new AccountsError("org-not-in-use", "ORG_ROLE_NAME is set, but the bot's account is not in an AWS Organization: list the accounts in ACCOUNTS_FILE instead", { cause: err });
+        }
         if (info.kind === "denied") {
           throw new AccountsError(
             "org-list-denied",
