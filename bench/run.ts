@@ -30,6 +30,7 @@ import { iamRecord } from "../test/support/records.js";
 import { replayBench } from "./replay.js";
 import { snapshotBench } from "./snapshot.js";
 import { printStorm, stormBenchmark } from "./storm.js";
+import { accountsBench } from "./accounts.js";
 
 const logger = createLogger("silent");
 let maxPerSecondEver = 0;
@@ -170,6 +171,7 @@ console.log(
 const idle = await idleScenario(5);
 console.log(`idle account: ${idle.perPoll.toFixed(2)} LookupEvents calls per poll on average (5 polls), ${idle.throttled} throttled`);
 console.log(`most LookupEvents calls the server saw within any one second, all scenarios: ${maxPerSecondEver}`);
+await accountsBench(logger);
 const t = throughput();
 console.log(`\ncorpus: ${t.records} real records`);
 console.log(`parse + detect: ${Math.round(t.parsePerS).toLocaleString("en")} records/s`);

@@ -28,4 +28,6 @@ export interface AlertInput {
   rule?: { name: string; mention?: string };
   /** "restorable from the snapshot of <time>" or why not (src/snapshot/restorable.ts). */
   restorable?: string;
+  /** Display name of the account the event was polled from (many accounts). */
+  accountName?: string;
 }

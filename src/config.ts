@@ -10,6 +10,7 @@ import {
   type PasswordPolicyBaseline,
   type Severity,
 } from "./domain.js";
+import { loadAccountsFile, type AccountsConfig } from "./accounts/file.js";
 
 export interface Config {
   slack: {
@@ -60,6 +61,10 @@ export interface Config {
     digestThreshold: number;
     digestWindowMs: number;
   };
+  /** Many accounts: which accounts are polled besides (or instead of) the bot's own. */
+  accounts: AccountsConfig;
+  /** Serve /metrics on this port instead of PORT (METRICS_PORT). */
+  metricsPort?: number;
 }
 
 export class ConfigError extends Error {
@@ -229,6 +234,24 @@ const schema = z
     CHAIN_WINDOW: durationIn(1, 24 * 3600, 5 * 60),
     DIGEST_THRESHOLD: intIn(1, 1_000_000, 10),
     DIGEST_WINDOW: durationIn(1, 24 * 3600, 2 * 60),
+    // Many accounts and metrics (issue 12).
+    ACCOUNTS_FILE: optionalString,
+    ORG_ROLE_NAME: optionalString.refine((v) => v === undefined || /^[\w+=,.@-]{1,64}$/.test(v), "must be an IAM role name such as trailwatch (no ARN, no path)"),
+    ORG_REFRESH_MINUTES: intIn(5, 1440, 60),
+    INCLUDE_OWN_ACCOUNT: boolean(true),
+    METRICS_PORT: z
+      .string()
+      .trim()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v === "") return undefined;
+        const n = Number(v);
+        if (!/^\d+$/.test(v) || n < 1 || n > 65535) {
+          ctx.addIssue({ code: "custom", message: "must be a port number from 1 to 65535" });
+          return z.NEVER;
+        }
+        return n;
+      }),
   });
 
 /** Every variable readConfig reads (documented one by one in .env.example and the README). */
@@ -242,7 +265,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     !env.SLACK_APP_TOKEN?.trim() && !env.SLACK_SIGNING_SECRET?.trim()
       ? ["SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN to use Socket Mode)"]
       : [];
-  if (!parsed.success || modeProblem.length > 0) {
+  const accounts = parsed.success ? accountsConfig(parsed.data) : { problems: [] };
+  if (!parsed.success || modeProblem.length > 0 || accounts.problems.length > 0) {
     const issues = parsed.success ? [] : parsed.error.issues;
     const problems = issues.map((issue) => {
       const variable = String(issue.path[0] ?? "configuration");
@@ -250,7 +274,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       const msg = issue.code === "invalid_type" ? "is required" : issue.message;
       return `${variable} ${msg}${SECRET_VARS.has(variable) ? " (value not shown)" : ""}`;
     });
-    throw new ConfigError([...new Set([...problems, ...modeProblem])]);
+    throw new ConfigError([...new Set([...problems, ...modeProblem, ...accounts.problems])]);
   }
   const e = parsed.data;
   const databaseUrl = e.DATABASE_URL ?? "sqlite:./data/trailwatch.db";
@@ -303,5 +327,22 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       digestThreshold: e.DIGEST_THRESHOLD,
       digestWindowMs: e.DIGEST_WINDOW,
     },
+    accounts: accounts.config as AccountsConfig,
+    metricsPort: e.METRICS_PORT,
   };
+}
+
+/** ACCOUNTS_FILE or ORG_ROLE_NAME (not both), read and validated now so a bad file stops start-up. */
+function accountsConfig(e: z.infer<typeof schema>): { config?: AccountsConfig; problems: string[] } {
+  const includeOwnAccount = e.INCLUDE_OWN_ACCOUNT;
+  const problems: string[] = [];
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) problems.push("METRICS_PORT must differ from PORT (leave it empty to serve /metrics on PORT)");
+  if (e.ACCOUNTS_FILE && e.ORG_ROLE_NAME) return { problems: [...problems, "ACCOUNTS_FILE and ORG_ROLE_NAME cannot both be set: choose a list of accounts or discovery"] };
+  if (e.ACCOUNTS_FILE) {
+    const loaded = loadAccountsFile(e.ACCOUNTS_FILE);
+    return { config: { includeOwnAccount, source: "file", path: e.ACCOUNTS_FILE, entries: loaded.entries }, problems: [...problems, ...loaded.problems] };
+  }
+  if (e.ORG_ROLE_NAME) return { config: { includeOwnAccount, source: "organizations", roleName: e.ORG_ROLE_NAME, refreshMinutes: e.ORG_REFRESH_MINUTES }, problems };
+  if (!includeOwnAccount) problems.push("INCLUDE_OWN_ACCOUNT=false needs ACCOUNTS_FILE or ORG_ROLE_NAME: otherwise no account is watched");
+  return { config: { includeOwnAccount, source: "own" }, problems };
 }

@@ -6,6 +6,7 @@ import { LEASE_EXIT_CODE, LeaseHeldError } from "./lease/index.js";
 import { createLogger, errorFields } from "./log.js";
 import { SlackTokenError, startApp } from "./main.js";
 import { RulesFileError, formatProblem } from "./rules/index.js";
+import { AccountsError } from "./accounts/registry.js";
 
 dotenv.config({ quiet: true });
 
@@ -55,7 +56,7 @@ try {
     for (const p of err.problems) process.stderr.write(`trailwatch: configuration error: RULES_FILE ${formatProblem(p)}\n`);
     process.exit(2);
   }
-  if (err instanceof SlackTokenError) {
+  if (err instanceof SlackTokenError || err instanceof AccountsError) {
     process.stderr.write(`trailwatch: configuration error: ${err.message}\n`);
     process.exit(2);
   }

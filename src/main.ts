@@ -5,17 +5,21 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { WebClient } from "@slack/web-api";
 import cron from "node-cron";
+import { AccountNotices } from "./accounts/notices.js";
+import { AccountPollers } from "./accounts/pollers.js";
+import { AccountRegistry } from "./accounts/registry.js";
+import { instrumentedStore } from "./accounts/store.js";
 import { Authorizer } from "./auth/index.js";
 import { getCatalogEntry } from "./catalog/index.js";
-import { CloudTrailLookup } from "./cloudtrail/lookup.js";
 import type { Config } from "./config.js";
 import { IAM_DELETION_EVENT_NAMES, SEVERITY_RANK, type BotIdentity, type IamDeletionEventName } from "./domain.js";
 import { keepLease, LeaseHeldError, SqliteLeadership, type Leadership, type LeaseKeeper, type LeaseLostError } from "./lease/index.js";
 import { createLogger, errorFields, type Logger } from "./log.js";
 import { HealthModel } from "./health/model.js";
 import { Notifier } from "./health/notices.js";
-import { DEFAULT_SCOPE, Poller } from "./poller.js";
+import { DEFAULT_SCOPE, type Poller } from "./poller.js";
 import { Rules } from "./rules/index.js";
+import { setOutboxDepthSource, startMetricsServer } from "./metrics.js";
 import { createBoltApp, type Health } from "./slack/app.js";
 import { boltLogger } from "./slack/bolt-logger.js";
 import { Delivery } from "./slack/delivery.js";
@@ -39,6 +43,8 @@ export interface RunningApp {
   store: Store;
   /** The rules in force; `reload` re-reads RULES_FILE (SIGHUP). */
   rules: Rules;
+  accounts: AccountRegistry;
+  pollers: AccountPollers;
 }
 
 /** Most severe operations first: each lookup is a call at 2/s, so the worst deletions are seen soonest. */
@@ -159,7 +165,8 @@ async function startWithLease(
   let stopped = false;
   // First, before anything is opened: an invalid rules file stops start-up (RulesFileError, exit 2).
   const rules = new Rules(config.noise, config.rulesFile, logger.child({ component: "rules" }));
-  const store = openStore(config.sqlitePath);
+  const store = instrumentedStore(openStore(config.sqlitePath));
+  setOutboxDepthSource(() => store.pendingCount());
 
   // Endpoints come from the standard AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables (SDK built-in).
   const cloudtrail = new CloudTrailClient({ region: config.aws.cloudTrailRegion, maxAttempts: 1 });
@@ -167,7 +174,6 @@ async function startWithLease(
   const sts = new STSClient({ region: config.aws.region, maxAttempts: 3 });
   const botIdentity = botIdentityResolver(sts, logger);
 
-  const lookup = new CloudTrailLookup(cloudtrail, { logger, ratePerSecond: config.lookupRate });
   const intervalMs = pollIntervalMs(config.pollSchedule);
   const health = new HealthModel({ now, pollIntervalMs: intervalMs });
   health.registerScope(DEFAULT_SCOPE);
@@ -179,6 +185,16 @@ async function startWithLease(
     retentionDays: config.snapshot.retentionDays,
     schedule: config.snapshot.schedule,
   });
+  // Many accounts: the own account with the clients above, others through roles assumed from them.
+  const accounts = new AccountRegistry({
+    config: config.accounts,
+    region: config.aws.region,
+    cloudTrailRegion: config.aws.cloudTrailRegion,
+    own: { iam, cloudtrail, sts, botIdentity },
+    logger: logger.child({ component: "accounts" }),
+    now,
+  });
+  await accounts.load();
   // The delivery client posts alerts itself and owns retrying, so every attempt is visible to the outbox.
   const deliveryClient = new WebClient(config.slack.botToken, {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
@@ -238,34 +254,46 @@ async function startWithLease(
       pendingAlerts: await store.pendingCount(),
       postedSinceStart: delivery.posted,
       lastSlackError: delivery.lastError,
+      // Counts only: the port may be public, so account names and ids stay in /iam-audit accounts.
+      ...(accounts.multiAccount ? { accounts: { watched: pollers.size, failing: pollers.status().filter((s) => s.health === "failing").length } } : {}),
     }),
   };
   const { app, socket } = createBoltApp(config, logger, healthRoute, slackIds);
-  const poller = new Poller({
+  const pollers = new AccountPollers({
+    registry: accounts,
+    lookupOptions: { ratePerSecond: config.lookupRate },
     store,
-    lookup,
-    logger: logger.child({ component: "poller" }),
+    logger,
     now,
     lookbackMinutes: config.lookbackMinutes,
     noise: config.noise,
     rules,
     eventNames: lookupOrder(),
     onNewAlert: () => delivery.kick(),
-    onPollFinished: async (result) => {
-      health.pollFinished(result);
-      await notifier.sync();
-      // A failed poll is tried again soon rather than at the next tick, so a real outage is called within
-      // about a minute and a one-off error costs little.
-      if (!result.completed && !stopped && !retryTimer) {
-        retryTimer = setTimeout(() => {
-          retryTimer = null;
-          if (!stopped) void poller.pollOnce();
-        }, Math.min(intervalMs / 4, 10_000));
-        retryTimer.unref();
-      }
-    },
-    onCoverage: (n) => notifier.coverage(n),
+    // The health model and its notices follow the bot's own account; other accounts have their own notices.
+    pollerHooks: (scope) =>
+      scope !== DEFAULT_SCOPE
+        ? {}
+        : {
+            onPollFinished: async (result) => {
+              health.pollFinished(result);
+              await notifier.sync();
+              // A failed poll is tried again soon rather than at the next tick, so a real outage is called within
+              // about a minute and a one-off error costs little.
+              if (!result.completed && !stopped && !retryTimer) {
+                retryTimer = setTimeout(() => {
+                  retryTimer = null;
+                  if (!stopped) void pollers.pollScope(scope);
+                }, Math.min(intervalMs / 4, 10_000));
+                retryTimer.unref();
+              }
+            },
+            onCoverage: (n) => notifier.coverage(n),
+          },
+    notices: new AccountNotices({ client: deliveryClient, channelId: config.noticeChannelId, logger: logger.child({ component: "accounts" }), now }),
   });
+  const poller = pollers.primary() as Poller;
+  const metricsServer = config.metricsPort ? await startMetricsServer(config.metricsPort) : undefined;
   let retryTimer: NodeJS.Timeout | null = null;
 
   // The delivery client does not retry: a membership question must fail fast (and then fail closed), not
@@ -274,7 +302,21 @@ async function startWithLease(
   if (auth.nobodyConfigured) {
     logger.warn("RESPONDERS and APPROVERS are empty: every button and command will be refused until they are set");
   }
-  const listenerDeps = { config, store, logger, now, iam, cloudtrail, botIdentity, client: app.client, auth, health: { model: health, context: notifier.context }, snapshots };
+  const listenerDeps = {
+    config,
+    store,
+    logger,
+    now,
+    iam,
+    cloudtrail,
+    botIdentity,
+    client: app.client,
+    auth,
+    health: { model: health, context: notifier.context },
+    snapshots,
+    accounts,
+    accountPollers: pollers,
+  };
   registerListeners(app, listenerDeps);
   // Listed before Slack requests are served: anything executing now was left so by a crash.
   const leftExecuting = await store.listExecutingRemediationRequests();
@@ -307,8 +349,9 @@ async function startWithLease(
   rules.watch();
   const task = cron.schedule(
     config.pollSchedule,
-    async () => {
-      await poller.pollOnce();
+    () => {
+      // Not awaited: each account polls on its own, so a slow account never holds back the next tick of the others.
+      void pollers.tick();
     },
     {
       name: "poll",
@@ -339,8 +382,22 @@ async function startWithLease(
       : recoverExecutingRequests(listenerDeps, leftExecuting)
           .then((counts) => logger.info({ counts }, "crash recovery finished"))
           .catch((err: unknown) => logger.error(errorFields(err), "crash recovery failed"));
+  // ORG_ROLE_NAME: accounts joining (or leaving) the organization are picked up without a restart.
+  const refreshTimer =
+    config.accounts.source === "organizations"
+      ? setInterval(() => {
+          accounts
+            .refresh()
+            .then(({ added, removed }) => {
+              pollers.sync();
+              if (added.length + removed.length > 0) logger.info({ added: added.map((a) => a.scope), removed: removed.map((a) => a.scope) }, "organization accounts changed");
+            })
+            .catch((err: unknown) => logger.error(errorFields(err), "could not re-list the organization's accounts; keeping the current list"));
+        }, config.accounts.refreshMinutes * 60_000)
+      : undefined;
+  refreshTimer?.unref();
   // A first poll right away, so a restart catches up without waiting for the schedule.
-  const firstPoll = poller.pollOnce().catch((err: unknown) => logger.error(errorFields(err), "first poll failed"));
+  const firstPoll = pollers.tick().catch((err: unknown) => logger.error(errorFields(err), "first poll failed"));
   ready = true;
   logger.info(
     {
@@ -350,6 +407,7 @@ async function startWithLease(
       channel: config.alertChannelId,
       rulesFile: config.rulesFile,
       rules: rules.current().size,
+      accounts: pollers.size,
     },
     "trailwatch ready",
   );
@@ -361,6 +419,8 @@ async function startWithLease(
     delivery,
     store,
     rules,
+    accounts,
+    pollers,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -369,15 +429,18 @@ async function startWithLease(
       clearInterval(expiryTimer);
       clearInterval(healthTimer);
       if (retryTimer) clearTimeout(retryTimer);
+      if (refreshTimer) clearInterval(refreshTimer);
       await task.stop();
       await snapshots.stop();
-      await firstPoll;
+      // The first poll counts as running below: a hanging account must not hold shutdown past the deadline.
+      void firstPoll;
       await recovery;
       // Let a running poll finish its current page; the cursor only advances when a poll completes.
       const deadline = Date.now() + 20_000;
-      while (poller.isRunning && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (pollers.isRunning && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       await delivery.stop();
       await app.stop().catch((err: unknown) => logger.warn(errorFields(err), "error while stopping the Slack app"));
+      await new Promise((r) => (metricsServer ? metricsServer.close(r) : r(undefined)));
       await store.close();
       leaseKeeper?.stop();
       await leadership?.release();

@@ -6,6 +6,7 @@ import { App, HTTPReceiver, SocketModeReceiver, type CustomRoute } from "@slack/
 
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
+import { metricsHandler } from "../metrics.js";
 import { boltLogger } from "./bolt-logger.js";
 import { RequestGuard } from "./request-guard.js";
 
@@ -69,6 +70,8 @@ export function createBoltApp(config: Config, logger: Logger, health: Health, id
     app.use(guard.middleware);
     return app;
   };
+  // /metrics on PORT unless METRICS_PORT moves it to its own server.
+  const routes: CustomRoute[] = [healthRoute, liveRoute, ...(config.metricsPort ? [] : [{ path: "/metrics", method: ["GET"], handler: metricsHandler }])];
   const clientOptions = {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
     // Interactive responses should not hang for half an hour on an outage: a few quick retries at most.
@@ -89,7 +92,7 @@ export function createBoltApp(config: Config, logger: Logger, health: Health, id
     const socket = new SocketModeReceiver({
       appToken: config.slack.appToken,
       logger: boltLogger(logger),
-      customRoutes: [healthRoute, liveRoute],
+      customRoutes: routes,
       // Socket Mode serves customRoutes on this port; its own client (apps.connections.open) needs the
       // same API base URL as every other client (GovSlack, tests).
       installerOptions: { port: config.port, clientOptions },
@@ -101,7 +104,7 @@ export function createBoltApp(config: Config, logger: Logger, health: Health, id
     signingSecret: config.slack.signingSecret ?? "",
     endpoints: ["/slack/events"],
     port: config.port,
-    customRoutes: [healthRoute, liveRoute],
+    customRoutes: routes,
     logger: boltLogger(logger),
     customPropertiesExtractor: guard.extract,
   });

@@ -18,6 +18,7 @@ import { groupableFrom } from "../grouping/keys.js";
 import { errorFields, type Logger } from "../log.js";
 import type { AlertGroupRecord, AlertRecord, Store } from "../store/types.js";
 import { buildEventReplies, buildGroupMessage, type GroupMessage } from "./blocks/group.js";
+import { startSlackPost } from "../metrics.js";
 
 export interface RenderedMessage {
   text: string;
@@ -619,6 +620,18 @@ export class Delivery {
   }
 
   private async post(message: RenderedMessage, alert: AlertRecord): Promise<string> {
+    // Latency and errors of every alert post, for /metrics.
+    const done = startSlackPost();
+    return this.postOnce(message, alert).then(
+      (ts) => (done(), ts),
+      (err: unknown) => {
+        done(err);
+        throw err;
+      },
+    );
+  }
+
+  private async postOnce(message: RenderedMessage, alert: AlertRecord): Promise<string> {
     try {
       const res = await this.deps.client.chat.postMessage({
         channel: this.channelOf(alert),

@@ -34,6 +34,7 @@ export function renderAlert(alert: AlertRecord, requests: RemediationRequestReco
       severityReason: alert.severityReason,
       outcome: alert.outcome,
       ...(restorable ? { restorable } : {}),
+      ...(alert.accountName ? { accountName: alert.accountName } : {}),
       ...(alert.ruleName ? { rule: { name: alert.ruleName, ...(alert.mentionGroup ? { mention: alert.mentionGroup } : {}) } } : {}),
     },
     getCatalogEntry(alert.eventName),

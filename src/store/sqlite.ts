@@ -178,6 +178,12 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (group_id, seq)
   );
   `,
+  // Many accounts: the account an alert was polled from and its display name at the time (NULL: the bot's
+  // own account, as every alert before this migration). Per-account poll cursors live in meta.
+  `
+  ALTER TABLE alerts ADD COLUMN account_id TEXT;
+  ALTER TABLE alerts ADD COLUMN account_name TEXT;
+  `,
 ];
 
 type Row = Record<string, unknown>;
@@ -221,6 +227,8 @@ function toAlert(r: Row): AlertRecord {
     detectedSeverity: str(r.detected_severity) as Severity | undefined,
     groupId: str(r.group_id),
     detailsInDoubtSince: date(r.details_in_doubt_since),
+    accountId: str(r.account_id),
+    accountName: str(r.account_name),
   };
 }
 
@@ -328,10 +336,10 @@ export class SqliteStore implements Store {
       .prepare(
         `INSERT INTO alerts (event_id, event_name, severity, severity_reason, outcome, event_json, event_time, actor_arn,
            actor_user_name, detected_at, muted, muted_reason, delivery, next_attempt_at,
-           rule_name, route_channel, mention_group, detected_severity)
+           rule_name, route_channel, mention_group, detected_severity, account_id, account_name)
          VALUES (@eventId, @eventName, @severity, @severityReason, @outcome, @eventJson, @eventTime, @actorArn,
            @actorUserName, @now, @muted, @mutedReason, @delivery, @now,
-           @ruleName, @routeChannel, @mentionGroup, @detectedSeverity)
+           @ruleName, @routeChannel, @mentionGroup, @detectedSeverity, @accountId, @accountName)
          ON CONFLICT(event_id) DO NOTHING`,
       )
       .run({
@@ -352,6 +360,8 @@ export class SqliteStore implements Store {
         routeChannel: a.routeChannel ?? null,
         mentionGroup: a.mentionGroup ?? null,
         detectedSeverity: a.detectedSeverity ?? null,
+        accountId: a.accountId ?? null,
+        accountName: a.accountName ?? null,
       });
     return res.changes === 1;
   }
@@ -677,6 +687,19 @@ export class SqliteStore implements Store {
       this.db.prepare("DELETE FROM iam_snapshot_blobs WHERE hash NOT IN (SELECT hash FROM iam_snapshots)").run();
       return changes;
     })();
+  }
+
+  // --- many accounts ---
+
+  async getAccountPollCursor(accountId: string): Promise<Date | null> {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(`poll_cursor:${accountId}`) as Row | undefined;
+    return row ? new Date(Number(row.value)) : null;
+  }
+
+  async setAccountPollCursor(accountId: string, at: Date): Promise<void> {
+    this.db
+      .prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+      .run(`poll_cursor:${accountId}`, String(at.getTime()));
   }
 
   async close(): Promise<void> {

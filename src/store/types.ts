@@ -46,13 +46,16 @@ export interface AlertRecord {
   groupId?: string;
   /** A details thread reply was sent and its answer never came (settled from the thread before resending). */
   detailsInDoubtSince?: Date;
+  /** Many accounts: the account it was polled from and that account's display name (absent: the bot's own). */
+  accountId?: string;
+  accountName?: string;
 }
 
 export type NewAlert = Pick<
   AlertRecord,
   "eventId" | "eventName" | "severity" | "severityReason" | "outcome" | "event" | "eventTime" | "muted" | "mutedReason"
 > &
-  Partial<Pick<AlertRecord, "ruleName" | "routeChannel" | "mentionGroup" | "detectedSeverity">>;
+  Partial<Pick<AlertRecord, "ruleName" | "routeChannel" | "mentionGroup" | "detectedSeverity" | "accountId" | "accountName">>;
 
 /**
  * unknown: found executing after a crash, and IAM could not be read back to say whether it ran.
@@ -221,6 +224,10 @@ export interface Store {
   markDetailsFailed(eventId: string, nextAttemptAt: Date, inDoubt: boolean): Promise<void>;
   /** Acknowledges every member not yet acknowledged; returns how many changed. */
   acknowledgeGroup(id: string, user: string, at: Date): Promise<number>;
+  // --- many accounts (issue 12) ---
+  /** Poll cursor of another account than the bot's own (which keeps getPollCursor). */
+  getAccountPollCursor(accountId: string): Promise<Date | null>;
+  setAccountPollCursor(accountId: string, at: Date): Promise<void>;
 }
 
 /** A chain or digest as stored: the grouper's snapshot plus the state of its Slack message. */

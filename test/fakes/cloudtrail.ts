@@ -71,6 +71,12 @@ export interface FakeCloudTrailOptions {
    * is the fake's own "now" (default event times, `deliveredAt`). A host clock 30 minutes fast is -1_800_000.
    */
   clockOffsetMs?: number;
+  /**
+   * Many accounts: resolves the account a request is for from the access key id of its SigV4 Authorization
+   * header (e.g. through moto, which maps assumed-role keys to their account). When set, each account sees
+   * only its own events and has its own rate limit, as in AWS; when absent, every request sees every event.
+   */
+  accountOf?: (accessKeyId: string) => Promise<string | undefined>;
 }
 
 export interface AddEventOptions {
@@ -80,6 +86,8 @@ export interface AddEventOptions {
   resources?: LookupResource[];
   /** Username of the item; default derived from `record.userIdentity`. */
   username?: string;
+  /** Account whose event history holds the event (with `accountOf`); default: `recipientAccountId`, else `accountId`. */
+  account?: string;
 }
 
 export interface NoiseOptions {
@@ -113,6 +121,10 @@ export interface CloudTrailCall {
   errorType?: string;
   /** Number of events in a successful answer. */
   returned?: number;
+  /** Access key id from the Authorization header. */
+  accessKeyId?: string;
+  /** Account the request was resolved to (with `accountOf`). */
+  account?: string;
 }
 
 export interface FakeCloudTrail {
@@ -159,6 +171,7 @@ interface StoredEvent {
   timeMs: number;
   deliveredAt: number;
   item: LookupEventItem;
+  account: string;
 }
 
 interface LookupQuery {
@@ -230,12 +243,15 @@ class FakeCloudTrailServer implements FakeCloudTrail {
   private failures: InjectedFailure[] = [];
   private readonly rateOptions: { ratePerSecond: number | false; burst: number | undefined };
   private deny: string | null = null;
+  private readonly accountOf: FakeCloudTrailOptions["accountOf"];
+  private readonly accountBuckets = new Map<string, TokenBucket | undefined>();
 
   constructor(opts: FakeCloudTrailOptions) {
     const base = opts.now ?? Date.now;
     const offset = opts.clockOffsetMs ?? 0;
     this.now = offset === 0 ? base : () => base() + offset;
     this.accountId = opts.accountId ?? "123456789012";
+    this.accountOf = opts.accountOf;
     this.rateOptions = { ratePerSecond: opts.ratePerSecond ?? 2, burst: opts.burst };
     this.setRateLimit(this.rateOptions.ratePerSecond, this.rateOptions.burst);
   }
@@ -279,16 +295,17 @@ class FakeCloudTrailServer implements FakeCloudTrail {
       Resources: opts.resources ?? resourcesOf(full),
       CloudTrailEvent: JSON.stringify(full),
     };
-    this.store(item, timeMs, opts.deliveredAt);
+    const recipient = optionalString(full.recipientAccountId);
+    this.store(item, timeMs, opts.deliveredAt, opts.account ?? recipient);
     return item;
   }
 
   addRawEvent(
     item: Partial<LookupEventItem> & { EventTime: number },
-    opts: { deliveredAt?: number } = {},
+    opts: { deliveredAt?: number; account?: string } = {},
   ): LookupEventItem {
     const stored: LookupEventItem = { ...item, EventId: item.EventId ?? randomUUID() };
-    this.store(stored, item.EventTime * 1000, opts.deliveredAt);
+    this.store(stored, item.EventTime * 1000, opts.deliveredAt, opts.account);
     return stored;
   }
 
@@ -329,6 +346,7 @@ class FakeCloudTrailServer implements FakeCloudTrail {
     this.rateOptions.ratePerSecond = ratePerSecond;
     this.rateOptions.burst = burst;
     this.bucket = ratePerSecond === false ? undefined : new TokenBucket(ratePerSecond, burst ?? ratePerSecond);
+    this.accountBuckets?.clear();
   }
 
   reset(): void {
@@ -350,8 +368,8 @@ class FakeCloudTrailServer implements FakeCloudTrail {
     return this.server;
   }
 
-  private store(item: LookupEventItem, timeMs: number, deliveredAt: number | undefined): void {
-    this.events.push({ seq: this.nextSeq++, timeMs, deliveredAt: deliveredAt ?? this.now(), item });
+  private store(item: LookupEventItem, timeMs: number, deliveredAt: number | undefined, account?: string): void {
+    this.events.push({ seq: this.nextSeq++, timeMs, deliveredAt: deliveredAt ?? this.now(), item, account: account ?? this.accountId });
     this.sortedIsStale = true;
   }
 
@@ -370,6 +388,8 @@ class FakeCloudTrailServer implements FakeCloudTrail {
       status: null,
     };
     this.calls.push(call);
+    call.accessKeyId = /Credential=([A-Z0-9]+)\//.exec(headerValue(req, "authorization"))?.[1];
+    if (this.accountOf) call.account = call.accessKeyId ? await this.accountOf(call.accessKeyId).catch(() => undefined) : undefined;
 
     const failure = this.failures.shift();
     if (failure === "reset") {
@@ -395,13 +415,17 @@ class FakeCloudTrailServer implements FakeCloudTrail {
       if (input) describeInput(call, input);
       if (this.deny !== null) throw new AwsError("AccessDeniedException", this.deny);
       // The rate limit applies before validation: a malformed request still spends a token.
-      if (this.bucket && !this.bucket.tryTake()) {
+      if (this.accountOf && call.account === undefined) {
+        throw new AwsError("UnrecognizedClientException", "The security token included in the request is invalid.");
+      }
+      const bucket = this.accountOf ? this.bucketOf(call.account as string) : this.bucket;
+      if (bucket && !bucket.tryTake()) {
         call.throttled = true;
         this.throttledCount++;
         throw new AwsError("ThrottlingException", "Rate exceeded");
       }
       if (!input) throw new AwsError("SerializationException", "request body is not a JSON object");
-      const output = this.lookupEvents(input);
+      const output = this.lookupEvents(input, call.account);
       call.status = 200;
       call.returned = output.Events.length;
       sendJson(res, 200, output, { "x-amzn-RequestId": randomUUID(), Date: new Date(this.now()).toUTCString() }, AMZ_JSON);
@@ -419,7 +443,16 @@ class FakeCloudTrailServer implements FakeCloudTrail {
     }
   }
 
-  private lookupEvents(input: Record<string, unknown>): { Events: LookupEventItem[]; NextToken?: string } {
+  /** Many accounts: each account has its own token bucket (the quota is per account and region). */
+  private bucketOf(account: string): TokenBucket | undefined {
+    if (!this.accountBuckets.has(account)) {
+      const { ratePerSecond, burst } = this.rateOptions;
+      this.accountBuckets.set(account, ratePerSecond === false ? undefined : new TokenBucket(ratePerSecond, burst ?? ratePerSecond));
+    }
+    return this.accountBuckets.get(account);
+  }
+
+  private lookupEvents(input: Record<string, unknown>, account?: string): { Events: LookupEventItem[]; NextToken?: string } {
     const query = parseLookupQuery(input);
     const token = input.NextToken;
     let cursor: PageCursor;
@@ -445,6 +478,7 @@ class FakeCloudTrailServer implements FakeCloudTrail {
       const event = sorted[i] as StoredEvent;
       if (event.timeMs < query.startMs) break;
       if (event.seq > cursor.snapshotSeq || event.deliveredAt > cursor.snapshotClock) continue;
+      if (account !== undefined && event.account !== account) continue;
       if (query.attribute && !matches(event.item, query.attribute.key, query.attribute.value)) continue;
       if (page.length === query.maxResults) {
         hasMore = true;

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeCloudTrail, type FakeCloudTrail, type FakeCloudTrailOptions } from "../fakes/cloudtrail.js";
 import { startFakeSlack, type FakeSlack } from "../fakes/slack.js";
+import { motoAccountResolver } from "./accounts.js";
 import { baseEnv, runApp, type AppProcess } from "./app-process.js";
 import { startMoto, type Moto } from "./moto.js";
 import { freePort } from "./ports.js";
@@ -25,10 +26,16 @@ export interface Harness {
   close: () => Promise<void>;
 }
 
-export async function startHarness(opts: { moto?: boolean; slackRateLimit?: number; cloudtrail?: FakeCloudTrailOptions } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { moto?: boolean; slackRateLimit?: number; cloudtrail?: FakeCloudTrailOptions; perAccountCloudTrail?: boolean } = {},
+): Promise<Harness> {
   const slack = await startFakeSlack(opts.slackRateLimit ? { postRateLimitPerChannel: opts.slackRateLimit } : {});
-  const cloudtrail = await startFakeCloudTrail(opts.cloudtrail);
   const moto = opts.moto ? await startMoto() : undefined;
+  // Many accounts: the fake serves each account its own events, telling accounts apart by access key (via moto).
+  const cloudtrail = await startFakeCloudTrail({
+    ...opts.cloudtrail,
+    ...(opts.perAccountCloudTrail && moto ? { accountOf: motoAccountResolver(moto.endpoint) } : {}),
+  });
   const dataDir = mkdtempSync(join(tmpdir(), "trailwatch-data-"));
   const apps: AppProcess[] = [];
   const env = (extra: Record<string, string | undefined> = {}) =>

@@ -228,7 +228,7 @@ function factsFields(input: AlertInput): { type: "mrkdwn"; text: string }[] {
   return [
     field("Event", code(ev.eventName, 120)),
     field("Outcome", outcomeText(input)),
-    field("Account", ev.accountId ? code(ev.accountId, 64) : "_unknown_"),
+    field("Account", `${input.accountName ? `*${prose(input.accountName, 64)}* ` : ""}${ev.accountId ? code(ev.accountId, 64) : "_unknown_"}`),
     field("Region", ev.awsRegion ? code(ev.awsRegion, 40) : "_unknown_"),
     field("When", whenText(ev.eventTime)),
     field("Source IP", ev.sourceIp ? code(ev.sourceIp, 100) : "_not recorded_"),

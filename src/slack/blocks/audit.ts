@@ -36,7 +36,7 @@ export const COMMAND = "/iam-audit";
 
 // ------------------------------------------------------------------------------------------------ parsing
 
-export type Subcommand = "report" | "events" | "user" | "log" | "health" | "help" | "snapshot" | "unknown";
+export type Subcommand = "report" | "events" | "user" | "log" | "health" | "help" | "snapshot" | "accounts" | "unknown";
 
 export interface ParsedCommand {
   sub: Subcommand;
@@ -48,7 +48,7 @@ export interface ParsedCommand {
   public: boolean;
 }
 
-const SUBCOMMANDS: Record<string, Subcommand> = { events: "events", user: "user", log: "log", health: "health", help: "help", snapshot: "snapshot" };
+const SUBCOMMANDS: Record<string, Subcommand> = { events: "events", user: "user", log: "log", health: "health", help: "help", snapshot: "snapshot", accounts: "accounts" };
 
 /** Splits `/iam-audit` text into subcommand, arguments and the `public` flag (a word anywhere). */
 export function parseCommand(text: string): ParsedCommand {
@@ -401,7 +401,7 @@ export function alertLine(a: AlertRecord, permalink?: string | null): string {
   const when = a.eventTime ? slackDate(a.eventTime) : `detected ${slackDate(a.detectedAt)}`;
   const link = safeLink(permalink, "view alert");
   const where = link ? ` · ${link}` : a.muted ? "" : a.delivery === "pending" ? " · _not posted yet_" : "";
-  let line = `${status.emoji} *${status.label}* · ${sev.emoji} ${sev.label.toLowerCase()} · ${code(a.eventName, 60)} by ${code(actorOf(a), 160)}${on} · ${when}${outcome}${where}`;
+  let line = `${status.emoji} *${status.label}* · ${sev.emoji} ${sev.label.toLowerCase()} · ${a.accountName ? `${prose(a.accountName, 64)} · ` : ""}${code(a.eventName, 60)} by ${code(actorOf(a), 160)}${on} · ${when}${outcome}${where}`;
   if (a.muted) line += `\n      _muted: ${prose(a.mutedReason ?? "no reason recorded", 200)}_`;
   return line;
 }
@@ -574,6 +574,7 @@ export const HELP_LINES: readonly string[] = [
   "`/iam-audit log` — the last 50 actions taken through trailwatch: who, when, what, result.",
   "`/iam-audit health` — whether trailwatch can see CloudTrail and post to Slack, with the details /healthz keeps private.",
   "`/iam-audit snapshot` — take an IAM snapshot now (restores rebuild deleted roles, users, policies… from the last snapshot before the deletion).",
+  "`/iam-audit accounts` — the AWS accounts watched, when each was last polled, and whether it can be polled.",
   "`/iam-audit help` — this help.",
   "Add `public` to any of them to post the answer in the channel instead of only to you.",
 ];

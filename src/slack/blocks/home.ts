@@ -88,7 +88,7 @@ export function homeAlertBlocks(alert: AlertRecord): KnownBlock[] {
   const sev = SEVERITY_DISPLAY[alert.severity] ?? { emoji: "⚪", label: "UNKNOWN" };
   const when = alert.eventTime ? slackDate(alert.eventTime) : `detected ${slackDate(alert.detectedAt)}`;
   const outcome = alert.outcome === "success" ? "" : alert.outcome === "denied" ? " · ⛔ denied attempt" : " · ⚠️ failed attempt";
-  const text = `${sev.emoji} ${alertSummary(alert)}\n${when}${outcome}`;
+  const text = `${sev.emoji} ${alertSummary(alert)}\n${when}${outcome}${alert.accountName ? ` · account ${code(alert.accountName, 64)}` : ""}`;
   const value = truncate(alert.eventId, LIMITS.buttonValue);
   const buttons: Button[] = [button(ActionIds.acknowledge, "Acknowledge", value, "primary"), button(ActionIds.escalate, "Escalate", value)];
   if (isIamDeletionEventName(alert.eventName) && getCatalogEntry(alert.eventName).remediations.length > 0) {

@@ -47,8 +47,15 @@ export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): 
   }
 }
 
-/** What the remediation engine needs, from the listener dependencies (the bot identity resolved now). */
-export async function remediationDeps(deps: ListenerDeps): Promise<RemediationDeps> {
+/**
+ * What the remediation engine needs, from the listener dependencies (the bot identity resolved now). With an
+ * account id (the account the alert was polled from), the clients and identity are that account's: a plan is
+ * made and run where the event happened. An account no longer watched throws rather than fall back. Snapshots
+ * describe the bot's own account only, so restores are offered there alone.
+ */
+export async function remediationDeps(deps: ListenerDeps, accountId?: string): Promise<RemediationDeps> {
+  const acct = accountId && deps.accounts ? deps.accounts.clientsFor(accountId) : null;
+  if (acct) return { iam: acct.iam, cloudtrail: acct.cloudtrail, botIdentity: await acct.identity(), passwordPolicy: deps.config.passwordPolicy, now: deps.now };
   return {
     iam: deps.iam,
     cloudtrail: deps.cloudtrail,
@@ -57,6 +64,15 @@ export async function remediationDeps(deps: ListenerDeps): Promise<RemediationDe
     now: deps.now,
     ...(deps.snapshots ? { snapshots: deps.snapshots } : {}),
   };
+}
+
+/**
+ * The remediation dependencies for a stored request: the account comes from the stored alert it fixes, never
+ * from anything the button carried. Audit findings are about the bot's own account.
+ */
+export async function remediationDepsForRequest(deps: ListenerDeps, req: { alertEventId: string | null }): Promise<RemediationDeps> {
+  const alert = req.alertEventId ? await deps.store.getAlert(req.alertEventId) : null;
+  return remediationDeps(deps, alert?.accountId);
 }
 
 /** A private (ephemeral) message to one user in a channel; failures are logged, never thrown. */

@@ -23,7 +23,7 @@ const NOT_RESPONDER = "You are not allowed to act on trailwatch alerts (ask an a
 export async function plansFor(deps: ListenerDeps, alert: AlertRecord, requestId?: string): Promise<RemediationPlan[]> {
   if (!isIamDeletionEventName(alert.eventName)) return [];
   const entry = getCatalogEntry(alert.eventName);
-  const rdeps = await remediationDeps(deps);
+  const rdeps = await remediationDeps(deps, alert.accountId);
   // A chain or digest offers what fits the whole group; ctx carries its root and first event time.
   const ctx = await remediationContext(deps.store, alert);
   const offers = ctx ? groupOffers(ctx, rdeps.botIdentity) : offeredFor(withRestore(alert.eventName, entry.remediations), alert.event, rdeps.botIdentity);

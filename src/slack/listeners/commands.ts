@@ -28,6 +28,7 @@ import {
   type ParsedCommand,
   type SlackMessage,
 } from "../blocks/audit.js";
+import { accountsMessages } from "../blocks/accounts.js";
 import { validateMessage } from "../blocks/limits.js";
 import { code } from "../mrkdwn.js";
 import { record } from "./alert-service.js";
@@ -176,6 +177,8 @@ export async function answerCommand(deps: ListenerDeps, parsed: ParsedCommand): 
       return { messages: [helpMessage()], result: "ok", detail: {} };
     case "snapshot":
       return answerSnapshot(deps, parsed);
+    case "accounts":
+      return answerAccounts(deps);
     case "unknown":
       return { messages: [unknownSubcommandMessage(parsed.word)], result: "noop", detail: { reason: "unknown subcommand" } };
   }
@@ -292,6 +295,11 @@ async function answerUser(deps: ListenerDeps, parsed: ParsedCommand): Promise<An
       ...(posture.error ? { reason: posture.error.missingPermission ? `missing ${posture.error.missingPermission}` : posture.error.errorName } : {}),
     },
   };
+}
+
+async function answerAccounts(deps: ListenerDeps): Promise<Answer> {
+  const statuses = deps.accountPollers?.status() ?? [];
+  return { messages: accountsMessages(statuses, deps.accounts?.source ?? "own", deps.now()), result: "ok", detail: { accounts: statuses.length } };
 }
 
 async function answerLog(deps: ListenerDeps): Promise<Answer> {

@@ -8,7 +8,7 @@ import type { RemediationPlan } from "../../remediation/types.js";
 import type { RemediationRequestRecord } from "../../store/types.js";
 import { LIMITS } from "../blocks/limits.js";
 import { inline, prose, truncateEscaped, userMention } from "../mrkdwn.js";
-import { record, refreshAlertMessage, remediationDeps } from "./alert-service.js";
+import { record, refreshAlertMessage, remediationDepsForRequest } from "./alert-service.js";
 import type { ListenerDeps } from "./deps.js";
 import { threadOf, updateRequestMessage } from "./remediation.js";
 
@@ -37,7 +37,7 @@ export function recoveryMessage(req: RemediationRequestRecord, plan: Remediation
 /** Settles one request; returns its outcome, or null when something else settled it first. */
 async function recoverOne(deps: ListenerDeps, req: RemediationRequestRecord): Promise<Reconciliation["outcome"] | null> {
   const plan = req.plan as RemediationPlan;
-  const r = await reconcileExecution(plan, await remediationDeps(deps));
+  const r = await reconcileExecution(plan, await remediationDepsForRequest(deps, req));
   if (!(await deps.store.settleRecoveredRemediationRequest(req.id, r.outcome, r.result))) return null;
   await record(deps, {
     actor: "system",

@@ -2,6 +2,8 @@
 import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { WebClient } from "@slack/web-api";
+import type { AccountPollers } from "../../accounts/pollers.js";
+import type { AccountRegistry } from "../../accounts/registry.js";
 import type { Authorizer } from "../../auth/index.js";
 import type { Config } from "../../config.js";
 import type { BotIdentity } from "../../domain.js";
@@ -25,4 +27,7 @@ export interface ListenerDeps {
   health?: { model: HealthModel; context: NoticeContext };
   /** IAM snapshots (restores, `/iam-audit snapshot`); absent in tests that do not need them. */
   snapshots?: SnapshotService;
+  /** Many accounts: the watched accounts and their clients (absent in unit tests: the own account only). */
+  accounts?: AccountRegistry;
+  accountPollers?: AccountPollers;
 }

@@ -11,7 +11,7 @@ import { ActionIds, CallbackIds } from "../action-ids.js";
 import { decodeOrNull, RequestButtonValue } from "../payloads.js";
 import { AdminConfirmIds, adminConfirmModal, outcomeMessage, requestMessage } from "../blocks/workflow.js";
 import { prose, userMention } from "../mrkdwn.js";
-import { membershipNote, record, refreshAlertMessage, remediationDeps, tellUser } from "./alert-service.js";
+import { membershipNote, record, refreshAlertMessage, remediationDepsForRequest, tellUser } from "./alert-service.js";
 import type { ListenerDeps } from "./deps.js";
 
 export async function updateRequestMessage(deps: ListenerDeps, id: string): Promise<void> {
@@ -96,7 +96,7 @@ async function approveAndRun(deps: ListenerDeps, client: WebClient, channel: str
   await updateRequestMessage(deps, req.id);
   let result: ExecutionResult;
   try {
-    result = await executePlan(plan, await remediationDeps(deps), { requestId: req.id, requestedBy: req.requestedBy, approvedBy: user, adminConfirmed });
+    result = await executePlan(plan, await remediationDepsForRequest(deps, req), { requestId: req.id, requestedBy: req.requestedBy, approvedBy: user, adminConfirmed });
   } catch (err) {
     const e = errorFields(err);
     result = { ok: false, done: [], notDone: plan.calls, verification: { ok: false, details: [] }, summary: plan.title, refused: `unexpected error: ${e.errorName}: ${e.errorMessage}` };

@@ -595,7 +595,7 @@ describe("help", () => {
     const msg = helpMessage();
     expect(validateMessage(msg)).toEqual([]);
     const text = allText([msg]);
-    for (const sub of ["`/iam-audit`", "`/iam-audit events", "`/iam-audit user <name or ARN>`", "`/iam-audit log`", "`/iam-audit health`", "`/iam-audit help`", "`/iam-audit snapshot`", "`public`"]) {
+    for (const sub of ["`/iam-audit`", "`/iam-audit events", "`/iam-audit user <name or ARN>`", "`/iam-audit log`", "`/iam-audit health`", "`/iam-audit help`", "`/iam-audit snapshot`", "`/iam-audit accounts`", "`public`"]) {
       expect(text).toContain(sub);
     }
     expect(HELP_LINES).toHaveLength(7);

@@ -1,0 +1,238 @@
+// Many accounts end to end: the real app process with ACCOUNTS_FILE, roles assumed through STS (moto behind a
+// recording proxy reached through AWS_ENDPOINT_URL_STS), and a fake CloudTrail that serves each account only
+// its own events (it tells accounts apart by the access key moto issued for each assumed role).
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, GetInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
+import { AssumeRoleCommand } from "@aws-sdk/client-sts";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { SlackMessage } from "../fakes/slack.js";
+import { blockActionPayload, sendBlockAction, sendSlashCommand, sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-request.js";
+import { startStsProxy, type StsProxy } from "../support/accounts.js";
+import type { AppProcess } from "../support/app-process.js";
+import { ALERT_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
+import { MOTO_ACCOUNT_ID } from "../support/moto.js";
+import { iamRecord } from "../support/records.js";
+import { buttonValue } from "../support/slack-helpers.js";
+
+const PAYMENTS = "444455556666";
+const SANDBOX = "777788889999";
+const PAYMENTS_ROLE = `arn:aws:iam::${PAYMENTS}:role/trailwatch`;
+const SANDBOX_ROLE = `arn:aws:iam::${SANDBOX}:role/trailwatch`;
+const EXTERNAL_ID = "tw-payments-7f3a";
+const APPROVER_A = "UAPPR001";
+const APPROVER_B = "UAPPR002";
+
+let h: Harness;
+let sts: StsProxy;
+let app: AppProcess;
+
+/** A deletion recorded in `account`'s event history, made by a user of that account. */
+function deletionIn(account: string, eventName: string, requestParameters: Record<string, unknown>, eventId: string) {
+  const record = iamRecord({
+    eventId,
+    eventName,
+    eventTime: new Date(Date.now() - 60_000),
+    requestParameters,
+    identity: { type: "IAMUser", principalId: "AIDAEXAMPLEBOB000001", arn: `arn:aws:iam::${account}:user/bob`, accountId: account, userName: "bob" },
+  });
+  return h.cloudtrail.addEvent({ ...record, recipientAccountId: account });
+}
+
+const eventIdOf = (m: SlackMessage) => (m.metadata?.event_payload as { event_id?: string } | undefined)?.event_id;
+const alertMessages = () => h.slack.messages(ALERT_CHANNEL).filter((m) => !m.thread_ts && eventIdOf(m) !== undefined);
+const alertWithId = (id: string) => alertMessages().find((m) => eventIdOf(m) === id);
+
+beforeAll(async () => {
+  h = await startHarness({ moto: true, perAccountCloudTrail: true });
+  sts = await startStsProxy((h.moto as NonNullable<Harness["moto"]>).endpoint);
+  sts.deny.add(SANDBOX_ROLE);
+  const file = join(h.dataDir, "accounts.yaml");
+  writeFileSync(
+    file,
+    [
+      "accounts:",
+      `  - id: "${PAYMENTS}"`,
+      "    name: payments-prod",
+      `    roleArn: ${PAYMENTS_ROLE}`,
+      `    externalId: ${EXTERNAL_ID}`,
+      `  - id: "${SANDBOX}"`,
+      "    name: legacy-sandbox",
+      `    roleArn: ${SANDBOX_ROLE}`,
+      "",
+    ].join("\n"),
+  );
+  deletionIn(MOTO_ACCOUNT_ID, "DeleteRole", { roleName: "own-role" }, "00000000-0000-4000-8000-00000000000a");
+  deletionIn(PAYMENTS, "DeleteUser", { userName: "payments-batch" }, "00000000-0000-4000-8000-00000000000b");
+  // Never visible to the bot: its role cannot be assumed.
+  deletionIn(SANDBOX, "DeletePolicy", { policyArn: `arn:aws:iam::${SANDBOX}:policy/boundary` }, "00000000-0000-4000-8000-00000000000c");
+  app = await h.start({ ACCOUNTS_FILE: file, AWS_ENDPOINT_URL_STS: sts.url, APPROVERS: `${APPROVER_A},${APPROVER_B}` });
+}, 120_000);
+
+afterAll(async () => {
+  await h?.close();
+  await sts?.close();
+});
+
+describe("ACCOUNTS_FILE with a reachable and an unreachable account beside the bot's own", () => {
+  test("deletions in the own and the reachable account are alerted, the reachable one under its display name", async () => {
+    await h.slack.waitFor(() => alertMessages().length >= 2, 40_000, "two alerts");
+    const own = alertWithId("00000000-0000-4000-8000-00000000000a");
+    const payments = alertWithId("00000000-0000-4000-8000-00000000000b");
+    expect(own).toBeDefined();
+    expect(payments).toBeDefined();
+    expect(JSON.stringify(payments?.blocks)).toContain("*payments-prod*");
+    expect(JSON.stringify(payments?.blocks)).toContain(PAYMENTS);
+    expect(JSON.stringify(own?.blocks)).not.toContain("payments-prod");
+    expect(alertWithId("00000000-0000-4000-8000-00000000000c")).toBeUndefined();
+    // Each account's lookups reached CloudTrail with that account's own credentials.
+    const accountsSeen = new Set(h.cloudtrail.calls.filter((c) => c.status === 200).map((c) => c.account));
+    expect(accountsSeen).toEqual(new Set([MOTO_ACCOUNT_ID, PAYMENTS]));
+  });
+
+  test("AssumeRole goes through AWS_ENDPOINT_URL_STS with the externalId of the account that has one", async () => {
+    await h.slack.waitFor(() => sts.requests.some((r) => r.action === "AssumeRole" && r.params.RoleArn === SANDBOX_ROLE), 30_000, "sandbox AssumeRole");
+    const payments = sts.requests.filter((r) => r.action === "AssumeRole" && r.params.RoleArn === PAYMENTS_ROLE);
+    expect(payments.length).toBeGreaterThan(0);
+    for (const r of payments) {
+      expect(r.params.ExternalId).toBe(EXTERNAL_ID);
+      expect(r.params.RoleSessionName).toBe("trailwatch");
+    }
+    const sandbox = sts.requests.filter((r) => r.action === "AssumeRole" && r.params.RoleArn === SANDBOX_ROLE);
+    expect(sandbox.every((r) => r.params.ExternalId === undefined)).toBe(true);
+  });
+
+  test("the unreachable account is reported in Slack once, by name and id, and the others keep being polled", async () => {
+    const notice = await h.slack.waitFor(
+      (s) => s.messages(ALERT_CHANNEL).find((m) => eventIdOf(m) === undefined && (m.text ?? "").includes("legacy-sandbox")),
+      30_000,
+      "unreachable account notice",
+    );
+    expect(notice.text).toContain(SANDBOX);
+    expect(notice.text).toContain("AccessDenied");
+    expect(notice.text).toContain(SANDBOX_ROLE);
+    expect(app.logs.some((l) => l.msg === "a watched account cannot be polled; posting a notice" && l.account === SANDBOX)).toBe(true);
+    // More polls of every account, still one notice: one per episode, not one per poll.
+    const sandboxAttempts = () => sts.requests.filter((r) => r.action === "AssumeRole" && r.params.RoleArn === SANDBOX_ROLE).length;
+    const before = { attempts: sandboxAttempts(), paymentsCalls: h.cloudtrail.calls.filter((c) => c.account === PAYMENTS).length };
+    await h.slack.waitFor(() => sandboxAttempts() > before.attempts + 1, 30_000, "more sandbox attempts");
+    await h.slack.waitFor(() => h.cloudtrail.calls.filter((c) => c.account === PAYMENTS).length > before.paymentsCalls, 30_000, "more payments polls");
+    const notices = h.slack.messages(ALERT_CHANNEL).filter((m) => eventIdOf(m) === undefined && (m.text ?? "").includes("legacy-sandbox"));
+    expect(notices).toHaveLength(1);
+  });
+});
+
+describe("remediation in the event's account", () => {
+  test("re-adding a role to an instance profile acts in the account the deletion happened in, through its role", async () => {
+    const motoEndpoint = (h.moto as NonNullable<Harness["moto"]>).endpoint;
+    const assumed = await (h.moto as NonNullable<Harness["moto"]>).sts().send(new AssumeRoleCommand({ RoleArn: PAYMENTS_ROLE, RoleSessionName: "test-setup" }));
+    const c = assumed.Credentials;
+    const paymentsIam = new IAMClient({
+      endpoint: motoEndpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: c?.AccessKeyId as string, secretAccessKey: c?.SecretAccessKey as string, sessionToken: c?.SessionToken },
+    });
+    const ownIam = (h.moto as NonNullable<Harness["moto"]>).iam();
+    const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
+    // The same names exist in both accounts; only the payments profile lost its role.
+    for (const iam of [paymentsIam, ownIam]) {
+      await iam.send(new CreateRoleCommand({ RoleName: "web-role", AssumeRolePolicyDocument: trust }));
+      await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: "web" }));
+    }
+    await ownIam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: "web", RoleName: "web-role" }));
+    const eventId = "00000000-0000-4000-8000-00000000000d";
+    deletionIn(PAYMENTS, "RemoveRoleFromInstanceProfile", { instanceProfileName: "web", roleName: "web-role" }, eventId);
+    const msg = await h.slack.waitFor(() => alertWithId(eventId), 40_000, "payments alert");
+    expect(JSON.stringify(msg.blocks)).toContain("payments-prod");
+
+    const events = `${app.url}/slack/events`;
+    const click = (user: string, actionId: string, value: string, m: SlackMessage) =>
+      sendBlockAction(events, SIGNING_SECRET, blockActionPayload({ userId: user, actionId, value, channelId: m.channel, messageTs: m.ts }));
+    const viewsBefore = h.slack.views.length;
+    await click(APPROVER_A, "alert_remediate", eventId, msg);
+    const view = await h.slack.waitFor((s) => (s.views.length > viewsBefore && s.views[s.views.length - 1]?.updates ? s.views[s.views.length - 1] : undefined), 20_000, "plans");
+    // The plan was made against the payments account: its profile is empty there (in the own account it is not).
+    expect(JSON.stringify(view.view.blocks)).toContain("AddRoleToInstanceProfile");
+    await sendViewSubmission(
+      events,
+      SIGNING_SECRET,
+      viewSubmissionPayload({
+        userId: APPROVER_A,
+        callbackId: "remediate_modal",
+        privateMetadata: String(view.view.private_metadata),
+        values: { remediation_choice: { remediation_choice_input: { type: "radio_buttons", selected_option: { text: { type: "plain_text", text: "readd-role-to-instance-profile" }, value: "readd-role-to-instance-profile" } } } },
+      }),
+    );
+    const request = await h.slack.waitFor(
+      (s) => s.messages(ALERT_CHANNEL).find((m) => m.thread_ts === msg.ts && JSON.stringify(m.blocks).includes("remediation_approve")),
+      20_000,
+      "request message",
+    );
+    await click(APPROVER_B, "remediation_approve", buttonValue(request, "remediation_approve"), request);
+    const approved = await app.waitForLog((l) => l.msg === "action recorded" && l.action === "remediation-approve" && l.actor === APPROVER_B, 30_000);
+    expect(approved.result).toBe("ok");
+    const inPayments = await paymentsIam.send(new GetInstanceProfileCommand({ InstanceProfileName: "web" }));
+    expect(inPayments.InstanceProfile?.Roles?.map((r) => r.RoleName)).toEqual(["web-role"]);
+    expect(inPayments.InstanceProfile?.Roles?.[0]?.Arn).toContain(PAYMENTS);
+    const inOwn = await ownIam.send(new GetInstanceProfileCommand({ InstanceProfileName: "web" }));
+    expect(inOwn.InstanceProfile?.Roles).toHaveLength(1);
+  });
+});
+
+describe("/metrics", () => {
+  test("after polls and alerts, the Prometheus text shows them per account, with the outbox and Slack posts", async () => {
+    await h.slack.waitFor(() => alertMessages().length >= 2, 40_000, "alerts");
+    const scrape = async () => {
+      const res = await fetch(`${app.url}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+      return res.text();
+    };
+    // A first poll of 30 lookups at 2/s takes about 15 s: wait until every reachable account has completed one.
+    let text = "";
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      text = await scrape();
+      if ([PAYMENTS, MOTO_ACCOUNT_ID].every((a) => text.includes(`trailwatch_polls_total{account="${a}",result="completed"}`))) break;
+      if (Date.now() > deadline) throw new Error(`no completed polls in /metrics:\n${text.slice(0, 3000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? Number.NaN);
+    expect(value(new RegExp(`^trailwatch_polls_total\\{account="${PAYMENTS}",result="completed"\\} (\\d+)`, "m"))).toBeGreaterThanOrEqual(1);
+    expect(value(new RegExp(`^trailwatch_polls_total\\{account="${SANDBOX}",result="failed"\\} (\\d+)`, "m"))).toBeGreaterThanOrEqual(1);
+    expect(value(new RegExp(`^trailwatch_account_up\\{account="${SANDBOX}"\\} (\\d+)`, "m"))).toBe(0);
+    expect(value(new RegExp(`^trailwatch_account_up\\{account="${MOTO_ACCOUNT_ID}"\\} (\\d+)`, "m"))).toBe(1);
+    expect(value(new RegExp(`^trailwatch_lookup_events_calls_total\\{account="${PAYMENTS}"\\} (\\d+)`, "m"))).toBeGreaterThanOrEqual(30);
+    expect(text).toMatch(new RegExp(`^trailwatch_poll_duration_seconds_count\\{account="${PAYMENTS}"\\} [1-9]`, "m"));
+    expect(value(/^trailwatch_alerts_total\{severity="\w+",event="DeleteUser",muted="false"\} (\d+)/m)).toBe(1);
+    expect(value(/^trailwatch_alerts_total\{severity="\w+",event="DeleteRole",muted="false"\} (\d+)/m)).toBe(1);
+    expect(value(new RegExp(`^trailwatch_lag_seconds\\{account="${PAYMENTS}"\\} ([\\d.]+)`, "m"))).toBeGreaterThan(0);
+    expect(value(/^trailwatch_outbox_depth (\d+)/m)).toBe(0);
+    expect(value(/^trailwatch_slack_post_duration_seconds_count\{result="ok"\} (\d+)/m)).toBeGreaterThanOrEqual(2);
+    expect(text).toMatch(/^trailwatch_snapshot_age_seconds nan$/im);
+    // No ARNs, user names or error text in labels.
+    expect(text).not.toContain("arn:aws");
+  });
+});
+
+describe("/iam-audit accounts", () => {
+  test("lists every watched account with its last poll and health, the unreachable one as failing", async () => {
+    await h.slack.waitFor(() => sts.requests.some((r) => r.params.RoleArn === SANDBOX_ROLE), 30_000, "sandbox tried");
+    await app.waitForLog((l) => l.msg === "poll finished" && l.account === PAYMENTS && l.completed === true, 60_000);
+    const res = await sendSlashCommand(`${app.url}/slack/events`, SIGNING_SECRET, {
+      command: "/iam-audit",
+      text: "accounts",
+      user_id: APPROVER_A,
+      channel_id: ALERT_CHANNEL,
+      response_url: h.slack.responseUrl("accounts-1"),
+    });
+    expect(res.status).toBe(200);
+    const posts = await h.slack.waitFor((s) => (s.responses("accounts-1").length > 0 ? s.responses("accounts-1") : undefined), 20_000, "answer");
+    const text = JSON.stringify(posts.map((p) => p.body));
+    expect(text).toContain("Watched AWS accounts:* 3");
+    expect(text).toContain("1 failing");
+    expect(text).toMatch(/\*legacy-sandbox\* `777788889999`\\n⚠️ \*failing\*/);
+    expect(text).toMatch(/\*payments-prod\* `444455556666`\\n✅ ok · last poll <!date\^/);
+    expect(text).toContain(`\`${MOTO_ACCOUNT_ID}\` · bot's own account`);
+  });
+});

@@ -1,0 +1,66 @@
+// Many-account test support: which account an access key belongs to (asked of moto), and a recording STS
+// proxy in front of moto that can refuse AssumeRole for chosen roles, as STS does when a trust policy does
+// not let the caller in. moto itself lets anyone assume any role and does not expose the ExternalId it got.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { listenLoopback, readBody, type LoopbackServer } from "../fakes/http-util.js";
+
+/**
+ * Resolves an access key id to its account through moto: moto does not check signatures, so STS
+ * GetCallerIdentity signed with the key id (and any secret) answers with the account moto issued it for.
+ */
+export function motoAccountResolver(motoEndpoint: string): (accessKeyId: string) => Promise<string | undefined> {
+  const cache = new Map<string, Promise<string | undefined>>();
+  return (accessKeyId) => {
+    let hit = cache.get(accessKeyId);
+    if (!hit) {
+      const sts = new STSClient({ endpoint: motoEndpoint, region: "us-east-1", maxAttempts: 1, credentials: { accessKeyId, secretAccessKey: "unused", sessionToken: "unused" } });
+      hit = sts.send(new GetCallerIdentityCommand({})).then((out) => out.Account);
+      cache.set(accessKeyId, hit);
+      hit.catch(() => cache.delete(accessKeyId));
+    }
+    return hit;
+  };
+}
+
+export interface StsRequest {
+  action: string;
+  params: Record<string, string>;
+  accessKeyId?: string;
+}
+
+export interface StsProxy {
+  url: string;
+  /** Every STS request, in arrival order (form parameters decoded). */
+  requests: StsRequest[];
+  /** AssumeRole calls for these role ARNs are refused with AccessDenied. */
+  deny: Set<string>;
+  close(): Promise<void>;
+}
+
+const DENIED_XML = (roleArn: string) =>
+  `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code>` +
+  `<Message>User: arn:aws:iam::123456789012:user/moto is not authorized to perform: sts:AssumeRole on resource: ${roleArn}</Message>` +
+  `</Error><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>`;
+
+export async function startStsProxy(motoEndpoint: string): Promise<StsProxy> {
+  const requests: StsRequest[] = [];
+  const deny = new Set<string>();
+  const server: LoopbackServer = await listenLoopback(async (req: IncomingMessage, res: ServerResponse) => {
+    const body = await readBody(req);
+    const params = Object.fromEntries(new URLSearchParams(body));
+    const accessKeyId = /Credential=([A-Z0-9]+)\//.exec(String(req.headers.authorization ?? ""))?.[1];
+    requests.push({ action: params.Action ?? "", params, ...(accessKeyId ? { accessKeyId } : {}) });
+    if (params.Action === "AssumeRole" && params.RoleArn && deny.has(params.RoleArn)) {
+      res.writeHead(403, { "content-type": "text/xml" });
+      res.end(DENIED_XML(params.RoleArn));
+      return;
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string" && k !== "host" && k !== "content-length") headers[k] = v;
+    const upstream = await fetch(`${motoEndpoint}${req.url ?? "/"}`, { method: req.method, headers, body: req.method === "GET" ? undefined : body });
+    res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "text/xml" });
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  return { url: server.url, requests, deny, close: () => server.close() };
+}
