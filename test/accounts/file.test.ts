@@ -68,7 +68,7 @@ describe("ACCOUNTS_FILE", () => {
 });
 
 describe("configuration", () => {
-  const base = { SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "s", ALERT_CHANNEL_ID: "C0123" };
+  const base = { SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "5ec2e7000000000000000000000000aa", ALERT_CHANNEL_ID: "C0123" };
   const problems = (env: Record<string, string>): string[] => {
     try {
       readConfig({ ...base, ...env });
@@ -107,7 +107,7 @@ describe("start-up", () => {
     const file = join(dir, "accounts.yaml");
     writeFileSync(file, 'accounts:\n  - id: "444455556666"\n    name: payments-prod\n    roleArn: arn:aws:iam::444455556666:role/trailwatch\n    externalId: "x"\n');
     const app = runApp(
-      baseEnv({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "s", ALERT_CHANNEL_ID: "C0123", ACCOUNTS_FILE: file, PORT: String(await freePort()) }),
+      baseEnv({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "5ec2e7000000000000000000000000aa", ALERT_CHANNEL_ID: "C0123", ACCOUNTS_FILE: file, PORT: String(await freePort()) }),
     );
     expect(await app.exited).toBe(2);
     expect(app.stderr().trim()).toBe(

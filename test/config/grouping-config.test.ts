@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { ConfigError, readConfig } from "../../src/config.js";
 
-const base = { SLACK_BOT_TOKEN: "xoxb-x", SLACK_SIGNING_SECRET: "s", ALERT_CHANNEL_ID: "C0123456789" };
+const base = { SLACK_BOT_TOKEN: "xoxb-x", SLACK_SIGNING_SECRET: "5ec2e7000000000000000000000000aa", ALERT_CHANNEL_ID: "C0123456789" };
 
 describe("CHAIN_WINDOW, DIGEST_THRESHOLD, DIGEST_WINDOW", () => {
   test("defaults: chains within 5 minutes, digests above 10 deletions in 2 minutes", () => {

@@ -150,10 +150,9 @@ function joinWithinBudget(lines: readonly string[], budget: number, noun: string
   return kept.join("\n");
 }
 
-/** A link to the technique's page on attack.mitre.org, built from the catalog's own validated id. */
-function attackLink(t: AttackTechnique): string {
-  const path = t.id.replace(".", "/");
-  return /^T\d{4}(\/\d{3})?$/.test(path) ? `<https://attack.mitre.org/techniques/${path}/|${t.id}>` : code(t.id, 20);
+/** An ATT&CK technique id as plain text: the alert links only to the CloudTrail console, nothing else. */
+function attackId(t: AttackTechnique): string {
+  return code(t.id, 20);
 }
 
 function mrkdwn(text: string): { type: "mrkdwn"; text: string } {
@@ -386,7 +385,7 @@ function build(input: AlertInput, entry: CatalogEntry, activity: AlertActivity, 
   };
   const facts: string[] = [];
   if (input.restorable) facts.push(`*Restore:* ${prose(input.restorable, 300)}`);
-  if (entry.attack.length > 0) facts.push(`ATT&amp;CK ${entry.attack.map((t) => attackLink(t)).join(", ")}`);
+  if (entry.attack.length > 0) facts.push(`ATT&amp;CK ${entry.attack.map(attackId).join(", ")}`);
   if (facts.length > 0) context.elements.push(mrkdwn(facts.join(" · ")));
   blocks.push(context);
 
@@ -436,7 +435,7 @@ function buildDetailBlocks(input: AlertInput, entry: CatalogEntry, caps: Caps): 
   blocks.push(section(AlertBlockIds.why, whyText(input, entry, caps)));
   const url = cloudTrailEventUrl(ev.awsRegion, ev.eventId);
   const idText = ev.eventId ? ` · Event ID ${code(ev.eventId, caps.eventIdShown)}` : "";
-  const attack = entry.attack.length > 0 ? ` · MITRE ATT&amp;CK: ${entry.attack.map((t) => `${attackLink(t)} ${prose(t.name, 80)}`).join("; ")}` : "";
+  const attack = entry.attack.length > 0 ? ` · MITRE ATT&amp;CK: ${entry.attack.map((t) => `${attackId(t)} ${prose(t.name, 80)}`).join("; ")}` : "";
   blocks.push({ type: "context", block_id: AlertBlockIds.links, elements: [mrkdwn(`<${url}|Open in the CloudTrail console>${idText}${attack}`)] });
   return blocks;
 }

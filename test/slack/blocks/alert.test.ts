@@ -191,7 +191,8 @@ describe("buildAlertMessage: IAM user, success", () => {
     const [link] = contextTexts(details(msg), AlertBlockIds.links);
     expect(link).toBe(
       `<https://us-east-1.console.aws.amazon.com/cloudtrailv2/home?region=us-east-1#/events/${EVENT_ID}|Open in the CloudTrail console>` +
-        ` · Event ID \`${EVENT_ID}\``,
+        ` · Event ID \`${EVENT_ID}\`` +
+        " · MITRE ATT&amp;CK: `T1531` Account Access Removal",
     );
   });
 
@@ -704,6 +705,7 @@ describe("compact top level and details reply", () => {
     expect(contextTexts(msg, AlertBlockIds.context)).toEqual([
       "AWS CLI · MFA no · from `203.0.113.7`",
       `<https://us-east-1.console.aws.amazon.com/cloudtrailv2/home?region=us-east-1#/events/${EVENT_ID}|Open in the CloudTrail console> · details, risks and recovery in the thread`,
+      "ATT&amp;CK `T1531`",
     ]);
   });
 
