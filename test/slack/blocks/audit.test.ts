@@ -598,7 +598,7 @@ describe("help", () => {
     for (const sub of ["`/iam-audit`", "`/iam-audit events", "`/iam-audit user <name or ARN>`", "`/iam-audit log`", "`/iam-audit health`", "`/iam-audit help`", "`/iam-audit snapshot`", "`/iam-audit accounts`", "`public`"]) {
       expect(text).toContain(sub);
     }
-    expect(HELP_LINES).toHaveLength(7);
+    expect(HELP_LINES).toHaveLength(9);
   });
 
   test("unknown subcommand says so and shows the help", () => {
