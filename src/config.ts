@@ -1,5 +1,6 @@
 // Reads and validates every setting once, at start-up. A bad setting is reported by variable name with
 // what is wrong, never with its value when the value is a secret, and start-up stops (see index.ts).
+import dotenv from "dotenv";
 import cron from "node-cron";
 import { z } from "zod";
 import {
@@ -345,4 +346,21 @@ function accountsConfig(e: z.infer<typeof schema>): { config?: AccountsConfig; p
   if (e.ORG_ROLE_NAME) return { config: { includeOwnAccount, source: "organizations", roleName: e.ORG_ROLE_NAME, refreshMinutes: e.ORG_REFRESH_MINUTES }, problems };
   if (!includeOwnAccount) problems.push("INCLUDE_OWN_ACCOUNT=false needs ACCOUNTS_FILE or ORG_ROLE_NAME: otherwise no account is watched");
   return { config: { includeOwnAccount, source: "own" }, problems };
+}
+
+/**
+ * For entry points (the bot, the doctor): loads `.env` (the environment wins), reads the configuration, and on
+ * a bad setting prints one line per problem and exits with code 2. Secret values are never printed.
+ */
+export function readConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  dotenv.config({ quiet: true, processEnv: env });
+  try {
+    return readConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const line of err.problems) process.stderr.write(`trailwatch: configuration error: ${line}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
 }

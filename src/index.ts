@@ -1,25 +1,13 @@
 // Process entry point: load .env, validate settings (exit 2 with one line per bad variable), start, and
 // shut down cleanly on SIGTERM/SIGINT.
-import dotenv from "dotenv";
-import { ConfigError, readConfig } from "./config.js";
+import { readConfigOrExit } from "./config.js";
 import { LEASE_EXIT_CODE, LeaseHeldError } from "./lease/index.js";
 import { createLogger, errorFields } from "./log.js";
 import { SlackTokenError, startApp } from "./main.js";
 import { RulesFileError, formatProblem } from "./rules/index.js";
 import { AccountsError } from "./accounts/registry.js";
 
-dotenv.config({ quiet: true });
-
-let config;
-try {
-  config = readConfig(process.env);
-} catch (err) {
-  if (err instanceof ConfigError) {
-    for (const line of err.problems) process.stderr.write(`trailwatch: configuration error: ${line}\n`);
-    process.exit(2);
-  }
-  throw err;
-}
+const config = readConfigOrExit();
 
 const logger = createLogger(config.logLevel);
 try {

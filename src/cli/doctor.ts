@@ -5,23 +5,11 @@ import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
 import { WebClient, LogLevel } from "@slack/web-api";
-import dotenv from "dotenv";
-import { ConfigError, readConfig, type Config } from "../config.js";
+import { readConfigOrExit } from "../config.js";
 import { recordServerDates, runDoctor, type ServerDate } from "../doctor/checks.js";
 import { formatResults } from "../doctor/table.js";
 
-dotenv.config({ quiet: true });
-
-let config: Config;
-try {
-  config = readConfig(process.env);
-} catch (err) {
-  if (err instanceof ConfigError) {
-    for (const line of err.problems) process.stderr.write(`trailwatch: configuration error: ${line}\n`);
-    process.exit(2);
-  }
-  throw err;
-}
+const config = readConfigOrExit();
 
 const serverDates: ServerDate[] = [];
 // One attempt each: the doctor reports what it meets, it does not retry around it.
