@@ -167,6 +167,15 @@ export class Grouper {
     return out;
   }
 
+  /**
+   * Counts alerts towards the digest threshold without deciding on them yet. A reader that sees events one
+   * at a time (`trailwatch replay`) counts each at once and assigns it once the window after it has been
+   * read, so the start of a storm joins its digest as the bot's batch of a poll does.
+   */
+  observe(events: readonly GroupableEvent[]): void {
+    for (const e of events) if (!this.assigned.has(e.id)) this.see(e);
+  }
+
   private see(e: GroupableEvent): void {
     if (this.seenIds.has(e.id)) return;
     this.seenIds.add(e.id);
