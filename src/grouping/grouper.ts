@@ -50,6 +50,8 @@ export interface GroupSnapshot {
   severity: Severity;
   /** Chains: the root was named by the call that deleted it, so later steps do not rename it. */
   rootFromDeletion: boolean;
+  /** The channel its members are routed to (null or absent: the alert channel); see GroupableEvent.route. */
+  route?: string | null;
 }
 
 export interface Assignment {
@@ -246,7 +248,7 @@ export class Grouper {
     const w = this.settings.digestWindowMs;
     let total: Group | undefined;
     for (const g of this.groups.values()) {
-      if (g.kind !== "digest") continue;
+      if (g.kind !== "digest" || !sameRoute(g, e)) continue;
       if (t < g.firstAt.getTime() - w || t > g.lastAt.getTime() + w) continue;
       // The actor's own digest first: a storm by one actor stays in one message even while others act.
       if (g.actor === e.actor) return g;
@@ -259,7 +261,7 @@ export class Grouper {
     const t = e.time.getTime();
     const w = this.settings.chainWindowMs;
     for (const g of this.groups.values()) {
-      if (g.kind !== "chain" || g.actor !== e.actor || g.accountId !== e.accountId) continue;
+      if (g.kind !== "chain" || g.actor !== e.actor || g.accountId !== e.accountId || !sameRoute(g, e)) continue;
       if (t < g.firstAt.getTime() - w || t > g.lastAt.getTime() + w) continue;
       if (keys.some((k) => g.keys.includes(k))) return g;
     }
@@ -279,6 +281,7 @@ export class Grouper {
       memberIds: [e.id],
       severity: e.severity,
       rootFromDeletion: false,
+      route: e.route ?? null,
     };
     this.groups.set(g.id, g);
     return g;
@@ -315,6 +318,11 @@ export class Grouper {
       this.assigned.clear();
     }
   }
+}
+
+/** A group stored before routes were recorded has none, and counts as the alert channel's. */
+function sameRoute(g: Group, e: GroupableEvent): boolean {
+  return (g.route ?? null) === (e.route ?? null);
 }
 
 function snapshot(g: Group): GroupSnapshot {

@@ -82,7 +82,7 @@ export class ReplayGrouper implements Grouper {
   push(alert: ReplayAlert): ReplayAlert[] {
     const t = alert.event.eventTime?.getTime() ?? null;
     // Suppressed alerts are not posted, so (as in the bot) they neither count towards nor join a group.
-    const g = t !== null && !alert.ruled.suppressed ? groupableFrom({ eventId: alert.event.eventId, severity: alert.ruled.severity, event: alert.event, eventTime: alert.event.eventTime }) : null;
+    const g = t !== null && !alert.ruled.suppressed ? groupableFrom({ eventId: alert.event.eventId, severity: alert.ruled.severity, event: alert.event, eventTime: alert.event.eventTime, routeChannel: alert.ruled.route }) : null;
     if (t === null) {
       // Nothing to order it by: print it now, on its own.
       alert.group = null;

@@ -117,6 +117,30 @@ describe("deletion chains", () => {
   });
 });
 
+describe("routes", () => {
+  test("alerts a rule routes to another channel never share a chain or digest with the alert channel's", () => {
+    const { g } = grouper();
+    const routed = (e: GroupableEvent): GroupableEvent => ({ ...e, route: "CTEAM0001" });
+    // A storm by one actor whose first event is routed to a team channel, and a chain split the same way.
+    const storm = Array.from({ length: 14 }, (_, i) => ev("DeleteUser", { userName: `u${i}` }, i * 5));
+    storm[0] = routed(storm[0]!);
+    storm[7] = routed(storm[7]!);
+    const chain = consoleRoleDeletion("app", 0, BOB);
+    chain[1] = routed(chain[1]!);
+    const out = new Map(g.assign([...storm, ...chain]).map((a) => [a.eventId, a.groupId]));
+    const groupOf = (e: GroupableEvent) => g.group(out.get(e.id)!)!;
+    const main = groupOf(storm[1]!);
+    expect(main.kind).toBe("digest");
+    expect(main.memberIds).toEqual(storm.filter((_, i) => i !== 0 && i !== 7).map((e) => e.id));
+    expect(main.route).toBeNull();
+    // The actor is storming, so its routed events are a digest too, in their own channel.
+    expect(groupOf(storm[0]!)).toMatchObject({ kind: "digest", route: "CTEAM0001", memberIds: [storm[0]!.id, storm[7]!.id] });
+    const bobMain = groupOf(chain[0]!);
+    expect(bobMain).toMatchObject({ kind: "chain", route: null, memberIds: chain.filter((_, i) => i !== 1).map((e) => e.id) });
+    expect(groupOf(chain[1]!)).toMatchObject({ kind: "chain", route: "CTEAM0001", memberIds: [chain[1]!.id] });
+  });
+});
+
 describe("storm digests", () => {
   const storm = (count: number, actor = ALICE, spacingS = 1, startS = 0) =>
     Array.from({ length: count }, (_, i) => ev("DeleteUser", { userName: `u${i}-${actor.slice(-3)}` }, startS + i * spacingS, actor));
