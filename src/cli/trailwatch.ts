@@ -20,6 +20,7 @@ import { alertJson, alertLine, groupJson, groupLines, problemLine, summaryLines 
 import { ReplayGrouper } from "../replay/grouping.js";
 import { effectiveRules, formatProblem, loadRulesFile, RulesFileError, type RuleSet } from "../rules/index.js";
 import { Delivery } from "../slack/delivery.js";
+import { renderGroupMessage } from "../slack/listeners/group-service.js";
 import { renderAlert, renderMinimal } from "../slack/render.js";
 import { openStore } from "../store/sqlite.js";
 import type { NewAlert } from "../store/types.js";
@@ -120,13 +121,22 @@ async function post(alerts: NewAlert[]): Promise<number> {
       postIntervalMs: config.slack.postIntervalMs,
       render: async (alert) => renderAlert(alert, await store.listRemediationRequests(alert.eventId)),
       renderMinimal,
+      // Chains and digests as the bot posts them (a replayed storm is one digest, not a post per event).
+      // The events are all in the outbox at once, so the grouper judges them in one batch.
+      grouping: {
+        settings: { ...config.grouping, lateJoinMs: config.lookbackMinutes * 60_000 },
+        render: (group, members) => renderGroupMessage(store, group, members),
+        // Nothing else arrives: bring a digest's counts up to date at once rather than every few seconds.
+        digestUpdateIntervalMs: 0,
+      },
     });
-    // Posts until the outbox is empty; gives up after two minutes without progress (Slack down, bad token).
+    // Posts until the outbox is empty and groups are up to date; gives up after two minutes without progress
+    // (Slack down, bad token).
     let lastProgress = Date.now();
-    while ((await store.pendingCount()) > 0) {
+    for (;;) {
       const n = await delivery.drainOnce();
       if (n > 0) lastProgress = Date.now();
-      else if (Date.now() - lastProgress > 120_000) break;
+      else if ((await store.pendingCount()) === 0 || Date.now() - lastProgress > 120_000) break;
       else await new Promise((r) => setTimeout(r, 500));
     }
     const left = await store.pendingCount();
