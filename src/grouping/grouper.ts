@@ -65,6 +65,9 @@ export interface Assignment {
 
 type Group = GroupSnapshot;
 
+/** Ids remembered before old ones are forgotten (a bound on memory over a long replay or uptime). */
+const MAX_IDS = 200_000;
+
 function insertSorted(arr: number[], v: number): void {
   let lo = 0;
   let hi = arr.length;
@@ -105,7 +108,9 @@ export class Grouper {
   /** Event times (ms) of every alert seen recently, per actor and in total: the digest threshold counts these. */
   private readonly seenByActor = new Map<string, number[]>();
   private readonly seenAll: number[] = [];
-  private readonly seenIds = new Set<string>();
+  /** Event id -> event time (ms) of every alert counted: an alert is counted once, however often it is fed. */
+  private readonly seenIds = new Map<string, number>();
+  private forgetIdsAbove = MAX_IDS;
   private readonly assigned = new Map<string, string | null>();
 
   constructor(
@@ -180,8 +185,8 @@ export class Grouper {
 
   private see(e: GroupableEvent): void {
     if (this.seenIds.has(e.id)) return;
-    this.seenIds.add(e.id);
     const t = e.time.getTime();
+    this.seenIds.set(e.id, t);
     insertSorted(this.seenAll, t);
     const mine = this.seenByActor.get(e.actor) ?? [];
     insertSorted(mine, t);
@@ -312,10 +317,18 @@ export class Grouper {
       drop(arr);
       if (arr.length === 0) this.seenByActor.delete(actor);
     }
-    // Assignments are kept as long as ids are: a re-delivered event must never be assigned twice.
-    if (this.seenIds.size > 200_000) {
-      this.seenIds.clear();
-      this.assigned.clear();
+    // Assignments are kept as long as ids are: a re-delivered event must never be assigned twice. Ids are
+    // forgotten only once nothing of their time can be joined or counted any more; forgetting recent ones
+    // would count an alert twice when it is fed again (`observe`, then `assign`), and could fake a storm.
+    if (this.seenIds.size > this.forgetIdsAbove) {
+      const horizon = now - Math.max(chainWindowMs, digestWindowMs) - lateJoinMs;
+      for (const [id, t] of this.seenIds) {
+        if (t >= horizon) continue;
+        this.seenIds.delete(id);
+        this.assigned.delete(id);
+      }
+      // A storm bigger than the bound keeps its ids; look again once it has doubled, not on every batch.
+      this.forgetIdsAbove = Math.max(MAX_IDS, this.seenIds.size * 2);
     }
   }
 }
