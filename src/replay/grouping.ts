@@ -6,6 +6,8 @@
 // the alert once a further CHAIN_WINDOW has passed, so the line can say whether a chain grew around it.
 // Held alerts are only those of the last few minutes of event time, and groups are forgotten once nothing
 // can join them any more: memory stays bounded on any input whose time moves forward, as CloudTrail's does.
+// Input whose time jumps back further than records are ever late (the next account's folder of an S3
+// export) starts the grouping afresh from there.
 import { SEVERITY_RANK, type Severity } from "../domain.js";
 import { DEFAULT_GROUPING, Grouper as EventGrouper, type GroupKind, type GroupingSettings } from "../grouping/grouper.js";
 import { groupableFrom, type GroupableEvent, type ResourceRef } from "../grouping/keys.js";
@@ -56,7 +58,7 @@ interface Open extends ReplayGroup {
 
 export class ReplayGrouper implements Grouper {
   private readonly settings: GroupingSettings;
-  private readonly grouper: EventGrouper;
+  private grouper: EventGrouper;
   private watermark = Number.NEGATIVE_INFINITY;
   /** Alerts not yet printed, in event-time order; those before `assignedUpTo` have been decided on. */
   private held: Held[] = [];
@@ -88,6 +90,10 @@ export class ReplayGrouper implements Grouper {
       alert.group = null;
       return [alert];
     }
+    // Far older than anything read so far: the next folder of a multi-account S3 export (or a file from
+    // another time). Nothing held can meet it, and against this clock it would be judged alone; so close
+    // what is open and start again from its time, as if it were a new input.
+    const restart = t < this.watermark - this.settings.lateJoinMs ? this.restart(t) : [];
     if (g) this.grouper.observe([g]);
     if (t > this.watermark) this.watermark = t;
     const item: Held = { alert, t, g, groupId: null };
@@ -100,7 +106,19 @@ export class ReplayGrouper implements Grouper {
     } else {
       this.held.splice(pos, 0, item);
     }
-    return this.release(false);
+    const out = this.release(false);
+    return restart.length > 0 ? [...restart, ...out] : out;
+  }
+
+  private restart(t: number): ReplayAlert[] {
+    const out = this.flush();
+    this.held = [];
+    this.head = 0;
+    this.assignedUpTo = 0;
+    this.watermark = t;
+    this.lastSweep = Number.NEGATIVE_INFINITY;
+    this.grouper = new EventGrouper(this.settings, () => new Date(this.watermark));
+    return out;
   }
 
   flush(): ReplayAlert[] {

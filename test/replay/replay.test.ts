@@ -401,6 +401,35 @@ describe("chains and digests in replay output", () => {
     expect(bad.stdout).toBe("");
   });
 
+  test("an S3 export of two accounts, the second's folder earlier in time: both are grouped", async () => {
+    const d = mkdtempSync(join(tmpdir(), "tw-replay-accounts-"));
+    const accountRecords = (account: string, start: number) => {
+      const identity = { type: "IAMUser", principalId: `AIDA${account}`, arn: `arn:aws:iam::${account}:user/ops`, accountId: account, userName: "ops" };
+      const t = (s: number) => new Date(start + s * 1000);
+      const recs = [
+        iamRecord({ eventName: "DetachRolePolicy", requestParameters: { roleName: "app", policyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" }, eventTime: t(0), identity }),
+        iamRecord({ eventName: "DeleteRole", requestParameters: { roleName: "app" }, eventTime: t(5), identity }),
+        ...Array.from({ length: 12 }, (_, i) => iamRecord({ eventName: "DeleteUser", requestParameters: { userName: `u${i}` }, eventTime: t(3600 + i * 5), identity })),
+      ];
+      return recs.map((r) => ({ ...r, recipientAccountId: account }));
+    };
+    const write = (account: string, start: number) => {
+      const day = join(d, "AWSLogs", account, "CloudTrail", "us-east-1", "2026", "11", "01");
+      mkdirSync(day, { recursive: true });
+      writeFileSync(join(day, `${account}_CloudTrail_us-east-1_x.json.gz`), gzipSync(JSON.stringify({ Records: accountRecords(account, start) })));
+    };
+    write("111111111111", Date.UTC(2026, 11, 20)); // read first, a month later
+    write("222222222222", Date.UTC(2026, 10, 20));
+    const grouper = new ReplayGrouper({ chainWindowMs: 5 * 60_000, digestThreshold: 10, digestWindowMs: 2 * 60_000 });
+    const r = await run([d], { grouper });
+    expect(r.alerts).toHaveLength(28);
+    for (const account of ["111111111111", "222222222222"]) {
+      const labels = r.alerts.filter((a) => a.event.accountId === account).map((a) => a.group?.label ?? null);
+      expect(labels).toEqual([expect.stringMatching(/^chain#/), labels[0], ...Array(12).fill(expect.stringMatching(/^digest#/))]);
+    }
+    expect(grouper.counts()).toEqual({ chain: 2, digest: 2 });
+  });
+
   test("memory stays bounded: alerts are printed as event time moves on, and closed groups are forgotten", () => {
     const grouper = new ReplayGrouper({ chainWindowMs: 5 * 60_000, digestThreshold: 10, digestWindowMs: 2 * 60_000 });
     const rules = noRules;
