@@ -364,3 +364,13 @@ export function readConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
     throw err;
   }
 }
+
+/**
+ * CHAIN_WINDOW, DIGEST_THRESHOLD and DIGEST_WINDOW alone, validated as the bot validates them: for offline
+ * tools (`trailwatch replay`) that group alerts like the bot but must not need its Slack or AWS settings.
+ */
+export function readGroupingConfig(env: NodeJS.ProcessEnv = process.env): Config["grouping"] {
+  const parsed = schema.pick({ CHAIN_WINDOW: true, DIGEST_THRESHOLD: true, DIGEST_WINDOW: true }).safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0] ?? "configuration")} ${i.message}`));
+  return { chainWindowMs: parsed.data.CHAIN_WINDOW, digestThreshold: parsed.data.DIGEST_THRESHOLD, digestWindowMs: parsed.data.DIGEST_WINDOW };
+}

@@ -1,23 +1,26 @@
 // The trailwatch command line:  npx trailwatch replay [options] <files or folders…>
-// Replays CloudTrail log files through the bot's normalisation, detection and rules and prints what it would
-// alert on. Needs no Slack or AWS credentials, except with --post.
+// Replays CloudTrail log files through the bot's normalisation, detection, rules and grouping (chains and
+// digests) and prints what it would alert on. Needs no Slack or AWS credentials, except with --post.
 //
 // Exit codes: 0 = at least one file was read (per-file problems are listed on standard error);
 //             1 = nothing could be read (no files found, or every file unreadable);
-//             2 = usage or configuration error (bad option, bad RULES_FILE, --post without Slack settings);
+//             2 = usage or configuration error (bad option, bad RULES_FILE, CHAIN_WINDOW, DIGEST_*, --post
+//                 without Slack settings);
 //             3 = --post could not deliver every alert to Slack (they stay in the outbox).
 import { parseArgs } from "node:util";
 import dotenv from "dotenv";
 import { pino } from "pino";
 import { WebClient } from "@slack/web-api";
-import { ConfigError, readConfig } from "../config.js";
+import { ConfigError, readConfig, readGroupingConfig } from "../config.js";
 import { SEVERITIES, isIamDeletionEventName, type IamDeletionEventName, type Severity } from "../domain.js";
 import type { NoiseSettings } from "../detect/noise.js";
 import { createLogger } from "../log.js";
 import { replay, type ReplayAlert } from "../replay/index.js";
-import { alertJson, alertLine, problemLine, summaryLines } from "../replay/format.js";
+import { alertJson, alertLine, groupJson, groupLines, problemLine, summaryLines } from "../replay/format.js";
+import { ReplayGrouper } from "../replay/grouping.js";
 import { effectiveRules, formatProblem, loadRulesFile, RulesFileError, type RuleSet } from "../rules/index.js";
 import { Delivery } from "../slack/delivery.js";
+import { renderGroupMessage } from "../slack/listeners/group-service.js";
 import { renderAlert, renderMinimal } from "../slack/render.js";
 import { openStore } from "../store/sqlite.js";
 import type { NewAlert } from "../store/types.js";
@@ -25,10 +28,11 @@ import type { NewAlert } from "../store/types.js";
 const USAGE = `usage: trailwatch replay [options] <files or folders…>
 
 Reads CloudTrail log files ({"Records":[…]} documents, JSON lines, .gz or not, S3 export folders) and prints
-one line per alert trailwatch would raise, then a summary.
+one line per alert trailwatch would raise (with the chain or digest it joins), then a summary.
+CHAIN_WINDOW, DIGEST_THRESHOLD and DIGEST_WINDOW apply as in the bot, timed by the records' event times.
 
 options:
-  --format text|json   output format (json: one object per line, then a summary object)
+  --format text|json   output format (json: one object per alert, one per chain or digest, then a summary)
   --since <time>       only events at or after this ISO time (e.g. 2026-11-01T00:00:00Z)
   --until <time>       only events before this ISO time
   --rules <file>       rules file to apply (default: RULES_FILE from the environment or .env)
@@ -117,13 +121,22 @@ async function post(alerts: NewAlert[]): Promise<number> {
       postIntervalMs: config.slack.postIntervalMs,
       render: async (alert) => renderAlert(alert, await store.listRemediationRequests(alert.eventId)),
       renderMinimal,
+      // Chains and digests as the bot posts them (a replayed storm is one digest, not a post per event).
+      // The events are all in the outbox at once, so the grouper judges them in one batch.
+      grouping: {
+        settings: { ...config.grouping, lateJoinMs: config.lookbackMinutes * 60_000 },
+        render: (group, members) => renderGroupMessage(store, group, members),
+        // Nothing else arrives: bring a digest's counts up to date at once rather than every few seconds.
+        digestUpdateIntervalMs: 0,
+      },
     });
-    // Posts until the outbox is empty; gives up after two minutes without progress (Slack down, bad token).
+    // Posts until the outbox is empty and groups are up to date; gives up after two minutes without progress
+    // (Slack down, bad token).
     let lastProgress = Date.now();
-    while ((await store.pendingCount()) > 0) {
+    for (;;) {
       const n = await delivery.drainOnce();
       if (n > 0) lastProgress = Date.now();
-      else if (Date.now() - lastProgress > 120_000) break;
+      else if ((await store.pendingCount()) === 0 || Date.now() - lastProgress > 120_000) break;
       else await new Promise((r) => setTimeout(r, 500));
     }
     const left = await store.pendingCount();
@@ -167,9 +180,19 @@ async function replayCommand(argv: string[]): Promise<number> {
     }
     throw e;
   }
+  let grouper: ReplayGrouper;
+  try {
+    grouper = new ReplayGrouper(readGroupingConfig(process.env));
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      for (const p of e.problems) err(`trailwatch replay: ${p}`);
+      return 2;
+    }
+    throw e;
+  }
   const json = values.format === "json";
   const toPost: NewAlert[] = [];
-  const summary = await replay(positionals, { rules, since, until }, {
+  const summary = await replay(positionals, { rules, since, until, grouper }, {
     alert(a) {
       out(json ? JSON.stringify(alertJson(a)) : alertLine(a));
       if (values.post) toPost.push(toNewAlert(a));
@@ -183,10 +206,14 @@ async function replayCommand(argv: string[]): Promise<number> {
       err(problemLine(p));
     },
   });
-  if (json) out(JSON.stringify({ type: "summary", ...summary }));
-  else {
+  const groupCounts = grouper.counts();
+  if (json) {
+    for (const g of grouper.groups()) out(JSON.stringify(groupJson(g)));
+    out(JSON.stringify({ type: "summary", ...summary, chains: groupCounts.chain, digests: groupCounts.digest }));
+  } else {
     if (summary.alerts > 0 || summary.suppressed > 0) out("");
     for (const l of summaryLines(summary)) out(l);
+    for (const l of groupLines(grouper.groups(), groupCounts, grouper.unlisted)) out(l);
   }
   if (summary.filesRead === 0) {
     err("trailwatch replay: nothing could be read");

@@ -50,6 +50,8 @@ export interface GroupSnapshot {
   severity: Severity;
   /** Chains: the root was named by the call that deleted it, so later steps do not rename it. */
   rootFromDeletion: boolean;
+  /** The channel its members are routed to (null or absent: the alert channel); see GroupableEvent.route. */
+  route?: string | null;
 }
 
 export interface Assignment {
@@ -62,6 +64,9 @@ export interface Assignment {
 }
 
 type Group = GroupSnapshot;
+
+/** Ids remembered before old ones are forgotten (a bound on memory over a long replay or uptime). */
+const MAX_IDS = 200_000;
 
 function insertSorted(arr: number[], v: number): void {
   let lo = 0;
@@ -103,7 +108,9 @@ export class Grouper {
   /** Event times (ms) of every alert seen recently, per actor and in total: the digest threshold counts these. */
   private readonly seenByActor = new Map<string, number[]>();
   private readonly seenAll: number[] = [];
-  private readonly seenIds = new Set<string>();
+  /** Event id -> event time (ms) of every alert counted: an alert is counted once, however often it is fed. */
+  private readonly seenIds = new Map<string, number>();
+  private forgetIdsAbove = MAX_IDS;
   private readonly assigned = new Map<string, string | null>();
 
   constructor(
@@ -167,10 +174,19 @@ export class Grouper {
     return out;
   }
 
+  /**
+   * Counts alerts towards the digest threshold without deciding on them yet. A reader that sees events one
+   * at a time (`trailwatch replay`) counts each at once and assigns it once the window after it has been
+   * read, so the start of a storm joins its digest as the bot's batch of a poll does.
+   */
+  observe(events: readonly GroupableEvent[]): void {
+    for (const e of events) if (!this.assigned.has(e.id)) this.see(e);
+  }
+
   private see(e: GroupableEvent): void {
     if (this.seenIds.has(e.id)) return;
-    this.seenIds.add(e.id);
     const t = e.time.getTime();
+    this.seenIds.set(e.id, t);
     insertSorted(this.seenAll, t);
     const mine = this.seenByActor.get(e.actor) ?? [];
     insertSorted(mine, t);
@@ -237,7 +253,7 @@ export class Grouper {
     const w = this.settings.digestWindowMs;
     let total: Group | undefined;
     for (const g of this.groups.values()) {
-      if (g.kind !== "digest") continue;
+      if (g.kind !== "digest" || !sameRoute(g, e)) continue;
       if (t < g.firstAt.getTime() - w || t > g.lastAt.getTime() + w) continue;
       // The actor's own digest first: a storm by one actor stays in one message even while others act.
       if (g.actor === e.actor) return g;
@@ -250,7 +266,7 @@ export class Grouper {
     const t = e.time.getTime();
     const w = this.settings.chainWindowMs;
     for (const g of this.groups.values()) {
-      if (g.kind !== "chain" || g.actor !== e.actor || g.accountId !== e.accountId) continue;
+      if (g.kind !== "chain" || g.actor !== e.actor || g.accountId !== e.accountId || !sameRoute(g, e)) continue;
       if (t < g.firstAt.getTime() - w || t > g.lastAt.getTime() + w) continue;
       if (keys.some((k) => g.keys.includes(k))) return g;
     }
@@ -270,6 +286,7 @@ export class Grouper {
       memberIds: [e.id],
       severity: e.severity,
       rootFromDeletion: false,
+      route: e.route ?? null,
     };
     this.groups.set(g.id, g);
     return g;
@@ -300,12 +317,25 @@ export class Grouper {
       drop(arr);
       if (arr.length === 0) this.seenByActor.delete(actor);
     }
-    // Assignments are kept as long as ids are: a re-delivered event must never be assigned twice.
-    if (this.seenIds.size > 200_000) {
-      this.seenIds.clear();
-      this.assigned.clear();
+    // Assignments are kept as long as ids are: a re-delivered event must never be assigned twice. Ids are
+    // forgotten only once nothing of their time can be joined or counted any more; forgetting recent ones
+    // would count an alert twice when it is fed again (`observe`, then `assign`), and could fake a storm.
+    if (this.seenIds.size > this.forgetIdsAbove) {
+      const horizon = now - Math.max(chainWindowMs, digestWindowMs) - lateJoinMs;
+      for (const [id, t] of this.seenIds) {
+        if (t >= horizon) continue;
+        this.seenIds.delete(id);
+        this.assigned.delete(id);
+      }
+      // A storm bigger than the bound keeps its ids; look again once it has doubled, not on every batch.
+      this.forgetIdsAbove = Math.max(MAX_IDS, this.seenIds.size * 2);
     }
   }
+}
+
+/** A group stored before routes were recorded has none, and counts as the alert channel's. */
+function sameRoute(g: Group, e: GroupableEvent): boolean {
+  return (g.route ?? null) === (e.route ?? null);
 }
 
 function snapshot(g: Group): GroupSnapshot {

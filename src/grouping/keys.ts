@@ -23,6 +23,11 @@ export interface GroupableEvent {
   links: ResourceRef[];
   /** True for the call that deletes the root itself (DeleteRole, DeleteUser, ...): it names the chain. */
   deletesRoot: boolean;
+  /**
+   * The channel a rule routes it to (null: the alert channel). A group is posted to one channel, so alerts
+   * routed to different channels never share a group: each stays visible where its rule sends it.
+   */
+  route?: string | null;
 }
 
 const ROOT_DELETIONS: ReadonlySet<string> = new Set([
@@ -87,7 +92,7 @@ export function resourceKey(accountId: string, r: ResourceRef): string {
   return `${accountId}|${r.type}|${r.name}`;
 }
 
-export function groupableFrom(a: { eventId: string; severity: Severity; event: IamEvent; eventTime: Date | null; detectedAt?: Date }): GroupableEvent {
+export function groupableFrom(a: { eventId: string; severity: Severity; event: IamEvent; eventTime: Date | null; detectedAt?: Date; routeChannel?: string | null }): GroupableEvent {
   const ev = a.event;
   const spec = ROOT_PARAM[ev.eventName];
   let root: ResourceRef | null = null;
@@ -112,5 +117,6 @@ export function groupableFrom(a: { eventId: string; severity: Severity; event: I
     root,
     links,
     deletesRoot: ROOT_DELETIONS.has(ev.eventName),
+    route: a.routeChannel ?? null,
   };
 }

@@ -2,6 +2,7 @@
 // escape sequences (colour, cursor moves, hyperlinks, a fake prompt), so control and bidi characters are
 // shown as visible \u escapes and every value is bounded.
 import { SEVERITY_RANK, type Severity } from "../domain.js";
+import type { ReplayGroup } from "./grouping.js";
 import type { ReplayAlert, ReplayProblem, ReplaySummary } from "./index.js";
 
 // C0 and C1 controls, DEL, line/paragraph separators, and bidi embedding/override/isolate marks.
@@ -37,7 +38,8 @@ export function alertLine(a: ReplayAlert, opts: { suppressed?: boolean } = {}): 
   const rule = a.ruled.rule ? `  rule=${terminalSafe(a.ruled.rule, 80)}` : "";
   const route = a.ruled.route ? `  channel=${a.ruled.route}` : "";
   const tag = opts.suppressed ? "  [suppressed]" : "";
-  return `${time}  ${sev}  ${terminalSafe(a.event.eventName, 60).padEnd(39)}  by ${terminalSafe(actorOf(a))}  on ${terminalSafe(resourceOf(a))}  ${terminalSafe(outcomeOf(a), 120)}${rule}${route}${tag}`;
+  const group = a.group ? `  group=${a.group.label}` : "";
+  return `${time}  ${sev}  ${terminalSafe(a.event.eventName, 60).padEnd(39)}  by ${terminalSafe(actorOf(a))}  on ${terminalSafe(resourceOf(a))}  ${terminalSafe(outcomeOf(a), 120)}${rule}${route}${group}${tag}`;
 }
 
 /** The machine-readable form of an alert (one JSON object per line; JSON escapes every control character). */
@@ -62,7 +64,52 @@ export function alertJson(a: ReplayAlert): Record<string, unknown> {
     mention: a.ruled.mention ?? null,
     file: a.file,
     record: a.record,
+    ...(a.group === undefined ? {} : { group: a.group?.label ?? null, groupId: a.group?.id ?? null }),
   };
+}
+
+const isoSeconds = (d: Date): string => d.toISOString().replace(/\.000Z$/, "Z");
+
+function byEventText(g: ReplayGroup): string {
+  return Object.entries(g.byEvent)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([name, n]) => `${terminalSafe(name, 60)} ${n}`)
+    .join(", ");
+}
+
+/** One line per chain or digest: label, severity, first and last time, actor, root or counts per operation. */
+export function groupLine(g: ReplayGroup): string {
+  const who = g.actor === null ? `${g.actors}${g.actors >= 1000 ? "+" : ""} actors` : `by ${terminalSafe(g.actor)}`;
+  const what = g.root ? `  on ${g.root.type} ${terminalSafe(g.root.name)}` : "";
+  return `  ${g.label.padEnd(10)}  ${g.severity.toUpperCase().padEnd(8)}  ${isoSeconds(g.firstAt)} to ${isoSeconds(g.lastAt)}  ${who}${what}  ${g.events} events: ${byEventText(g)}`;
+}
+
+export function groupJson(g: ReplayGroup): Record<string, unknown> {
+  return {
+    type: "group",
+    group: g.label,
+    groupId: g.id,
+    kind: g.kind,
+    severity: g.severity,
+    actor: g.actor,
+    actors: g.actors,
+    accountId: g.accountId,
+    root: g.root ? { type: g.root.type, name: g.root.name } : null,
+    events: g.events,
+    byEvent: g.byEvent,
+    firstEventTime: g.firstAt.toISOString(),
+    lastEventTime: g.lastAt.toISOString(),
+  };
+}
+
+/** The summary's list of chains and digests (nothing when there are none). */
+export function groupLines(groups: readonly ReplayGroup[], counts: Record<"chain" | "digest", number>, unlisted: number): string[] {
+  if (counts.chain + counts.digest === 0) return [];
+  const n = (k: number, word: string) => `${k} ${word}${k === 1 ? "" : "s"}`;
+  return [
+    `Chains and digests: ${n(counts.chain, "chain")}, ${n(counts.digest, "digest")}${unlisted > 0 ? ` (${unlisted} not listed)` : ""}.`,
+    ...groups.map(groupLine),
+  ];
 }
 
 export function problemLine(p: ReplayProblem): string {

@@ -6,6 +6,7 @@ import type { Decision } from "../detect/types.js";
 import type { IamEvent, Severity } from "../domain.js";
 import { applyRules, type RuledAlert, type RuleSet } from "../rules/index.js";
 import { listLogFiles, readLogFile } from "./files.js";
+import type { ReplayGroupRef } from "./grouping.js";
 
 export interface ReplayAlert {
   event: IamEvent;
@@ -14,11 +15,13 @@ export interface ReplayAlert {
   /** Where it came from: file and 1-based record number in it. */
   file: string;
   record: number;
+  /** The chain or digest it belongs to, when a grouper ran (./grouping.ts); null: it stands alone. */
+  group?: ReplayGroupRef | null;
 }
 
 /**
- * The grouping step between the rules and the output. Identity for now; a digest/chain grouper plugs in
- * here: it receives alerts in file order and returns what to print (alerts or group summaries).
+ * The grouping step between the rules and the output: it receives alerts in file order and returns them,
+ * possibly later and reordered, each exactly once (ReplayGrouper in ./grouping.ts marks chains and digests).
  */
 export interface Grouper<T = ReplayAlert> {
   push(alert: ReplayAlert): T[];

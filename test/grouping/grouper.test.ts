@@ -117,6 +117,30 @@ describe("deletion chains", () => {
   });
 });
 
+describe("routes", () => {
+  test("alerts a rule routes to another channel never share a chain or digest with the alert channel's", () => {
+    const { g } = grouper();
+    const routed = (e: GroupableEvent): GroupableEvent => ({ ...e, route: "CTEAM0001" });
+    // A storm by one actor whose first event is routed to a team channel, and a chain split the same way.
+    const storm = Array.from({ length: 14 }, (_, i) => ev("DeleteUser", { userName: `u${i}` }, i * 5));
+    storm[0] = routed(storm[0]!);
+    storm[7] = routed(storm[7]!);
+    const chain = consoleRoleDeletion("app", 0, BOB);
+    chain[1] = routed(chain[1]!);
+    const out = new Map(g.assign([...storm, ...chain]).map((a) => [a.eventId, a.groupId]));
+    const groupOf = (e: GroupableEvent) => g.group(out.get(e.id)!)!;
+    const main = groupOf(storm[1]!);
+    expect(main.kind).toBe("digest");
+    expect(main.memberIds).toEqual(storm.filter((_, i) => i !== 0 && i !== 7).map((e) => e.id));
+    expect(main.route).toBeNull();
+    // The actor is storming, so its routed events are a digest too, in their own channel.
+    expect(groupOf(storm[0]!)).toMatchObject({ kind: "digest", route: "CTEAM0001", memberIds: [storm[0]!.id, storm[7]!.id] });
+    const bobMain = groupOf(chain[0]!);
+    expect(bobMain).toMatchObject({ kind: "chain", route: null, memberIds: chain.filter((_, i) => i !== 1).map((e) => e.id) });
+    expect(groupOf(chain[1]!)).toMatchObject({ kind: "chain", route: "CTEAM0001", memberIds: [chain[1]!.id] });
+  });
+});
+
 describe("storm digests", () => {
   const storm = (count: number, actor = ALICE, spacingS = 1, startS = 0) =>
     Array.from({ length: count }, (_, i) => ev("DeleteUser", { userName: `u${i}-${actor.slice(-3)}` }, startS + i * spacingS, actor));
@@ -176,6 +200,25 @@ describe("storm digests", () => {
     const { g } = grouper({ digestThreshold: 1_000_000 });
     expect(g.digestsEnabled).toBe(false);
     expect(g.assign(storm(200)).some((a) => a.kind === "digest")).toBe(false);
+  });
+
+  test("after 200,000 alerts, ids are forgotten by age: an alert counted and then assigned is not counted twice", () => {
+    const { g, clock } = grouper({}, T0);
+    // Over 200,000 old standalone alerts (one a minute, no resource) fill the id memory.
+    const base: GroupableEvent = { ...ev("DeleteAccountPasswordPolicy", {}, 0), root: null };
+    const old = Array.from({ length: 200_001 }, (_, i): GroupableEvent => ({ ...base, id: `old-${i}`, actor: `actor-${i % 50}`, time: new Date(T0 - (200_001 - i) * 60_000) }));
+    expect(g.assign(old).filter((a) => a.kind === "digest")).toEqual([]);
+    // Six recent deletions by one actor are counted as they are read, and decided on a little later
+    // (as `trailwatch replay` does): six is no storm, whatever the grouper forgets in between.
+    const six = Array.from({ length: 6 }, (_, i) => ev("DeleteUser", { userName: `recent-${i}` }, i));
+    g.observe(six);
+    clock.t = T0 + 3 * 60_000;
+    const out = g.assign(six);
+    expect(out.map((a) => a.kind)).toEqual(Array(6).fill("chain"));
+    // The old ids are gone, the recent ones kept: a second copy of a recent alert keeps its first group.
+    expect(g.groupOf("old-0")).toBeUndefined();
+    expect(g.assign([six[0]!])).toEqual([]);
+    expect(g.groupOf(six[0]!.id)).toBe(out[0]!.groupId);
   });
 
   test("a restart continues the same digest from the persisted groups and recent alerts", () => {

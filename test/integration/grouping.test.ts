@@ -1,5 +1,6 @@
 // Chains and digests end to end: the real app process, the fake LookupEvents endpoint and the fake Slack
 // (with its per-channel rate limits on posts, replies and updates), counting on the fakes' side.
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -139,6 +140,27 @@ describe("storm digests", () => {
     expect(write.filter((c) => c.status === 429)).toHaveLength(0);
     await app.waitForLog((l) => l.msg === "storm digest opened");
   }, 300_000);
+
+  test("a storm whose first event a rule routes to a team channel: each event is shown in its own rule's channel", async () => {
+    const rulesFile = join(h.dataDir, "rules.yml");
+    writeFileSync(rulesFile, "rules:\n  - name: logins to team\n    match: { events: DeleteLoginProfile }\n    route: CTEAM0003\n");
+    const t0 = minutesAgo(3).getTime();
+    const logins: string[] = [];
+    const users: string[] = [];
+    for (let i = 0; i < 14; i++) {
+      // The storm opens with a routed event; before routes split groups, the whole digest followed it.
+      const login = i % 5 === 0;
+      const name = `${login ? "login" : "user"}-${i}`;
+      (login ? logins : users).push(name);
+      h.cloudtrail.addEvent(iamRecord({ eventName: login ? "DeleteLoginProfile" : "DeleteUser", eventTime: new Date(t0 + i * 2000), requestParameters: { userName: name } }));
+    }
+    await h.start({ RULES_FILE: rulesFile });
+    const textIn = (ch: string) => h.slack.messages(ch).map(allText).join("\n");
+    await h.slack.waitFor(() => users.every((n) => textIn(ALERT_CHANNEL).includes(n)) && logins.every((n) => textIn("CTEAM0003").includes(n)), 60_000, "every event in its channel");
+    expect(logins.filter((n) => textIn(ALERT_CHANNEL).includes(n))).toEqual([]);
+    expect(users.filter((n) => textIn("CTEAM0003").includes(n))).toEqual([]);
+    expect(topLevel().filter((m) => m.text?.includes("Deletion storm"))).toHaveLength(1);
+  });
 
   test("DIGEST_THRESHOLD=1000000 turns digests off", async () => {
     for (let i = 0; i < 12; i++) {

@@ -64,3 +64,28 @@ test("--post delivers through the outbox once, honouring a routing rule; without
   expect(noSlack.status).toBe(2);
   expect(noSlack.stderr).toMatch(/--post needs the bot's configuration: SLACK_BOT_TOKEN is required/);
 }, 90_000);
+
+test("--post groups as the bot does: a replayed storm is one digest, every event in its thread", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tw-post-storm-"));
+  const log = join(dir, "storm.jsonl");
+  const names = Array.from({ length: 12 }, (_, i) => `storm-user-${i}`);
+  const t0 = Date.parse("2026-11-20T11:00:00Z");
+  writeFileSync(log, names.map((n, i) => JSON.stringify(iamRecord({ eventName: "DeleteUser", eventTime: new Date(t0 + i * 5000), requestParameters: { userName: n } }))).join("\n"));
+  const env = {
+    SLACK_BOT_TOKEN: "xoxb-test-token",
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: `${slack.url}/api/`,
+    ALERT_CHANNEL_ID: "CALERTS03",
+    DATABASE_URL: `sqlite:${join(dir, "tw.db")}`,
+    SLACK_POST_INTERVAL_MS: "0",
+  };
+  const res = await cli(["replay", "--post", log], env);
+  expect(res.status).toBe(0);
+  expect(res.stdout).toContain("group=digest#1");
+  const msgs = slack.messages("CALERTS03");
+  const top = msgs.filter((m) => !m.thread_ts || m.thread_ts === m.ts);
+  expect(top).toHaveLength(1);
+  expect(top[0]?.text).toContain("Deletion storm: 12 IAM deletions");
+  const text = msgs.map((m) => `${m.text ?? ""}${JSON.stringify(m.blocks ?? [])}`).join("\n");
+  expect(names.filter((n) => !text.includes(n))).toEqual([]);
+}, 90_000);

@@ -8,10 +8,13 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, test } from "vitest";
 import { IAM_DELETION_EVENT_NAMES } from "../../src/domain.js";
 import { alertLine, terminalSafe } from "../../src/replay/format.js";
+import { ReplayGrouper } from "../../src/replay/grouping.js";
 import { replay, type ReplayAlert, type ReplayProblem, type ReplaySummary } from "../../src/replay/index.js";
-import { effectiveRules, type RuleSpec } from "../../src/rules/index.js";
+import { applyRules, effectiveRules, type RuleSpec } from "../../src/rules/index.js";
+import { normalizeRecord } from "../../src/cloudtrail/normalize.js";
+import { decide } from "../../src/detect/index.js";
 import { REPO_ROOT } from "../support/app-process.js";
-import { iamRecord } from "../support/records.js";
+import { ASSUMED_DEPLOYER, iamRecord } from "../support/records.js";
 
 const FIXTURES = join(REPO_ROOT, "test/fixtures/cloudtrail");
 const noRules = effectiveRules({ muteEvents: [], mutePrincipals: [], minSeverity: "low" }, []);
@@ -35,13 +38,13 @@ function corpus(): { file: string; records: Record<string, unknown>[] }[] {
 /** The oracle: an IAM deletion record is one from iam.amazonaws.com whose name is one of the 30. */
 const isDeletion = (r: Record<string, unknown>) => r.eventSource === "iam.amazonaws.com" && DELETIONS.has(String(r.eventName));
 
-async function run(paths: string[], opts: { rules?: RuleSpec[]; since?: Date; until?: Date } = {}) {
+async function run(paths: string[], opts: { rules?: RuleSpec[]; since?: Date; until?: Date; grouper?: ReplayGrouper } = {}) {
   const alerts: ReplayAlert[] = [];
   const suppressed: ReplayAlert[] = [];
   const problems: ReplayProblem[] = [];
   const summary: ReplaySummary = await replay(
     paths,
-    { rules: opts.rules ? effectiveRules({ muteEvents: [], mutePrincipals: [], minSeverity: "low" }, opts.rules) : noRules, since: opts.since, until: opts.until },
+    { rules: opts.rules ? effectiveRules({ muteEvents: [], mutePrincipals: [], minSeverity: "low" }, opts.rules) : noRules, since: opts.since, until: opts.until, grouper: opts.grouper },
     { alert: (a) => alerts.push(a), suppressed: (a) => suppressed.push(a), problem: (p) => problems.push(p) },
   );
   return { alerts, suppressed, problems, summary };
@@ -84,6 +87,14 @@ describe("formats", () => {
     expect(r.alerts.map((a) => a.event.eventId).sort()).toEqual(expectedIds);
     expect(r.summary.alerts).toBe(expectedIds.length);
     expect(r.summary.records).toBe(totalRecords + 1); // + the LookupEvents example
+  });
+
+  test("with chains and digests grouped as the bot groups them: still exactly one alert per IAM deletion record", async () => {
+    const grouper = new ReplayGrouper({ chainWindowMs: 5 * 60_000, digestThreshold: 10, digestWindowMs: 2 * 60_000 });
+    const r = await run([FIXTURES], { grouper });
+    expect(r.alerts.map((a) => a.event.eventId).sort()).toEqual(expectedIds);
+    expect(r.alerts.some((a) => a.group?.kind === "chain")).toBe(true);
+    expect(grouper.stateSize()).toEqual({ held: 0, open: 0 });
   });
 
   test('{"Records":[…]} documents, plain and gzip', async () => {
@@ -260,5 +271,186 @@ describe("terminal safety and the command line", () => {
     const bad = cli(["replay", "--rules", join(d, "rules.yml"), FIXTURES]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain(`rules.yml:3: rules[0].route: must be a Slack channel id`);
+  });
+});
+
+describe("chains and digests in replay output", () => {
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [join(REPO_ROOT, "bin/trailwatch.js"), ...args], {
+      cwd: mkdtempSync(join(tmpdir(), "tw-cli-")),
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+  const at = (s: number) => new Date(Date.UTC(2026, 10, 20, 9, 0, s));
+  const iso = (s: number) => at(s).toISOString().replace(/\.000Z$/, "Z");
+  const writeLog = (records: Record<string, unknown>[]) => {
+    const d = mkdtempSync(join(tmpdir(), "tw-replay-group-"));
+    // One {"Records":[…]} file, in CloudTrail's own shape, records in time order as CloudTrail writes them.
+    writeFileSync(join(d, "123456789012_CloudTrail_us-east-1_20261120T0900Z_x.json.gz"), gzipSync(JSON.stringify({ Records: records })));
+    return d;
+  };
+  type JsonLine = { type: string; eventName?: string; group?: string | null; [k: string]: unknown };
+  const jsonLines = (stdout: string) => stdout.trim().split("\n").map((l) => JSON.parse(l) as JsonLine);
+
+  // The console deletes a role as a burst of calls; another principal deletes a user meanwhile.
+  function consoleRoleDeletion(): { dir: string; ids: string[] } {
+    const role = { roleName: "app" };
+    const steps: [string, Record<string, unknown>][] = [
+      ["RemoveRoleFromInstanceProfile", { ...role, instanceProfileName: "app-profile" }],
+      ["DetachRolePolicy", { ...role, policyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" }],
+      ["DeleteRolePolicy", { ...role, policyName: "inline" }],
+      ["DeleteRolePermissionsBoundary", role],
+      ["DeleteRole", role],
+    ];
+    const records = steps.map(([eventName, requestParameters], i) => iamRecord({ eventName, requestParameters, eventTime: at(i * 5) }));
+    records.splice(2, 0, iamRecord({ eventName: "DeleteUser", requestParameters: { userName: "bob" }, eventTime: at(7), identity: ASSUMED_DEPLOYER }));
+    return { dir: writeLog(records), ids: records.map((r) => String(r.eventID)) };
+  }
+
+  test("a console-style role deletion is one chain: each step's line names it, the summary lists it once", () => {
+    const { dir } = consoleRoleDeletion();
+    const res = cli(["replay", dir]);
+    expect(res.status).toBe(0);
+    const [body = "", summary = ""] = res.stdout.split("\n\n");
+    const lines = body.split("\n");
+    expect(lines).toHaveLength(6);
+    expect(lines.map((l) => [l.split(/ +/)[2], /group=(\S+)$/.exec(l)?.[1] ?? null])).toEqual([
+      ["RemoveRoleFromInstanceProfile", "chain#1"],
+      ["DetachRolePolicy", "chain#1"],
+      ["DeleteUser", null],
+      ["DeleteRolePolicy", "chain#1"],
+      ["DeleteRolePermissionsBoundary", "chain#1"],
+      ["DeleteRole", "chain#1"],
+    ]);
+    const s = summary.trim().split("\n");
+    expect(s[0]).toMatch(/^Summary: 6 alerts /);
+    expect(s.slice(1)).toEqual([
+      "Chains and digests: 1 chain, 0 digests.",
+      `  chain#1     CRITICAL  ${iso(0)} to ${iso(20)}  by arn:aws:iam::123456789012:user/alice  on role app  5 events: DeleteRole 1, DeleteRolePermissionsBoundary 1, DeleteRolePolicy 1, DetachRolePolicy 1, RemoveRoleFromInstanceProfile 1`,
+    ]);
+  });
+
+  test("--format json: the chain on each alert, one group object, and counts in the summary", () => {
+    const { dir, ids } = consoleRoleDeletion();
+    const res = cli(["replay", "--format", "json", dir]);
+    expect(res.status).toBe(0);
+    const objs = jsonLines(res.stdout);
+    const alerts = objs.filter((o) => o.type === "alert");
+    expect(alerts.map((o) => [o.eventId, o.group])).toEqual(ids.map((id, i) => [id, i === 2 ? null : "chain#1"]));
+    expect(alerts[0]?.groupId).toBe(`chain:${ids[0]}`);
+    expect(objs.filter((o) => o.type === "group")).toEqual([
+      {
+        type: "group",
+        group: "chain#1",
+        groupId: `chain:${ids[0]}`,
+        kind: "chain",
+        severity: "critical",
+        actor: "arn:aws:iam::123456789012:user/alice",
+        actors: 1,
+        accountId: "123456789012",
+        root: { type: "role", name: "app" },
+        events: 5,
+        byEvent: { RemoveRoleFromInstanceProfile: 1, DetachRolePolicy: 1, DeleteRolePolicy: 1, DeleteRolePermissionsBoundary: 1, DeleteRole: 1 },
+        firstEventTime: at(0).toISOString(),
+        lastEventTime: at(20).toISOString(),
+      },
+    ]);
+    expect(objs.at(-1)).toMatchObject({ type: "summary", alerts: 6, chains: 1, digests: 0 });
+  });
+
+  // 12 users deleted by one actor within 110 s (more than DIGEST_THRESHOLD=10 within DIGEST_WINDOW=2m),
+  // and a lone role deletion by someone else ten minutes earlier.
+  function storm(): { dir: string; ids: string[] } {
+    const records = [iamRecord({ eventName: "DeleteRole", requestParameters: { roleName: "old" }, eventTime: at(0), identity: ASSUMED_DEPLOYER })];
+    for (let i = 0; i < 12; i++) records.push(iamRecord({ eventName: i % 4 === 3 ? "DeleteLoginProfile" : "DeleteUser", requestParameters: { userName: `u${i}` }, eventTime: at(600 + i * 10) }));
+    return { dir: writeLog(records), ids: records.map((r) => String(r.eventID)) };
+  }
+
+  test("more than 10 deletions by one actor in 2 minutes are one digest, from its very first event", () => {
+    const { dir } = storm();
+    const res = cli(["replay", dir]);
+    expect(res.status).toBe(0);
+    const [body = "", summary = ""] = res.stdout.split("\n\n");
+    const lines = body.split("\n");
+    expect(lines).toHaveLength(13);
+    expect(lines[0]).not.toContain("group=");
+    expect(lines.slice(1).every((l) => l.endsWith("  group=digest#1"))).toBe(true);
+    expect(summary.trim().split("\n").slice(1)).toEqual([
+      "Chains and digests: 0 chains, 1 digest.",
+      `  digest#1    HIGH      ${iso(600)} to ${iso(710)}  by arn:aws:iam::123456789012:user/alice  12 events: DeleteUser 9, DeleteLoginProfile 3`,
+    ]);
+
+    const json = jsonLines(cli(["replay", "--format", "json", dir]).stdout);
+    expect(json.filter((o) => o.type === "alert").map((o) => o.group)).toEqual([null, ...Array(12).fill("digest#1")]);
+    expect(json.filter((o) => o.type === "group")).toEqual([
+      expect.objectContaining({ group: "digest#1", kind: "digest", severity: "high", actor: "arn:aws:iam::123456789012:user/alice", root: null, events: 12, byEvent: { DeleteUser: 9, DeleteLoginProfile: 3 }, firstEventTime: at(600).toISOString(), lastEventTime: at(710).toISOString() }),
+    ]);
+    expect(json.at(-1)).toMatchObject({ type: "summary", alerts: 13, chains: 0, digests: 1 });
+  });
+
+  test("DIGEST_THRESHOLD and DIGEST_WINDOW are the bot's settings: a high threshold turns digests off, a bad one is exit 2", () => {
+    const { dir } = storm();
+    const off = cli(["replay", dir], { DIGEST_THRESHOLD: "1000000" });
+    expect(off.status).toBe(0);
+    expect(off.stdout).not.toContain("digest#");
+    expect(off.stdout).toContain("Summary: 13 alerts");
+    const bad = cli(["replay", dir], { DIGEST_WINDOW: "soon" });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe("trailwatch replay: DIGEST_WINDOW must be a duration such as 90s, 5m or 1h, from 1s to 1440m");
+    expect(bad.stdout).toBe("");
+  });
+
+  test("an S3 export of two accounts, the second's folder earlier in time: both are grouped", async () => {
+    const d = mkdtempSync(join(tmpdir(), "tw-replay-accounts-"));
+    const accountRecords = (account: string, start: number) => {
+      const identity = { type: "IAMUser", principalId: `AIDA${account}`, arn: `arn:aws:iam::${account}:user/ops`, accountId: account, userName: "ops" };
+      const t = (s: number) => new Date(start + s * 1000);
+      const recs = [
+        iamRecord({ eventName: "DetachRolePolicy", requestParameters: { roleName: "app", policyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" }, eventTime: t(0), identity }),
+        iamRecord({ eventName: "DeleteRole", requestParameters: { roleName: "app" }, eventTime: t(5), identity }),
+        ...Array.from({ length: 12 }, (_, i) => iamRecord({ eventName: "DeleteUser", requestParameters: { userName: `u${i}` }, eventTime: t(3600 + i * 5), identity })),
+      ];
+      return recs.map((r) => ({ ...r, recipientAccountId: account }));
+    };
+    const write = (account: string, start: number) => {
+      const day = join(d, "AWSLogs", account, "CloudTrail", "us-east-1", "2026", "11", "01");
+      mkdirSync(day, { recursive: true });
+      writeFileSync(join(day, `${account}_CloudTrail_us-east-1_x.json.gz`), gzipSync(JSON.stringify({ Records: accountRecords(account, start) })));
+    };
+    write("111111111111", Date.UTC(2026, 11, 20)); // read first, a month later
+    write("222222222222", Date.UTC(2026, 10, 20));
+    const grouper = new ReplayGrouper({ chainWindowMs: 5 * 60_000, digestThreshold: 10, digestWindowMs: 2 * 60_000 });
+    const r = await run([d], { grouper });
+    expect(r.alerts).toHaveLength(28);
+    for (const account of ["111111111111", "222222222222"]) {
+      const labels = r.alerts.filter((a) => a.event.accountId === account).map((a) => a.group?.label ?? null);
+      expect(labels).toEqual([expect.stringMatching(/^chain#/), labels[0], ...Array(12).fill(expect.stringMatching(/^digest#/))]);
+    }
+    expect(grouper.counts()).toEqual({ chain: 2, digest: 2 });
+  });
+
+  test("memory stays bounded: alerts are printed as event time moves on, and closed groups are forgotten", () => {
+    const grouper = new ReplayGrouper({ chainWindowMs: 5 * 60_000, digestThreshold: 10, digestWindowMs: 2 * 60_000 });
+    const rules = noRules;
+    let printed = 0;
+    let maxHeld = 0;
+    let maxOpen = 0;
+    const start = Date.UTC(2026, 10, 1);
+    // Two days of deletions, one every 20 s, by a few actors on a few roles: chains and digests keep forming.
+    for (let i = 0; i < 8640; i++) {
+      const identity = i % 3 === 0 ? ASSUMED_DEPLOYER : undefined;
+      const ev = normalizeRecord(iamRecord({ eventName: "DeleteRole", requestParameters: { roleName: `r${i % 7}` }, eventTime: new Date(start + i * 20_000), identity }));
+      const d = decide(ev);
+      if (!d.alert) throw new Error("expected an alert");
+      printed += grouper.push({ event: ev, decision: d, ruled: applyRules(ev, d, rules), file: "x", record: i + 1 }).length;
+      maxHeld = Math.max(maxHeld, grouper.stateSize().held);
+      maxOpen = Math.max(maxOpen, grouper.stateSize().open);
+    }
+    // Held: at most the alerts of DIGEST_WINDOW + CHAIN_WINDOW (7 min = 21 alerts) plus one.
+    expect(maxHeld).toBeLessThanOrEqual(22);
+    expect(maxOpen).toBeLessThan(100);
+    expect(printed).toBeGreaterThan(8640 - 25);
+    expect(printed + grouper.flush().length).toBe(8640);
   });
 });

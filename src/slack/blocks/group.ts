@@ -29,6 +29,7 @@ export const GroupBlockIds = {
   counts: "group_counts",
   activity: "group_activity",
   actions: "group_actions",
+  rule: "group_rule",
 } as const;
 
 const RESOURCE_LABEL: Record<string, string> = {
@@ -224,8 +225,27 @@ export function buildDigestMessage(snapshot: GroupSnapshot, members: readonly Al
   return { text: prose(text, LIMITS.messageText), blocks, metadata: metadataFor(snapshot, rep), shownIds: [] };
 }
 
+/**
+ * The rules its members matched, and the user groups those rules mention. An alert posted alone carries its
+ * rule's mention; one folded into a chain or digest must still page whom the rule names.
+ */
+function ruleBlock(members: readonly AlertRecord[]): KnownBlock | null {
+  const names = [...new Set(members.map((m) => m.ruleName).filter((n): n is string => !!n))];
+  // Mention ids were validated as user group ids (S…) when the rules file was loaded; checked again here.
+  const groups = [...new Set(members.map((m) => m.mentionGroup).filter((g): g is string => !!g && /^S[A-Z0-9]+$/.test(g)))];
+  if (names.length === 0) return null;
+  const shown = names.slice(0, 5).map((n) => code(n, 80)).join(", ") + (names.length > 5 ? ` and ${names.length - 5} more` : "");
+  const cc = groups.slice(0, 10).map((g) => ` · <!subteam^${g}>`).join("");
+  return { type: "context", block_id: GroupBlockIds.rule, elements: [mrkdwn(truncateEscaped(`Rule${names.length === 1 ? "" : "s"}: ${shown}${cc}`, LIMITS.textObject))] };
+}
+
 export function buildGroupMessage(snapshot: GroupSnapshot, members: readonly AlertRecord[], activity: AlertActivity): GroupMessage {
   const msg = snapshot.kind === "chain" ? buildChainMessage(snapshot, members, activity) : buildDigestMessage(snapshot, members, activity);
+  const rule = ruleBlock(members);
+  if (rule) {
+    const at = msg.blocks.findIndex((b) => b.type === "actions");
+    msg.blocks.splice(at < 0 ? msg.blocks.length : at, 0, rule);
+  }
   // Bounded inputs keep this far below the budget; if not, drop the list rather than be refused.
   if (blocksCharCount(msg.blocks) > LIMITS.totalBlockChars) {
     msg.blocks = msg.blocks.filter((b) => b.block_id !== GroupBlockIds.steps && b.block_id !== GroupBlockIds.counts);

@@ -115,3 +115,22 @@ describe("chain steps and the section limit", () => {
     expect(validateMessage(m)).toEqual([]);
   });
 });
+
+describe("rules and mentions", () => {
+  it("a chain or digest carries its members' rules and pages the user groups they mention", () => {
+    const members = Array.from({ length: 12 }, (_, i) => alert(`m${i}`, "DeleteUser", { userName: `u${i}` }, i));
+    members[3] = { ...members[3]!, ruleName: "users to security", mentionGroup: "S0SECURITY1" };
+    members[7] = { ...members[7]!, ruleName: "users to security", mentionGroup: "S0SECURITY1" };
+    members[9] = { ...members[9]!, ruleName: "ops <!channel>" };
+    for (const kind of ["digest", "chain"] as const) {
+      const msg = buildGroupMessage(snapshot(kind, members), members, {});
+      const rule = msg.blocks.find((b) => b.block_id === "group_rule") as { elements: { text: string }[] } | undefined;
+      expect(rule?.elements[0]?.text).toBe("Rules: `users to security`, `ops &lt;!channel&gt;` · <!subteam^S0SECURITY1>");
+      // Before the buttons, like an alert's rule line.
+      expect(msg.blocks.findIndex((b) => b.block_id === "group_rule")).toBe(msg.blocks.findIndex((b) => b.type === "actions") - 1);
+      expect(validateMessage(msg)).toEqual([]);
+    }
+    const plain = buildGroupMessage(snapshot("digest", members.slice(0, 3)), members.slice(0, 3), {});
+    expect(plain.blocks.some((b) => b.block_id === "group_rule")).toBe(false);
+  });
+});
