@@ -123,7 +123,8 @@ describe("restore-inline-policy", () => {
     const plan = await planRemediation("restore-inline-policy", { target: "user", name: APP_USER, policyName: "queue-access", before: BEFORE }, deps, CTX.requestId);
     await iam.send(new PutUserPolicyCommand({ UserName: APP_USER, PolicyName: "queue-access", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }) }));
     const result = await executePlan(plan, deps, CTX);
-    expect(result.refused).toBe(`it no longer applies: user ${APP_USER} has an inline policy named queue-access again: someone put it back; nothing is overwritten`);
+    expect(result.drift).toEqual([`inline policy queue-access of user ${APP_USER} (to be put back): Exists was no, is now yes (a policy of that name is there)`]);
+    expect(result.done).toEqual([]);
 
     await iam.send(new DeleteGroupPolicyCommand({ GroupName: "ops", PolicyName: "ops-inline" }));
     const g = await planRemediation("restore-inline-policy", { target: "group", name: "ops", policyName: "ops-inline", before: BEFORE }, deps, CTX.requestId);

@@ -102,13 +102,16 @@ describe("restore-role", () => {
     await iam.send(new CreateRoleCommand({ RoleName: APP_ROLE, AssumeRolePolicyDocument: TRUST }));
     const recreated = await executePlan(plan, deps, CTX);
     expect(recreated).toMatchObject({ ok: false, done: [] });
-    expect(recreated.refused).toMatch(/^it no longer applies: role app-role exists again \(RoleId AROA\w+, created .*\): someone recreated it; nothing is restored over it$/);
+    // The plan is bound to the role not existing: a role created meanwhile is drift, named with its new id.
+    expect(plan.bindings).toContainEqual({ kind: "absent", label: "role app-role (to be recreated)", ref: { type: "role", name: APP_ROLE }, expected: { Exists: "no" } });
+    expect(recreated.drift).toEqual([expect.stringMatching(/^role app-role \(to be recreated\): Exists was no, is now yes \(RoleId AROA\w+\)$/)]);
+    expect(recreated.refused).toMatch(/^what the plan was approved for has changed since it was requested: role app-role \(to be recreated\): Exists was no, is now yes/);
 
     await iam.send(new DeleteRoleCommand({ RoleName: APP_ROLE }));
     await snaps.store.pruneSnapshots(new Date("2030-01-01T00:00:00Z"));
     const gone = await executePlan(plan, deps, CTX);
     expect(gone.done).toEqual([]);
-    expect(gone.refused).toBe(`it no longer applies: snapshot #${plan.params.snapshotId} is gone (older than SNAPSHOT_RETENTION_DAYS, or never existed); request the restore again`);
+    expect(gone.drift).toEqual([`snapshot #${plan.params.snapshotId} no longer exists`]);
   });
 
   test("drift: a profile that now holds another role is left alone; a deleted managed policy is not attached and the plan says so", async () => {

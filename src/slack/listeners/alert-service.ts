@@ -54,7 +54,9 @@ export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): 
  * describe the bot's own account only, so restores are offered there alone.
  */
 export async function remediationDeps(deps: ListenerDeps, accountId?: string): Promise<RemediationDeps> {
-  const acct = accountId && deps.accounts ? deps.accounts.clientsFor(accountId) : null;
+  const ownId = deps.accounts?.ownAccountId() ?? null;
+  const foreign = Boolean(accountId && deps.accounts && accountId !== ownId);
+  const acct = foreign && accountId && deps.accounts ? deps.accounts.clientsFor(accountId) : null;
   if (acct) return { iam: acct.iam, cloudtrail: acct.cloudtrail, botIdentity: await acct.identity(), passwordPolicy: deps.config.passwordPolicy, now: deps.now };
   return {
     iam: deps.iam,
@@ -129,4 +131,16 @@ export async function createRemediationRequest(
   const { state: _state, ...stored } = request;
   await deps.store.createRemediationRequest(stored);
   return { request, message: requestMessage(request, r.plan) };
+}
+
+/**
+ * Why restores cannot be offered for an alert from this account, or null: snapshots are taken of the bot's own
+ * account only, so a member account's deleted resources have nothing to be rebuilt from.
+ */
+export async function restoreUnavailable(deps: ListenerDeps, accountId: string | null | undefined): Promise<string | null> {
+  if (!accountId) return null;
+  const ownId = deps.accounts?.ownAccountId() ?? (await deps.botIdentity())?.accountId ?? null;
+  if (ownId === null) return "the bot cannot tell which account is its own (STS GetCallerIdentity failed), so it cannot tell whether its IAM snapshots cover this account";
+  if (accountId === ownId) return null;
+  return `trailwatch takes IAM snapshots of its own account (${ownId}) only; this event happened in account ${accountId}, so there is no snapshot to restore from. Restore it by hand in that account, or contain the actor.`;
 }
