@@ -131,6 +131,8 @@ test("a role and a user deleted the console's way are one chain alert each, and 
   expect(top.filter((m) => textOf(m).includes(APP_ROLE) || textOf(m).includes(APP_PROFILE)).map((m) => m.ts)).toEqual([roleAlert.ts]);
   expect(top.filter((m) => textOf(m).includes(APP_USER)).map((m) => m.ts)).toEqual([userAlert.ts]);
   for (const [name] of roleChain) expect(textOf(roleAlert)).toContain(name);
+  // The chain says its single Restore can run, from the snapshot taken before its first step.
+  expect(JSON.stringify(roleAlert.blocks)).toMatch(/Restore:\* restorable from the snapshot of \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
 
   const role = await restoreFrom(roleAlert, "restore-role");
   // One Restore for the whole chain: the modal offers restore-role once, pinned before the chain's first step.

@@ -28,6 +28,7 @@ export const GroupBlockIds = {
   steps: "group_steps",
   counts: "group_counts",
   activity: "group_activity",
+  restore: "group_restore",
   actions: "group_actions",
 } as const;
 
@@ -130,7 +131,7 @@ function timeRange(members: readonly AlertRecord[]): string {
 }
 
 /** Chain: one actor, one resource, each step listed; grows in place as steps arrive. */
-export function buildChainMessage(snapshot: GroupSnapshot, members: readonly AlertRecord[], activity: AlertActivity): GroupMessage {
+export function buildChainMessage(snapshot: GroupSnapshot, members: readonly AlertRecord[], activity: AlertActivity, restorable?: string): GroupMessage {
   const rep = representative(snapshot, members) as AlertRecord;
   const severity = highest(members);
   const sev = SEVERITY_DISPLAY[severity];
@@ -164,6 +165,8 @@ export function buildChainMessage(snapshot: GroupSnapshot, members: readonly Ale
     section(GroupBlockIds.summary, summary),
     section(GroupBlockIds.steps, stepsText),
   ];
+  // Whether the chain's single Restore can run (the whole resource, as of the chain's first step).
+  if (restorable) blocks.push({ type: "context", block_id: GroupBlockIds.restore, elements: [mrkdwn(truncateEscaped(`*Restore:* ${prose(restorable, 300)}`, LIMITS.textObject))] });
   const act = activityLines(activity);
   if (act.length > 0) blocks.push({ type: "context", block_id: GroupBlockIds.activity, elements: act.map((l) => mrkdwn(truncateEscaped(l, LIMITS.textObject))) });
   const remediable = members.some((m) => isIamDeletionEventName(m.eventName) && getCatalogEntry(m.eventName).remediations.length > 0);
@@ -224,8 +227,8 @@ export function buildDigestMessage(snapshot: GroupSnapshot, members: readonly Al
   return { text: prose(text, LIMITS.messageText), blocks, metadata: metadataFor(snapshot, rep), shownIds: [] };
 }
 
-export function buildGroupMessage(snapshot: GroupSnapshot, members: readonly AlertRecord[], activity: AlertActivity): GroupMessage {
-  const msg = snapshot.kind === "chain" ? buildChainMessage(snapshot, members, activity) : buildDigestMessage(snapshot, members, activity);
+export function buildGroupMessage(snapshot: GroupSnapshot, members: readonly AlertRecord[], activity: AlertActivity, restorable?: string): GroupMessage {
+  const msg = snapshot.kind === "chain" ? buildChainMessage(snapshot, members, activity, restorable) : buildDigestMessage(snapshot, members, activity);
   // Bounded inputs keep this far below the budget; if not, drop the list rather than be refused.
   if (blocksCharCount(msg.blocks) > LIMITS.totalBlockChars) {
     msg.blocks = msg.blocks.filter((b) => b.block_id !== GroupBlockIds.steps && b.block_id !== GroupBlockIds.counts);

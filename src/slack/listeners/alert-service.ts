@@ -9,7 +9,7 @@ import { AlertButtonValue, decodeOrNull } from "../payloads.js";
 import { requestMessage } from "../blocks/workflow.js";
 import { renderAlert } from "../render.js";
 import type { ListenerDeps } from "./deps.js";
-import { restoreLine } from "../../snapshot/restorable.js";
+import { accountRestoreLine } from "../../snapshot/restorable.js";
 import { groupOf, renderGroupMessage } from "./group-service.js";
 
 /** Edits the alert message in place so it shows the current state (buttons gone, activity lines). */
@@ -19,7 +19,11 @@ export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): 
   // A chain or digest: its one message shows the whole group.
   const grouped = await groupOf(deps.store, alert);
   if (grouped?.group.messageTs) {
-    const gm = await renderGroupMessage(deps.store, grouped.group, grouped.members);
+    const gm = await renderGroupMessage(deps.store, grouped.group, grouped.members, {
+      snapshots: deps.snapshots,
+      logger: deps.logger,
+      ownAccountId: deps.accounts?.ownAccountId() ?? (await deps.botIdentity())?.accountId ?? null,
+    });
     try {
       await deps.client.chat.update({
         channel: grouped.group.channelId ?? alert.channelId,
@@ -33,7 +37,9 @@ export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): 
     }
     return;
   }
-  const msg = renderAlert(alert, await deps.store.listRemediationRequests(eventId), await restoreLine(alert.event, deps.snapshots, deps.logger));
+  const ownAccountId = deps.accounts?.ownAccountId() ?? (await deps.botIdentity())?.accountId ?? null;
+  const line = await accountRestoreLine(alert.event, alert.accountId, ownAccountId, deps.snapshots, deps.logger);
+  const msg = renderAlert(alert, await deps.store.listRemediationRequests(eventId), line);
   try {
     await deps.client.chat.update({
       channel: alert.channelId,

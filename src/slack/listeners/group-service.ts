@@ -8,6 +8,9 @@ import { definitionFor, offeredFor, type RemediationParams } from "../../remedia
 import type { AlertGroupRecord, AlertRecord, Store } from "../../store/types.js";
 import { buildGroupMessage, representative, type GroupMessage } from "../blocks/group.js";
 import { activityOf } from "../render.js";
+import type { Logger } from "../../log.js";
+import { accountRestoreLine } from "../../snapshot/restorable.js";
+import type { SnapshotSource } from "../../snapshot/service.js";
 
 /**
  * What a chain's Remediate knows beyond its one alert: the resource taken apart and when the first step
@@ -101,9 +104,28 @@ export function chainRestore(ctx: GroupRemediationContext): { id: RemediationId;
   return invalid ? null : { id: spec.id, params };
 }
 
-/** The group's message as it should look now (buttons follow the representative alert's activity). */
-export async function renderGroupMessage(store: Store, group: AlertGroupRecord, members: AlertRecord[]): Promise<GroupMessage> {
+/**
+ * The group's message as it should look now (buttons follow the representative alert's activity). With the
+ * snapshots, a chain that deleted its root says whether its single Restore can run ("restorable from the
+ * snapshot of <time>", judged as of the chain's first step), or why not.
+ */
+export async function renderGroupMessage(
+  store: Store,
+  group: AlertGroupRecord,
+  members: AlertRecord[],
+  restore?: { snapshots: SnapshotSource | undefined; logger: Logger; ownAccountId: string | null },
+): Promise<GroupMessage> {
   const rep = representative(group.snapshot, members);
   const activity: AlertActivity = rep ? activityOf(rep, await store.listRemediationRequests(rep.eventId)) : {};
-  return buildGroupMessage(group.snapshot, members, activity);
+  let restorable: string | undefined;
+  if (restore && group.snapshot.kind === "chain" && group.snapshot.root) {
+    const times = members.map((m) => (m.eventTime ?? m.detectedAt).getTime());
+    const ctx: GroupRemediationContext = { groupId: group.id, kind: "chain", accountId: group.snapshot.accountId, root: group.snapshot.root, firstEventAt: new Date(Math.min(...times)), members };
+    const whole = chainRestore(ctx);
+    const deletion = whole ? members.find((m) => m.eventName === CHAIN_RESTORE[group.snapshot.root?.type ?? "other"]?.deletedBy) : undefined;
+    if (deletion) {
+      restorable = await accountRestoreLine({ ...deletion.event, eventTime: ctx.firstEventAt }, group.snapshot.accountId, restore.ownAccountId, restore.snapshots, restore.logger);
+    }
+  }
+  return buildGroupMessage(group.snapshot, members, activity, restorable);
 }
