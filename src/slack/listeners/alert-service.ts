@@ -22,7 +22,7 @@ export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): 
     const gm = await renderGroupMessage(deps.store, grouped.group, grouped.members, {
       snapshots: deps.snapshots,
       logger: deps.logger,
-      ownAccountId: deps.accounts?.ownAccountId() ?? (await deps.botIdentity())?.accountId ?? null,
+      ownAccountId: await ownAccountId(deps),
     });
     try {
       await deps.client.chat.update({
@@ -37,8 +37,7 @@ export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): 
     }
     return;
   }
-  const ownAccountId = deps.accounts?.ownAccountId() ?? (await deps.botIdentity())?.accountId ?? null;
-  const line = await accountRestoreLine(alert.event, alert.accountId, ownAccountId, deps.snapshots, deps.logger);
+  const line = await accountRestoreLine(alert.event, alert.accountId, await ownAccountId(deps), deps.snapshots, deps.logger);
   const msg = renderAlert(alert, await deps.store.listRemediationRequests(eventId), line);
   try {
     await deps.client.chat.update({
@@ -60,8 +59,7 @@ export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): 
  * describe the bot's own account only, so restores are offered there alone.
  */
 export async function remediationDeps(deps: ListenerDeps, accountId?: string): Promise<RemediationDeps> {
-  const ownId = deps.accounts?.ownAccountId() ?? null;
-  const foreign = Boolean(accountId && deps.accounts && accountId !== ownId);
+  const foreign = Boolean(accountId && deps.accounts && accountId !== (await ownAccountId(deps)));
   const acct = foreign && accountId && deps.accounts ? deps.accounts.clientsFor(accountId) : null;
   if (acct) return { iam: acct.iam, cloudtrail: acct.cloudtrail, botIdentity: await acct.identity(), passwordPolicy: deps.config.passwordPolicy, now: deps.now };
   return {
@@ -145,8 +143,13 @@ export async function createRemediationRequest(
  */
 export async function restoreUnavailable(deps: ListenerDeps, accountId: string | null | undefined): Promise<string | null> {
   if (!accountId) return null;
-  const ownId = deps.accounts?.ownAccountId() ?? (await deps.botIdentity())?.accountId ?? null;
+  const ownId = await ownAccountId(deps);
   if (ownId === null) return "the bot cannot tell which account is its own (STS GetCallerIdentity failed), so it cannot tell whether its IAM snapshots cover this account";
   if (accountId === ownId) return null;
   return `trailwatch takes IAM snapshots of its own account (${ownId}) only; this event happened in account ${accountId}, so there is no snapshot to restore from. Restore it by hand in that account, or contain the actor.`;
+}
+
+/** The bot's own account: known to the registry with many accounts, else from STS (cached by the resolver). */
+async function ownAccountId(deps: ListenerDeps): Promise<string | null> {
+  return deps.accounts?.ownAccountId() ?? (await deps.botIdentity())?.accountId ?? null;
 }

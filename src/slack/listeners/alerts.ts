@@ -15,7 +15,7 @@ import { decodeOrNull, ModalMetadata } from "../payloads.js";
 import { slackDate, userMention } from "../mrkdwn.js";
 import { alertFromValue, createRemediationRequest, membershipNote, record, refreshAlertMessage, remediationDeps, restoreUnavailable, tellUser } from "./alert-service.js";
 import type { ListenerDeps } from "./deps.js";
-import { groupOf, groupOffers, remediationContext } from "./group-service.js";
+import { chainRestore, chainRootDeletion, groupOf, groupOffers, remediationContext } from "./group-service.js";
 
 const NOT_RESPONDER = "You are not allowed to act on trailwatch alerts (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was changed.";
 
@@ -28,10 +28,17 @@ export async function plansFor(deps: ListenerDeps, alert: AlertRecord, requestId
   const ctx = await remediationContext(deps.store, alert);
   const offers = ctx ? groupOffers(ctx, rdeps.botIdentity) : offeredFor(withRestore(alert.eventName, entry.remediations), alert.event, rdeps.botIdentity);
   const subject = subjectFromEvent(alert.event, rdeps.botIdentity);
+  // A chain's single Restore undoes the chain's deletion of its root: its plan names that call and its actor.
+  const whole = ctx ? chainRestore(ctx) : null;
+  const rootDeletion = ctx ? chainRootDeletion(ctx) : undefined;
+  const wholeSubject = rootDeletion ? subjectFromEvent(rootDeletion.event, rdeps.botIdentity) : subject;
+  const isWhole = (o: { id: RemediationId; params: RemediationParams }) => whole !== null && o.id === whole.id && JSON.stringify(o.params) === JSON.stringify(whole.params);
   const noRestore = await restoreUnavailable(deps, alert.accountId ?? alert.event.accountId);
   return Promise.all(
     offers.map((o) =>
-      noRestore && o.id.startsWith("restore-") ? notOffered(o.id, o.params, noRestore) : planRemediation(o.id, o.params, rdeps, requestId, subject),
+      noRestore && o.id.startsWith("restore-")
+        ? notOffered(o.id, o.params, noRestore)
+        : planRemediation(o.id, o.params, rdeps, requestId, isWhole(o) ? wholeSubject : subject),
     ),
   );
 }

@@ -87,18 +87,24 @@ const CHAIN_RESTORE: Readonly<Partial<Record<ResourceRef["type"], { id: Remediat
   "instance-profile": { id: "restore-instance-profile", param: "instanceProfileName", deletedBy: "DeleteInstanceProfile" },
 };
 
+/** The chain's successful deletion of its own root (DeleteRole of that role, ...), if it has one. */
+export function chainRootDeletion(ctx: GroupRemediationContext): AlertRecord | undefined {
+  if (ctx.kind !== "chain" || !ctx.root) return undefined;
+  const root = ctx.root;
+  const spec = CHAIN_RESTORE[root.type];
+  if (!spec) return undefined;
+  return ctx.members.find((m) => m.eventName === spec.deletedBy && m.outcome === "success" && m.event.requestParameters?.[spec.param] === root.name);
+}
+
 /**
  * The single Restore of a chain whose root itself was deleted in it (a chain that only stripped a role of
  * its policies leaves the role to restore step by step). Snapshot choice: the last one before the first step,
  * so nothing the chain already removed is missing from it.
  */
 export function chainRestore(ctx: GroupRemediationContext): { id: RemediationId; params: RemediationParams } | null {
-  if (ctx.kind !== "chain" || !ctx.root) return null;
-  const spec = CHAIN_RESTORE[ctx.root.type];
-  if (!spec) return null;
+  const spec = ctx.root ? CHAIN_RESTORE[ctx.root.type] : undefined;
   const root = ctx.root;
-  const deleted = ctx.members.some((m) => m.eventName === spec.deletedBy && m.outcome === "success" && m.event.requestParameters?.[spec.param] === root.name);
-  if (!deleted || Number.isNaN(ctx.firstEventAt.getTime())) return null;
+  if (!spec || !root || !chainRootDeletion(ctx) || Number.isNaN(ctx.firstEventAt.getTime())) return null;
   const params: RemediationParams = { [spec.param]: root.name, before: ctx.firstEventAt.toISOString() };
   const invalid = definitionFor(spec.id)?.validate(params);
   return invalid ? null : { id: spec.id, params };
@@ -121,8 +127,7 @@ export async function renderGroupMessage(
   if (restore && group.snapshot.kind === "chain" && group.snapshot.root) {
     const times = members.map((m) => (m.eventTime ?? m.detectedAt).getTime());
     const ctx: GroupRemediationContext = { groupId: group.id, kind: "chain", accountId: group.snapshot.accountId, root: group.snapshot.root, firstEventAt: new Date(Math.min(...times)), members };
-    const whole = chainRestore(ctx);
-    const deletion = whole ? members.find((m) => m.eventName === CHAIN_RESTORE[group.snapshot.root?.type ?? "other"]?.deletedBy) : undefined;
+    const deletion = chainRootDeletion(ctx);
     if (deletion) {
       restorable = await accountRestoreLine({ ...deletion.event, eventTime: ctx.firstEventAt }, group.snapshot.accountId, restore.ownAccountId, restore.snapshots, restore.logger);
     }
