@@ -31,7 +31,7 @@ import { renderAlert, renderAlertDetails, renderMinimal } from "./slack/render.j
 import { renderGroupMessage } from "./slack/listeners/group-service.js";
 import { openStore } from "./store/sqlite.js";
 import { SnapshotService } from "./snapshot/service.js";
-import { restoreLine } from "./snapshot/restorable.js";
+import { accountRestoreLine } from "./snapshot/restorable.js";
 import type { Store } from "./store/types.js";
 
 export interface RunningApp {
@@ -214,13 +214,14 @@ async function startWithLease(
     now,
     postIntervalMs: config.slack.postIntervalMs,
     render: async (alert) =>
-      renderAlert(alert, await store.listRemediationRequests(alert.eventId), await restoreLine(alert.event, snapshots, logger)),
+      renderAlert(alert, await store.listRemediationRequests(alert.eventId), await accountRestoreLine(alert.event, alert.accountId, accounts.ownAccountId() ?? (await botIdentity())?.accountId ?? null, snapshots, logger)),
     renderMinimal,
     renderDetails: async (alert) => renderAlertDetails(alert),
     grouping: {
       // Late events can join a group as long as a poll can still find them.
       settings: { ...config.grouping, lateJoinMs: config.lookbackMinutes * 60_000 },
-      render: (group, members) => renderGroupMessage(store, group, members),
+      render: async (group, members) =>
+        renderGroupMessage(store, group, members, { snapshots, logger, ownAccountId: accounts.ownAccountId() ?? (await botIdentity())?.accountId ?? null }),
     },
     onSlackResult: (r) => health.slackResult(r),
   });

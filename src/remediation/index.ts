@@ -23,7 +23,7 @@ export type {
 } from "./types.js";
 export { bindingText, registerBindingKind } from "./bindings.js";
 export { ADMIN_CONFIRMATION } from "./executor.js";
-export { planRemediation, remediationTitle } from "./registry.js";
+export { definitionFor, planRemediation, remediationTitle } from "./registry.js";
 export { executePlan } from "./executor.js";
 export { ALLOWED_APIS } from "./calls.js";
 export { QUARANTINE_POLICY_ARN, REVOKE_POLICY_NAME } from "./remediations/contain-actor.js";

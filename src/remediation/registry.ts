@@ -123,7 +123,8 @@ export async function planRemediation(
     if (!outcome.applicable) return { ...notApplicable(title, outcome.reason), ...notes };
     return {
       remediationId: id,
-      title,
+      // After pin(): a restore's title names the snapshot it was pinned to.
+      title: def.pin ? def.planTitle(safeParams) : title,
       params: safeParams,
       applicable: true,
       reason: outcome.reason,

@@ -125,3 +125,20 @@ export async function restoreLine(event: IamEvent, source: SnapshotSource | unde
     return "unknown: the stored snapshots could not be read (see the bot's log)";
   }
 }
+
+/**
+ * The restore line for an event from `accountId`: snapshots are of the bot's own account only, so an event from
+ * another account is not restorable from them, whatever a resource of the same name in the own account says.
+ */
+export async function accountRestoreLine(
+  event: IamEvent,
+  accountId: string | null | undefined,
+  ownAccountId: string | null,
+  source: SnapshotSource | undefined,
+  logger: Logger,
+): Promise<string | undefined> {
+  if (!source || !isIamDeletionEventName(event.eventName) || !RESTORE_FOR_EVENT[event.eventName]) return undefined;
+  if (accountId && ownAccountId === null) return "not restorable: the bot cannot tell which account is its own (STS GetCallerIdentity failed), so it cannot match its snapshots to this account";
+  if (accountId && accountId !== ownAccountId) return `not restorable: trailwatch keeps IAM snapshots of its own account only, and this happened in account ${accountId}`;
+  return restoreLine(event, source, logger);
+}

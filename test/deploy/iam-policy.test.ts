@@ -40,15 +40,23 @@ function actionsUsedInCode(): Set<string> {
       }
     }
   }
-  // Creating a resource with tags needs the matching Tag* permission too (IAM checks both), though the
-  // code sends no Tag*Command for these.
-  const implied: Record<string, string> = { "iam:CreateOpenIDConnectProvider": "iam:TagOpenIDConnectProvider", "iam:CreateSAMLProvider": "iam:TagSAMLProvider" };
-  for (const [action, tag] of Object.entries(implied)) if (used.has(action)) used.add(tag);
+  for (const [action, tag] of Object.entries(IMPLIED_TAGS)) if (used.has(action)) used.add(tag);
   return used;
 }
 
-/** Every write the executor can send, as IAM actions (the executor's allow-list is the source of truth). */
-const writeActions = (): string[] => Object.entries(ALLOWED_APIS).map(([api, spec]) => `${spec.service}:${api}`).sort();
+// Creating a resource with tags needs the matching Tag* permission too (IAM checks both), though the code
+// sends no Tag*Command for these. They are writes: they sit with the writes and under the self-deny.
+const IMPLIED_TAGS: Record<string, string> = { "iam:CreateOpenIDConnectProvider": "iam:TagOpenIDConnectProvider", "iam:CreateSAMLProvider": "iam:TagSAMLProvider" };
+
+/**
+ * Every write the executor can send, as IAM actions (the executor's allow-list is the source of truth), plus
+ * the Tag* actions IAM checks when one of them creates a tagged resource.
+ */
+const writeActions = (): string[] => {
+  const sent = Object.entries(ALLOWED_APIS).map(([api, spec]) => `${spec.service}:${api}`);
+  const implied = Object.entries(IMPLIED_TAGS).filter(([create]) => sent.includes(create)).map(([, tag]) => tag);
+  return [...new Set([...sent, ...implied])].sort();
+};
 
 const load = (file: string) => JSON.parse(readFileSync(join(REPO_ROOT, "deploy", file), "utf8")) as Policy;
 const glob = (pattern: string, value: string) =>

@@ -1,12 +1,14 @@
-// Restore, black-box: the real app process takes its first IAM snapshot of moto at start-up; the role and
-// the user's policy are then deleted the console's way in moto and CloudTrail shows those events; Restore is
-// requested from the DeleteRole and DeleteUserPolicy alerts with signed Slack requests and approved by a
-// second approver. IAM must be back as it was, and the plan must name the role's new unique id.
+// Restore, black-box (issue 10's acceptance): the real app process takes its first IAM snapshot of moto at
+// start-up; the role and the user are then deleted the console's way in moto and CloudTrail shows those
+// events. Each deletion chain is one top-level alert; one Restore is requested from each chain alert with
+// signed Slack requests and approved by a second approver. IAM must be back as it was, and the plan must
+// name the role's new unique id.
 import {
   DeleteInstanceProfileCommand,
   DeleteRoleCommand,
   DeleteRolePermissionsBoundaryCommand,
   DeleteRolePolicyCommand,
+  DeleteUserCommand,
   DeleteUserPolicyCommand,
   DetachRolePolicyCommand,
   GetInstanceProfileCommand,
@@ -51,14 +53,6 @@ const eventIdOf = (m: SlackMessage) => String((m.metadata?.event_payload as { ev
 const click = (user: string, actionId: string, value: string, msg: SlackMessage) =>
   sendBlockAction(events, SIGNING_SECRET, blockActionPayload({ userId: user, actionId, value, channelId: msg.channel, messageTs: msg.ts }));
 
-async function alertWith(eventId: string): Promise<SlackMessage> {
-  return h.slack.waitFor(
-    (s) => s.messages(ALERT_CHANNEL).find((m) => (m.metadata?.event_payload as { event_id?: string } | undefined)?.event_id === eventId),
-    60_000,
-    `alert ${eventId}`,
-  );
-}
-
 /** Remediate → modal with plans → submit the restore → request message in the thread; then a second approver approves. */
 async function restoreFrom(msg: SlackMessage, remediationId: string): Promise<{ modal: string; request: string; outcome: string }> {
   const viewsBefore = h.slack.views.length;
@@ -85,19 +79,27 @@ async function restoreFrom(msg: SlackMessage, remediationId: string): Promise<{ 
   return { modal, request: JSON.stringify(request.blocks), outcome: JSON.stringify(outcome.blocks) };
 }
 
-test("a role deleted the console's way and a user's inline policy come back from the start-up snapshot", async () => {
+const topLevel = (): SlackMessage[] => h.slack.messages(ALERT_CHANNEL).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
+const textOf = (m: SlackMessage) => `${m.text ?? ""} ${JSON.stringify(m.blocks ?? [])}`;
+
+test("a role and a user deleted the console's way are one chain alert each, and one Restore from each brings everything back", async () => {
   await app.waitForLog((l) => l.msg === "IAM snapshot stored", 60_000);
   await new Promise((r) => setTimeout(r, 1100)); // CloudTrail times have whole seconds: the deletion is after the snapshot
   const iam = h.moto!.iam();
   const t = new Date();
-  const chain: [string, Record<string, unknown>][] = [
+  // The console's order for a role (profile emptied and deleted, policies and boundary off, then the role)
+  // and for a user (its inline policy, then the user).
+  const roleChain: [string, Record<string, unknown>][] = [
     ["RemoveRoleFromInstanceProfile", { instanceProfileName: APP_PROFILE, roleName: APP_ROLE }],
     ["DetachRolePolicy", { roleName: APP_ROLE, policyArn: MANAGED_ARN }],
     ["DeleteRolePolicy", { roleName: APP_ROLE, policyName: "app-inline" }],
     ["DeleteRolePermissionsBoundary", { roleName: APP_ROLE }],
     ["DeleteRole", { roleName: APP_ROLE }],
     ["DeleteInstanceProfile", { instanceProfileName: APP_PROFILE }],
+  ];
+  const userChain: [string, Record<string, unknown>][] = [
     ["DeleteUserPolicy", { userName: APP_USER, policyName: "queue-access" }],
+    ["DeleteUser", { userName: APP_USER }],
   ];
   await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: APP_PROFILE, RoleName: APP_ROLE }));
   await iam.send(new DetachRolePolicyCommand({ RoleName: APP_ROLE, PolicyArn: MANAGED_ARN }));
@@ -106,16 +108,39 @@ test("a role deleted the console's way and a user's inline policy come back from
   await iam.send(new DeleteRoleCommand({ RoleName: APP_ROLE }));
   await iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: APP_PROFILE }));
   await iam.send(new DeleteUserPolicyCommand({ UserName: APP_USER, PolicyName: "queue-access" }));
+  await iam.send(new DeleteUserCommand({ UserName: APP_USER }));
   const ids: Record<string, string> = {};
-  chain.forEach(([eventName, requestParameters], i) => {
+  [...roleChain, ...userChain].forEach(([eventName, requestParameters], i) => {
     ids[eventName] = `1111111${i}-aaaa-bbbb-cccc-dddddddddddd`;
     h.cloudtrail.addEvent(iamRecord({ eventId: ids[eventName], eventName, eventTime: new Date(t.getTime() + i * 1000), requestParameters }));
   });
 
-  const roleAlert = await alertWith(ids.DeleteRole ?? "");
+  // Each chain is one top-level message that lists every step; no step is posted on its own.
+  const roleAlert = await h.slack.waitFor(
+    () => topLevel().find((m) => textOf(m).includes("Deletion chain") && textOf(m).includes(APP_ROLE) && textOf(m).includes("(6 steps)")),
+    60_000,
+    "role chain with six steps",
+  );
+  const userAlert = await h.slack.waitFor(
+    () => topLevel().find((m) => textOf(m).includes("Deletion chain") && textOf(m).includes(APP_USER) && textOf(m).includes("(2 steps)")),
+    60_000,
+    "user chain with two steps",
+  );
+  await app.waitForLog((l) => l.msg === "poll finished");
+  const top = topLevel();
+  expect(top.filter((m) => textOf(m).includes(APP_ROLE) || textOf(m).includes(APP_PROFILE)).map((m) => m.ts)).toEqual([roleAlert.ts]);
+  expect(top.filter((m) => textOf(m).includes(APP_USER)).map((m) => m.ts)).toEqual([userAlert.ts]);
+  for (const [name] of roleChain) expect(textOf(roleAlert)).toContain(name);
+  // The chain says its single Restore can run, from the snapshot taken before its first step.
   expect(JSON.stringify(roleAlert.blocks)).toMatch(/Restore:\* restorable from the snapshot of \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+
   const role = await restoreFrom(roleAlert, "restore-role");
+  // One Restore for the whole chain: the modal offers restore-role once, pinned before the chain's first step.
+  const offered = [...role.modal.matchAll(/"text":\{"type":"plain_text","text":"([^"]*)"[^}]*\},"value":"restore-role"/g)].map((m) => m[1]);
+  expect(offered).toHaveLength(1);
+  expect(offered[0]).toMatch(/^Restore role app-role from snapshot #\d+$/);
   expect(role.modal).toContain(`the restored role will have a new RoleId; the old one was ${oldRoleId}`);
+  expect(role.request).toContain(oldRoleId);
   for (const api of ["CreateInstanceProfile", "CreateRole", "PutRolePolicy", "AttachRolePolicy", "AddRoleToInstanceProfile"]) expect(role.modal).toContain(api);
   expect(role.outcome).toContain("verified");
 
@@ -131,8 +156,7 @@ test("a role deleted the console's way and a user's inline policy come back from
   expect(profile?.Tags).toEqual(expect.arrayContaining(PROFILE_TAGS));
   expect(profile?.Roles?.map((r) => r.RoleName)).toEqual([APP_ROLE]);
 
-  const userAlert = await alertWith(ids.DeleteUserPolicy ?? "");
-  const user = await restoreFrom(userAlert, "restore-inline-policy");
+  const user = await restoreFrom(userAlert, "restore-user");
   expect(user.outcome).toContain("verified");
   const doc = (await iam.send(new GetUserPolicyCommand({ UserName: APP_USER, PolicyName: "queue-access" }))).PolicyDocument;
   expect(decodePolicyDocument(doc ?? "")).toEqual(JSON.parse(USER_INLINE));

@@ -123,7 +123,8 @@ describe("restore-inline-policy", () => {
     const plan = await planRemediation("restore-inline-policy", { target: "user", name: APP_USER, policyName: "queue-access", before: BEFORE }, deps, CTX.requestId);
     await iam.send(new PutUserPolicyCommand({ UserName: APP_USER, PolicyName: "queue-access", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }) }));
     const result = await executePlan(plan, deps, CTX);
-    expect(result.refused).toBe(`it no longer applies: user ${APP_USER} has an inline policy named queue-access again: someone put it back; nothing is overwritten`);
+    expect(result.drift).toEqual([`inline policy queue-access of user ${APP_USER} (to be put back): Exists was no, is now yes (a policy of that name is there)`]);
+    expect(result.done).toEqual([]);
 
     await iam.send(new DeleteGroupPolicyCommand({ GroupName: "ops", PolicyName: "ops-inline" }));
     const g = await planRemediation("restore-inline-policy", { target: "group", name: "ops", policyName: "ops-inline", before: BEFORE }, deps, CTX.requestId);
@@ -173,6 +174,36 @@ describe("restore-user", () => {
     expect((await iam.send(new ListGroupsForUserCommand({ UserName: APP_USER }))).Groups?.map((g) => g.GroupName)).toEqual(["ops"]);
     const { ListAccessKeysCommand } = await import("@aws-sdk/client-iam");
     expect((await iam.send(new ListAccessKeysCommand({ UserName: APP_USER }))).AccessKeyMetadata).toEqual([]);
+  });
+
+  test("admin-level: a group the user rejoins that grants AdministratorAccess now needs confirmation; the group is bound, so a policy attached to it after the request refuses", async () => {
+    const { iam, snaps } = await snapshotThen(
+      async (i) => {
+        await i.send(new RemoveUserFromGroupCommand({ GroupName: "ops", UserName: APP_USER }));
+        await i.send(new DeleteUserPolicyCommand({ UserName: APP_USER, PolicyName: "queue-access" }));
+        await i.send(new DeleteUserCommand({ UserName: APP_USER }));
+        // Meanwhile the group the user goes back into was made admin.
+        await i.send(new AttachGroupPolicyCommand({ GroupName: "ops", PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }));
+      },
+      async (i) => {
+        await seedAcceptanceIam(i);
+        await i.send(new CreateGroupCommand({ GroupName: "ops" }));
+        await i.send(new AddUserToGroupCommand({ GroupName: "ops", UserName: APP_USER }));
+      },
+    );
+    const deps = depsFor(moto.get(), { snapshots: snaps.service });
+    const plan = await planRemediation("restore-user", { userName: APP_USER, before: BEFORE }, deps, CTX.requestId);
+    expect(plan.applicable, plan.reason).toBe(true);
+    expect(plan.adminReasons).toEqual(["group ops: arn:aws:iam::aws:policy/AdministratorAccess is AdministratorAccess, an admin-level policy", expect.stringMatching(/^group ops: arn:aws:iam::aws:policy\/AdministratorAccess: statement .* allows \* on every resource$/)]);
+    expect(plan.bindings.map((b) => b.label)).toEqual(expect.arrayContaining(["user app-user (to be recreated)", "group ops", "policy arn:aws:iam::aws:policy/AdministratorAccess"]));
+    const refused = await executePlan(plan, deps, CTX);
+    expect(refused.refused).toBe('this plan grants admin-level access and the approver did not confirm "I understand this grants admin-level access"');
+
+    await iam.send(new AttachGroupPolicyCommand({ GroupName: "ops", PolicyArn: MANAGED_ARN }));
+    const drifted = await executePlan(plan, deps, { ...CTX, adminConfirmed: true });
+    expect(drifted.done).toEqual([]);
+    expect(drifted.drift).toEqual([expect.stringMatching(/^group ops: AttachedPolicies was arn:aws:iam::aws:policy\/AdministratorAccess, is now /)]);
+    expect(await iam.send(new GetUserCommand({ UserName: APP_USER })).catch((e: Error) => e.name)).toBe("NoSuchEntityException");
   });
 
   test("a user recreated meanwhile is not touched", async () => {
@@ -228,6 +259,29 @@ describe("restore-managed-policy", () => {
     const v = await iam.send(new GetPolicyVersionCommand({ PolicyArn: MANAGED_ARN, VersionId: policy?.DefaultVersionId ?? "v1" }));
     expect(decodePolicyDocument(v.PolicyVersion?.Document ?? "")).toMatchObject({ Statement: [{ Action: "s3:ListBucket" }] });
     expect((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: APP_ROLE }))).AttachedPolicies?.map((p) => p.PolicyArn)).toEqual([MANAGED_ARN]);
+  });
+
+  test("a policy whose document allows iam:* is flagged admin-level; one recreated meanwhile is drift, named with its new id", async () => {
+    const ADMINISH = "arn:aws:iam::123456789012:policy/ops-admin";
+    const { iam, snaps } = await snapshotThen(
+      async (i) => {
+        await i.send(new DeletePolicyCommand({ PolicyArn: ADMINISH }));
+      },
+      async (i) => {
+        await seedAcceptanceIam(i);
+        const { CreatePolicyCommand } = await import("@aws-sdk/client-iam");
+        await i.send(new CreatePolicyCommand({ PolicyName: "ops-admin", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "Ops", Effect: "Allow", Action: "iam:*", Resource: "*" }] }) }));
+      },
+    );
+    const deps = depsFor(moto.get(), { snapshots: snaps.service });
+    const plan = await planRemediation("restore-managed-policy", { policyArn: ADMINISH, before: BEFORE }, deps, CTX.requestId);
+    expect(plan.applicable, plan.reason).toBe(true);
+    expect(plan.adminReasons).toEqual([`${ADMINISH}: statement "Ops" allows iam:* on every resource`]);
+    const { CreatePolicyCommand } = await import("@aws-sdk/client-iam");
+    await iam.send(new CreatePolicyCommand({ PolicyName: "ops-admin", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "*" }] }) }));
+    const result = await executePlan(plan, deps, { ...CTX, adminConfirmed: true });
+    expect(result.done).toEqual([]);
+    expect(result.drift).toEqual([expect.stringMatching(/^policy arn:aws:iam::123456789012:policy\/ops-admin \(to be recreated\): Exists was no, is now yes \(PolicyId \w+\)$/)]);
   });
 });
 

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "vitest";
 import {
   AddRoleToInstanceProfileCommand,
+  AttachRolePolicyCommand,
+  CreatePolicyVersionCommand,
   CreateRoleCommand,
   DeleteInstanceProfileCommand,
   DeletePolicyCommand,
@@ -102,13 +104,16 @@ describe("restore-role", () => {
     await iam.send(new CreateRoleCommand({ RoleName: APP_ROLE, AssumeRolePolicyDocument: TRUST }));
     const recreated = await executePlan(plan, deps, CTX);
     expect(recreated).toMatchObject({ ok: false, done: [] });
-    expect(recreated.refused).toMatch(/^it no longer applies: role app-role exists again \(RoleId AROA\w+, created .*\): someone recreated it; nothing is restored over it$/);
+    // The plan is bound to the role not existing: a role created meanwhile is drift, named with its new id.
+    expect(plan.bindings).toContainEqual({ kind: "absent", label: "role app-role (to be recreated)", ref: { type: "role", name: APP_ROLE }, expected: { Exists: "no" } });
+    expect(recreated.drift).toEqual([expect.stringMatching(/^role app-role \(to be recreated\): Exists was no, is now yes \(RoleId AROA\w+\)$/)]);
+    expect(recreated.refused).toMatch(/^what the plan was approved for has changed since it was requested: role app-role \(to be recreated\): Exists was no, is now yes/);
 
     await iam.send(new DeleteRoleCommand({ RoleName: APP_ROLE }));
     await snaps.store.pruneSnapshots(new Date("2030-01-01T00:00:00Z"));
     const gone = await executePlan(plan, deps, CTX);
     expect(gone.done).toEqual([]);
-    expect(gone.refused).toBe(`it no longer applies: snapshot #${plan.params.snapshotId} is gone (older than SNAPSHOT_RETENTION_DAYS, or never existed); request the restore again`);
+    expect(gone.drift).toEqual([`snapshot #${plan.params.snapshotId} no longer exists`]);
   });
 
   test("drift: a profile that now holds another role is left alone; a deleted managed policy is not attached and the plan says so", async () => {
@@ -174,5 +179,68 @@ describe("restore-role", () => {
     expect(plan.applicable).toBe(true);
     expect(plan.title).toBe(`Restore role app-role from snapshot #${snapshotId}`);
     expect((await executePlan(plan, deps, CTX)).ok).toBe(true);
+  });
+
+  test("bound: the plan names the snapshot, the role's absence and each policy it hands back by id, version and hash", async () => {
+    const { snaps, snapshotId } = await setup();
+    const deps = depsFor(moto.get(), { snapshots: snaps.service });
+    const plan = await planRemediation("restore-role", { roleName: APP_ROLE, before: DELETED_AT.toISOString() }, deps, CTX.requestId);
+    expect(plan.applicable, plan.reason).toBe(true);
+    const kinds = plan.bindings.map((b) => `${b.kind} ${b.label}`);
+    expect(kinds).toEqual([
+      `account AWS account ${ACCOUNT}`,
+      `snapshot snapshot #${snapshotId}`,
+      "absent role app-role (to be recreated)",
+      `managed-policy policy ${BOUNDARY_ARN}`,
+      "absent instance profile app-profile (to be recreated)",
+      `managed-policy policy ${MANAGED_ARN}`,
+    ]);
+    expect(plan.bindings.find((b) => b.label === `policy ${MANAGED_ARN}`)?.expected).toEqual({ PolicyId: expect.stringMatching(/^[A-Z0-9]{16,}$/), DefaultVersionId: "v1", DocumentSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(plan.adminReasons).toBeUndefined();
+  });
+
+  test("drift: a managed policy's default version swapped for Action * before approval refuses the restore, and nothing is created", async () => {
+    const { iam, snaps } = await setup();
+    const deps = depsFor(moto.get(), { snapshots: snaps.service });
+    const plan = await planRemediation("restore-role", { roleName: APP_ROLE, before: DELETED_AT.toISOString() }, deps, CTX.requestId);
+    expect(plan.applicable, plan.reason).toBe(true);
+    await iam.send(
+      new CreatePolicyVersionCommand({
+        PolicyArn: MANAGED_ARN,
+        PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }),
+        SetAsDefault: true,
+      }),
+    );
+    const result = await executePlan(plan, deps, { ...CTX, adminConfirmed: true });
+    expect(result.done).toEqual([]);
+    expect(result.drift).toEqual([`policy ${MANAGED_ARN}: DefaultVersionId was v1, is now v2`, expect.stringMatching(new RegExp(`^policy ${MANAGED_ARN.replace(/[/.]/g, "\\$&")}: DocumentSha256 was [0-9a-f]{12}…, is now [0-9a-f]{12}…$`))]);
+    expect((await iam.send(new GetRoleCommand({ RoleName: APP_ROLE })).catch((e: Error) => e.name))).toBe("NoSuchEntityException");
+  });
+
+  test("admin-level: a role that had AdministratorAccess comes back only when the approver confirms it", async () => {
+    const iam = moto.get().iam();
+    await seedAcceptanceIam(iam);
+    await iam.send(new AttachRolePolicyCommand({ RoleName: APP_ROLE, PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }));
+    const snaps = snapshotsFor(iam);
+    await snaps.takeAt("2025-02-28T09:00:00Z");
+    await iam.send(new DetachRolePolicyCommand({ RoleName: APP_ROLE, PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }));
+    await deleteRoleLikeTheConsole(iam);
+    snaps.clock.now = new Date("2025-02-28T09:20:00Z");
+    const deps = depsFor(moto.get(), { snapshots: snaps.service });
+    const plan = await planRemediation("restore-role", { roleName: APP_ROLE, before: DELETED_AT.toISOString() }, deps, CTX.requestId);
+    expect(plan.applicable, plan.reason).toBe(true);
+    expect(plan.calls.filter((c) => c.api === "AttachRolePolicy").map((c) => c.params.PolicyArn)).toContain("arn:aws:iam::aws:policy/AdministratorAccess");
+    expect(plan.adminReasons).toContain("role app-role: arn:aws:iam::aws:policy/AdministratorAccess is AdministratorAccess, an admin-level policy");
+
+    const unconfirmed = await executePlan(plan, deps, CTX);
+    expect(unconfirmed.done).toEqual([]);
+    expect(unconfirmed.refused).toBe('this plan grants admin-level access and the approver did not confirm "I understand this grants admin-level access"');
+    expect((await iam.send(new GetRoleCommand({ RoleName: APP_ROLE })).catch((e: Error) => e.name))).toBe("NoSuchEntityException");
+
+    const confirmed = await executePlan(plan, deps, { ...CTX, adminConfirmed: true });
+    expect(confirmed.ok, confirmed.summary).toBe(true);
+    expect((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: APP_ROLE }))).AttachedPolicies?.map((p) => p.PolicyArn).sort()).toEqual(
+      ["arn:aws:iam::aws:policy/AdministratorAccess", MANAGED_ARN].sort(),
+    );
   });
 });

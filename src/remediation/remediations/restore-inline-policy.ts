@@ -5,6 +5,8 @@ import { GetGroupCommand, GetGroupPolicyCommand, GetRoleCommand, GetRolePolicyCo
 import { CloudTrailLookup } from "../../cloudtrail/lookup.js";
 import { readOrMissing } from "../aws.js";
 import { beforeFromEventTime, checkSnapshotParams, pinSnapshot, policySummary, snapshotLabel } from "../restore/common.js";
+import { absentBinding, judgeInlinePolicies, snapshotBinding } from "../restore/bindings.js";
+import { groupBinding, readGroupMembers, roleBinding, userBinding, type Binding } from "../bindings.js";
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
 import type { PlanContext, RemediationDefinition, RemediationParams } from "../types.js";
 
@@ -46,11 +48,22 @@ async function lastPutEvent(ctx: PlanContext, t: Target, name: string, policyNam
   return null;
 }
 
-async function principalExists(ctx: PlanContext, t: Target, name: string): Promise<boolean> {
+/**
+ * The principal the policy goes back on, bound by its unique id (a role also by whom it trusts; a group by who
+ * is in it, since every member gets the policy); undefined when it does not exist.
+ */
+async function principalBinding(ctx: PlanContext, t: Target, name: string): Promise<Binding | undefined> {
   const { iam } = ctx.deps;
-  if (t === "user") return (await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: name })))) !== undefined;
-  if (t === "group") return (await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: name, MaxItems: 1 })))) !== undefined;
-  return (await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: name })))) !== undefined;
+  if (t === "user") {
+    const u = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: name })));
+    return u?.User ? userBinding(name, u.User.UserId) : undefined;
+  }
+  if (t === "group") {
+    const g = await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: name, MaxItems: 1 })));
+    return g?.Group ? groupBinding(name, g.Group.GroupId, undefined, (await readGroupMembers(iam, name)) ?? []) : undefined;
+  }
+  const r = await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: name })));
+  return r?.Role ? roleBinding(name, r.Role, { trust: true }) : undefined;
 }
 
 async function currentPolicy(ctx: PlanContext, t: Target, name: string, policyName: string): Promise<boolean> {
@@ -89,9 +102,11 @@ export const restoreInlinePolicy: RemediationDefinition = {
     const t = p.target as Target;
     const name = p.name ?? "";
     const policyName = p.policyName ?? "";
-    if (!(await principalExists(ctx, t, name))) {
+    const principal = await principalBinding(ctx, t, name);
+    if (!principal) {
       return { applicable: false, reason: `${t} ${name} does not exist now; restore the ${t} first (its restore brings its inline policies back too)` };
     }
+    ctx.bindings.push(principal);
     if (await currentPolicy(ctx, t, name, policyName)) {
       return { applicable: false, reason: `${t} ${name} has an inline policy named ${policyName} again: someone put it back; nothing is overwritten` };
     }
@@ -106,6 +121,7 @@ export const restoreInlinePolicy: RemediationDefinition = {
       if (found) {
         document = found.document;
         source = snapshotLabel(loaded);
+        ctx.bindings.push(snapshotBinding(loaded));
       } else {
         whyNoSnapshot = `${snapshotLabel(loaded)} does not hold it`;
       }
@@ -124,6 +140,8 @@ export const restoreInlinePolicy: RemediationDefinition = {
       ctx.observations.push(`that ${PUT_EVENT[t]} was made by ${ev.by}: check it was not the actor being investigated`);
     }
     ctx.observations.push(`the document comes from ${source}`);
+    ctx.bindings.push(absentBinding({ type: "inline-policy", target: t, name, policyName }));
+    judgeInlinePolicies(ctx, `${t} ${name}`, [{ name: policyName, document }]);
     return {
       applicable: true,
       reason: `inline policy ${policyName} can be put back on ${t} ${name} with the document from ${source}`,
@@ -137,5 +155,6 @@ export const restoreInlinePolicy: RemediationDefinition = {
       notes: ["inline policies cannot be tagged: this change is recorded in Slack and in the record of actions"],
     };
   },
+  undoesEvent: true,
   summary: (p) => `restored inline policy ${p.policyName} on ${p.target} ${p.name}`,
 };

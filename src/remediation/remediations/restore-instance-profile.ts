@@ -2,6 +2,8 @@
 import { GetInstanceProfileCommand, GetRoleCommand } from "@aws-sdk/client-iam";
 import { readOrMissing } from "../aws.js";
 import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, restoreTags, snapshotLabel } from "../restore/common.js";
+import { absentBinding, snapshotBinding } from "../restore/bindings.js";
+import { roleBinding } from "../bindings.js";
 import { checkUndoEvent, paramsFrom } from "../validate.js";
 import type { PlannedCall, RemediationDefinition } from "../types.js";
 
@@ -28,10 +30,12 @@ export const restoreInstanceProfile: RemediationDefinition = {
     if ("error" in loaded) return { applicable: false, reason: loaded.error };
     const saved = loaded.snapshot.instanceProfiles.find((ip) => ip.name === name);
     if (!saved) return { applicable: false, reason: `${snapshotLabel(loaded)} does not hold instance profile ${name}: it was created after that snapshot` };
+    ctx.bindings.push(snapshotBinding(loaded));
     const live = await readOrMissing("iam", "GetInstanceProfile", () => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name })));
     if (live?.InstanceProfile) {
       return { applicable: false, reason: `instance profile ${name} exists again (InstanceProfileId ${live.InstanceProfile.InstanceProfileId ?? "?"}): someone recreated it; nothing is restored over it` };
     }
+    ctx.bindings.push(absentBinding({ type: "instance-profile", name }));
     const notes: string[] = [];
     const calls: PlannedCall[] = [
       {
@@ -47,10 +51,13 @@ export const restoreInstanceProfile: RemediationDefinition = {
         continue;
       }
       ctx.observations.push(`role ${roleName} exists (RoleId ${role.Role.RoleId ?? "?"})`);
+      // Instances using the profile get this role's permissions: bound to the role and whom it trusts.
+      ctx.bindings.push(roleBinding(roleName, role.Role, { trust: true }));
       calls.push({ api: "AddRoleToInstanceProfile", params: { InstanceProfileName: name, RoleName: roleName }, description: `Add role ${roleName} to instance profile ${name}` });
     }
     notes.push(`the restored profile will have a new InstanceProfileId; the old one was ${saved.id}. Instances that had it attached must have it associated again (EC2 AssociateIamInstanceProfile)`);
     return { applicable: true, reason: `instance profile ${name} can be rebuilt from ${snapshotLabel(loaded)}`, calls, notes };
   },
+  undoesEvent: true,
   summary: (p) => `restored instance profile ${p.instanceProfileName}`,
 };

@@ -3,6 +3,9 @@
 import { GetGroupCommand, GetRoleCommand, GetUserCommand } from "@aws-sdk/client-iam";
 import { readOrMissing } from "../aws.js";
 import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, policyExists, policySummary, restoreTags, snapshotLabel } from "../restore/common.js";
+import { absentBinding, snapshotBinding } from "../restore/bindings.js";
+import { groupBinding, parsePolicyDocument, roleBinding, userBinding } from "../bindings.js";
+import { managedPolicyAdminReasons } from "../privilege.js";
 import { checkUndoEvent, paramsFrom } from "../validate.js";
 import type { PlannedCall, RemediationDefinition } from "../types.js";
 
@@ -30,9 +33,13 @@ export const restoreManagedPolicy: RemediationDefinition = {
     const snap = loaded.snapshot;
     const policy = snap.policies.find((x) => x.arn === arn);
     if (!policy) return { applicable: false, reason: `${snapshotLabel(loaded)} does not hold policy ${arn}: it was created after that snapshot (or is AWS managed)` };
+    ctx.bindings.push(snapshotBinding(loaded));
     if (await policyExists(iam, arn)) return { applicable: false, reason: `policy ${arn} exists again: someone recreated it; nothing is restored over it` };
     const version = policy.versions.find((v) => v.versionId === policy.defaultVersionId) ?? policy.versions.find((v) => v.isDefault);
     if (!version) return { applicable: false, reason: `${snapshotLabel(loaded)} holds policy ${arn} but not its default version's document` };
+    ctx.bindings.push(absentBinding({ type: "policy", arn }));
+    // Everyone it is re-attached to gets what the document allows.
+    for (const r of managedPolicyAdminReasons(arn, parsePolicyDocument(version.document))) ctx.adminReasons.push(r);
     const notes: string[] = [];
     const calls: PlannedCall[] = [
       {
@@ -53,16 +60,19 @@ export const restoreManagedPolicy: RemediationDefinition = {
     ];
     const attach = async (kind: "user" | "group" | "role", names: string[]) => {
       for (const name of names) {
-        const exists =
+        const binding =
           kind === "user"
-            ? (await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: name })))) !== undefined
+            ? await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: name }))).then((r) => (r?.User ? userBinding(name, r.User.UserId) : undefined))
             : kind === "group"
-              ? (await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: name, MaxItems: 1 })))) !== undefined
-              : (await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: name })))) !== undefined;
-        if (!exists) {
+              ? await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: name, MaxItems: 1 }))).then((r) =>
+                  r?.Group ? groupBinding(name, r.Group.GroupId) : undefined,
+                )
+              : await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: name }))).then((r) => (r?.Role ? roleBinding(name, r.Role, { trust: true }) : undefined));
+        if (!binding) {
           notes.push(`${kind} ${name} had it attached but no longer exists; it is not attached there`);
           continue;
         }
+        ctx.bindings.push(binding);
         const api = kind === "user" ? "AttachUserPolicy" : kind === "group" ? "AttachGroupPolicy" : "AttachRolePolicy";
         const key = kind === "user" ? "UserName" : kind === "group" ? "GroupName" : "RoleName";
         calls.push({ api, params: { [key]: name, PolicyArn: arn }, description: `Attach ${policy.name} to ${kind} ${name} again` });
@@ -76,5 +86,6 @@ export const restoreManagedPolicy: RemediationDefinition = {
     if (others > 0) notes.push(`its ${others} non-default version(s) are not recreated`);
     return { applicable: true, reason: `policy ${policy.name} can be rebuilt from ${snapshotLabel(loaded)} and re-attached to ${calls.length - 2} entit(ies)`, calls, notes };
   },
+  undoesEvent: true,
   summary: (p) => `restored managed policy ${p.policyArn}`,
 };

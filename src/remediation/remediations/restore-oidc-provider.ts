@@ -58,5 +58,6 @@ export const restoreOidcProvider: RemediationDefinition = {
       notes,
     };
   },
+  undoesEvent: true,
   summary: (p) => (p.clientId ? `added client id ${p.clientId} back to ${p.providerArn}` : `restored OIDC provider ${p.providerArn}`),
 };

@@ -3,6 +3,7 @@
 import { GetAccountPasswordPolicyCommand } from "@aws-sdk/client-iam";
 import { readOrMissing } from "../aws.js";
 import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, snapshotLabel } from "../restore/common.js";
+import { absentBinding, snapshotBinding } from "../restore/bindings.js";
 import { checkUndoEvent } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";
 
@@ -26,9 +27,11 @@ export const restorePasswordPolicy: RemediationDefinition = {
       const gap = loaded.snapshot.gaps.find((g) => g.startsWith("password policy"));
       return { applicable: false, reason: gap ? `${snapshotLabel(loaded)} could not read the password policy (${gap})` : `${snapshotLabel(loaded)} shows no password policy: the account had none then` };
     }
+    ctx.bindings.push(snapshotBinding(loaded));
     const live = await readOrMissing("iam", "GetAccountPasswordPolicy", () => ctx.deps.iam.send(new GetAccountPasswordPolicyCommand({})));
     if (live?.PasswordPolicy) return { applicable: false, reason: "the account has a password policy again: someone set one; nothing is overwritten" };
     ctx.observations.push("the account has no password policy now (IAM's default applies)");
+    ctx.bindings.push(absentBinding({ type: "password-policy" }));
     const summary = `${saved.MinimumPasswordLength}+ characters${saved.RequireSymbols ? ", symbols" : ""}${saved.RequireNumbers ? ", numbers" : ""}${saved.RequireUppercaseCharacters ? ", upper case" : ""}${saved.RequireLowercaseCharacters ? ", lower case" : ""}${saved.MaxPasswordAge ? `, expiry ${saved.MaxPasswordAge} days` : ", no expiry"}${saved.PasswordReusePrevention ? `, ${saved.PasswordReusePrevention} remembered` : ""}`;
     return {
       applicable: true,
@@ -37,5 +40,6 @@ export const restorePasswordPolicy: RemediationDefinition = {
       notes: ["the password policy cannot be tagged: this change is recorded in Slack and in the record of actions"],
     };
   },
+  undoesEvent: true,
   summary: () => "restored the previous account password policy",
 };

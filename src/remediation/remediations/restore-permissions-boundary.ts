@@ -1,8 +1,10 @@
 // Undo Delete{Role,User}PermissionsBoundary: put the boundary from the snapshot back.
-import { GetRoleCommand, GetUserCommand } from "@aws-sdk/client-iam";
+import { GetRoleCommand, GetUserCommand, type Role, type User } from "@aws-sdk/client-iam";
 import { readOrMissing } from "../aws.js";
-import { beforeFromEventTime, checkSnapshotParams, loadSnapshot, pinSnapshot, policyExists, snapshotLabel } from "../restore/common.js";
+import { beforeFromEventTime, checkSnapshotParams, loadSnapshot, pinSnapshot, snapshotLabel } from "../restore/common.js";
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
+import { bindBoundary, snapshotBinding } from "../restore/bindings.js";
+import { roleBinding, userBinding } from "../bindings.js";
 import type { RemediationDefinition } from "../types.js";
 
 const EVENT_TARGET: Record<string, "role" | "user"> = { DeleteRolePermissionsBoundary: "role", DeleteUserPermissionsBoundary: "user" };
@@ -43,7 +45,9 @@ export const restorePermissionsBoundary: RemediationDefinition = {
     if (live.PermissionsBoundary?.PermissionsBoundaryArn) {
       return { applicable: false, reason: `${t} ${name} has a boundary again (${live.PermissionsBoundary.PermissionsBoundaryArn}); nothing is overwritten` };
     }
-    if (!(await policyExists(iam, saved.boundaryArn))) return { applicable: false, reason: `the boundary policy ${saved.boundaryArn} no longer exists; restore it first` };
+    ctx.bindings.push(snapshotBinding(loaded));
+    ctx.bindings.push(t === "role" ? roleBinding(name, live as Role) : userBinding(name, (live as User).UserId));
+    if (!(await bindBoundary(ctx, saved.boundaryArn))) return { applicable: false, reason: `the boundary policy ${saved.boundaryArn} no longer exists; restore it first` };
     ctx.observations.push(`${t} ${name} exists and has no boundary`);
     const api = t === "role" ? "PutRolePermissionsBoundary" : "PutUserPermissionsBoundary";
     return {
@@ -52,5 +56,6 @@ export const restorePermissionsBoundary: RemediationDefinition = {
       calls: [{ api, params: { [t === "role" ? "RoleName" : "UserName"]: name, PermissionsBoundary: saved.boundaryArn }, description: `Set the permissions boundary of ${t} ${name} to ${saved.boundaryArn}` }],
     };
   },
+  undoesEvent: true,
   summary: (p) => `restored the permissions boundary of ${p.target} ${p.name}`,
 };

@@ -53,5 +53,6 @@ export const restorePolicyVersion: RemediationDefinition = {
       notes: [`the version gets a new id (IAM numbers versions; ${versionId} is not reused) and is not made the default`],
     };
   },
+  undoesEvent: true,
   summary: (p) => `restored version ${p.versionId} of ${p.policyArn} as a non-default version`,
 };

@@ -10,11 +10,12 @@ import {
   loadSnapshot,
   newIdNotes,
   pinSnapshot,
-  policyExists,
   policySummary,
   restoreTags,
   snapshotLabel,
 } from "../restore/common.js";
+import { absentBinding, bindBoundary, bindManagedPolicies, judgeInlinePolicies, snapshotBinding } from "../restore/bindings.js";
+import { instanceProfileBinding } from "../bindings.js";
 import { checkUndoEvent, paramsFrom } from "../validate.js";
 import type { PlannedCall, RemediationDefinition } from "../types.js";
 
@@ -48,6 +49,7 @@ export const restoreRole: RemediationDefinition = {
     if (role.path.startsWith("/aws-service-role/")) {
       return { applicable: false, reason: `role ${roleName} is a service-linked role; its service recreates it (CreateServiceLinkedRole), trailwatch does not` };
     }
+    ctx.bindings.push(snapshotBinding(loaded));
     const live = await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: roleName })));
     if (live?.Role) {
       return {
@@ -56,7 +58,8 @@ export const restoreRole: RemediationDefinition = {
       };
     }
     ctx.observations.push(`role ${roleName} does not exist now; the snapshot holds it (RoleId ${role.id}, path ${role.path})`);
-    if (role.boundaryArn && !(await policyExists(iam, role.boundaryArn))) {
+    ctx.bindings.push(absentBinding({ type: "role", name: roleName }));
+    if (role.boundaryArn && !(await bindBoundary(ctx, role.boundaryArn))) {
       return {
         applicable: false,
         reason: `the role's permissions boundary ${role.boundaryArn} no longer exists; restore that policy first (a role restored without its boundary would have more access than before)`,
@@ -79,12 +82,15 @@ export const restoreRole: RemediationDefinition = {
           description: `Recreate instance profile ${profileName} (path ${saved.path}, ${saved.tags.length} tag(s)), deleted too`,
         });
         notes.push(`instance profile ${profileName} is recreated with a new InstanceProfileId (the old one was ${saved.id}); launch templates naming it by ARN keep working, by id do not`);
+        ctx.bindings.push(absentBinding({ type: "instance-profile", name: profileName }));
       } else {
         const held = (profile.InstanceProfile.Roles ?? []).map((r) => r.RoleName ?? "?");
         if (held.length > 0) {
           ctx.observations.push(`instance profile ${profileName} now holds role ${held.join(", ")}; the role is not put back into it`);
           continue;
         }
+        // The role goes into this very profile (the instances using it get the role), not a look-alike.
+        ctx.bindings.push(instanceProfileBinding(profileName, profile.InstanceProfile.InstanceProfileId));
       }
       after.push({
         api: "AddRoleToInstanceProfile",
@@ -106,6 +112,8 @@ export const restoreRole: RemediationDefinition = {
       },
       description: `Create role ${roleName} at path ${role.path} with its trust policy${role.description ? ", description" : ""}${role.maxSessionDuration ? `, ${role.maxSessionDuration} s sessions` : ""}${role.boundaryArn ? `, boundary ${role.boundaryArn}` : ""} and ${role.tags.length} tag(s)`,
     });
+    judgeInlinePolicies(ctx, `role ${roleName}`, role.inlinePolicies);
+    const attachable = await bindManagedPolicies(ctx, `role ${roleName}`, role.managedPolicyArns);
     for (const pol of role.inlinePolicies) {
       calls.push({
         api: "PutRolePolicy",
@@ -114,7 +122,7 @@ export const restoreRole: RemediationDefinition = {
       });
     }
     for (const arn of role.managedPolicyArns) {
-      if (!(await policyExists(iam, arn))) {
+      if (!attachable.includes(arn)) {
         notes.push(`managed policy ${arn} no longer exists, so it is not attached; restore it from its DeletePolicy alert, then attach it`);
         continue;
       }
@@ -130,6 +138,7 @@ export const restoreRole: RemediationDefinition = {
       notes,
     };
   },
+  undoesEvent: true,
   summary: (p, done) => `restored role ${p.roleName} from ${p.snapshotId ? `snapshot #${p.snapshotId}` : "a snapshot"} (${done.length} calls)`,
 };
 

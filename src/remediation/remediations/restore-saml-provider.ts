@@ -45,5 +45,6 @@ export const restoreSamlProvider: RemediationDefinition = {
       notes,
     };
   },
+  undoesEvent: true,
   summary: (p) => `restored SAML provider ${p.providerArn}`,
 };

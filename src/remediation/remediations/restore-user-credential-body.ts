@@ -67,6 +67,7 @@ function definition(kind: Kind): RemediationDefinition {
     pin: (p, deps) => pinSnapshot(p, deps),
     planTitle: (p) => `Re-upload ${what} ${p.credentialId} of user ${p.userName}`,
     plan: (p, ctx) => planUpload(kind, p, ctx),
+    undoesEvent: true,
     summary: (p) => `re-uploaded the ${what} of user ${p.userName} (new id)`,
   };
 }

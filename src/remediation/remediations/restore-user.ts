@@ -10,11 +10,12 @@ import {
   loadSnapshot,
   newIdNotes,
   pinSnapshot,
-  policyExists,
   policySummary,
   restoreTags,
   snapshotLabel,
 } from "../restore/common.js";
+import { absentBinding, bindBoundary, bindManagedPolicies, judgeInlinePolicies, snapshotBinding } from "../restore/bindings.js";
+import { bindPermissions, groupBinding } from "../grants.js";
 import { checkUndoEvent, paramsFrom } from "../validate.js";
 import type { PlannedCall, RemediationDefinition } from "../types.js";
 
@@ -41,11 +42,13 @@ export const restoreUser: RemediationDefinition = {
     if ("error" in loaded) return { applicable: false, reason: loaded.error };
     const user = loaded.snapshot.users.find((u) => u.name === userName);
     if (!user) return { applicable: false, reason: `${snapshotLabel(loaded)} does not hold user ${userName}: it was created after that snapshot` };
+    ctx.bindings.push(snapshotBinding(loaded));
     const live = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: userName })));
     if (live?.User) {
       return { applicable: false, reason: `user ${userName} exists again (UserId ${live.User.UserId ?? "?"}): someone recreated it; nothing is restored over it` };
     }
-    if (user.boundaryArn && !(await policyExists(iam, user.boundaryArn))) {
+    ctx.bindings.push(absentBinding({ type: "user", name: userName }));
+    if (user.boundaryArn && !(await bindBoundary(ctx, user.boundaryArn))) {
       return { applicable: false, reason: `the user's permissions boundary ${user.boundaryArn} no longer exists; restore that policy first (a user restored without its boundary would have more access than before)` };
     }
     const notes: string[] = [CREDENTIALS_GONE];
@@ -60,17 +63,23 @@ export const restoreUser: RemediationDefinition = {
       },
     ];
     for (const group of user.groups) {
-      if ((await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: group, MaxItems: 1 })))) === undefined) {
+      const found = await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: group, MaxItems: 1 })));
+      if (found?.Group === undefined) {
         notes.push(`group ${group} no longer exists, so the user is not added to it`);
         continue;
       }
+      // Joining a group hands the user what the group grants now: bind it and judge it like a re-add.
+      const perms = await bindPermissions(ctx, "group", group);
+      ctx.bindings.push(groupBinding(group, found.Group.GroupId, perms));
       calls.push({ api: "AddUserToGroup", params: { GroupName: group, UserName: userName }, description: `Add user ${userName} to group ${group}` });
     }
+    judgeInlinePolicies(ctx, `user ${userName}`, user.inlinePolicies);
+    const attachable = await bindManagedPolicies(ctx, `user ${userName}`, user.managedPolicyArns);
     for (const pol of user.inlinePolicies) {
       calls.push({ api: "PutUserPolicy", params: { UserName: userName, PolicyName: pol.name, PolicyDocument: pol.document }, description: `Put inline policy ${pol.name} on user ${userName}: ${policySummary(pol.document)}` });
     }
     for (const arn of user.managedPolicyArns) {
-      if (!(await policyExists(iam, arn))) {
+      if (!attachable.includes(arn)) {
         notes.push(`managed policy ${arn} no longer exists, so it is not attached`);
         continue;
       }
@@ -79,5 +88,6 @@ export const restoreUser: RemediationDefinition = {
     notes.push(...newIdNotes("user", userName, user.id, user.arn, loaded.snapshot));
     return { applicable: true, reason: `user ${userName} can be rebuilt from ${snapshotLabel(loaded)}, without any credential`, calls, notes };
   },
+  undoesEvent: true,
   summary: (p) => `restored user ${p.userName} (no credentials)`,
 };

@@ -28,6 +28,7 @@ export const GroupBlockIds = {
   steps: "group_steps",
   counts: "group_counts",
   activity: "group_activity",
+  restore: "group_restore",
   actions: "group_actions",
   rule: "group_rule",
 } as const;
@@ -131,7 +132,7 @@ function timeRange(members: readonly AlertRecord[]): string {
 }
 
 /** Chain: one actor, one resource, each step listed; grows in place as steps arrive. */
-export function buildChainMessage(snapshot: GroupSnapshot, members: readonly AlertRecord[], activity: AlertActivity): GroupMessage {
+export function buildChainMessage(snapshot: GroupSnapshot, members: readonly AlertRecord[], activity: AlertActivity, restorable?: string): GroupMessage {
   const rep = representative(snapshot, members) as AlertRecord;
   const severity = highest(members);
   const sev = SEVERITY_DISPLAY[severity];
@@ -165,6 +166,8 @@ export function buildChainMessage(snapshot: GroupSnapshot, members: readonly Ale
     section(GroupBlockIds.summary, summary),
     section(GroupBlockIds.steps, stepsText),
   ];
+  // Whether the chain's single Restore can run (the whole resource, as of the chain's first step).
+  if (restorable) blocks.push({ type: "context", block_id: GroupBlockIds.restore, elements: [mrkdwn(truncateEscaped(`*Restore:* ${prose(restorable, 300)}`, LIMITS.textObject))] });
   const act = activityLines(activity);
   if (act.length > 0) blocks.push({ type: "context", block_id: GroupBlockIds.activity, elements: act.map((l) => mrkdwn(truncateEscaped(l, LIMITS.textObject))) });
   const remediable = members.some((m) => isIamDeletionEventName(m.eventName) && getCatalogEntry(m.eventName).remediations.length > 0);
@@ -239,8 +242,8 @@ function ruleBlock(members: readonly AlertRecord[]): KnownBlock | null {
   return { type: "context", block_id: GroupBlockIds.rule, elements: [mrkdwn(truncateEscaped(`Rule${names.length === 1 ? "" : "s"}: ${shown}${cc}`, LIMITS.textObject))] };
 }
 
-export function buildGroupMessage(snapshot: GroupSnapshot, members: readonly AlertRecord[], activity: AlertActivity): GroupMessage {
-  const msg = snapshot.kind === "chain" ? buildChainMessage(snapshot, members, activity) : buildDigestMessage(snapshot, members, activity);
+export function buildGroupMessage(snapshot: GroupSnapshot, members: readonly AlertRecord[], activity: AlertActivity, restorable?: string): GroupMessage {
+  const msg = snapshot.kind === "chain" ? buildChainMessage(snapshot, members, activity, restorable) : buildDigestMessage(snapshot, members, activity);
   const rule = ruleBlock(members);
   if (rule) {
     const at = msg.blocks.findIndex((b) => b.type === "actions");

@@ -9,7 +9,7 @@ import { AlertButtonValue, decodeOrNull } from "../payloads.js";
 import { requestMessage } from "../blocks/workflow.js";
 import { renderAlert } from "../render.js";
 import type { ListenerDeps } from "./deps.js";
-import { restoreLine } from "../../snapshot/restorable.js";
+import { accountRestoreLine } from "../../snapshot/restorable.js";
 import { groupOf, renderGroupMessage } from "./group-service.js";
 
 /** Edits the alert message in place so it shows the current state (buttons gone, activity lines). */
@@ -19,7 +19,11 @@ export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): 
   // A chain or digest: its one message shows the whole group.
   const grouped = await groupOf(deps.store, alert);
   if (grouped?.group.messageTs) {
-    const gm = await renderGroupMessage(deps.store, grouped.group, grouped.members);
+    const gm = await renderGroupMessage(deps.store, grouped.group, grouped.members, {
+      snapshots: deps.snapshots,
+      logger: deps.logger,
+      ownAccountId: await ownAccountId(deps),
+    });
     try {
       await deps.client.chat.update({
         channel: grouped.group.channelId ?? alert.channelId,
@@ -33,7 +37,8 @@ export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): 
     }
     return;
   }
-  const msg = renderAlert(alert, await deps.store.listRemediationRequests(eventId), await restoreLine(alert.event, deps.snapshots, deps.logger));
+  const line = await accountRestoreLine(alert.event, alert.accountId, await ownAccountId(deps), deps.snapshots, deps.logger);
+  const msg = renderAlert(alert, await deps.store.listRemediationRequests(eventId), line);
   try {
     await deps.client.chat.update({
       channel: alert.channelId,
@@ -54,7 +59,8 @@ export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): 
  * describe the bot's own account only, so restores are offered there alone.
  */
 export async function remediationDeps(deps: ListenerDeps, accountId?: string): Promise<RemediationDeps> {
-  const acct = accountId && deps.accounts ? deps.accounts.clientsFor(accountId) : null;
+  const foreign = Boolean(accountId && deps.accounts && accountId !== (await ownAccountId(deps)));
+  const acct = foreign && accountId && deps.accounts ? deps.accounts.clientsFor(accountId) : null;
   if (acct) return { iam: acct.iam, cloudtrail: acct.cloudtrail, botIdentity: await acct.identity(), passwordPolicy: deps.config.passwordPolicy, now: deps.now };
   return {
     iam: deps.iam,
@@ -129,4 +135,21 @@ export async function createRemediationRequest(
   const { state: _state, ...stored } = request;
   await deps.store.createRemediationRequest(stored);
   return { request, message: requestMessage(request, r.plan) };
+}
+
+/**
+ * Why restores cannot be offered for an alert from this account, or null: snapshots are taken of the bot's own
+ * account only, so a member account's deleted resources have nothing to be rebuilt from.
+ */
+export async function restoreUnavailable(deps: ListenerDeps, accountId: string | null | undefined): Promise<string | null> {
+  if (!accountId) return null;
+  const ownId = await ownAccountId(deps);
+  if (ownId === null) return "the bot cannot tell which account is its own (STS GetCallerIdentity failed), so it cannot tell whether its IAM snapshots cover this account";
+  if (accountId === ownId) return null;
+  return `trailwatch takes IAM snapshots of its own account (${ownId}) only; this event happened in account ${accountId}, so there is no snapshot to restore from. Restore it by hand in that account, or contain the actor.`;
+}
+
+/** The bot's own account: known to the registry with many accounts, else from STS (cached by the resolver). */
+async function ownAccountId(deps: ListenerDeps): Promise<string | null> {
+  return deps.accounts?.ownAccountId() ?? (await deps.botIdentity())?.accountId ?? null;
 }

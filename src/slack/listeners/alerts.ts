@@ -4,18 +4,18 @@ import { randomUUID } from "node:crypto";
 import type { App, BlockButtonAction, ViewSubmitAction } from "@slack/bolt";
 import { getCatalogEntry } from "../../catalog/index.js";
 import { withRestore } from "../../catalog/remedies.js";
-import { isIamDeletionEventName } from "../../domain.js";
+import { isIamDeletionEventName, type RemediationId } from "../../domain.js";
 import { errorFields } from "../../log.js";
-import { offeredFor, planRemediation, subjectFromEvent } from "../../remediation/index.js";
-import type { RemediationPlan } from "../../remediation/types.js";
+import { definitionFor, offeredFor, planRemediation, subjectFromEvent } from "../../remediation/index.js";
+import type { RemediationParams, RemediationPlan } from "../../remediation/types.js";
 import type { AlertRecord } from "../../store/types.js";
 import { ActionIds, BlockIds, CallbackIds, InputIds } from "../action-ids.js";
 import { escalateModal, escalationPost, remediateLoadingModal, remediateModal } from "../blocks/workflow.js";
 import { decodeOrNull, ModalMetadata } from "../payloads.js";
 import { slackDate, userMention } from "../mrkdwn.js";
-import { alertFromValue, createRemediationRequest, membershipNote, record, refreshAlertMessage, remediationDeps, tellUser } from "./alert-service.js";
+import { alertFromValue, createRemediationRequest, membershipNote, record, refreshAlertMessage, remediationDeps, restoreUnavailable, tellUser } from "./alert-service.js";
 import type { ListenerDeps } from "./deps.js";
-import { groupOf, groupOffers, remediationContext } from "./group-service.js";
+import { chainRestore, chainRootDeletion, groupOf, groupOffers, remediationContext } from "./group-service.js";
 
 const NOT_RESPONDER = "You are not allowed to act on trailwatch alerts (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was changed.";
 
@@ -28,7 +28,24 @@ export async function plansFor(deps: ListenerDeps, alert: AlertRecord, requestId
   const ctx = await remediationContext(deps.store, alert);
   const offers = ctx ? groupOffers(ctx, rdeps.botIdentity) : offeredFor(withRestore(alert.eventName, entry.remediations), alert.event, rdeps.botIdentity);
   const subject = subjectFromEvent(alert.event, rdeps.botIdentity);
-  return Promise.all(offers.map((o) => planRemediation(o.id, o.params, rdeps, requestId, subject)));
+  // A chain's single Restore undoes the chain's deletion of its root: its plan names that call and its actor.
+  const whole = ctx ? chainRestore(ctx) : null;
+  const rootDeletion = ctx ? chainRootDeletion(ctx) : undefined;
+  const wholeSubject = rootDeletion ? subjectFromEvent(rootDeletion.event, rdeps.botIdentity) : subject;
+  const isWhole = (o: { id: RemediationId; params: RemediationParams }) => whole !== null && o.id === whole.id && JSON.stringify(o.params) === JSON.stringify(whole.params);
+  const noRestore = await restoreUnavailable(deps, alert.accountId ?? alert.event.accountId);
+  return Promise.all(
+    offers.map((o) =>
+      noRestore && o.id.startsWith("restore-")
+        ? notOffered(o.id, o.params, noRestore)
+        : planRemediation(o.id, o.params, rdeps, requestId, isWhole(o) ? wholeSubject : subject),
+    ),
+  );
+}
+
+/** A restore shown with why it is not offered, so the responder is not left wondering where it went. */
+function notOffered(id: RemediationId, params: RemediationParams, reason: string): RemediationPlan {
+  return { remediationId: id, title: definitionFor(id)?.planTitle(params) ?? id, params, applicable: false, reason, observations: [], calls: [], bindings: [] };
 }
 
 export function registerAlertListeners(app: App, deps: ListenerDeps): void {

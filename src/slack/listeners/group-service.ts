@@ -4,10 +4,13 @@ import type { AlertActivity } from "../../alerts.js";
 import { getCatalogEntry } from "../../catalog/index.js";
 import { isIamDeletionEventName, type BotIdentity, type RemediationId } from "../../domain.js";
 import type { ResourceRef } from "../../grouping/keys.js";
-import { offeredFor, type RemediationParams } from "../../remediation/index.js";
+import { definitionFor, offeredFor, type RemediationParams } from "../../remediation/index.js";
 import type { AlertGroupRecord, AlertRecord, Store } from "../../store/types.js";
 import { buildGroupMessage, representative, type GroupMessage } from "../blocks/group.js";
 import { activityOf } from "../render.js";
+import type { Logger } from "../../log.js";
+import { accountRestoreLine } from "../../snapshot/restorable.js";
+import type { SnapshotSource } from "../../snapshot/service.js";
 
 /**
  * What a chain's Remediate knows beyond its one alert: the resource taken apart and when the first step
@@ -53,10 +56,15 @@ export async function remediationContext(store: Store, alert: AlertRecord): Prom
  * each of its actors; undoing hundreds of deletions one by one is not something to click through.
  */
 export function groupOffers(ctx: GroupRemediationContext, botIdentity: BotIdentity | null): { id: RemediationId; params: RemediationParams }[] {
-  // Restore of a whole chain (rebuild ctx.root as of the last snapshot before ctx.firstEventAt) belongs
-  // here, first in the list, once the restore remediations exist.
   const out: { id: RemediationId; params: RemediationParams }[] = [];
   const seen = new Set<string>();
+  // One Restore for the whole chain, first: it rebuilds the root as of the last snapshot before the first
+  // step, which also undoes every step (a re-attach or re-add on its own would be refused by the deleted root).
+  const whole = chainRestore(ctx);
+  if (whole) {
+    out.push(whole);
+    seen.add(`${whole.id}|${JSON.stringify(Object.entries(whole.params).sort())}`);
+  }
   for (const m of ctx.members) {
     if (!isIamDeletionEventName(m.eventName)) continue;
     const ids: RemediationId[] = ctx.kind === "digest" ? ["contain-actor"] : getCatalogEntry(m.eventName).remediations;
@@ -70,9 +78,59 @@ export function groupOffers(ctx: GroupRemediationContext, botIdentity: BotIdenti
   return out;
 }
 
-/** The group's message as it should look now (buttons follow the representative alert's activity). */
-export async function renderGroupMessage(store: Store, group: AlertGroupRecord, members: AlertRecord[]): Promise<GroupMessage> {
+/** The restore that rebuilds a chain's root, by root type, and the parameter naming it. */
+const CHAIN_RESTORE: Readonly<Partial<Record<ResourceRef["type"], { id: RemediationId; param: string; deletedBy: string }>>> = {
+  role: { id: "restore-role", param: "roleName", deletedBy: "DeleteRole" },
+  user: { id: "restore-user", param: "userName", deletedBy: "DeleteUser" },
+  group: { id: "restore-group", param: "groupName", deletedBy: "DeleteGroup" },
+  policy: { id: "restore-managed-policy", param: "policyArn", deletedBy: "DeletePolicy" },
+  "instance-profile": { id: "restore-instance-profile", param: "instanceProfileName", deletedBy: "DeleteInstanceProfile" },
+};
+
+/** The chain's successful deletion of its own root (DeleteRole of that role, ...), if it has one. */
+export function chainRootDeletion(ctx: GroupRemediationContext): AlertRecord | undefined {
+  if (ctx.kind !== "chain" || !ctx.root) return undefined;
+  const root = ctx.root;
+  const spec = CHAIN_RESTORE[root.type];
+  if (!spec) return undefined;
+  return ctx.members.find((m) => m.eventName === spec.deletedBy && m.outcome === "success" && m.event.requestParameters?.[spec.param] === root.name);
+}
+
+/**
+ * The single Restore of a chain whose root itself was deleted in it (a chain that only stripped a role of
+ * its policies leaves the role to restore step by step). Snapshot choice: the last one before the first step,
+ * so nothing the chain already removed is missing from it.
+ */
+export function chainRestore(ctx: GroupRemediationContext): { id: RemediationId; params: RemediationParams } | null {
+  const spec = ctx.root ? CHAIN_RESTORE[ctx.root.type] : undefined;
+  const root = ctx.root;
+  if (!spec || !root || !chainRootDeletion(ctx) || Number.isNaN(ctx.firstEventAt.getTime())) return null;
+  const params: RemediationParams = { [spec.param]: root.name, before: ctx.firstEventAt.toISOString() };
+  const invalid = definitionFor(spec.id)?.validate(params);
+  return invalid ? null : { id: spec.id, params };
+}
+
+/**
+ * The group's message as it should look now (buttons follow the representative alert's activity). With the
+ * snapshots, a chain that deleted its root says whether its single Restore can run ("restorable from the
+ * snapshot of <time>", judged as of the chain's first step), or why not.
+ */
+export async function renderGroupMessage(
+  store: Store,
+  group: AlertGroupRecord,
+  members: AlertRecord[],
+  restore?: { snapshots: SnapshotSource | undefined; logger: Logger; ownAccountId: string | null },
+): Promise<GroupMessage> {
   const rep = representative(group.snapshot, members);
   const activity: AlertActivity = rep ? activityOf(rep, await store.listRemediationRequests(rep.eventId)) : {};
-  return buildGroupMessage(group.snapshot, members, activity);
+  let restorable: string | undefined;
+  if (restore && group.snapshot.kind === "chain" && group.snapshot.root) {
+    const times = members.map((m) => (m.eventTime ?? m.detectedAt).getTime());
+    const ctx: GroupRemediationContext = { groupId: group.id, kind: "chain", accountId: group.snapshot.accountId, root: group.snapshot.root, firstEventAt: new Date(Math.min(...times)), members };
+    const deletion = chainRootDeletion(ctx);
+    if (deletion) {
+      restorable = await accountRestoreLine({ ...deletion.event, eventTime: ctx.firstEventAt }, group.snapshot.accountId, restore.ownAccountId, restore.snapshots, restore.logger);
+    }
+  }
+  return buildGroupMessage(group.snapshot, members, activity, restorable);
 }

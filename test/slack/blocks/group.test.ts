@@ -51,6 +51,18 @@ describe("chain message", () => {
     expect(validateMessage(msg)).toEqual([]);
   });
 
+  it("says whether the chain's single Restore can run, only when told, escaped and before the buttons", () => {
+    expect(texts(msg.blocks)).not.toContain("group_restore");
+    const withLine = buildGroupMessage(snapshot("chain", steps, { type: "role", name: evil }), steps, {}, `restorable from the snapshot of 2026-11-20 09:00 UTC ${evil}`);
+    const ids = withLine.blocks.map((b) => b.block_id);
+    expect(ids.indexOf("group_restore")).toBeGreaterThan(ids.indexOf("group_steps"));
+    expect(ids.indexOf("group_restore")).toBeLessThan(ids.indexOf("group_actions"));
+    const line = texts(withLine.blocks.find((b) => b.block_id === "group_restore"));
+    expect(line).toContain("*Restore:* restorable from the snapshot of 2026-11-20 09:00 UTC");
+    expect(line).not.toContain("<!channel>");
+    expect(validateMessage(withLine)).toEqual([]);
+  });
+
   it("acts on its first step, which names the chain in the metadata", () => {
     expect(msg.metadata).toEqual({ event_type: "trailwatch_alert", event_payload: { event_id: "e1", group_id: "chain:e1" } });
     expect(texts(msg.blocks)).toContain('"value":"e1"');
