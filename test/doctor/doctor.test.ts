@@ -172,6 +172,7 @@ test("with iam:SimulatePrincipalPolicy, the bot's own role (with its path) is si
     const posture = row(stdout, "AWS reads: /iam-audit IAM posture");
     expect(posture.line).toMatch(/^✗ .*missing: iam:GetAccessKeyLastUsed$/);
     expect(posture.fix).toContain("AuditIamPosture");
+    // The 18 reads of deploy/iam-policy.json's PlanRemediations statement.
     expect(row(stdout, "AWS reads: remediation plans").line).toMatch(/^✓ .*all 18 allowed \(IAM policy simulation of the bot's principal\)/);
     // Simulation answered, so no probe call was made.
     expect(proxy.calls.some((c) => Object.values(c.params).includes("trailwatch-doctor-probe"))).toBe(false);

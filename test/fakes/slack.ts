@@ -182,8 +182,11 @@ export interface FakeSlack {
   failNext(method: string, n: number, kind?: SlackFailureKind): void;
   /** While set, chat.postMessage to this channel answers `ok: false` with this error (e.g. "not_in_channel"). */
   setChannelError(channel: string, error: string | null): void;
-  /** The next `n` calls of `method` take effect, then the connection is dropped without an answer. */
-  dropResponsesFor(method: string, n: number): void;
+  /**
+   * The next `n` calls of `method` take effect, then the connection is dropped without an answer. With
+   * `channel`, only calls to that channel count (e.g. an alert post, not the operational notice before it).
+   */
+  dropResponsesFor(method: string, n: number, opts?: { channel?: string }): void;
   /** Polls (every 10 ms) until `predicate` returns a truthy value, which it resolves with. */
   waitFor<T>(predicate: WaitForPredicate<T>, timeoutMs?: number, description?: string): Promise<T>;
   /** Clears messages, calls, views, ephemerals, responses, injected failures and the down state. */
@@ -241,7 +244,7 @@ class FakeSlackServer implements FakeSlack {
   private updateWindows = new Map<string, number[]>();
   private down: SlackDownMode | undefined;
   private failures: Array<{ method: string; kind: SlackFailureKind }> = [];
-  private drops: string[] = [];
+  private drops: { method: string; channel?: string }[] = [];
   private lastTsMicros = 0;
   private viewCounter = 0;
   private socketModeUrl: string | undefined;
@@ -373,8 +376,8 @@ class FakeSlackServer implements FakeSlack {
     for (let i = 0; i < n; i++) this.failures.push({ method, kind });
   }
 
-  dropResponsesFor(method: string, n: number): void {
-    for (let i = 0; i < n; i++) this.drops.push(method);
+  dropResponsesFor(method: string, n: number, opts: { channel?: string } = {}): void {
+    for (let i = 0; i < n; i++) this.drops.push({ method, ...(opts.channel !== undefined ? { channel: opts.channel } : {}) });
   }
 
   async waitFor<T>(predicate: WaitForPredicate<T>, timeoutMs = 5000, description?: string): Promise<T> {
@@ -468,7 +471,9 @@ class FakeSlackServer implements FakeSlack {
       responseId === undefined
         ? this.answerApi(method, params, req)
         : this.answerResponseUrl(String(params.id), params.body);
-    const dropIndex = this.drops.findIndex((m) => m === method || m === "*");
+    const dropIndex = this.drops.findIndex(
+      (d) => (d.method === method || d.method === "*") && (d.channel === undefined || d.channel === str(params, "channel")),
+    );
     if (dropIndex >= 0) {
       this.drops.splice(dropIndex, 1);
       call.error = "dropped";

@@ -74,9 +74,12 @@ test("requests left executing by a crash are settled from IAM, posted and record
   await iam.send(new CreateGroupCommand({ GroupName: "admins" }));
 
   const first = await h.start(env);
-  const aliasAlert = await alertFor("DeleteAccountAlias", { accountAlias: "acme-prod" });
-  const profileAlert = await alertFor("RemoveRoleFromInstanceProfile", { instanceProfileName: "web-profile", roleName: "web-role" });
-  const groupAlert = await alertFor("RemoveUserFromGroup", { groupName: "admins", userName: "bob" });
+  // All three deletions at once: one poll finds them, rather than a poll per alert.
+  const [aliasAlert, profileAlert, groupAlert] = await Promise.all([
+    alertFor("DeleteAccountAlias", { accountAlias: "acme-prod" }),
+    alertFor("RemoveRoleFromInstanceProfile", { instanceProfileName: "web-profile", roleName: "web-role" }),
+    alertFor("RemoveUserFromGroup", { groupName: "admins", userName: "bob" }),
+  ]);
   const alias = await requestRemediation(first, aliasAlert, "recreate-account-alias");
   const profile = await requestRemediation(first, profileAlert, "readd-role-to-instance-profile");
   const group = await requestRemediation(first, groupAlert, "readd-user-to-group");

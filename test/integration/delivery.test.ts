@@ -28,8 +28,9 @@ describe("restarts and outages", () => {
   });
 
   test("a crash after Slack accepted the post but before the bot recorded it does not post twice", async () => {
-    // Slack stores the message, then the connection drops: the bot cannot know it was posted.
-    h.slack.dropResponsesFor("chat.postMessage", 1);
+    // Slack stores the message, then the connection drops: the bot cannot know it was posted. Only the alert's
+    // post: the first-start notice goes out first, to its own channel.
+    h.slack.dropResponsesFor("chat.postMessage", 1, { channel: ALERT_CHANNEL });
     const ev = h.cloudtrail.addEvent(iamRecord({ eventName: "DeleteLoginProfile", eventTime: minutesAgo(2), requestParameters: { userName: "carol" } }));
     const app = await h.start();
     await app.waitForLog((l) => l.msg === "alert post failed; will retry" && l.inDoubt === true, 40_000);

@@ -235,9 +235,13 @@ describe("log redaction", () => {
       await h.slack.waitFor((s) => s.responses("sock-probe-9c4d").length === 1, 20_000, "command answered");
       await socket.send("interactive", { ...blockActionPayload({ userId: STRANGER, actionId: ActionIds.acknowledge, value: "no-such-alert", channelId: OPS, responseUrl: secrets.hookUrl, triggerId: secrets.triggerId }), token: secrets.token });
       await h.slack.waitFor((s) => s.ephemerals.some((e) => e.user === STRANGER && e.channel === OPS && /not known/.test(e.text ?? "")), 10_000, "click handled");
-      // The envelopes were logged (scrubbed), so the check below is not vacuous.
+      // The envelopes were logged (scrubbed), so the check below is not vacuous. The client logs an envelope
+      // around the time it hands it on, so the click can be answered before its line reaches our pipe: wait for
+      // a scrubbed line per envelope rather than read the output at once.
+      const scrubbed = /\[redacted(-trigger-id|-url)?\]/;
+      await sock.waitForLog(() => sock.stdout().split("\n").filter((line) => scrubbed.test(line)).length >= 2, 10_000);
       const out = sock.stdout() + sock.stderr();
-      expect(out).toMatch(/\[redacted(-trigger-id|-url)?\]/);
+      expect(out).toMatch(scrubbed);
       for (const v of Object.values(secrets)) {
         expect(out).not.toContain(v);
         expect(out).not.toContain(JSON.stringify(v).slice(1, -1).replaceAll("/", "\\/"));

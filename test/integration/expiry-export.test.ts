@@ -74,7 +74,8 @@ const click = (user: string, actionId: string, value: string, m: SlackMessage) =
 
 test("an expired request is never executed, says so, and the record of actions exports as JSON lines", async () => {
   cloudtrail.addEvent(iamRecord({ eventId: "eeeeeeee-0000-0000-0000-000000000001", eventName: "DeleteAccountAlias", eventTime: new Date(Date.now() - 60_000), requestParameters: { accountAlias: "acme-prod" } }));
-  const alert = await slack.waitFor((s) => s.messages(CHANNEL)[0], 40_000, "alert");
+  // Notices share the alert channel here (no NOTICE_CHANNEL_ID): the first-start notice may come first.
+  const alert = await slack.waitFor((s) => s.messages(CHANNEL).find((m) => m.metadata?.event_type === "trailwatch_alert" && (!m.thread_ts || m.thread_ts === m.ts)), 40_000, "alert");
 
   await click("UREQ0001", "alert_remediate", "eeeeeeee-0000-0000-0000-000000000001", alert);
   const view = await slack.waitFor((s) => s.views.find((v) => v.updates > 0), 10_000, "plans");

@@ -75,7 +75,7 @@ describe("LookupEvents denied", () => {
     await until("healthz 200", async () => (await fetch(`${app.url}/healthz`, PUBLIC)).status === 200);
     const recovery = await until("recovery notice", () => noticesMatching(hh, NOTICE_CHANNEL, /can see CloudTrail again/)[0]);
     expect(textOf(recovery)).toMatch(/2 deletions/);
-    await hh.slack.waitFor((s) => s.messages(ALERT_CHANNEL).length === 2, 30_000, "deletions made while blind");
+    await hh.slack.waitFor(() => alertEventIds(hh).length === 2, 30_000, "deletions made while blind");
     expect(alertEventIds(hh).sort()).toEqual([...blindIds].sort());
     expect(hh.cloudtrail.throttledCount).toBe(0);
   });
@@ -127,14 +127,15 @@ describe("clock skew", () => {
       // Happened a minute ago, in AWS's time.
       const ev = hh.cloudtrail.addEvent(iamRecord({ eventName: "DeleteRole", eventTime: new Date(Date.now() + offset - 60_000), requestParameters: { roleName: "skew" } }));
       const app = await hh.start();
-      await hh.slack.waitFor((s) => s.messages(ALERT_CHANNEL).length === 1, 30_000, "alert");
+      // Top-level alerts only: each alert's details reply sits in its thread.
+      await hh.slack.waitFor(() => alertEventIds(hh).length === 1, 30_000, "alert");
       expect(alertEventIds(hh)).toEqual([ev.EventId]);
       const notice = await until("skew notice", () => noticesMatching(hh, NOTICE_CHANNEL, /clock skew/)[0]);
       expect(textOf(notice)).toMatch(/30 min/);
       expect(textOf(notice)).toContain(offset < 0 ? "ahead of" : "behind");
       // A later deletion is alerted too (windows in AWS time, every poll).
       const later = hh.cloudtrail.addEvent(iamRecord({ eventName: "DeleteUser", eventTime: new Date(Date.now() + offset), requestParameters: { userName: "late" } }));
-      await hh.slack.waitFor((s) => s.messages(ALERT_CHANNEL).length === 2, 30_000, "second alert");
+      await hh.slack.waitFor(() => alertEventIds(hh).length === 2, 30_000, "second alert");
       expect(alertEventIds(hh)).toContain(later.EventId);
       // Compensated: not a reason for /healthz to fail.
       expect((await fetch(`${app.url}/healthz`, PUBLIC)).status).toBe(200);

@@ -123,7 +123,8 @@ describe("LookupEvents limits (counted by the fake server as calls arrive)", () 
     expect(finished).toMatchObject({ completed: true, strategy: "per-name" });
     // One EventSource page shows the window is busy; then the 30 per-name lookups.
     expect(finished.lookupCalls).toBeLessThanOrEqual(31);
-    await h.slack.waitFor((s) => s.messages(ALERT_CHANNEL).length === 1, 10_000);
+    // The alert's details reply sits in its thread: count top-level alerts only.
+    await h.slack.waitFor(() => alertEventIds(h).length === 1, 10_000);
     expect(alertEventIds(h)).toEqual([del.EventId]);
     expect(h.cloudtrail.maxCallsInAnyWindow(1000)).toBeLessThanOrEqual(2);
     expect(h.cloudtrail.throttledCount).toBe(0);

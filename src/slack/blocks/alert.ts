@@ -344,7 +344,9 @@ function headlineText(input: AlertInput, caps: Caps): string {
   const first = ev.resources[0];
   const more = ev.resources.length > 1 ? ` and ${ev.resources.length - 1} more` : "";
   const on = first ? ` on ${prose((first.label || first.kind || "resource").toLowerCase(), 40)} ${code(first.value, caps.resourceValue)}${more}` : "";
-  const account = ev.accountId ? ` in account ${code(ev.accountId, 64)}` : " in an unknown account";
+  // With many accounts the display name is what responders know the account by (as in the details' facts).
+  const name = input.accountName ? `*${prose(input.accountName, 64)}* ` : "";
+  const account = ev.accountId ? ` in account ${name}${code(ev.accountId, 64)}` : name ? ` in account ${name.trim()}` : " in an unknown account";
   const region = ev.awsRegion ? ` (${code(ev.awsRegion, 40)})` : "";
   return `${who}${root} called ${code(ev.eventName, 120)}${on}${account}${region}, ${whenText(ev.eventTime)}`;
 }
