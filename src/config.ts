@@ -37,6 +37,8 @@ export interface Config {
   databaseUrl: string;
   /** Resolved file path for sqlite: URLs. */
   sqlitePath: string;
+  /** PostgreSQL (issue 12): the postgres:// URL when DATABASE_URL names one; sqlitePath is then unused. */
+  postgresUrl?: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   responders: string[];
   approvers: string[];
@@ -194,7 +196,10 @@ const schema = z
         }
         return n;
       }),
-    DATABASE_URL: optionalString.refine((v) => v === undefined || v.startsWith("sqlite:"), "must be a sqlite: URL such as sqlite:./data/trailwatch.db (the only engine built in)"),
+    DATABASE_URL: optionalString.refine(
+      (v) => v === undefined || v.startsWith("sqlite:") || isPostgresUrl(v),
+      "must be a sqlite: URL such as sqlite:./data/trailwatch.db or a postgres://user:pass@host:port/db URL",
+    ),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "must be one of fatal, error, warn, info, debug, trace, silent" })
       .optional(),
@@ -279,6 +284,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const databaseUrl = e.DATABASE_URL ?? "sqlite:./data/trailwatch.db";
   const sqlitePath = databaseUrl.replace(/^sqlite:(\/\/)?/, "") || ":memory:";
+  const postgresUrl = isPostgresUrl(databaseUrl) ? databaseUrl : undefined;
   return {
     slack: {
       botToken: e.SLACK_BOT_TOKEN,
@@ -300,6 +306,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lookupRate: e.LOOKUP_RATE,
     databaseUrl,
     sqlitePath,
+    ...(postgresUrl ? { postgresUrl } : {}),
     logLevel: e.LOG_LEVEL ?? "info",
     responders: e.RESPONDERS,
     // Approvers may do everything responders may.
@@ -345,4 +352,15 @@ function accountsConfig(e: z.infer<typeof schema>): { config?: AccountsConfig; p
   if (e.ORG_ROLE_NAME) return { config: { includeOwnAccount, source: "organizations", roleName: e.ORG_ROLE_NAME, refreshMinutes: e.ORG_REFRESH_MINUTES }, problems };
   if (!includeOwnAccount) problems.push("INCLUDE_OWN_ACCOUNT=false needs ACCOUNTS_FILE or ORG_ROLE_NAME: otherwise no account is watched");
   return { config: { includeOwnAccount, source: "own" }, problems };
+}
+
+/** postgres:// or postgresql:// with a host and a database name (what pg and the PostgreSQL tools accept). */
+export function isPostgresUrl(v: string): boolean {
+  if (!/^postgres(ql)?:\/\//.test(v)) return false;
+  try {
+    const u = new URL(v);
+    return u.hostname !== "" && u.pathname.length > 1;
+  } catch {
+    return false;
+  }
 }

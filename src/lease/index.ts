@@ -5,6 +5,7 @@ import { LeaseLostError, type Leadership } from "./types.js";
 
 export * from "./types.js";
 export { SqliteLeadership, defaultOwnerId } from "./sqlite.js";
+export { PostgresLeadership } from "./postgres.js";
 
 export interface LeaseKeeper {
   stop(): void;
