@@ -6,6 +6,7 @@
 // Atomicity: every multi-statement change runs in db.transaction(); single-statement claims (a remediation
 // moving out of pending, an alert acknowledged once) rely on the UPDATE's WHERE, which PostgreSQL re-checks
 // after a concurrent writer commits, so two replicas can never both win.
+import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
@@ -64,11 +65,27 @@ export async function migrateToLatest(db: Db, dialect: Dialect): Promise<string[
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }
 
+/** How long a claim on pending alerts keeps other replicas off them; renewed at every read, so only a dead or cut-off holder lets it lapse (its in-flight alerts then wait this long). */
+export const OUTBOX_CLAIM_MS = 20_000;
+
+export interface KyselyStoreOptions {
+  /** Who claims outbox rows (PostgreSQL); default a random id per store. */
+  owner?: string;
+  now?: () => Date;
+}
+
 export class KyselyStore implements Store {
+  readonly owner: string;
+  private readonly now: () => Date;
+
   private constructor(
     readonly db: Db,
     readonly dialect: Dialect,
-  ) {}
+    opts: KyselyStoreOptions = {},
+  ) {
+    this.owner = opts.owner ?? randomUUID();
+    this.now = opts.now ?? (() => new Date());
+  }
 
   /** Opens (and migrates) a SQLite file, or ":memory:". */
   static async openSqlite(path: string): Promise<KyselyStore> {
@@ -84,8 +101,8 @@ export class KyselyStore implements Store {
   }
 
   /** Opens (and migrates) a PostgreSQL database by URL. */
-  static async openPostgres(url: string, opts: { migrate?: boolean; poolSize?: number } = {}): Promise<KyselyStore> {
-    const store = new KyselyStore(new Kysely<unknown>({ dialect: new PostgresDialect({ pool: createPgPool(url, opts.poolSize) }) }), "postgres");
+  static async openPostgres(url: string, opts: { migrate?: boolean; poolSize?: number } & KyselyStoreOptions = {}): Promise<KyselyStore> {
+    const store = new KyselyStore(new Kysely<unknown>({ dialect: new PostgresDialect({ pool: createPgPool(url, opts.poolSize) }) }), "postgres", opts);
     try {
       if (opts.migrate !== false) await store.migrate();
     } catch (err) {
@@ -140,7 +157,28 @@ export class KyselyStore implements Store {
   }
 
   async nextPendingAlerts(limit: number): Promise<AlertRecord[]> {
+    if (this.dialect === "postgres") return this.claimPending(sql`TRUE`, limit);
     return (await this.all(sql`SELECT * FROM alerts WHERE delivery = 'pending' ORDER BY COALESCE(event_time, detected_at), event_id LIMIT ${limit}`)).map(toAlert);
+  }
+
+  /**
+   * PostgreSQL outbox claim: the pending alerts matching `cond` that no other replica claimed (or whose claim
+   * lapsed) become ours for OUTBOX_CLAIM_MS. FOR UPDATE SKIP LOCKED lets two replicas claim at the same moment
+   * without waiting on each other and without both getting a row, so an alert is never posted by two.
+   */
+  private async claimPending(cond: RawBuilder<unknown>, limit: number): Promise<AlertRecord[]> {
+    const now = this.now().getTime();
+    const rows = await this.all(sql`UPDATE alerts SET claimed_by = ${this.owner}, claimed_until = ${now + OUTBOX_CLAIM_MS}
+      WHERE event_id IN (
+        SELECT a.event_id FROM alerts a LEFT JOIN alert_groups g ON g.id = a.group_id
+        WHERE a.delivery = 'pending' AND ${cond}
+          AND (a.claimed_by IS NULL OR a.claimed_by = ${this.owner} OR a.claimed_until < ${now})
+        ORDER BY COALESCE(a.event_time, a.detected_at), a.event_id LIMIT ${limit}
+        FOR UPDATE OF a SKIP LOCKED)
+      RETURNING *`);
+    return rows.map(toAlert).sort(
+      (x, y) => (x.eventTime ?? x.detectedAt).getTime() - (y.eventTime ?? y.detectedAt).getTime() || (x.eventId < y.eventId ? -1 : x.eventId > y.eventId ? 1 : 0),
+    );
   }
 
   async pendingCount(): Promise<number> {
@@ -405,6 +443,7 @@ export class KyselyStore implements Store {
   // --- Grouping: deletion chains and storm digests ---
 
   async nextPostableAlerts(limit: number): Promise<AlertRecord[]> {
+    if (this.dialect === "postgres") return this.claimPending(sql`a.grouped = 1 AND (a.group_id IS NULL OR g.message_ts IS NULL)`, limit);
     return (
       await this.all(sql`SELECT a.* FROM alerts a LEFT JOIN alert_groups g ON g.id = a.group_id
         WHERE a.delivery = 'pending' AND a.grouped = 1 AND (a.group_id IS NULL OR g.message_ts IS NULL)

@@ -198,6 +198,12 @@ const ENTRIES: Entry[] = [
     },
     postgres: (db) => runScript(db, POSTGRES_INITIAL),
   },
+  {
+    // Outbox claims between replicas (PostgreSQL only: SQLite has one writer and no row locks).
+    name: "0002_outbox_claims",
+    sqlite: async () => undefined,
+    postgres: (db) => runScript(db, "ALTER TABLE alerts ADD COLUMN claimed_by TEXT; ALTER TABLE alerts ADD COLUMN claimed_until BIGINT"),
+  },
 ];
 
 /** The migrations of one dialect, in order, for Kysely's Migrator. */

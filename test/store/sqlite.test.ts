@@ -272,6 +272,36 @@ describe.skipIf(pgMissing !== null)("KyselyStore: several replicas on one Postgr
   });
 });
 
+describe.skipIf(pgMissing !== null)("KyselyStore: outbox claims between replicas (FOR UPDATE SKIP LOCKED)", () => {
+  test("pending alerts read by one replica are not handed to another until posted or the claim lapses", async () => {
+    const url = await (cluster as PgCluster).createDatabase("claims");
+    let t = Date.now();
+    const now = () => new Date(t);
+    const a = await KyselyStore.openPostgres(url, { owner: "A", now });
+    const b = await KyselyStore.openPostgres(url, { owner: "B", now });
+    try {
+      for (let i = 0; i < 6; i++) await a.insertAlert(alert(`e${i}`, 10 - i), new Date());
+      // Both read at the same moment: every alert goes to exactly one of them.
+      const [ra, rb] = await Promise.all([a.nextPendingAlerts(4), b.nextPendingAlerts(4)]);
+      const ids = [...ra, ...rb].map((x) => x.eventId);
+      expect(ids.sort()).toEqual(["e0", "e1", "e2", "e3", "e4", "e5"]);
+      expect(new Set(ids).size).toBe(6);
+      // A claim holder keeps getting its own rows, oldest first; the other replica gets none of them.
+      expect((await a.nextPendingAlerts(10)).map((x) => x.eventId)).toEqual(ra.map((x) => x.eventId));
+      for (const x of ra) await a.markPosted(x.eventId, "C1", `1.${x.eventId}`);
+      expect((await b.nextPendingAlerts(10)).map((x) => x.eventId)).toEqual(rb.map((x) => x.eventId));
+      expect(await a.nextPendingAlerts(10)).toEqual([]);
+      // B dies holding its claim: once the claim lapses, A takes the rows over.
+      t += 21_000;
+      expect((await a.nextPendingAlerts(10)).map((x) => x.eventId)).toEqual(rb.map((x) => x.eventId));
+      expect(await a.pendingCount()).toBe(rb.length);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
 describe("KyselyStore on SQLite adopts a file of the SQLite store", () => {
   test("a file written by SqliteStore opens with its data, and SqliteStore still opens it afterwards", async () => {
     const path = tempDb();
