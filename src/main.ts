@@ -117,7 +117,7 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
   const logger = opts.logger ?? createLogger(config.logLevel);
   const now = opts.now ?? (() => new Date());
   // The lease comes first: a second instance must neither migrate the schema nor poll under a running one.
-  const leadership =
+  const leadership: Leadership | null =
     opts.leadership !== undefined
       ? opts.leadership
       : config.postgresUrl
@@ -126,7 +126,7 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
           ? null
           : new SqliteLeadership(config.sqlitePath, { ttlMs: config.leaseTtlMs, now });
   // PostgreSQL replicas: one that finds the lead taken serves Slack requests and waits for it (standby).
-  const standbyAllowed = leadership !== null && "allowsStandby" in leadership && leadership.allowsStandby === true;
+  const standbyAllowed = leadership?.allowsStandby === true;
   if (leadership) {
     const got = await leadership.acquire();
     if (!got.acquired && standbyAllowed) {

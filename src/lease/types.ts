@@ -20,6 +20,11 @@ export interface Leadership {
   /** Where the lease lives, for messages (a file path, a database name). */
   readonly resource: string;
   readonly isHeld: boolean;
+  /**
+   * PostgreSQL (issue 12): true when an instance that finds the lease held may run as a standby replica (serve
+   * Slack, retry for the lead) instead of refusing to start. Absent: refuse, as the SQLite lease does.
+   */
+  readonly allowsStandby?: boolean;
   /** Takes the lease if it is free, ours, or expired. */
   acquire(): Promise<AcquireResult>;
   /** Extends the lease. false: it is no longer ours (taken over after we stalled); stop working at once. */
