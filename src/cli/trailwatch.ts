@@ -19,7 +19,7 @@ import { alertJson, alertLine, problemLine, summaryLines } from "../replay/forma
 import { effectiveRules, formatProblem, loadRulesFile, RulesFileError, type RuleSet } from "../rules/index.js";
 import { Delivery } from "../slack/delivery.js";
 import { renderAlert, renderMinimal } from "../slack/render.js";
-import { openStore } from "../store/sqlite.js";
+import { openConfiguredStore } from "../store/open.js";
 import { copyCommand, DATABASE_USAGE, migrateCommand } from "./database.js";
 import type { NewAlert } from "../store/types.js";
 
@@ -98,7 +98,7 @@ async function post(alerts: NewAlert[]): Promise<number> {
     throw e;
   }
   const logger = createLogger(config.logLevel === "info" ? "warn" : config.logLevel, pino.destination(2));
-  const store = openStore(config.sqlitePath);
+  const store = await openConfiguredStore(config);
   try {
     let fresh = 0;
     const now = new Date();

@@ -99,5 +99,8 @@ describe.skipIf(missing !== null)("copy-sqlite-to-postgres", () => {
     const out = run(["copy-sqlite-to-postgres", path]);
     expect(out).toMatch(/alerts\s+450/);
     expect(out).toContain("start trailwatch with DATABASE_URL set to the PostgreSQL URL");
+    // The record of actions exports from PostgreSQL as from SQLite, oldest first.
+    const exported = execFileSync("node", ["--import", "tsx", "src/cli/export-actions.ts"], { env: { ...process.env, DATABASE_URL: url }, encoding: "utf8", timeout: 60_000 });
+    expect(exported.trim().split("\n").map((l) => (JSON.parse(l) as { actor: string }).actor)).toEqual(["U0", "U1", "U2"]);
   });
 });
