@@ -3,6 +3,7 @@
 // once, and a leader cut off from the database loses it when the server drops the session. Unlike the SQLite
 // lease, a second instance is welcome: replicas serve Slack requests and retry for the lead (standby).
 import pg from "pg";
+import { TrailwatchError } from "../aws/errors.js";
 import type { AcquireResult, Leadership, LeaseHolder } from "./types.js";
 import { defaultOwnerId } from "./sqlite.js";
 
@@ -57,7 +58,11 @@ export class PostgresLeadership implements Leadership {
     };
     c.on("error", drop);
     c.on("end", drop);
-    await c.connect();
+    try {
+      await c.connect();
+    } catch (err) {
+      throw new TrailwatchError("database-unreachable", `cannot connect to the PostgreSQL database ${this.resource}: ${(err as Error).message}`, { cause: err });
+    }
     this.client = c;
     return c;
   }

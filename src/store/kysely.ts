@@ -38,7 +38,7 @@ const INT8_OID = 20;
 
 /** A pg pool whose BIGINT columns (times in ms, counts) come back as numbers, as better-sqlite3 gives them. */
 export function createPgPool(connectionString: string, max = 10): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString,
     max,
     types: {
@@ -46,6 +46,10 @@ export function createPgPool(connectionString: string, max = 10): pg.Pool {
         oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection dropped by the server (restart, failover) is discarded by the pool; without a listener
+  // the event would crash the process. The next query opens a new connection, or fails and is reported there.
+  pool.on("error", () => undefined);
+  return pool;
 }
 
 export class MigrationError extends TrailwatchError {
