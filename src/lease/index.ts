@@ -30,7 +30,7 @@ export function keepLease(
   const lose = () => {
     lost = true;
     clear(timer);
-    opts.onLost(new LeaseLostError(lease.resource));
+    opts.onLost(new LeaseLostError(lease.resource, lease.lostReason));
   };
   const timer = set(() => {
     if (lost || busy) return;

@@ -22,6 +22,8 @@ export class PostgresLeadership implements Leadership {
   readonly resource: string;
   /** Replicas may run beside the leader and wait for the lead (see startApp). */
   readonly allowsStandby = true;
+  readonly lostReason =
+    "its database session ended, and the advisory lock with it; another replica may lead now. A supervisor that restarts this one brings it back as a standby";
   private client: pg.Client | null = null;
   private held = false;
   private since: Date | null = null;

@@ -2,6 +2,8 @@
 // holds it; the lead frees the moment the holder's session ends (release, crash, or a dropped connection).
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { keepLease, type LeaseLostError } from "../../src/lease/index.js";
+import { createLogger } from "../../src/log.js";
 import { PostgresLeadership } from "../../src/lease/postgres.js";
 import { postgresUnavailable, startPostgres, type PgCluster } from "../support/postgres.js";
 
@@ -64,6 +66,26 @@ describe.skipIf(missing !== null)("PostgresLeadership", () => {
       await admin.end();
       await a.release();
       await b.release();
+    }
+  });
+
+  test("the keeper of a leader whose session ends reports the loss once, saying the session ended", async () => {
+    const a = new PostgresLeadership(cluster.url, { ownerId: "host-a:5:ee" });
+    const admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+    const lost: LeaseLostError[] = [];
+    try {
+      expect((await a.acquire()).acquired).toBe(true);
+      const keeper = keepLease(a, { intervalMs: 100, logger: createLogger("silent"), onLost: (err) => lost.push(err) });
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", ["trailwatch host-a:5:ee"]);
+      const deadline = Date.now() + 20_000;
+      while (lost.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      keeper.stop();
+      expect(lost).toHaveLength(1);
+      expect(lost[0]?.message).toContain(`lost the poller lease on the database postgres://127.0.0.1:${cluster.port}/trailwatch (its database session ended`);
+    } finally {
+      await admin.end();
+      await a.release();
     }
   });
 });
