@@ -31,6 +31,7 @@ import { replayBench } from "./replay.js";
 import { snapshotBench } from "./snapshot.js";
 import { printStorm, stormBenchmark } from "./storm.js";
 import { accountsBench } from "./accounts.js";
+import { failoverBench } from "./failover.js";
 
 const logger = createLogger("silent");
 let maxPerSecondEver = 0;
@@ -182,3 +183,4 @@ clearInterval(sampler);
 const mem = process.memoryUsage();
 console.log(`\npeak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB; peak heap used (sampled): ${(Math.max(peakHeap, mem.heapUsed) / 1048576).toFixed(1)} MiB`);
 await replayBench();
+await failoverBench();

@@ -38,6 +38,8 @@ export interface Config {
   databaseUrl: string;
   /** Resolved file path for sqlite: URLs. */
   sqlitePath: string;
+  /** PostgreSQL (issue 12): the postgres:// URL when DATABASE_URL names one; sqlitePath is then unused. */
+  postgresUrl?: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   responders: string[];
   approvers: string[];
@@ -195,7 +197,10 @@ const schema = z
         }
         return n;
       }),
-    DATABASE_URL: optionalString.refine((v) => v === undefined || v.startsWith("sqlite:"), "must be a sqlite: URL such as sqlite:./data/trailwatch.db (the only engine built in)"),
+    DATABASE_URL: optionalString.refine(
+      (v) => v === undefined || v.startsWith("sqlite:") || isPostgresUrl(v),
+      "must be a sqlite: URL such as sqlite:./data/trailwatch.db or a postgres://user:pass@host:port/db URL",
+    ),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "must be one of fatal, error, warn, info, debug, trace, silent" })
       .optional(),
@@ -280,6 +285,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const databaseUrl = e.DATABASE_URL ?? "sqlite:./data/trailwatch.db";
   const sqlitePath = databaseUrl.replace(/^sqlite:(\/\/)?/, "") || ":memory:";
+  const postgresUrl = isPostgresUrl(databaseUrl) ? databaseUrl : undefined;
   return {
     slack: {
       botToken: e.SLACK_BOT_TOKEN,
@@ -301,6 +307,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lookupRate: e.LOOKUP_RATE,
     databaseUrl,
     sqlitePath,
+    ...(postgresUrl ? { postgresUrl } : {}),
     logLevel: e.LOG_LEVEL ?? "info",
     responders: e.RESPONDERS,
     // Approvers may do everything responders may.
@@ -373,4 +380,15 @@ export function readGroupingConfig(env: NodeJS.ProcessEnv = process.env): Config
   const parsed = schema.pick({ CHAIN_WINDOW: true, DIGEST_THRESHOLD: true, DIGEST_WINDOW: true }).safeParse(env);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0] ?? "configuration")} ${i.message}`));
   return { chainWindowMs: parsed.data.CHAIN_WINDOW, digestThreshold: parsed.data.DIGEST_THRESHOLD, digestWindowMs: parsed.data.DIGEST_WINDOW };
+}
+
+/** postgres:// or postgresql:// with a host and a database name (what pg and the PostgreSQL tools accept). */
+export function isPostgresUrl(v: string): boolean {
+  if (!/^postgres(ql)?:\/\//.test(v)) return false;
+  try {
+    const u = new URL(v);
+    return u.hostname !== "" && u.pathname.length > 1;
+  } catch {
+    return false;
+  }
 }

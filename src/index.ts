@@ -6,6 +6,7 @@ import { createLogger, errorFields } from "./log.js";
 import { SlackTokenError, startApp } from "./main.js";
 import { RulesFileError, formatProblem } from "./rules/index.js";
 import { AccountsError } from "./accounts/registry.js";
+import { TrailwatchError } from "./aws/errors.js";
 
 const config = readConfigOrExit();
 
@@ -51,6 +52,11 @@ try {
   if (err instanceof LeaseHeldError) {
     process.stderr.write(`trailwatch: ${err.message}\n`);
     process.exit(LEASE_EXIT_CODE);
+  }
+  // PostgreSQL (issue 12): an unreachable database is said in one line (host, port and database, no password).
+  if (err instanceof TrailwatchError && err.code === "database-unreachable") {
+    process.stderr.write(`trailwatch: ${err.message}\n`);
+    process.exit(1);
   }
   logger.fatal(errorFields(err), "start-up failed");
   process.exit(1);

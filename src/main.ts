@@ -13,7 +13,7 @@ import { Authorizer } from "./auth/index.js";
 import { getCatalogEntry } from "./catalog/index.js";
 import type { Config } from "./config.js";
 import { IAM_DELETION_EVENT_NAMES, SEVERITY_RANK, type BotIdentity, type IamDeletionEventName } from "./domain.js";
-import { keepLease, LeaseHeldError, SqliteLeadership, type Leadership, type LeaseKeeper, type LeaseLostError } from "./lease/index.js";
+import { keepLease, LeaseHeldError, PostgresLeadership, SqliteLeadership, type Leadership, type LeaseKeeper, type LeaseLostError } from "./lease/index.js";
 import { createLogger, errorFields, type Logger } from "./log.js";
 import { HealthModel } from "./health/model.js";
 import { Notifier } from "./health/notices.js";
@@ -29,7 +29,7 @@ import { recoverExecutingRequests } from "./slack/listeners/crash-recovery.js";
 import { expireRequests } from "./slack/listeners/remediation.js";
 import { renderAlert, renderAlertDetails, renderMinimal } from "./slack/render.js";
 import { renderGroupMessage } from "./slack/listeners/group-service.js";
-import { openStore } from "./store/sqlite.js";
+import { openConfiguredStore } from "./store/open.js";
 import { SnapshotService } from "./snapshot/service.js";
 import { accountRestoreLine } from "./snapshot/restorable.js";
 import type { Store } from "./store/types.js";
@@ -117,36 +117,41 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
   const logger = opts.logger ?? createLogger(config.logLevel);
   const now = opts.now ?? (() => new Date());
   // The lease comes first: a second instance must neither migrate the schema nor poll under a running one.
-  const leadership =
+  const leadership: Leadership | null =
     opts.leadership !== undefined
       ? opts.leadership
-      : config.sqlitePath === ":memory:"
-        ? null
-        : new SqliteLeadership(config.sqlitePath, { ttlMs: config.leaseTtlMs, now });
+      : config.postgresUrl
+        ? new PostgresLeadership(config.postgresUrl, { now })
+        : config.sqlitePath === ":memory:"
+          ? null
+          : new SqliteLeadership(config.sqlitePath, { ttlMs: config.leaseTtlMs, now });
+  // PostgreSQL replicas: one that finds the lead taken serves Slack requests and waits for it (standby).
+  const standbyAllowed = leadership?.allowsStandby === true;
   if (leadership) {
     const got = await leadership.acquire();
-    if (!got.acquired) {
+    if (!got.acquired && standbyAllowed) {
+      logger.info({ owner: leadership.ownerId, database: leadership.resource, leader: got.holder.owner }, "another replica leads: serving Slack requests and waiting to take the lead");
+    } else if (!got.acquired) {
       await leadership.release();
       throw new LeaseHeldError(leadership.resource, got.holder);
-    }
-    logger.info(
+    } else logger.info(
       { owner: leadership.ownerId, database: leadership.resource, ...(got.tookOverFrom ? { tookOverFrom: got.tookOverFrom.owner, expiredAt: got.tookOverFrom.expiresAt.toISOString() } : {}) },
       got.tookOverFrom ? "poller lease taken over from an instance that crashed or stopped renewing it" : "poller lease acquired",
     );
   }
   // Renewed from now on: start-up (Slack checks, listening) can take longer than a short lease.
-  const leaseKeeper = leadership
-    ? keepLease(leadership, {
+  const startKeeper = (held: Leadership): LeaseKeeper =>
+    keepLease(held, {
         intervalMs: Math.max(500, Math.floor(config.leaseTtlMs / 3)),
         logger: logger.child({ component: "lease" }),
         onLost: (err) => {
-          logger.fatal({ database: leadership.resource }, err.message);
+          logger.fatal({ database: held.resource }, err.message);
           opts.onLeaseLost?.(err);
         },
-      })
-    : null;
+      });
+  const leaseKeeper = leadership?.isHeld ? startKeeper(leadership) : null;
   try {
-    return await startWithLease(config, opts, logger, now, { leadership, leaseKeeper });
+    return await startWithLease(config, opts, logger, now, { leadership, leaseKeeper, startKeeper, standbyAllowed });
   } catch (err) {
     // Release at once, so a restart after fixing the problem (a rejected token) is not refused for a TTL.
     leaseKeeper?.stop();
@@ -160,12 +165,18 @@ async function startWithLease(
   opts: StartOptions,
   logger: Logger,
   now: () => Date,
-  { leadership, leaseKeeper }: { leadership: Leadership | null; leaseKeeper: LeaseKeeper | null },
+  {
+    leadership,
+    leaseKeeper: firstKeeper,
+    startKeeper,
+    standbyAllowed,
+  }: { leadership: Leadership | null; leaseKeeper: LeaseKeeper | null; startKeeper: (l: Leadership) => LeaseKeeper; standbyAllowed: boolean },
 ): Promise<RunningApp> {
+  let leaseKeeper = firstKeeper;
   let stopped = false;
   // First, before anything is opened: an invalid rules file stops start-up (RulesFileError, exit 2).
   const rules = new Rules(config.noise, config.rulesFile, logger.child({ component: "rules" }));
-  const store = instrumentedStore(openStore(config.sqlitePath));
+  const store = instrumentedStore(await openConfiguredStore(config));
   setOutboxDepthSource(() => store.pendingCount());
 
   // Endpoints come from the standard AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables (SDK built-in).
@@ -177,6 +188,8 @@ async function startWithLease(
   const intervalMs = pollIntervalMs(config.pollSchedule);
   const health = new HealthModel({ now, pollIntervalMs: intervalMs });
   health.registerScope(DEFAULT_SCOPE);
+  // A standby replica polls nothing, so it has no CloudTrail problem of its own until it leads.
+  health.setStandby(leadership !== null && !leadership.isHeld);
   const snapshots = new SnapshotService({
     store,
     iam,
@@ -320,7 +333,8 @@ async function startWithLease(
   };
   registerListeners(app, listenerDeps);
   // Listed before Slack requests are served: anything executing now was left so by a crash.
-  const leftExecuting = await store.listExecutingRemediationRequests();
+  // On PostgreSQL another live replica may be executing one right now, so replicas do not reconcile them.
+  const leftExecuting = standbyAllowed ? [] : await store.listExecutingRemediationRequests();
 
   await app.init();
   if (socket) {
@@ -346,37 +360,75 @@ async function startWithLease(
     logger.info({ mode: "http", port: config.port }, "slack app started");
   }
 
-  delivery.start();
   rules.watch();
-  const task = cron.schedule(
-    config.pollSchedule,
-    () => {
-      // Not awaited: each account polls on its own, so a slow account never holds back the next tick of the others.
-      void pollers.tick();
-    },
-    {
-      name: "poll",
-      noOverlap: true,
-      // node-cron warns on stderr when a tick meets a running poll; that is expected (a poll can outlast
-      // the schedule while catching up), so its messages go to the structured log at debug level.
-      logger: {
-        info: (m: string) => logger.debug({ component: "cron" }, m),
-        warn: (m: string) => logger.debug({ component: "cron" }, m),
-        error: (m: string | Error) => logger.error({ component: "cron" }, String(m)),
-        debug: (m: string | Error) => logger.debug({ component: "cron" }, String(m)),
+  // Leader-only work: polling, outbox delivery and snapshots. With SQLite the lease is held by now; a PostgreSQL
+  // replica in standby starts it when it takes the lead.
+  let task: ReturnType<typeof cron.schedule> | undefined;
+  let firstPoll: Promise<unknown> = Promise.resolve();
+  const lead = (): void => {
+    health.setStandby(false);
+    delivery.start();
+    task = cron.schedule(
+      config.pollSchedule,
+      () => {
+        // Not awaited: each account polls on its own, so a slow account never holds back the next tick of the others.
+        void pollers.tick();
       },
-    },
-  );
+      {
+        name: "poll",
+        noOverlap: true,
+        // node-cron warns on stderr when a tick meets a running poll; that is expected (a poll can outlast
+        // the schedule while catching up), so its messages go to the structured log at debug level.
+        logger: {
+          info: (m: string) => logger.debug({ component: "cron" }, m),
+          warn: (m: string) => logger.debug({ component: "cron" }, m),
+          error: (m: string | Error) => logger.error({ component: "cron" }, String(m)),
+          debug: (m: string | Error) => logger.debug({ component: "cron" }, String(m)),
+        },
+      },
+    );
+    // A first IAM snapshot now (restores need one from before a deletion), then on SNAPSHOT_SCHEDULE.
+    snapshots.start();
+    // A first poll right away, so a restart (or a new leader) catches up without waiting for the schedule.
+    firstPoll = pollers.tick().catch((err: unknown) => logger.error(errorFields(err), "first poll failed"));
+  };
+  let standbyTimer: NodeJS.Timeout | undefined;
+  if (!leadership || leadership.isHeld) lead();
+  else if (standbyAllowed) {
+    // The leader's lock goes with its session, so a dead leader is replaced within one retry (a third of LEASE_TTL_SECONDS).
+    let trying = false;
+    const held = leadership;
+    standbyTimer = setInterval(() => {
+      if (trying || stopped) return;
+      trying = true;
+      held
+        .acquire()
+        .then((got) => {
+          if (!got.acquired || stopped) return;
+          clearInterval(standbyTimer);
+          standbyTimer = undefined;
+          logger.info({ owner: held.ownerId, database: held.resource }, "took the lead: polling, delivering and taking snapshots");
+          leaseKeeper = startKeeper(held);
+          lead();
+        })
+        .catch((err: unknown) => logger.warn(errorFields(err), "could not try for the lead; trying again"))
+        .finally(() => {
+          trying = false;
+        });
+    }, Math.max(500, Math.floor(config.leaseTtlMs / 3)));
+    standbyTimer.unref();
+  }
   // Remediation requests expire (REMEDIATION_EXPIRY_HOURS); approving checks expiry too, this tidies messages.
   const expiryTimer = setInterval(() => {
     expireRequests(listenerDeps).catch((err: unknown) => logger.error(errorFields(err), "expiring remediation requests failed"));
   }, 60_000);
   expiryTimer.unref();
   // Problems that come from silence (no poll completing, Slack failing for 5 minutes) need a clock tick.
-  const healthTimer = setInterval(() => void notifier.sync(), 5_000);
+  // Only the leader posts notices: replicas would otherwise each post the same one.
+  const healthTimer = setInterval(() => {
+    if (task) void notifier.sync();
+  }, 5_000);
   healthTimer.unref();
-  // A first IAM snapshot now (restores need one from before a deletion), then on SNAPSHOT_SCHEDULE.
-  snapshots.start();
   const recovery =
     leftExecuting.length === 0
       ? Promise.resolve()
@@ -397,8 +449,6 @@ async function startWithLease(
         }, config.accounts.refreshMinutes * 60_000)
       : undefined;
   refreshTimer?.unref();
-  // A first poll right away, so a restart catches up without waiting for the schedule.
-  const firstPoll = pollers.tick().catch((err: unknown) => logger.error(errorFields(err), "first poll failed"));
   ready = true;
   logger.info(
     {
@@ -431,7 +481,8 @@ async function startWithLease(
       clearInterval(healthTimer);
       if (retryTimer) clearTimeout(retryTimer);
       if (refreshTimer) clearInterval(refreshTimer);
-      await task.stop();
+      if (standbyTimer) clearInterval(standbyTimer);
+      await task?.stop();
       await snapshots.stop();
       // The first poll counts as running below: a hanging account must not hold shutdown past the deadline.
       void firstPoll;

@@ -7,14 +7,18 @@ import { createWriteStream, existsSync } from "node:fs";
 import { once } from "node:events";
 import { parseArgs } from "node:util";
 import dotenv from "dotenv";
+import { isPostgresUrl } from "../config.js";
+import { KyselyStore } from "../store/kysely.js";
 import { SqliteStore } from "../store/sqlite.js";
+import type { Store } from "../store/types.js";
 
 dotenv.config({ quiet: true });
 
 const { values } = parseArgs({ options: { since: { type: "string" }, out: { type: "string" } } });
 const url = process.env.DATABASE_URL?.trim() || "sqlite:./data/trailwatch.db";
-if (!url.startsWith("sqlite:")) {
-  process.stderr.write("export-actions: DATABASE_URL must be a sqlite: URL\n");
+const postgres = isPostgresUrl(url);
+if (!url.startsWith("sqlite:") && !postgres) {
+  process.stderr.write("export-actions: DATABASE_URL must be a sqlite: or postgres:// URL\n");
   process.exit(2);
 }
 const since = values.since ? new Date(values.since) : null;
@@ -23,11 +27,11 @@ if (since && Number.isNaN(since.getTime())) {
   process.exit(2);
 }
 const path = url.replace(/^sqlite:(\/\/)?/, "");
-if (!existsSync(path)) {
+if (!postgres && !existsSync(path)) {
   process.stderr.write(`export-actions: no database at ${path} (check DATABASE_URL)\n`);
   process.exit(2);
 }
-const store = new SqliteStore(path);
+const store: Store = postgres ? await KyselyStore.openPostgres(url) : new SqliteStore(path);
 const out = values.out ? createWriteStream(values.out) : process.stdout;
 let n = 0;
 for await (const a of store.iterateActions()) {

@@ -22,7 +22,8 @@ import { effectiveRules, formatProblem, loadRulesFile, RulesFileError, type Rule
 import { Delivery } from "../slack/delivery.js";
 import { renderGroupMessage } from "../slack/listeners/group-service.js";
 import { renderAlert, renderMinimal } from "../slack/render.js";
-import { openStore } from "../store/sqlite.js";
+import { openConfiguredStore } from "../store/open.js";
+import { copyCommand, DATABASE_USAGE, migrateCommand } from "./database.js";
 import type { NewAlert } from "../store/types.js";
 
 const USAGE = `usage: trailwatch replay [options] <files or folders…>
@@ -101,7 +102,7 @@ async function post(alerts: NewAlert[]): Promise<number> {
     throw e;
   }
   const logger = createLogger(config.logLevel === "info" ? "warn" : config.logLevel, pino.destination(2));
-  const store = openStore(config.sqlitePath);
+  const store = await openConfiguredStore(config);
   try {
     let fresh = 0;
     const now = new Date();
@@ -228,8 +229,13 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === "replay") return await replayCommand(rest);
+    // PostgreSQL (issue 12): database chores.
+    if (command === "migrate") return await migrateCommand(process.env, { out, err });
+    if (command === "copy-sqlite-to-postgres") return await copyCommand(rest, process.env, { out, err });
     if (command === undefined || command === "-h" || command === "--help" || command === "help") {
       out(USAGE);
+      out("");
+      out(DATABASE_USAGE);
       return command === undefined ? 2 : 0;
     }
     throw new UsageError(`unknown command ${JSON.stringify(command)}`);

@@ -75,6 +75,17 @@ export class HealthModel {
 
   constructor(private readonly opts: HealthModelOptions) {}
 
+  /**
+   * PostgreSQL replicas (issue 12): a standby replica polls nothing, so CloudTrail silence is not its problem.
+   * Taking the lead restarts every scope's silence clock from now.
+   */
+  setStandby(on: boolean): void {
+    if (this.standby && !on) for (const s of this.scopes.values()) s.watchingSince = this.opts.now();
+    this.standby = on;
+  }
+
+  private standby = false;
+
   /** Starts watching a scope now (its silence counts from here). */
   registerScope(scope: string): void {
     if (!this.scopes.has(scope)) {
@@ -143,7 +154,7 @@ export class HealthModel {
     const now = this.opts.now().getTime();
     const out: Problem[] = [];
     const silenceLimit = Math.max(3 * this.opts.pollIntervalMs, BLIND_MIN_SILENCE_MS);
-    for (const [scope, s] of this.scopes) {
+    for (const [scope, s] of this.standby ? [] : this.scopes) {
       const lastGood = (s.lastCompletedAt ?? s.watchingSince).getTime();
       const tooManyFailures = s.consecutiveFailures >= BLIND_AFTER_FAILED_POLLS;
       const silent = now - lastGood >= silenceLimit;

@@ -5,6 +5,7 @@ import { LeaseLostError, type Leadership } from "./types.js";
 
 export * from "./types.js";
 export { SqliteLeadership, defaultOwnerId } from "./sqlite.js";
+export { PostgresLeadership } from "./postgres.js";
 
 export interface LeaseKeeper {
   stop(): void;
@@ -29,7 +30,7 @@ export function keepLease(
   const lose = () => {
     lost = true;
     clear(timer);
-    opts.onLost(new LeaseLostError(lease.resource));
+    opts.onLost(new LeaseLostError(lease.resource, lease.lostReason));
   };
   const timer = set(() => {
     if (lost || busy) return;

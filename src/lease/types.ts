@@ -20,6 +20,13 @@ export interface Leadership {
   /** Where the lease lives, for messages (a file path, a database name). */
   readonly resource: string;
   readonly isHeld: boolean;
+  /**
+   * PostgreSQL (issue 12): true when an instance that finds the lease held may run as a standby replica (serve
+   * Slack, retry for the lead) instead of refusing to start. Absent: refuse, as the SQLite lease does.
+   */
+  readonly allowsStandby?: boolean;
+  /** Why a lost lease was lost, when the engine knows better than "taken over" (PostgreSQL: the session ended). */
+  readonly lostReason?: string;
   /** Takes the lease if it is free, ours, or expired. */
   acquire(): Promise<AcquireResult>;
   /** Extends the lease. false: it is no longer ours (taken over after we stalled); stop working at once. */
@@ -45,11 +52,11 @@ export class LeaseHeldError extends TrailwatchError {
 
 /** The lease was taken over while we held it (this process stalled longer than the lease lasts). */
 export class LeaseLostError extends TrailwatchError {
-  constructor(readonly resource: string) {
-    super(
-      "lease-lost",
-      `lost the poller lease on the database ${resource} (another instance took it over after this one stopped renewing); stopping so that only one instance polls`,
-    );
+  constructor(
+    readonly resource: string,
+    reason = "another instance took it over after this one stopped renewing",
+  ) {
+    super("lease-lost", `lost the poller lease on the database ${resource} (${reason}); stopping so that only one instance polls`);
   }
 }
 

@@ -23,7 +23,7 @@ import type {
 } from "./types.js";
 
 /** Ordered migrations; index + 1 is the schema version after applying it. Never edit a shipped one. */
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: string[] = [
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE alerts (
@@ -196,7 +196,7 @@ function reviveEvent(json: string): IamEvent {
   return { ...ev, eventTime: ev.eventTime ? new Date(ev.eventTime) : null };
 }
 
-function toAlert(r: Row): AlertRecord {
+export function toAlert(r: Row): AlertRecord {
   return {
     eventId: r.event_id as string,
     eventName: r.event_name as string,
@@ -232,12 +232,12 @@ function toAlert(r: Row): AlertRecord {
   };
 }
 
-function reviveSnapshot(json: string): GroupSnapshot {
+export function reviveSnapshot(json: string): GroupSnapshot {
   const g = JSON.parse(json) as Omit<GroupSnapshot, "firstAt" | "lastAt"> & { firstAt: string; lastAt: string };
   return { ...g, firstAt: new Date(g.firstAt), lastAt: new Date(g.lastAt) };
 }
 
-function toGroup(r: Row): AlertGroupRecord {
+export function toGroup(r: Row): AlertGroupRecord {
   return {
     id: r.id as string,
     snapshot: reviveSnapshot(r.snapshot_json as string),
@@ -253,7 +253,7 @@ function toGroup(r: Row): AlertGroupRecord {
   };
 }
 
-function toRequest(r: Row): RemediationRequestRecord {
+export function toRequest(r: Row): RemediationRequestRecord {
   return {
     id: r.id as string,
     alertEventId: str(r.alert_event_id) ?? null,
@@ -273,7 +273,7 @@ function toRequest(r: Row): RemediationRequestRecord {
   };
 }
 
-function toAction(r: Row): ActionRecord {
+export function toAction(r: Row): ActionRecord {
   return {
     id: r.id as number,
     at: new Date(r.at as number),
@@ -908,7 +908,7 @@ export class SqliteStore implements Store {
   }
 }
 
-function toSnapshotMeta(r: Row): SnapshotMeta {
+export function toSnapshotMeta(r: Row): SnapshotMeta {
   return {
     id: r.id as number,
     takenAt: new Date(r.taken_at as number),

@@ -94,3 +94,22 @@ describe("readConfig", () => {
     expect(readConfig({ ...valid, SLACK_SIGNING_SECRET: "  0123456789abcdef0123456789abcdef " }).slack.signingSecret).toBe("0123456789abcdef0123456789abcdef");
   });
 });
+
+describe("DATABASE_URL: PostgreSQL (issue 12)", () => {
+  test("a postgres:// URL selects PostgreSQL; a URL with a password is refused without printing it", () => {
+    const c = readConfig({ ...valid, DATABASE_URL: "postgres://tw:pw@db.internal:5432/trailwatch?sslmode=require" });
+    expect(c.postgresUrl).toBe("postgres://tw:pw@db.internal:5432/trailwatch?sslmode=require");
+    expect(readConfig({ ...valid, DATABASE_URL: "postgresql://db/tw" }).postgresUrl).toBe("postgresql://db/tw");
+    expect(readConfig(valid).postgresUrl).toBeUndefined();
+    const p = problems({ ...valid, DATABASE_URL: "postgres://tw:SECRETpw@db.internal:5432" });
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(/^DATABASE_URL must be a sqlite: URL .* or a postgres:\/\/user:pass@host:port\/db URL/);
+    expect(p[0]).not.toContain("SECRET");
+  });
+
+  test("other schemes are still refused", () => {
+    for (const url of ["mysql://u@h/db", "http://h/db", "trailwatch.db"]) {
+      expect(problems({ ...valid, DATABASE_URL: url }).map((l) => l.split(" ")[0])).toEqual(["DATABASE_URL"]);
+    }
+  });
+});

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
+import { readConfig } from "../../src/config.js";
 import { REPO_ROOT } from "../support/app-process.js";
 
 const read = (f: string) => readFileSync(join(REPO_ROOT, f), "utf8");
@@ -81,7 +82,11 @@ describe("compose.yaml", () => {
     }
   });
 
-  test("says plainly that PostgreSQL support is not in this build yet", () => {
-    expect(read("compose.yaml")).toMatch(/PostgreSQL support .* is not in this\s+#?\s*build yet/);
+  test("each replica's DATABASE_URL is one this build accepts, and the file says one replica leads", () => {
+    for (const [, s] of replicas) {
+      const url = (s.environment?.DATABASE_URL ?? "").replace("${POSTGRES_PASSWORD:-change-me}", "change-me");
+      expect(readConfig({ SLACK_BOT_TOKEN: "xoxb-1-2-x", SLACK_SIGNING_SECRET: "5ec2e7000000000000000000000000aa", ALERT_CHANNEL_ID: "C0123ABCD", DATABASE_URL: url }).postgresUrl).toBe(url);
+    }
+    expect(read("compose.yaml")).toMatch(/advisory lock polls, delivers and takes\s+#?\s*snapshots/);
   });
 });

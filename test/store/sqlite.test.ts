@@ -2,10 +2,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { normalizeRecord } from "../../src/cloudtrail/normalize.js";
+import type { GroupSnapshot } from "../../src/grouping/grouper.js";
+import { KyselyStore } from "../../src/store/kysely.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
-import type { NewAlert } from "../../src/store/types.js";
+import type { NewAlert, Store } from "../../src/store/types.js";
+import { postgresUnavailable, startPostgres, type PgCluster } from "../support/postgres.js";
 import { iamRecord } from "../support/records.js";
 
 function alert(eventId: string, minutesAgo = 1): NewAlert {
@@ -13,7 +16,7 @@ function alert(eventId: string, minutesAgo = 1): NewAlert {
   return { eventId, eventName: "DeleteRole", severity: "high", severityReason: "x", outcome: "success", event: ev, eventTime: ev.eventTime, muted: false };
 }
 
-const fresh = () => new SqliteStore(join(mkdtempSync(join(tmpdir(), "tw-store-")), "nested", "t.db"));
+const tempDb = () => join(mkdtempSync(join(tmpdir(), "tw-store-")), "nested", "t.db");
 
 describe("SqliteStore", () => {
   test("creates the schema once and reopens an existing file without re-running migrations", async () => {
@@ -39,16 +42,50 @@ describe("SqliteStore", () => {
     raw.close();
     expect(() => new SqliteStore(path)).toThrow(/newer than this trailwatch build/);
   });
+});
+
+// The same behaviour from every engine: the SQLite store, and the Kysely store on SQLite and on PostgreSQL.
+const pgMissing = postgresUnavailable();
+if (pgMissing) console.warn(`skipping the PostgreSQL store tests: ${pgMissing}`);
+let cluster: PgCluster | undefined;
+let dbSeq = 0;
+beforeAll(async () => {
+  if (!pgMissing) cluster = await startPostgres();
+});
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+const engines: { name: string; skip: boolean; open: () => Promise<Store> }[] = [
+  { name: "SqliteStore", skip: false, open: async () => new SqliteStore(tempDb()) },
+  { name: "KyselyStore on SQLite", skip: false, open: () => KyselyStore.openSqlite(tempDb()) },
+  {
+    name: "KyselyStore on PostgreSQL",
+    skip: pgMissing !== null,
+    open: async () => KyselyStore.openPostgres(await (cluster as PgCluster).createDatabase(`store_${++dbSeq}`)),
+  },
+];
+
+describe.each(engines.filter((e) => !e.skip))("$name", ({ open }) => {
+  const opened: Store[] = [];
+  const fresh = async () => {
+    const s = await open();
+    opened.push(s);
+    return s;
+  };
+  afterAll(async () => {
+    for (const s of opened) await s.close();
+  });
 
   test("de-duplicates alerts by event id", async () => {
-    const s = fresh();
+    const s = await fresh();
     expect(await s.insertAlert(alert("e1"), new Date())).toBe(true);
     expect(await s.insertAlert(alert("e1"), new Date())).toBe(false);
     expect(await s.pendingCount()).toBe(1);
   });
 
   test("pending alerts come oldest event first; posting and in-doubt marks round-trip", async () => {
-    const s = fresh();
+    const s = await fresh();
     await s.insertAlert(alert("young", 1), new Date());
     await s.insertAlert(alert("old", 9), new Date());
     expect((await s.nextPendingAlerts(10)).map((a) => a.eventId)).toEqual(["old", "young"]);
@@ -62,7 +99,7 @@ describe("SqliteStore", () => {
   });
 
   test("acknowledge and escalate change an alert once", async () => {
-    const s = fresh();
+    const s = await fresh();
     await s.insertAlert(alert("e1"), new Date());
     expect((await s.acknowledge("e1", "U1", new Date())).changed).toBe(true);
     const second = await s.acknowledge("e1", "U2", new Date());
@@ -73,7 +110,7 @@ describe("SqliteStore", () => {
   });
 
   test("a remediation request can be claimed once and never after it expired", async () => {
-    const s = fresh();
+    const s = await fresh();
     await s.insertAlert(alert("e1"), new Date());
     const base = { alertEventId: "e1", findingId: null, remediationId: "recreate-account-alias" as const, params: { accountAlias: "a" }, plan: { calls: [] }, requestedBy: "U1", requestedAt: new Date(0) };
     await s.createRemediationRequest({ ...base, id: "r1", expiresAt: new Date(10_000) });
@@ -89,7 +126,7 @@ describe("SqliteStore", () => {
   });
 
   test("actions are kept in order and exported oldest first", async () => {
-    const s = fresh();
+    const s = await fresh();
     for (let i = 0; i < 3; i++) await s.recordAction({ at: new Date(i * 1000), actor: `U${i}`, action: "acknowledge", alertEventId: null, requestId: null, result: "ok", detail: { i } });
     const out = [];
     for await (const a of s.iterateActions()) out.push(a.actor);
@@ -98,7 +135,7 @@ describe("SqliteStore", () => {
   });
 
   test("audit reports: ids to name them by, and `user` answers never become the last audit", async () => {
-    const s = fresh();
+    const s = await fresh();
     expect(await s.lastAuditReport()).toBeNull();
     const a = await s.saveAuditReport(new Date(1000), { findings: [{ id: "a" }] });
     const u = await s.saveAuditReport(new Date(2000), { findings: [{ id: "u" }] }, "user");
@@ -108,5 +145,193 @@ describe("SqliteStore", () => {
     expect((await s.getAuditReport(a))?.scope).toBe("account");
     expect(await s.getAuditReport(u + 100)).toBeNull();
     await s.close();
+  });
+
+  test("health episodes, notices, cursors and per-account cursors round-trip", async () => {
+    const s = await fresh();
+    expect(await s.openHealthEpisode({ scope: "default", code: "blind", startedAt: new Date(1000), detail: { why: "denied" } })).toBe(true);
+    expect(await s.openHealthEpisode({ scope: "default", code: "blind", startedAt: new Date(2000), detail: {} })).toBe(false);
+    expect(await s.openHealthEpisodes()).toEqual([{ scope: "default", code: "blind", startedAt: new Date(1000), detail: { why: "denied" } }]);
+    expect(await s.closeHealthEpisode("default", "blind", new Date(3000))).toBe(true);
+    expect(await s.closeHealthEpisode("default", "blind", new Date(3000))).toBe(false);
+    expect(await s.openHealthEpisodes()).toEqual([]);
+
+    expect(await s.enqueueNotice({ key: "k1", createdAt: new Date(5), text: "t", blocks: [{ type: "section" }] })).toBe(true);
+    expect(await s.enqueueNotice({ key: "k1", createdAt: new Date(6), text: "t2", blocks: [] })).toBe(false);
+    await s.markNoticeFailed("k1", "boom");
+    expect(await s.pendingNotices(10)).toEqual([{ key: "k1", createdAt: new Date(5), text: "t", blocks: [{ type: "section" }], attempts: 1, lastError: "boom" }]);
+    await s.markNoticePosted("k1", "C1", "1.1", new Date(7));
+    expect(await s.pendingNotices(10)).toEqual([]);
+
+    await s.setLookupCursors("default", new Map([["DeleteRole", new Date(1_700_000_000_123)], ["DeleteUser", new Date(10)]]));
+    await s.setLookupCursors("default", new Map([["DeleteUser", new Date(20)]]));
+    expect(await s.getLookupCursors("default")).toEqual(new Map([["DeleteRole", new Date(1_700_000_000_123)], ["DeleteUser", new Date(20)]]));
+    expect(await s.getLookupCursors("other")).toEqual(new Map());
+
+    expect(await s.getPollCursor()).toBeNull();
+    await s.setPollCursor(new Date(42));
+    await s.setAccountPollCursor("444455556666", new Date(43));
+    expect(await s.getPollCursor()).toEqual(new Date(42));
+    expect(await s.getAccountPollCursor("444455556666")).toEqual(new Date(43));
+    expect(await s.getAccountPollCursor("111122223333")).toBeNull();
+  });
+
+  test("snapshots are stored once per content, confirmed, listed newest first and pruned", async () => {
+    const s = await fresh();
+    const a = await s.saveSnapshot({ at: new Date(1000), hash: "h1", data: Buffer.from([1, 2, 3]), rawBytes: 30 });
+    expect(a.stored).toBe(true);
+    const again = await s.saveSnapshot({ at: new Date(2000), hash: "h1", data: Buffer.from([1, 2, 3]), rawBytes: 30 });
+    expect(again).toMatchObject({ stored: false, meta: { id: a.meta.id, confirmedAt: new Date(2000) } });
+    const b = await s.saveSnapshot({ at: new Date(3000), hash: "h2", data: Buffer.from([9]), rawBytes: 10 });
+    expect((await s.listSnapshots({ limit: 10 })).map((m) => m.hash)).toEqual(["h2", "h1"]);
+    expect((await s.listSnapshots({ takenAtOrBefore: new Date(2500), limit: 10 })).map((m) => m.hash)).toEqual(["h1"]);
+    const got = await s.getSnapshot(b.meta.id);
+    expect(got?.data.equals(Buffer.from([9]))).toBe(true);
+    expect(got?.meta).toEqual({ id: b.meta.id, takenAt: new Date(3000), confirmedAt: new Date(3000), hash: "h2", rawBytes: 10, storedBytes: 1 });
+    expect(await s.pruneSnapshots(new Date(2500))).toBe(1);
+    expect(await s.getSnapshot(a.meta.id)).toBeNull();
+    expect((await s.listSnapshots({ limit: 10 })).map((m) => m.hash)).toEqual(["h2"]);
+  });
+
+  test("grouping: decisions, group message, members shown and thread replies", async () => {
+    const s = await fresh();
+    await s.insertAlert(alert("a1", 3), new Date());
+    await s.insertAlert(alert("a2", 2), new Date());
+    await s.insertAlert(alert("solo", 1), new Date());
+    expect((await s.ungroupedPendingAlerts(10)).map((a) => a.eventId)).toEqual(["a1", "a2", "solo"]);
+    const t = Date.now();
+    const snap = { id: "g1", kind: "chain", key: "k", firstAt: new Date(t - 180_000), lastAt: new Date(t - 120_000), members: ["a1", "a2"] } as unknown as GroupSnapshot;
+    await s.recordGrouping([{ eventId: "a1", groupId: "g1" }, { eventId: "a2", groupId: "g1" }, { eventId: "solo", groupId: null }], [snap], new Date(t));
+    expect(await s.ungroupedPendingAlerts(10)).toEqual([]);
+    expect((await s.nextPostableAlerts(10)).map((a) => a.eventId)).toEqual(["a1", "a2", "solo"]);
+    expect((await s.getGroup("g1"))?.unshownMembers).toBe(2);
+    expect((await s.groupsWithWork(10)).map((g) => g.id)).toEqual(["g1"]);
+    const state = await s.groupingState(new Date(t - 3_600_000));
+    expect(state.groups.map((g) => [g.id, g.firstAt])).toEqual([["g1", new Date(t - 180_000)]]);
+    expect(state.alerts.map((x) => [x.alert.eventId, x.groupId])).toEqual([["a1", "g1"], ["a2", "g1"], ["solo", null]]);
+
+    await s.markGroupPostAttempt("g1", new Date(100));
+    await s.markGroupPosted("g1", "C1", "9.1");
+    expect((await s.nextPostableAlerts(10)).map((a) => a.eventId)).toEqual(["solo"]);
+    await s.markGroupMembersShown("g1", ["a1"], new Date());
+    expect(await s.getAlert("a1")).toMatchObject({ delivery: "posted", messageTs: "9.1" });
+    const seq = await s.startGroupReply("g1", ["a2"], new Date(200));
+    expect(await s.startGroupReply("g1", [], new Date(201))).toBe(seq + 1);
+    await s.dropGroupReply("g1", seq + 1);
+    expect(await s.openGroupReplies("g1")).toEqual([{ seq, eventIds: ["a2"], startedAt: new Date(200) }]);
+    await s.finishGroupReply("g1", seq, "9.2", new Date(300));
+    expect(await s.openGroupReplies("g1")).toEqual([]);
+    expect((await s.groupMembers("g1")).map((a) => a.delivery)).toEqual(["posted", "posted"]);
+    expect(await s.acknowledgeGroup("g1", "U1", new Date())).toBe(2);
+    expect(await s.acknowledgeGroup("g1", "U2", new Date())).toBe(0);
+
+    await s.markPosted("solo", "C1", "9.3");
+    expect((await s.alertsNeedingDetails(10, new Date())).map((a) => a.eventId)).toEqual(["solo"]);
+    await s.markDetailsAttempt("solo", new Date(400));
+    await s.markDetailsFailed("solo", new Date(Date.now() + 60_000), true);
+    expect(await s.alertsNeedingDetails(10, new Date())).toEqual([]);
+    expect((await s.getAlert("solo"))?.detailsInDoubtSince).toEqual(new Date(400));
+    await s.markDetailsPosted("solo", "9.4");
+    expect(await s.alertsNeedingDetails(10, new Date(Date.now() + 120_000))).toEqual([]);
+  });
+
+  test("listAlerts filters and countByStatus counts, muted apart", async () => {
+    const s = await fresh();
+    await s.insertAlert(alert("e1", 5), new Date());
+    await s.insertAlert({ ...alert("m1", 4), muted: true, mutedReason: "rule" }, new Date());
+    await s.acknowledge("e1", "U1", new Date());
+    expect((await s.listAlerts({ limit: 10 })).map((a) => a.eventId)).toEqual(["e1"]);
+    expect((await s.listAlerts({ limit: 10, includeMuted: true })).map((a) => a.eventId)).toEqual(["m1", "e1"]);
+    expect((await s.listAlerts({ limit: 10, status: "open" })).map((a) => a.eventId)).toEqual([]);
+    expect(await s.countByStatus(new Date(0))).toEqual({ open: 0, acknowledged: 1, escalated: 0, remediated: 0, muted: 1 });
+    expect((await s.getAlert("m1"))?.delivery).toBe("muted");
+  });
+});
+
+describe.skipIf(pgMissing !== null)("KyselyStore: several replicas on one PostgreSQL database", () => {
+  test("a remediation claimed from two replicas at once is won by exactly one, and migrations run once", async () => {
+    const url = await (cluster as PgCluster).createDatabase("replicas");
+    // Started together: the Migrator's lock makes one migrate and the other find the schema done.
+    const [a, b] = await Promise.all([KyselyStore.openPostgres(url), KyselyStore.openPostgres(url)]);
+    try {
+      await a.insertAlert(alert("e1"), new Date());
+      const base = { alertEventId: "e1", findingId: null, remediationId: "recreate-account-alias" as const, params: { accountAlias: "a" }, plan: { calls: [] }, requestedBy: "U1", requestedAt: new Date(0), expiresAt: new Date(Date.now() + 60_000) };
+      for (let i = 0; i < 20; i++) {
+        await a.createRemediationRequest({ ...base, id: `r${i}` });
+        const wins = await Promise.all([
+          a.claimRemediationRequest(`r${i}`, "executing", "U2", new Date()),
+          b.claimRemediationRequest(`r${i}`, i % 2 ? "rejected" : "executing", "U3", new Date()),
+        ]);
+        expect(wins.filter(Boolean)).toHaveLength(1);
+      }
+      expect(await b.getAlert("e1")).toMatchObject({ eventId: "e1", delivery: "pending" });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+describe.skipIf(pgMissing !== null)("KyselyStore: outbox claims between replicas (FOR UPDATE SKIP LOCKED)", () => {
+  test("pending alerts read by one replica are not handed to another until posted or the claim lapses", async () => {
+    const url = await (cluster as PgCluster).createDatabase("claims");
+    let t = Date.now();
+    const now = () => new Date(t);
+    const a = await KyselyStore.openPostgres(url, { owner: "A", now });
+    const b = await KyselyStore.openPostgres(url, { owner: "B", now });
+    try {
+      for (let i = 0; i < 6; i++) await a.insertAlert(alert(`e${i}`, 10 - i), new Date());
+      // Both read at the same moment: every alert goes to exactly one of them.
+      const [ra, rb] = await Promise.all([a.nextPendingAlerts(4), b.nextPendingAlerts(4)]);
+      const ids = [...ra, ...rb].map((x) => x.eventId);
+      expect(ids.sort()).toEqual(["e0", "e1", "e2", "e3", "e4", "e5"]);
+      expect(new Set(ids).size).toBe(6);
+      // A claim holder keeps getting its own rows, oldest first; the other replica gets none of them.
+      expect((await a.nextPendingAlerts(10)).map((x) => x.eventId)).toEqual(ra.map((x) => x.eventId));
+      for (const x of ra) await a.markPosted(x.eventId, "C1", `1.${x.eventId}`);
+      expect((await b.nextPendingAlerts(10)).map((x) => x.eventId)).toEqual(rb.map((x) => x.eventId));
+      expect(await a.nextPendingAlerts(10)).toEqual([]);
+      // B dies holding its claim: once the claim lapses, A takes the rows over.
+      t += 21_000;
+      expect((await a.nextPendingAlerts(10)).map((x) => x.eventId)).toEqual(rb.map((x) => x.eventId));
+      expect(await a.pendingCount()).toBe(rb.length);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+describe("KyselyStore on SQLite adopts a file of the SQLite store", () => {
+  test("a file written by SqliteStore opens with its data, and SqliteStore still opens it afterwards", async () => {
+    const path = tempDb();
+    const old = new SqliteStore(path);
+    await old.insertAlert(alert("e1"), new Date());
+    const version = old.schemaVersion;
+    await old.close();
+    const k = await KyselyStore.openSqlite(path);
+    expect((await k.getAlert("e1"))?.eventId).toBe("e1");
+    await k.insertAlert(alert("e2"), new Date());
+    await k.close();
+    const again = new SqliteStore(path);
+    expect(again.schemaVersion).toBe(version);
+    expect((await again.nextPendingAlerts(10)).map((a) => a.eventId).sort()).toEqual(["e1", "e2"]);
+    await again.close();
+  });
+
+  test("a file at an older legacy version is brought up to date", async () => {
+    const path = tempDb();
+    const { mkdirSync } = await import("node:fs");
+    const { dirname } = await import("node:path");
+    mkdirSync(dirname(path), { recursive: true });
+    const raw = new Database(path);
+    const { MIGRATIONS } = await import("../../src/store/sqlite.js");
+    raw.exec(MIGRATIONS[0] as string);
+    raw.pragma("user_version = 1");
+    raw.close();
+    const k = await KyselyStore.openSqlite(path);
+    await k.insertAlert({ ...alert("e1"), accountId: "444455556666", accountName: "payments" }, new Date());
+    expect(await k.getAlert("e1")).toMatchObject({ accountName: "payments" });
+    await k.close();
   });
 });
