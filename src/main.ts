@@ -227,14 +227,14 @@ async function startWithLease(
     now,
     postIntervalMs: config.slack.postIntervalMs,
     render: async (alert) =>
-      renderAlert(alert, await store.listRemediationRequests(alert.eventId), await accountRestoreLine(alert.event, alert.accountId, accounts.ownAccountId() ?? (await botIdentity())?.accountId ?? null, snapshots, logger)),
+      renderAlert(alert, await store.listRemediationRequests(alert.eventId), await accountRestoreLine(alert.event, accounts.multiAccount ? alert.accountId : undefined, accounts.ownAccountId(), snapshots, logger)),
     renderMinimal,
     renderDetails: async (alert) => renderAlertDetails(alert),
     grouping: {
       // Late events can join a group as long as a poll can still find them.
       settings: { ...config.grouping, lateJoinMs: config.lookbackMinutes * 60_000 },
-      render: async (group, members) =>
-        renderGroupMessage(store, group, members, { snapshots, logger, ownAccountId: accounts.ownAccountId() ?? (await botIdentity())?.accountId ?? null }),
+      // One account polled: every alert is the own account's, so no account check (and no STS call) is needed.
+      render: (group, members) => renderGroupMessage(store, group, members, { snapshots, logger, ownAccountId: accounts.multiAccount ? accounts.ownAccountId() : undefined }),
     },
     onSlackResult: (r) => health.slackResult(r),
   });

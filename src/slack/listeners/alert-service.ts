@@ -22,7 +22,7 @@ export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): 
     const gm = await renderGroupMessage(deps.store, grouped.group, grouped.members, {
       snapshots: deps.snapshots,
       logger: deps.logger,
-      ownAccountId: await ownAccountId(deps),
+      ...(deps.accounts?.multiAccount === false ? {} : { ownAccountId: await ownAccountId(deps) }),
     });
     try {
       await deps.client.chat.update({
@@ -37,7 +37,9 @@ export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): 
     }
     return;
   }
-  const line = await accountRestoreLine(alert.event, alert.accountId, await ownAccountId(deps), deps.snapshots, deps.logger);
+  // One account watched: the alert is the own account's, no check needed.
+  const single = deps.accounts?.multiAccount === false;
+  const line = await accountRestoreLine(alert.event, single ? undefined : alert.accountId, single ? null : await ownAccountId(deps), deps.snapshots, deps.logger);
   const msg = renderAlert(alert, await deps.store.listRemediationRequests(eventId), line);
   try {
     await deps.client.chat.update({

@@ -119,7 +119,8 @@ export async function renderGroupMessage(
   store: Store,
   group: AlertGroupRecord,
   members: AlertRecord[],
-  restore?: { snapshots: SnapshotSource | undefined; logger: Logger; ownAccountId: string | null },
+  /** ownAccountId undefined: only the own account is watched, so the group's account is not checked. */
+  restore?: { snapshots: SnapshotSource | undefined; logger: Logger; ownAccountId?: string | null },
 ): Promise<GroupMessage> {
   const rep = representative(group.snapshot, members);
   const activity: AlertActivity = rep ? activityOf(rep, await store.listRemediationRequests(rep.eventId)) : {};
@@ -129,7 +130,8 @@ export async function renderGroupMessage(
     const ctx: GroupRemediationContext = { groupId: group.id, kind: "chain", accountId: group.snapshot.accountId, root: group.snapshot.root, firstEventAt: new Date(Math.min(...times)), members };
     const deletion = chainRootDeletion(ctx);
     if (deletion) {
-      restorable = await accountRestoreLine({ ...deletion.event, eventTime: ctx.firstEventAt }, group.snapshot.accountId, restore.ownAccountId, restore.snapshots, restore.logger);
+      const accountId = restore.ownAccountId === undefined ? undefined : group.snapshot.accountId;
+      restorable = await accountRestoreLine({ ...deletion.event, eventTime: ctx.firstEventAt }, accountId, restore.ownAccountId ?? null, restore.snapshots, restore.logger);
     }
   }
   return buildGroupMessage(group.snapshot, members, activity, restorable);
