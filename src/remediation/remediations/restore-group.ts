@@ -2,24 +2,16 @@
 // still exist.
 import { GetGroupCommand, GetUserCommand } from "@aws-sdk/client-iam";
 import { readOrMissing } from "../aws.js";
-import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, policySummary, snapshotLabel } from "../restore/common.js";
+import { checkRestoreParams, loadSnapshot, pinSnapshot, policySummary, snapshotLabel, restoreFromEvent } from "../restore/common.js";
 import { absentBinding, bindManagedPolicies, judgeInlinePolicies, snapshotBinding } from "../restore/bindings.js";
 import { userBinding } from "../bindings.js";
-import { checkUndoEvent, paramsFrom } from "../validate.js";
 import type { PlannedCall, RemediationDefinition } from "../types.js";
 
 export const restoreGroup: RemediationDefinition = {
   id: "restore-group",
   title: "Restore deleted group from snapshot",
   validate: (p) => checkRestoreParams(p, { groupName: "groupName" }),
-  fromEvent(event) {
-    const bad = checkUndoEvent(event, ["DeleteGroup"]);
-    if (bad) return { error: bad };
-    const params = paramsFrom(event, { groupName: "groupName" });
-    if ("error" in params) return params;
-    const before = beforeFromEventTime(event.eventTime);
-    return "error" in before ? before : { ...params, ...before };
-  },
+  fromEvent: restoreFromEvent(["DeleteGroup"], { groupName: "groupName" }),
   pin: (p, deps) => pinSnapshot(p, deps),
   planTitle: (p) => `Restore group ${p.groupName}`,
   async plan(p, ctx) {

@@ -1,10 +1,9 @@
 // Undo DeleteInstanceProfile: recreate the profile with its path and tags, and put its role back in it.
 import { GetInstanceProfileCommand, GetRoleCommand } from "@aws-sdk/client-iam";
 import { readOrMissing } from "../aws.js";
-import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, restoreTags, snapshotLabel } from "../restore/common.js";
+import { checkRestoreParams, loadSnapshot, pinSnapshot, restoreTags, snapshotLabel, restoreFromEvent } from "../restore/common.js";
 import { absentBinding, snapshotBinding } from "../restore/bindings.js";
 import { roleBinding } from "../bindings.js";
-import { checkUndoEvent, paramsFrom } from "../validate.js";
 import type { PlannedCall, RemediationDefinition } from "../types.js";
 
 const ACTION = "restore-instance-profile";
@@ -13,14 +12,7 @@ export const restoreInstanceProfile: RemediationDefinition = {
   id: ACTION,
   title: "Restore deleted instance profile from snapshot",
   validate: (p) => checkRestoreParams(p, { instanceProfileName: "instanceProfileName" }),
-  fromEvent(event) {
-    const bad = checkUndoEvent(event, ["DeleteInstanceProfile"]);
-    if (bad) return { error: bad };
-    const params = paramsFrom(event, { instanceProfileName: "instanceProfileName" });
-    if ("error" in params) return params;
-    const before = beforeFromEventTime(event.eventTime);
-    return "error" in before ? before : { ...params, ...before };
-  },
+  fromEvent: restoreFromEvent(["DeleteInstanceProfile"], { instanceProfileName: "instanceProfileName" }),
   pin: (p, deps) => pinSnapshot(p, deps),
   planTitle: (p) => `Restore instance profile ${p.instanceProfileName}`,
   async plan(p, ctx) {

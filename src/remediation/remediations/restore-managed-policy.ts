@@ -2,11 +2,10 @@
 // version's document) and attach it again to the users, groups and roles that had it and still exist.
 import { GetGroupCommand, GetRoleCommand, GetUserCommand } from "@aws-sdk/client-iam";
 import { readOrMissing } from "../aws.js";
-import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, policyExists, policySummary, restoreTags, snapshotLabel } from "../restore/common.js";
+import { checkRestoreParams, loadSnapshot, pinSnapshot, policyExists, policySummary, restoreTags, snapshotLabel, restoreFromEvent } from "../restore/common.js";
 import { absentBinding, snapshotBinding } from "../restore/bindings.js";
 import { groupBinding, parsePolicyDocument, roleBinding, userBinding } from "../bindings.js";
 import { managedPolicyAdminReasons } from "../privilege.js";
-import { checkUndoEvent, paramsFrom } from "../validate.js";
 import type { PlannedCall, RemediationDefinition } from "../types.js";
 
 const ACTION = "restore-managed-policy";
@@ -15,14 +14,7 @@ export const restoreManagedPolicy: RemediationDefinition = {
   id: ACTION,
   title: "Restore deleted managed policy from snapshot",
   validate: (p) => checkRestoreParams(p, { policyArn: "policyArn" }),
-  fromEvent(event) {
-    const bad = checkUndoEvent(event, ["DeletePolicy"]);
-    if (bad) return { error: bad };
-    const params = paramsFrom(event, { policyArn: "policyArn" });
-    if ("error" in params) return params;
-    const before = beforeFromEventTime(event.eventTime);
-    return "error" in before ? before : { ...params, ...before };
-  },
+  fromEvent: restoreFromEvent(["DeletePolicy"], { policyArn: "policyArn" }),
   pin: (p, deps) => pinSnapshot(p, deps),
   planTitle: (p) => `Restore managed policy ${p.policyArn}`,
   async plan(p, ctx) {

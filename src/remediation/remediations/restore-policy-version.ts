@@ -3,8 +3,7 @@
 // deleted one was never the default.)
 import { GetPolicyVersionCommand, ListPolicyVersionsCommand } from "@aws-sdk/client-iam";
 import { decodePolicyDocument, read, readOrMissing, stableJson } from "../aws.js";
-import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, policySummary, snapshotLabel } from "../restore/common.js";
-import { checkUndoEvent, paramsFrom } from "../validate.js";
+import { checkRestoreParams, loadSnapshot, pinSnapshot, policySummary, snapshotLabel, restoreFromEvent } from "../restore/common.js";
 import type { RemediationDefinition } from "../types.js";
 
 /** IAM keeps at most five versions of a managed policy. */
@@ -14,14 +13,7 @@ export const restorePolicyVersion: RemediationDefinition = {
   id: "restore-policy-version",
   title: "Restore deleted policy version",
   validate: (p) => checkRestoreParams(p, { policyArn: "policyArn", versionId: "policyVersionId" }),
-  fromEvent(event) {
-    const bad = checkUndoEvent(event, ["DeletePolicyVersion"]);
-    if (bad) return { error: bad };
-    const params = paramsFrom(event, { policyArn: "policyArn", versionId: "versionId" });
-    if ("error" in params) return params;
-    const before = beforeFromEventTime(event.eventTime);
-    return "error" in before ? before : { ...params, ...before };
-  },
+  fromEvent: restoreFromEvent(["DeletePolicyVersion"], { policyArn: "policyArn", versionId: "versionId" }),
   pin: (p, deps) => pinSnapshot(p, deps),
   planTitle: (p) => `Restore version ${p.versionId} of ${p.policyArn} (as a non-default version)`,
   async plan(p, ctx) {

@@ -5,7 +5,6 @@
 import { GetInstanceProfileCommand, GetRoleCommand } from "@aws-sdk/client-iam";
 import { readOrMissing } from "../aws.js";
 import {
-  beforeFromEventTime,
   checkRestoreParams,
   loadSnapshot,
   newIdNotes,
@@ -13,10 +12,10 @@ import {
   policySummary,
   restoreTags,
   snapshotLabel,
+  restoreFromEvent,
 } from "../restore/common.js";
 import { absentBinding, bindBoundary, bindManagedPolicies, judgeInlinePolicies, snapshotBinding } from "../restore/bindings.js";
 import { instanceProfileBinding } from "../bindings.js";
-import { checkUndoEvent, paramsFrom } from "../validate.js";
 import type { PlannedCall, RemediationDefinition } from "../types.js";
 
 const ACTION = "restore-role";
@@ -25,14 +24,7 @@ export const restoreRole: RemediationDefinition = {
   id: ACTION,
   title: "Restore deleted role from snapshot",
   validate: (p) => checkRestoreParams(p, { roleName: "roleName" }),
-  fromEvent(event) {
-    const bad = checkUndoEvent(event, ["DeleteRole"]);
-    if (bad) return { error: bad };
-    const params = paramsFrom(event, { roleName: "roleName" });
-    if ("error" in params) return params;
-    const before = beforeFromEventTime(event.eventTime);
-    return "error" in before ? before : { ...params, ...before };
-  },
+  fromEvent: restoreFromEvent(["DeleteRole"], { roleName: "roleName" }),
   pin: (p, deps) => pinSnapshot(p, deps),
   planTitle: (p) => `Restore role ${p.roleName} from ${p.snapshotId ? `snapshot #${p.snapshotId}` : "the last snapshot before its deletion"}`,
   async plan(p, ctx) {

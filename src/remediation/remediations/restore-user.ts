@@ -4,7 +4,6 @@
 import { GetGroupCommand, GetUserCommand } from "@aws-sdk/client-iam";
 import { readOrMissing } from "../aws.js";
 import {
-  beforeFromEventTime,
   checkRestoreParams,
   CREDENTIALS_GONE,
   loadSnapshot,
@@ -13,10 +12,10 @@ import {
   policySummary,
   restoreTags,
   snapshotLabel,
+  restoreFromEvent,
 } from "../restore/common.js";
 import { absentBinding, bindBoundary, bindManagedPolicies, judgeInlinePolicies, snapshotBinding } from "../restore/bindings.js";
 import { bindPermissions, groupBinding } from "../grants.js";
-import { checkUndoEvent, paramsFrom } from "../validate.js";
 import type { PlannedCall, RemediationDefinition } from "../types.js";
 
 const ACTION = "restore-user";
@@ -25,14 +24,7 @@ export const restoreUser: RemediationDefinition = {
   id: ACTION,
   title: "Restore deleted user from snapshot",
   validate: (p) => checkRestoreParams(p, { userName: "userName" }),
-  fromEvent(event) {
-    const bad = checkUndoEvent(event, ["DeleteUser"]);
-    if (bad) return { error: bad };
-    const params = paramsFrom(event, { userName: "userName" });
-    if ("error" in params) return params;
-    const before = beforeFromEventTime(event.eventTime);
-    return "error" in before ? before : { ...params, ...before };
-  },
+  fromEvent: restoreFromEvent(["DeleteUser"], { userName: "userName" }),
   pin: (p, deps) => pinSnapshot(p, deps),
   planTitle: (p) => `Restore user ${p.userName} (without credentials)`,
   async plan(p, ctx) {

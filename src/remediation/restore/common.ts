@@ -4,7 +4,8 @@ import { GetPolicyCommand, type IAMClient } from "@aws-sdk/client-iam";
 import type { LoadedSnapshot } from "../../snapshot/service.js";
 import type { IamSnapshot, SnapTag } from "../../snapshot/model.js";
 import { readOrMissing, tagValue, trailwatchTags } from "../aws.js";
-import { checkParams, type ParamKind } from "../validate.js";
+import type { IamEvent } from "../../domain.js";
+import { checkParams, checkUndoEvent, paramsFrom, type ParamKind } from "../validate.js";
 import type { PlanContext, RemediationDeps, RemediationParams } from "../types.js";
 
 export const TAG_RESTORED_FROM = "trailwatch:restored-from";
@@ -26,6 +27,21 @@ export function checkSnapshotParams(p: RemediationParams): string | null {
 export function beforeFromEventTime(eventTime: Date | null): { before: string } | { error: string } {
   if (!eventTime || Number.isNaN(eventTime.getTime())) return { error: "the event has no time, so the snapshot before it cannot be chosen" };
   return { before: eventTime.toISOString() };
+}
+
+/**
+ * fromEvent() of a restore: the event must be one it undoes, the names come from its request parameters
+ * (`param -> request key`), and the snapshot is the last one before the event's time.
+ */
+export function restoreFromEvent(eventNames: readonly string[], mapping: Record<string, string>): (event: IamEvent) => RemediationParams | { error: string } {
+  return (event) => {
+    const bad = checkUndoEvent(event, eventNames);
+    if (bad) return { error: bad };
+    const params = paramsFrom(event, mapping);
+    if ("error" in params) return params;
+    const before = beforeFromEventTime(event.eventTime);
+    return "error" in before ? before : { ...params, ...before };
+  };
 }
 
 /** pin(): a restore requested "before T" is fixed to the snapshot that was the latest before T. */
