@@ -7,7 +7,7 @@ import type { IAMClient } from "@aws-sdk/client-iam";
 import { LRUCache } from "lru-cache";
 import cron from "node-cron";
 import { errorFields, type Logger } from "../log.js";
-import { awsErrorInfo } from "../remediation/aws.js";
+import { awsErrorInfo, stableJson } from "../remediation/aws.js";
 import type { Store } from "../store/types.js";
 import { iamSnapshotSchema, type IamSnapshot, type SnapshotMeta } from "./model.js";
 import { takeSnapshot } from "./take.js";
@@ -30,21 +30,9 @@ export type SnapshotRunResult =
   | { ok: true; meta: SnapshotMeta; stored: boolean; calls: number; ms: number; rawBytes: number; gaps: string[]; pruned: number }
   | { ok: false; error: string; calls: number; ms: number };
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === "object") {
-    const obj = value as Record<string, unknown>;
-    return Object.fromEntries(
-      Object.keys(obj)
-        .sort()
-        .map((k) => [k, sortKeys(obj[k])]),
-    );
-  }
-  return value;
-}
 
 export function encodeSnapshot(snapshot: IamSnapshot): { json: string; hash: string; data: Buffer } {
-  const json = JSON.stringify(sortKeys(snapshot));
+  const json = stableJson(snapshot);
   return { json, hash: createHash("sha256").update(json).digest("hex"), data: gzipSync(json) };
 }
 
