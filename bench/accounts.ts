@@ -13,7 +13,7 @@ import { AccountPollers } from "../src/accounts/pollers.js";
 import { AccountRegistry } from "../src/accounts/registry.js";
 import type { Logger } from "../src/log.js";
 import { lookupOrder } from "../src/main.js";
-import { SqliteStore } from "../src/store/sqlite.js";
+import { KyselyStore } from "../src/store/kysely.js";
 import { startFakeCloudTrail } from "../test/fakes/cloudtrail.js";
 import { listenLoopback, readBody } from "../test/fakes/http-util.js";
 import { iamRecord } from "../test/support/records.js";
@@ -59,7 +59,7 @@ async function scenario(logger: Logger, opts: { accounts: number; busyDeletions:
     logger,
   });
   await registry.load();
-  const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), "tw-bench-accounts-")), "b.db"));
+  const store = await KyselyStore.openSqlite(join(mkdtempSync(join(tmpdir(), "tw-bench-accounts-")), "b.db"));
   const t0 = performance.now();
   let alertMs = Number.NaN;
   const pollers = new AccountPollers({

@@ -23,7 +23,7 @@ import { Poller } from "../src/poller.js";
 import { buildAlertMessage } from "../src/slack/blocks/alert.js";
 import { Delivery } from "../src/slack/delivery.js";
 import { renderAlert, renderMinimal } from "../src/slack/render.js";
-import { SqliteStore } from "../src/store/sqlite.js";
+import { KyselyStore } from "../src/store/kysely.js";
 import { startFakeCloudTrail } from "../test/fakes/cloudtrail.js";
 import { startFakeSlack } from "../test/fakes/slack.js";
 import { iamRecord } from "../test/support/records.js";
@@ -47,7 +47,7 @@ async function pollScenario(noise: number, eventName: IamDeletionEventName) {
   const now = Date.now();
   cloudtrail.addReadOnlyIamNoise(noise, { start: now - 19 * 60_000, end: now - 1000 });
   cloudtrail.addEvent(iamRecord({ eventName, eventTime: new Date(now - 5 * 60_000), requestParameters: { roleName: "bench-role", instanceProfileName: "bench-profile", userName: "bench" } }));
-  const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), "tw-bench-")), "b.db"));
+  const store = await KyselyStore.openSqlite(join(mkdtempSync(join(tmpdir(), "tw-bench-")), "b.db"));
   const client = new CloudTrailClient({ endpoint: cloudtrail.url, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" }, maxAttempts: 1 });
   const lookup = new CloudTrailLookup(client, {});
   const slackClient = new WebClient("xoxb-bench", { slackApiUrl: `${slack.url}/api/`, retryConfig: { retries: 0 } });
@@ -91,7 +91,7 @@ async function stormScenario() {
     const name = names[i % names.length] as IamDeletionEventName;
     cloudtrail.addEvent(iamRecord({ eventName: name, eventTime: new Date(now - 18 * 60_000 + i * 1500), requestParameters: { roleName: `r${i}`, userName: `u${i}`, groupName: `g${i}`, instanceProfileName: `p${i}`, policyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" } }));
   }
-  const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), "tw-bench-")), "b.db"));
+  const store = await KyselyStore.openSqlite(join(mkdtempSync(join(tmpdir(), "tw-bench-")), "b.db"));
   const client = new CloudTrailClient({ endpoint: cloudtrail.url, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" }, maxAttempts: 1 });
   const lookup = new CloudTrailLookup(client, {});
   const poller = new Poller({ store, lookup, logger, now: () => new Date(), lookbackMinutes: 20, noise: { muteEvents: [], mutePrincipals: [], minSeverity: "low" }, eventNames: names });
@@ -108,7 +108,7 @@ async function stormScenario() {
 /** Polls of an account with no IAM events at all: what a quiet account pays. */
 async function idleScenario(polls: number) {
   const cloudtrail = await startFakeCloudTrail({ ratePerSecond: 2 });
-  const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), "tw-bench-")), "b.db"));
+  const store = await KyselyStore.openSqlite(join(mkdtempSync(join(tmpdir(), "tw-bench-")), "b.db"));
   const client = new CloudTrailClient({ endpoint: cloudtrail.url, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" }, maxAttempts: 1 });
   const poller = new Poller({ store, lookup: new CloudTrailLookup(client, {}), logger, now: () => new Date(), lookbackMinutes: 20, noise: { muteEvents: [], mutePrincipals: [], minSeverity: "low" }, eventNames: lookupOrder() });
   for (let i = 0; i < polls; i++) await poller.pollOnce();

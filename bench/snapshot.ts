@@ -18,7 +18,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { createLogger } from "../src/log.js";
 import { SnapshotService } from "../src/snapshot/service.js";
-import { SqliteStore } from "../src/store/sqlite.js";
+import { KyselyStore } from "../src/store/kysely.js";
 import { startMoto, TEST_CREDENTIALS } from "../test/support/moto.js";
 
 const TRUST = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
@@ -75,7 +75,7 @@ export async function snapshotBench(roles = 1000, users = 1000): Promise<void> {
     const seedS = (performance.now() - t0) / 1000;
     console.log(`\nIAM snapshot (moto): ${roles.toLocaleString("en")} roles, ${users.toLocaleString("en")} users`);
     console.log(`seeding moto (not part of the snapshot): ${seedCalls.toLocaleString("en")} calls in ${seedS.toFixed(1)} s (8 concurrent)`);
-    const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), "tw-bench-snap-")), "s.db"));
+    const store = await KyselyStore.openSqlite(join(mkdtempSync(join(tmpdir(), "tw-bench-snap-")), "s.db"));
     const service = new SnapshotService({ store, iam, logger: createLogger("silent"), now: () => new Date(), retentionDays: 90 });
     for (const label of ["first snapshot", "unchanged snapshot"]) {
       const r = await service.run("bench");

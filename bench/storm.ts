@@ -15,7 +15,7 @@ import { Poller } from "../src/poller.js";
 import { Delivery } from "../src/slack/delivery.js";
 import { renderGroupMessage } from "../src/slack/listeners/group-service.js";
 import { renderAlert, renderAlertDetails, renderMinimal } from "../src/slack/render.js";
-import { SqliteStore } from "../src/store/sqlite.js";
+import { KyselyStore } from "../src/store/kysely.js";
 import { startFakeCloudTrail } from "../test/fakes/cloudtrail.js";
 import { FAKE_SLACK_IDENTITY, startFakeSlack } from "../test/fakes/slack.js";
 import { ASSUMED_DEPLOYER, iamRecord } from "../test/support/records.js";
@@ -51,7 +51,7 @@ export async function stormBenchmark(count = 600): Promise<StormResult> {
     names.push(name);
     cloudtrail.addEvent(iamRecord({ eventName, eventTime: new Date(start + i * 300), identity: ASSUMED_DEPLOYER, requestParameters: params(name) }));
   }
-  const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), "tw-storm-")), "s.db"));
+  const store = await KyselyStore.openSqlite(join(mkdtempSync(join(tmpdir(), "tw-storm-")), "s.db"));
   const client = new CloudTrailClient({ endpoint: cloudtrail.url, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" }, maxAttempts: 1 });
   const slackClient = new WebClient("xoxb-bench", { slackApiUrl: `${slack.url}/api/`, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
   const delivery = new Delivery({

@@ -7,7 +7,7 @@ import { AwsClock } from "../src/cloudtrail/aws-clock.js";
 import type { CloudTrailLookup } from "../src/cloudtrail/lookup.js";
 import { createLogger } from "../src/log.js";
 import { MAX_LOOKBACK_MS, Poller, type CoverageNotice, type PollResult } from "../src/poller.js";
-import { SqliteStore } from "../src/store/sqlite.js";
+import { KyselyStore } from "../src/store/kysely.js";
 import { iamRecord } from "./support/records.js";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
@@ -59,7 +59,7 @@ function scripted(events: Event[], o: { pageSize?: number; awsOffsetMs?: number;
   return { lookup: lookup as unknown as CloudTrailLookup, asked };
 }
 
-function poller(store: SqliteStore, lookup: CloudTrailLookup, extra: { coverage?: CoverageNotice[]; results?: PollResult[]; scope?: string } = {}) {
+function poller(store: KyselyStore, lookup: CloudTrailLookup, extra: { coverage?: CoverageNotice[]; results?: PollResult[]; scope?: string } = {}) {
   return new Poller({
     store,
     lookup,
@@ -79,7 +79,7 @@ const unavailable = () => Object.assign(new Error("Service unavailable"), { name
 
 describe("good-neighbour strategy", () => {
   test("an idle poll costs one call: EventSource=iam.amazonaws.com", async () => {
-    const store = new SqliteStore(":memory:");
+    const store = await KyselyStore.openSqlite(":memory:");
     const { lookup, asked } = scripted([]);
     const res = await poller(store, lookup).pollOnce();
     expect(res).toMatchObject({ completed: true, lookupCalls: 1, strategy: "eventsource" });
@@ -87,7 +87,7 @@ describe("good-neighbour strategy", () => {
   });
 
   test("deletions among read-only IAM events are alerted from the EventSource pages; other services' deletions are not", async () => {
-    const store = new SqliteStore(":memory:");
+    const store = await KyselyStore.openSqlite(":memory:");
     const events = [item("GetRole", 1, "r1"), item("DeleteRole", 3, "e1"), item("ListUsers", 4, "r2"), item("DeleteUser", 5, "e2", "transfer.amazonaws.com")];
     const { lookup } = scripted(events);
     const res = await poller(store, lookup).pollOnce();
@@ -97,7 +97,7 @@ describe("good-neighbour strategy", () => {
   });
 
   test("a window with more IAM events than per-name lookups cost stops paging and looks each name up for the rest", async () => {
-    const store = new SqliteStore(":memory:");
+    const store = await KyselyStore.openSqlite(":memory:");
     // 3 names => budget of 3 pages of 2; 10 read-only events in the last 10 minutes push the deletion out of reach.
     const noise = Array.from({ length: 10 }, (_, i) => item("GetRole", i + 0.5, `n${i}`));
     const old = item("DeleteGroup", 15, "deep");
@@ -120,7 +120,7 @@ describe("good-neighbour strategy", () => {
 
 describe("windows and cursors", () => {
   test("a first poll looks back LOOKBACK_MINUTES only, stores new alerts once and says from when it watches", async () => {
-    const store = new SqliteStore(":memory:");
+    const store = await KyselyStore.openSqlite(":memory:");
     const coverage: CoverageNotice[] = [];
     const { lookup, asked } = scripted([item("DeleteRole", 3, "e1")]);
     const res = await poller(store, lookup, { coverage }).pollOnce();
@@ -135,7 +135,7 @@ describe("windows and cursors", () => {
   });
 
   test("after downtime the window starts LOOKBACK_MINUTES before the cursor; beyond 90 days the lost range is reported", async () => {
-    const store = new SqliteStore(":memory:");
+    const store = await KyselyStore.openSqlite(":memory:");
     await store.setPollCursor(new Date("2026-11-20T08:00:00Z")); // a database from before per-name cursors
     const { lookup, asked } = scripted([]);
     await poller(store, lookup).pollOnce();
@@ -152,7 +152,7 @@ describe("windows and cursors", () => {
   });
 
   test("a denied EventSource lookup fails the poll, keeps every cursor and says what is missing", async () => {
-    const store = new SqliteStore(":memory:");
+    const store = await KyselyStore.openSqlite(":memory:");
     const cursor = new Date("2026-11-22T11:50:00Z");
     await store.setLookupCursors("default", new Map(NAMES.map((n) => [n, cursor])));
     const { lookup } = scripted([], { fail: () => denied() });
@@ -164,7 +164,7 @@ describe("windows and cursors", () => {
   });
 
   test("per name, one failing name keeps its cursor while the others advance", async () => {
-    const store = new SqliteStore(":memory:");
+    const store = await KyselyStore.openSqlite(":memory:");
     const cursor = new Date("2026-11-22T11:50:00Z");
     await store.setLookupCursors("default", new Map(NAMES.map((n) => [n, cursor])));
     const noise = Array.from({ length: 10 }, (_, i) => item("GetRole", i + 0.5, `n${i}`));
@@ -181,7 +181,7 @@ describe("windows and cursors", () => {
   });
 
   test("an outage stops the per-name lookups (the rest would fail alike) and keeps their cursors", async () => {
-    const store = new SqliteStore(":memory:");
+    const store = await KyselyStore.openSqlite(":memory:");
     const noise = Array.from({ length: 10 }, (_, i) => item("GetRole", i + 0.5, `n${i}`));
     const { lookup, asked } = scripted(noise, { pageSize: 2, fail: (v) => (v === "DeleteRole" ? unavailable() : null) });
     const res = await poller(store, lookup).pollOnce();
@@ -190,7 +190,7 @@ describe("windows and cursors", () => {
   });
 
   test("cursors are kept per account scope", async () => {
-    const store = new SqliteStore(":memory:");
+    const store = await KyselyStore.openSqlite(":memory:");
     await poller(store, scripted([]).lookup, { scope: "111122223333" }).pollOnce();
     expect((await store.getLookupCursors("111122223333")).size).toBe(3);
     expect((await store.getLookupCursors("default")).size).toBe(0);
@@ -203,7 +203,7 @@ describe("AWS clock", () => {
     ["30 minutes slow", 30 * 60_000],
   ] as const) {
     test(`a host clock ${label}: the window is recomputed in AWS time and the deletion is found`, async () => {
-      const store = new SqliteStore(":memory:");
+      const store = await KyselyStore.openSqlite(":memory:");
       // The event happened 2 minutes ago in AWS time.
       const awsNow = NOW.getTime() + offset;
       const t = new Date(awsNow - 2 * 60_000);
@@ -223,7 +223,7 @@ describe("AWS clock", () => {
 
 describe("never two polls", () => {
   test("two polls never run at once", async () => {
-    const store = new SqliteStore(":memory:");
+    const store = await KyselyStore.openSqlite(":memory:");
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
     const slow = {

@@ -4,7 +4,6 @@ import { isPostgresUrl } from "../config.js";
 import { describeUrl } from "../lease/postgres.js";
 import { copySqliteToPostgres } from "../store/copy.js";
 import { KyselyStore, MigrationError } from "../store/kysely.js";
-import { SqliteStore } from "../store/sqlite.js";
 
 export const DATABASE_USAGE = `usage: trailwatch migrate
        trailwatch copy-sqlite-to-postgres <sqlite file> [--to postgres://…]
@@ -47,9 +46,13 @@ export async function migrateCommand(env: NodeJS.ProcessEnv, io: Io): Promise<nu
   }
   const path = url.replace(/^sqlite:(\/\/)?/, "") || ":memory:";
   try {
-    const store = new SqliteStore(path);
-    io.out(`${path}: schema version ${store.schemaVersion}`);
-    await store.close();
+    const store = await KyselyStore.openSqlite(path, { migrate: false });
+    try {
+      const applied = await store.migrate();
+      io.out(`${path}: ${applied.length === 0 ? "schema already up to date" : `applied ${applied.join(", ")}`}`);
+    } finally {
+      await store.close();
+    }
     return 0;
   } catch (e) {
     io.err(`trailwatch migrate: ${(e as Error).message}`);

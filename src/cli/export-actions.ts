@@ -9,7 +9,6 @@ import { parseArgs } from "node:util";
 import dotenv from "dotenv";
 import { isPostgresUrl } from "../config.js";
 import { KyselyStore } from "../store/kysely.js";
-import { SqliteStore } from "../store/sqlite.js";
 import type { Store } from "../store/types.js";
 
 dotenv.config({ quiet: true });
@@ -31,7 +30,7 @@ if (!postgres && !existsSync(path)) {
   process.stderr.write(`export-actions: no database at ${path} (check DATABASE_URL)\n`);
   process.exit(2);
 }
-const store: Store = postgres ? await KyselyStore.openPostgres(url) : new SqliteStore(path);
+const store: Store = postgres ? await KyselyStore.openPostgres(url) : await KyselyStore.openSqlite(path);
 const out = values.out ? createWriteStream(values.out) : process.stdout;
 let n = 0;
 for await (const a of store.iterateActions()) {

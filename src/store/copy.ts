@@ -8,7 +8,6 @@ import { sql, type Kysely } from "kysely";
 import { TrailwatchError } from "../aws/errors.js";
 import { SqliteLeadership } from "../lease/sqlite.js";
 import { KyselyStore } from "./kysely.js";
-import { SqliteStore } from "./sqlite.js";
 
 /** Parents before children (foreign keys). */
 export const COPIED_TABLES = [
@@ -49,12 +48,9 @@ export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: stri
     await lease.release();
     throw new CopyError(`trailwatch is running on ${lease.resource} (owner ${got.holder.owner}); stop it before copying`);
   }
-  let source: SqliteStore | undefined;
   let target: KyselyStore | undefined;
   try {
-    // Brings an older file up to the current schema first, as starting the bot would.
-    source = new SqliteStore(sqlitePath);
-    await source.close();
+    // Opening migrates: an older file is brought up to the current schema first, as starting the bot would.
     const src = await KyselyStore.openSqlite(sqlitePath);
     try {
       target = await KyselyStore.openPostgres(postgresUrl);

@@ -17,7 +17,7 @@ import type { GroupSnapshot } from "../grouping/grouper.js";
 import type { SnapshotMeta } from "../snapshot/model.js";
 import { TrailwatchError } from "../aws/errors.js";
 import { StoreMigrations, type Dialect } from "./migrations.js";
-import { reviveSnapshot, toAction, toAlert, toGroup, toRequest, toSnapshotMeta } from "./sqlite.js";
+import { reviveSnapshot, toAction, toAlert, toGroup, toRequest, toSnapshotMeta } from "./rows.js";
 import type {
   ActionRecord,
   AlertGroupRecord,
@@ -91,8 +91,8 @@ export class KyselyStore implements Store {
     this.now = opts.now ?? (() => new Date());
   }
 
-  /** Opens (and migrates) a SQLite file, or ":memory:". */
-  static async openSqlite(path: string): Promise<KyselyStore> {
+  /** Opens (and, unless `migrate: false`, migrates) a SQLite file, or ":memory:". */
+  static async openSqlite(path: string, opts: { migrate?: boolean } = {}): Promise<KyselyStore> {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     const raw = new Database(path);
     raw.pragma("journal_mode = WAL");
@@ -100,7 +100,12 @@ export class KyselyStore implements Store {
     raw.pragma("foreign_keys = ON");
     raw.pragma("busy_timeout = 5000");
     const store = new KyselyStore(new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) }), "sqlite");
-    await store.migrate();
+    try {
+      if (opts.migrate !== false) await store.migrate();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
     return store;
   }
 

@@ -2,12 +2,12 @@
 // kysely_migration table; on PostgreSQL the Migrator also takes an advisory lock, so replicas starting together
 // migrate once). Each entry carries the SQL of both dialects; never edit a shipped entry, append a new one.
 //
-// SQLite: files created before this store kept their schema version in PRAGMA user_version (src/store/sqlite.ts,
+// SQLite: files created before this store kept their schema version in PRAGMA user_version (src/store/legacy-sqlite.ts,
 // MIGRATIONS). The first entry adopts such a file: it applies only the legacy migrations the file has not seen, so
-// a file of any earlier version (or a new one) ends with the same schema as the SQLite store gives it, and both
-// stores can open it.
+// a file of any earlier version (or a new one) ends with the same schema, and its user_version ends at the legacy
+// count.
 import { sql, type Kysely, type Migration, type MigrationProvider } from "kysely";
-import { MIGRATIONS as LEGACY_SQLITE } from "./sqlite.js";
+import { MIGRATIONS as LEGACY_SQLITE } from "./legacy-sqlite.js";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -164,8 +164,8 @@ export async function runScript(db: Kysely<unknown>, script: string): Promise<vo
 }
 
 /**
- * For a later entry mirroring a legacy SQLite migration (index `v` of MIGRATIONS in sqlite.ts): applies it to a
- * file that has not seen it yet (a file the SQLite store already upgraded is left alone).
+ * For a later entry mirroring a legacy SQLite migration (index `v` of MIGRATIONS in legacy-sqlite.ts): applies it to
+ * a file that has not seen it yet (a file already at that legacy version is left alone).
  */
 export function legacySqlite(v: number): (db: Kysely<unknown>) => Promise<void> {
   return async (db) => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { AccountPollers } from "../../src/accounts/pollers.js";
 import { AccountRegistry } from "../../src/accounts/registry.js";
 import { createLogger } from "../../src/log.js";
-import { SqliteStore } from "../../src/store/sqlite.js";
+import { KyselyStore } from "../../src/store/kysely.js";
 import { startFakeCloudTrail, type FakeCloudTrail } from "../fakes/cloudtrail.js";
 import { listenLoopback, readBody, type LoopbackServer } from "../fakes/http-util.js";
 import { iamRecord } from "../support/records.js";
@@ -67,7 +67,7 @@ test("an account whose STS hangs does not hold back the other account's polls", 
     logger: createLogger("silent"),
   });
   await registry.load();
-  const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), "tw-pollers-")), "t.db"));
+  const store = await KyselyStore.openSqlite(join(mkdtempSync(join(tmpdir(), "tw-pollers-")), "t.db"));
   const pollers = new AccountPollers({
     registry,
     store,

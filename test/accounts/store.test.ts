@@ -8,7 +8,7 @@ import { expect, test } from "vitest";
 import type { WatchedAccount } from "../../src/accounts/registry.js";
 import { scopedStore } from "../../src/accounts/store.js";
 import { normalizeRecord } from "../../src/cloudtrail/normalize.js";
-import { SqliteStore } from "../../src/store/sqlite.js";
+import { KyselyStore } from "../../src/store/kysely.js";
 import type { NewAlert } from "../../src/store/types.js";
 import { iamRecord } from "../support/records.js";
 
@@ -20,12 +20,12 @@ function alert(eventId: string): NewAlert {
 test("a database from before many accounts keeps its cursor for the own account; other accounts start their own", async () => {
   const path = join(mkdtempSync(join(tmpdir(), "tw-scoped-")), "t.db");
   // A cursor and an alert written without any account, as an older trailwatch left them.
-  const old = new SqliteStore(path);
+  const old = await KyselyStore.openSqlite(path);
   await old.setPollCursor(new Date("2026-11-30T12:00:00Z"));
   await old.insertAlert(alert("legacy"), new Date());
   await old.close();
 
-  const store = new SqliteStore(path);
+  const store = await KyselyStore.openSqlite(path);
   const own: WatchedAccount = { scope: "default", id: "123456789012", name: "own account", own: true };
   let payments: WatchedAccount = { scope: "444455556666", id: "444455556666", name: "payments-prod", own: false, roleArn: "arn:aws:iam::444455556666:role/t" };
   const ownView = scopedStore(store, () => own, true);
@@ -49,7 +49,7 @@ test("a database from before many accounts keeps its cursor for the own account;
   await store.close();
   // The older database is migrated to the same schema version as a new one (the number grows with features).
   const freshPath = join(mkdtempSync(join(tmpdir(), "tw-scoped-")), "fresh.db");
-  await new SqliteStore(freshPath).close();
+  await (await KyselyStore.openSqlite(freshPath)).close();
   const version = (p: string): unknown => {
     const raw = new Database(p);
     try {

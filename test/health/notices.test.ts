@@ -6,7 +6,7 @@ import { HealthModel } from "../../src/health/model.js";
 import { coverageMessage, Notifier, problemMessage } from "../../src/health/notices.js";
 import { createLogger } from "../../src/log.js";
 import type { PollResult } from "../../src/poller.js";
-import { SqliteStore } from "../../src/store/sqlite.js";
+import { KyselyStore } from "../../src/store/kysely.js";
 import { iamRecord } from "../support/records.js";
 import { normalizeRecord } from "../../src/cloudtrail/normalize.js";
 
@@ -41,7 +41,7 @@ const denied = (message = "not authorized to perform: cloudtrail:LookupEvents"):
   failure: { kind: "denied", code: "AccessDeniedException", message, missingPermission: "cloudtrail:LookupEvents" },
 });
 
-function setup(store: SqliteStore, c: ReturnType<typeof clock>, slack = stubSlack()) {
+function setup(store: KyselyStore, c: ReturnType<typeof clock>, slack = stubSlack()) {
   const health = new HealthModel({ now: c.now, pollIntervalMs: 60_000 });
   health.registerScope("default");
   const notifier = new Notifier({ store, health, client: slack.client, channelId: CHANNEL, approvers: ["UAPPROVER1", "SAPPROVERS"], logger: createLogger("silent"), now: c.now, onSlackResult: (r) => health.slackResult(r) });
@@ -50,7 +50,7 @@ function setup(store: SqliteStore, c: ReturnType<typeof clock>, slack = stubSlac
 
 describe("CloudTrail blind episode", () => {
   test("one notice per episode naming LookupEvents and the fix; a recovery notice counts the deletions caught up", async () => {
-    const store = new SqliteStore(":memory:");
+    const store = await KyselyStore.openSqlite(":memory:");
     const c = clock();
     const { health, notifier, slack } = setup(store, c);
     for (let i = 0; i < 6; i++) {
@@ -81,7 +81,7 @@ describe("CloudTrail blind episode", () => {
   });
 
   test("a restart with the problem still there does not post the notice again", async () => {
-    const store = new SqliteStore(":memory:");
+    const store = await KyselyStore.openSqlite(":memory:");
     const c = clock();
     const first = setup(store, c);
     for (let i = 0; i < 3; i++) first.health.pollFinished(denied());
@@ -121,7 +121,7 @@ describe("CloudTrail blind episode", () => {
 
 describe("alert channel unusable", () => {
   test("not_in_channel: the notice goes to every approver by DM (user groups expanded)", async () => {
-    const store = new SqliteStore(":memory:");
+    const store = await KyselyStore.openSqlite(":memory:");
     const c = clock();
     const slack = stubSlack({ channelError: () => "not_in_channel" });
     const { health, notifier } = setup(store, c, slack);
@@ -136,7 +136,7 @@ describe("alert channel unusable", () => {
   });
 
   test("coverage notices are said once per database", async () => {
-    const store = new SqliteStore(":memory:");
+    const store = await KyselyStore.openSqlite(":memory:");
     const c = clock();
     const { notifier, slack } = setup(store, c);
     await notifier.coverage({ scope: "default", kind: "first-start", watchingFrom: c.now() });

@@ -7,7 +7,7 @@ import { GetAccountPasswordPolicyCommand } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { normalizeRecord } from "../../src/cloudtrail/normalize.js";
 import { ActionIds } from "../../src/slack/action-ids.js";
-import { SqliteStore } from "../../src/store/sqlite.js";
+import { KyselyStore } from "../../src/store/kysely.js";
 import type { ActionRecord } from "../../src/store/types.js";
 import {
   blockActionPayload,
@@ -40,7 +40,7 @@ let events: string;
 const dbPath = () => join(h.dataDir, "trailwatch.db");
 
 async function actions(): Promise<ActionRecord[]> {
-  const store = new SqliteStore(dbPath());
+  const store = await KyselyStore.openSqlite(dbPath());
   try {
     return await store.listActions({ limit: 500 });
   } finally {
@@ -54,7 +54,7 @@ beforeAll(async () => {
   h.slack.setUsergroup("SAPPROVE1", [GROUP_APPROVER]);
   // An open alert in the store before start-up, so the Home tab has something to hide or show.
   mkdirSync(h.dataDir, { recursive: true });
-  const seed = new SqliteStore(dbPath());
+  const seed = await KyselyStore.openSqlite(dbPath());
   const ev = normalizeRecord(
     iamRecord({
       eventName: "DeleteRole",

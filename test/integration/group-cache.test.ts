@@ -10,7 +10,7 @@ import { readConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { startApp, type RunningApp } from "../../src/main.js";
 import { ActionIds } from "../../src/slack/action-ids.js";
-import { SqliteStore } from "../../src/store/sqlite.js";
+import { KyselyStore } from "../../src/store/kysely.js";
 import { startFakeCloudTrail, type FakeCloudTrail } from "../fakes/cloudtrail.js";
 import { startFakeSlack, type FakeSlack } from "../fakes/slack.js";
 import { blockActionPayload, sendBlockAction, sendEvent } from "../fakes/slack-request.js";
@@ -41,7 +41,7 @@ beforeAll(async () => {
     AWS_EC2_METADATA_DISABLED: "true",
   });
   const dbPath = join(mkdtempSync(join(tmpdir(), "tw-groups-")), "t.db");
-  const seed = new SqliteStore(dbPath);
+  const seed = await KyselyStore.openSqlite(dbPath);
   const ev = normalizeRecord(iamRecord({ eventName: "DeleteRole", eventTime: new Date(Date.now() - 5 * MINUTE), requestParameters: { roleName: ROLE } }));
   eventId = ev.eventId;
   await seed.insertAlert({ eventId, eventName: "DeleteRole", severity: "high", severityReason: "test", outcome: "success", event: ev, eventTime: ev.eventTime, muted: false }, new Date());

@@ -17,7 +17,7 @@ import type { KnownBlock } from "@slack/types";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { join } from "node:path";
 import { ActionIds } from "../../src/slack/action-ids.js";
-import { SqliteStore } from "../../src/store/sqlite.js";
+import { KyselyStore } from "../../src/store/kysely.js";
 import { validateBlocks, validateMessage } from "../../src/slack/blocks/limits.js";
 import { setSummaryValue, startAwsProxy, type AwsProxy } from "../audit/support/aws-proxy.js";
 import { createKey, createTrail, createUser, setPasswordPolicy } from "../audit/support/seed.js";
@@ -446,7 +446,7 @@ describe("remediating an audit finding", () => {
     await sendBlockAction(appUrl(), SIGNING_SECRET, blockActionPayload({ userId: APPROVER_1, actionId: ActionIds.auditRemediate, value: invented, channelId: OPS_CHANNEL }));
     await h.slack.waitFor((s) => s.ephemerals.some((e) => e.user === APPROVER_1 && /does not match a finding trailwatch reported/.test(e.text ?? "")), 10_000);
     await h.slack.waitFor((s) => s.ephemerals.filter((e) => e.user === APPROVER_1 && /not valid/.test(e.text ?? "")).length === 2, 10_000);
-    const store = new SqliteStore(join(h.dataDir, "trailwatch.db"));
+    const store = await KyselyStore.openSqlite(join(h.dataDir, "trailwatch.db"));
     const refusals = (await store.listActions({ limit: 50 })).filter((a) => a.actor === APPROVER_1 && a.action === "remediation-request" && a.result === "refused");
     await store.close();
     expect(refusals.map((a) => a.detail.reason)).toEqual(

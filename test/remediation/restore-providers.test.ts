@@ -35,7 +35,7 @@ describe("provider, version and key restores", () => {
     const iam = moto.get().iam();
     await seedAcceptanceIam(iam);
     await iam.send(new CreatePolicyVersionCommand({ PolicyArn: MANAGED_ARN, PolicyDocument: V2, SetAsDefault: false }));
-    const snaps = snapshotsFor(iam);
+    const snaps = await snapshotsFor(iam);
     await snaps.takeAt("2025-02-28T09:00:00Z");
     await iam.send(new DeletePolicyVersionCommand({ PolicyArn: MANAGED_ARN, VersionId: "v2" }));
     const deps = depsFor(moto.get(), { snapshots: snaps.service });
@@ -55,7 +55,7 @@ describe("provider, version and key restores", () => {
     const iam = moto.get().iam();
     await iam.send(new CreateOpenIDConnectProviderCommand({ Url: "https://token.actions.githubusercontent.com", ClientIDList: ["sts.amazonaws.com", "other-aud"], ThumbprintList: ["6938fd4d98bab03faadb97b34396831e3780aea1"] }));
     const saml = await iam.send(new CreateSAMLProviderCommand({ Name: "corp-idp", SAMLMetadataDocument: SAML_METADATA }));
-    const snaps = snapshotsFor(iam);
+    const snaps = await snapshotsFor(iam);
     await snaps.takeAt("2025-02-28T09:00:00Z");
     const deps = depsFor(moto.get(), { snapshots: snaps.service });
 
@@ -91,7 +91,7 @@ describe("provider, version and key restores", () => {
     await seedAcceptanceIam(iam);
     const key = await iam.send(new UploadSSHPublicKeyCommand({ UserName: APP_USER, SSHPublicKeyBody: SSH_PUBLIC_KEY }));
     const cert = await iam.send(new UploadSigningCertificateCommand({ UserName: APP_USER, CertificateBody: SIGNING_CERT }));
-    const snaps = snapshotsFor(iam);
+    const snaps = await snapshotsFor(iam);
     await snaps.takeAt("2025-02-28T09:00:00Z");
     const keyId = key.SSHPublicKey?.SSHPublicKeyId ?? "";
     const certId = cert.Certificate?.CertificateId ?? "";

@@ -59,7 +59,7 @@ const at = { eventTime: DELETED_AT };
 async function snapshotThen(change: (iam: IAMClient) => Promise<void>, seed: (iam: IAMClient) => Promise<void> = seedAcceptanceIam): Promise<{ iam: IAMClient; snaps: Snapshots; snapshotId: number }> {
   const iam = moto.get().iam();
   await seed(iam);
-  const snaps = snapshotsFor(iam);
+  const snaps = await snapshotsFor(iam);
   const snapshotId = await snaps.takeAt("2025-02-28T09:00:00Z");
   await change(iam);
   return { iam, snaps, snapshotId };
@@ -97,7 +97,7 @@ describe("restore-inline-policy", () => {
     fakeCt.addEvent(iamRecord({ eventName: "PutUserPolicy", eventTime: new Date("2025-02-27T10:00:00Z"), eventId: "put-latest", requestParameters: { userName: "late-user", policyName: "logs", policyDocument: doc } }));
     fakeCt.addEvent(iamRecord({ eventName: "PutUserPolicy", eventTime: new Date("2025-02-27T11:00:00Z"), requestParameters: { userName: "someone-else", policyName: "logs", policyDocument: older } }));
     const cloudtrail = new CloudTrailClient({ endpoint: fakeCt.url, region: "us-east-1", credentials: TEST_CREDENTIALS, maxAttempts: 1 });
-    const snaps = snapshotsFor(iam);
+    const snaps = await snapshotsFor(iam);
     const deps = depsFor(moto.get(), { cloudtrail, snapshots: snaps.service });
     const plan = await planRemediation("restore-inline-policy", { target: "user", name: "late-user", policyName: "logs", before: BEFORE }, deps, CTX.requestId);
     expect(plan.applicable, plan.reason).toBe(true);

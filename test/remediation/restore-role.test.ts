@@ -41,7 +41,7 @@ async function setup(): Promise<{ iam: IAMClient; snaps: Snapshots; snapshotId: 
   const iam = moto.get().iam();
   await seedAcceptanceIam(iam);
   const oldRoleId = (await iam.send(new GetRoleCommand({ RoleName: APP_ROLE }))).Role?.RoleId ?? "";
-  const snaps = snapshotsFor(iam);
+  const snaps = await snapshotsFor(iam);
   const snapshotId = await snaps.takeAt("2025-02-28T09:00:00Z");
   await deleteRoleLikeTheConsole(iam);
   snaps.clock.now = new Date("2025-02-28T09:20:00Z");
@@ -120,7 +120,7 @@ describe("restore-role", () => {
     const iam = moto.get().iam();
     await seedAcceptanceIam(iam);
     await iam.send(new CreateRoleCommand({ RoleName: "other-role", AssumeRolePolicyDocument: TRUST }));
-    const snaps = snapshotsFor(iam);
+    const snaps = await snapshotsFor(iam);
     await snaps.takeAt("2025-02-28T09:00:00Z");
     await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: APP_PROFILE, RoleName: APP_ROLE }));
     await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: APP_PROFILE, RoleName: "other-role" }));
@@ -165,7 +165,7 @@ describe("restore-role", () => {
     const roleArn = `arn:aws:iam::${ACCOUNT}:role/apps/${APP_ROLE}`;
     const trustsApp = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: roleArn }, Action: "sts:AssumeRole" }] });
     await iam.send(new CreateRoleCommand({ RoleName: "downstream-role", AssumeRolePolicyDocument: trustsApp }));
-    const snaps = snapshotsFor(iam);
+    const snaps = await snapshotsFor(iam);
     await snaps.takeAt("2025-02-28T09:00:00Z");
     await deleteRoleLikeTheConsole(iam);
     const plan = await planRemediation("restore-role", { roleName: APP_ROLE, before: DELETED_AT.toISOString() }, depsFor(moto.get(), { snapshots: snaps.service }));
@@ -221,7 +221,7 @@ describe("restore-role", () => {
     const iam = moto.get().iam();
     await seedAcceptanceIam(iam);
     await iam.send(new AttachRolePolicyCommand({ RoleName: APP_ROLE, PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }));
-    const snaps = snapshotsFor(iam);
+    const snaps = await snapshotsFor(iam);
     await snaps.takeAt("2025-02-28T09:00:00Z");
     await iam.send(new DetachRolePolicyCommand({ RoleName: APP_ROLE, PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }));
     await deleteRoleLikeTheConsole(iam);

@@ -8,17 +8,17 @@ import { createLogger } from "../../src/log.js";
 import { Delivery } from "../../src/slack/delivery.js";
 import { renderGroupMessage } from "../../src/slack/listeners/group-service.js";
 import { renderAlert, renderAlertDetails, renderMinimal } from "../../src/slack/render.js";
-import { SqliteStore } from "../../src/store/sqlite.js";
+import { KyselyStore } from "../../src/store/kysely.js";
 import { startFakeSlack, type FakeSlack, type SlackMessage } from "../fakes/slack.js";
 import { iamRecord } from "../support/records.js";
 
 const CHANNEL = "CALERTS01";
 let slack: FakeSlack;
-let store: SqliteStore;
+let store: KyselyStore;
 
 beforeEach(async () => {
   slack = await startFakeSlack();
-  store = new SqliteStore(":memory:");
+  store = await KyselyStore.openSqlite(":memory:");
 });
 afterEach(async () => {
   await store.close();

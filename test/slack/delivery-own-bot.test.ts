@@ -7,17 +7,17 @@ import { createLogger } from "../../src/log.js";
 import { alertMetadata } from "../../src/slack/action-ids.js";
 import { Delivery } from "../../src/slack/delivery.js";
 import { renderAlert, renderMinimal } from "../../src/slack/render.js";
-import { SqliteStore } from "../../src/store/sqlite.js";
+import { KyselyStore } from "../../src/store/kysely.js";
 import { FAKE_SLACK_IDENTITY, startFakeSlack, type FakeSlack } from "../fakes/slack.js";
 import { iamRecord } from "../support/records.js";
 
 const CHANNEL = "CALERTS01";
 let slack: FakeSlack;
-let store: SqliteStore;
+let store: KyselyStore;
 
 beforeEach(async () => {
   slack = await startFakeSlack();
-  store = new SqliteStore(":memory:");
+  store = await KyselyStore.openSqlite(":memory:");
 });
 afterEach(async () => {
   await store.close();

@@ -5,18 +5,18 @@ import { join } from "node:path";
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { createLogger } from "../../src/log.js";
 import { SnapshotService } from "../../src/snapshot/service.js";
-import { SqliteStore } from "../../src/store/sqlite.js";
+import { KyselyStore } from "../../src/store/kysely.js";
 
 export interface Snapshots {
   service: SnapshotService;
-  store: SqliteStore;
+  store: KyselyStore;
   clock: { now: Date };
   /** Takes a snapshot at the given time; fails the test if it fails. */
   takeAt(at: string): Promise<number>;
 }
 
-export function snapshotsFor(iam: IAMClient, retentionDays = 90): Snapshots {
-  const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), "tw-snap-")), "t.db"));
+export async function snapshotsFor(iam: IAMClient, retentionDays = 90): Promise<Snapshots> {
+  const store = await KyselyStore.openSqlite(join(mkdtempSync(join(tmpdir(), "tw-snap-")), "t.db"));
   const clock = { now: new Date("2025-02-01T00:00:00Z") };
   const service = new SnapshotService({ store, iam, logger: createLogger("silent"), now: () => clock.now, retentionDays });
   return {

@@ -15,7 +15,7 @@ describe("restorability", () => {
   test("says restorable from which snapshot, or exactly why not", async () => {
     const iam = moto.get().iam();
     await seedAcceptanceIam(iam);
-    const snaps = snapshotsFor(iam);
+    const snaps = await snapshotsFor(iam);
     await snaps.takeAt("2025-02-28T09:00:00Z");
     snaps.clock.now = new Date("2025-02-28T10:00:00Z");
     await snaps.service.run("confirm"); // unchanged: the same snapshot, confirmed at 10:00

@@ -68,7 +68,7 @@ describe("SnapshotService", () => {
   test("stores compressed, keeps an unchanged snapshot once and records when it was confirmed", async () => {
     const iam = moto.get().iam();
     await seedAcceptanceIam(iam);
-    const snaps = snapshotsFor(iam);
+    const snaps = await snapshotsFor(iam);
     const first = await snaps.service.run("test");
     expect(first.ok).toBe(true);
     if (!first.ok) return;
@@ -99,7 +99,7 @@ describe("SnapshotService", () => {
 
   test("retention drops snapshots last confirmed before SNAPSHOT_RETENTION_DAYS", async () => {
     const iam = moto.get().iam();
-    const snaps = snapshotsFor(iam, 90);
+    const snaps = await snapshotsFor(iam, 90);
     const old = await snaps.takeAt("2025-01-01T00:00:00Z");
     await iam.send(new CreateAccountAliasCommand({ AccountAlias: "acme-later" }));
     const r = (snaps.clock.now = new Date("2025-04-02T00:00:00Z"), await snaps.service.run("test"));
@@ -112,7 +112,7 @@ describe("SnapshotService", () => {
     const lines: string[] = [];
     const logger = createLogger("info", { write: (l: string) => void lines.push(l) });
     const dead = new IAMClient({ endpoint: "http://127.0.0.1:9", region: "us-east-1", credentials: { accessKeyId: "AKIATEST", secretAccessKey: "x" }, maxAttempts: 1 });
-    const snaps = snapshotsFor(moto.get().iam());
+    const snaps = await snapshotsFor(moto.get().iam());
     const service = new SnapshotService({ store: snaps.store, iam: dead, logger, now: () => new Date(), retentionDays: 90 });
     const r = await service.run("test");
     expect(r.ok).toBe(false);

@@ -9,7 +9,6 @@ import { normalizeRecord } from "../../src/cloudtrail/normalize.js";
 import { SqliteLeadership } from "../../src/lease/sqlite.js";
 import { copySqliteToPostgres } from "../../src/store/copy.js";
 import { KyselyStore } from "../../src/store/kysely.js";
-import { SqliteStore } from "../../src/store/sqlite.js";
 import type { NewAlert } from "../../src/store/types.js";
 import { postgresUnavailable, startPostgres, type PgCluster } from "../support/postgres.js";
 import { iamRecord } from "../support/records.js";
@@ -24,7 +23,7 @@ function alert(eventId: string, minutesAgo: number): NewAlert {
 
 async function seeded(): Promise<string> {
   const path = join(mkdtempSync(join(tmpdir(), "tw-copy-")), "t.db");
-  const s = new SqliteStore(path);
+  const s = await KyselyStore.openSqlite(path);
   for (let i = 0; i < 450; i++) await s.insertAlert(alert(`e${i}`, 500 - i), new Date());
   await s.markPosted("e0", "C1", "1.1");
   await s.acknowledge("e0", "U1", new Date(5000));
@@ -53,7 +52,7 @@ describe.skipIf(missing !== null)("copy-sqlite-to-postgres", () => {
     const counts = await copySqliteToPostgres(path, url);
     expect(counts).toMatchObject({ alerts: 450, remediation_requests: 1, actions: 3, iam_snapshots: 1, iam_snapshot_blobs: 1, audit_reports: 1, lookup_cursors: 1 });
 
-    const sqlite = new SqliteStore(path);
+    const sqlite = await KyselyStore.openSqlite(path);
     const pg = await KyselyStore.openPostgres(url);
     try {
       expect(await pg.getAlert("e0")).toEqual(await sqlite.getAlert("e0"));

@@ -7,11 +7,11 @@ import { readConfig } from "../../../src/config.js";
 import { createLogger } from "../../../src/log.js";
 import type { ListenerDeps } from "../../../src/slack/listeners/deps.js";
 import { publishHome } from "../../../src/slack/listeners/home.js";
-import { SqliteStore } from "../../../src/store/sqlite.js";
+import { KyselyStore } from "../../../src/store/kysely.js";
 import { iamRecord } from "../../support/records.js";
 
 const ROLE = "billing-admin-role";
-let store: SqliteStore;
+let store: KyselyStore;
 let published: { user_id: string; view: { blocks: unknown[] } }[];
 
 function deps(isResponder: (u: string) => Promise<boolean>): { deps: ListenerDeps; client: WebClient } {
@@ -23,7 +23,7 @@ function deps(isResponder: (u: string) => Promise<boolean>): { deps: ListenerDep
 
 beforeEach(async () => {
   published = [];
-  store = new SqliteStore(":memory:");
+  store = await KyselyStore.openSqlite(":memory:");
   const ev = normalizeRecord(iamRecord({ eventName: "DeleteRole", eventTime: new Date(Date.now() - 60_000), requestParameters: { roleName: ROLE } }));
   await store.insertAlert({ eventId: ev.eventId, eventName: "DeleteRole", severity: "high", severityReason: "x", outcome: "success", event: ev, eventTime: ev.eventTime, muted: false }, new Date());
   await store.saveAuditReport(new Date(), { generatedAt: new Date().toISOString(), findings: [{ id: "root:no-mfa", check: "root-account", severity: "critical", title: "Root user has no MFA", detail: "d" }], errors: [] });

@@ -1,12 +1,12 @@
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { normalizeRecord } from "../../src/cloudtrail/normalize.js";
 import type { GroupSnapshot } from "../../src/grouping/grouper.js";
 import { KyselyStore } from "../../src/store/kysely.js";
-import { SqliteStore } from "../../src/store/sqlite.js";
+import { MIGRATIONS } from "../../src/store/legacy-sqlite.js";
 import type { NewAlert, Store } from "../../src/store/types.js";
 import { postgresUnavailable, startPostgres, type PgCluster } from "../support/postgres.js";
 import { iamRecord } from "../support/records.js";
@@ -18,33 +18,48 @@ function alert(eventId: string, minutesAgo = 1): NewAlert {
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), "tw-store-")), "nested", "t.db");
 
-describe("SqliteStore", () => {
+/** The file's legacy schema version and the Kysely migrations it has recorded. */
+function schemaOf(path: string): { userVersion: number; migrations: string[] } {
+  const raw = new Database(path, { readonly: true });
+  try {
+    const userVersion = raw.pragma("user_version", { simple: true }) as number;
+    const recorded = raw.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'").get() !== undefined;
+    const migrations = recorded ? (raw.prepare("SELECT name FROM kysely_migration ORDER BY name").all() as { name: string }[]).map((r) => r.name) : [];
+    return { userVersion, migrations };
+  } finally {
+    raw.close();
+  }
+}
+
+describe("KyselyStore on a SQLite file", () => {
   test("creates the schema once and reopens an existing file without re-running migrations", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tw-store-"));
-    const path = join(dir, "t.db");
-    const a = new SqliteStore(path);
-    // Each feature appends a migration; the count is not pinned here so branches merge cleanly.
-    expect(a.schemaVersion).toBeGreaterThanOrEqual(2);
-    const version = a.schemaVersion;
+    const path = tempDb();
+    const a = await KyselyStore.openSqlite(path);
     await a.insertAlert(alert("e1"), new Date());
     await a.close();
-    const b = new SqliteStore(path);
-    expect(b.schemaVersion).toBe(version);
+    const created = schemaOf(path);
+    // The legacy list is frozen: a new file ends at its full length, so an older build could still read it.
+    expect(created.userVersion).toBe(MIGRATIONS.length);
+    // Each feature appends a migration; the count is not pinned here so branches merge cleanly.
+    expect(created.migrations.length).toBeGreaterThanOrEqual(1);
+    const b = await KyselyStore.openSqlite(path, { migrate: false });
+    expect(await b.migrate()).toEqual([]);
     expect((await b.getAlert("e1"))?.event.eventTime).toBeInstanceOf(Date);
     await b.close();
+    expect(schemaOf(path)).toEqual(created);
   });
 
   test("refuses a database written by a newer schema", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tw-store-"));
-    const path = join(dir, "t.db");
+    const path = tempDb();
+    mkdirSync(dirname(path), { recursive: true });
     const raw = new Database(path);
     raw.pragma("user_version = 99");
     raw.close();
-    expect(() => new SqliteStore(path)).toThrow(/newer than this trailwatch build/);
+    await expect(KyselyStore.openSqlite(path)).rejects.toThrow(/newer than this trailwatch build/);
   });
 });
 
-// The same behaviour from every engine: the SQLite store, and the Kysely store on SQLite and on PostgreSQL.
+// The same behaviour from both engines of the Kysely store: SQLite and PostgreSQL.
 const pgMissing = postgresUnavailable();
 if (pgMissing) console.warn(`skipping the PostgreSQL store tests: ${pgMissing}`);
 let cluster: PgCluster | undefined;
@@ -57,7 +72,6 @@ afterAll(async () => {
 });
 
 const engines: { name: string; skip: boolean; open: () => Promise<Store> }[] = [
-  { name: "SqliteStore", skip: false, open: async () => new SqliteStore(tempDb()) },
   { name: "KyselyStore on SQLite", skip: false, open: () => KyselyStore.openSqlite(tempDb()) },
   {
     name: "KyselyStore on PostgreSQL",
@@ -302,30 +316,38 @@ describe.skipIf(pgMissing !== null)("KyselyStore: outbox claims between replicas
   });
 });
 
-describe("KyselyStore on SQLite adopts a file of the SQLite store", () => {
-  test("a file written by SqliteStore opens with its data, and SqliteStore still opens it afterwards", async () => {
+describe("KyselyStore on SQLite adopts a file written before it", () => {
+  test("a file at the last legacy version opens with its data, and reopening keeps its version", async () => {
     const path = tempDb();
-    const old = new SqliteStore(path);
-    await old.insertAlert(alert("e1"), new Date());
-    const version = old.schemaVersion;
-    await old.close();
+    // A pre-Kysely file: the full legacy schema and PRAGMA user_version, no Kysely bookkeeping. Written through the
+    // store (so its rows are real), then stripped of the kysely_migration tables.
+    const w = await KyselyStore.openSqlite(path);
+    await w.insertAlert(alert("e1"), new Date());
+    await w.close();
+    const raw = new Database(path);
+    raw.exec("DROP TABLE kysely_migration; DROP TABLE kysely_migration_lock;");
+    raw.close();
+    expect(schemaOf(path)).toEqual({ userVersion: MIGRATIONS.length, migrations: [] });
+
     const k = await KyselyStore.openSqlite(path);
     expect((await k.getAlert("e1"))?.eventId).toBe("e1");
     await k.insertAlert(alert("e2"), new Date());
     await k.close();
-    const again = new SqliteStore(path);
-    expect(again.schemaVersion).toBe(version);
+    const adopted = schemaOf(path);
+    expect(adopted.userVersion).toBe(MIGRATIONS.length);
+    expect(adopted.migrations.length).toBeGreaterThanOrEqual(1);
+
+    const again = await KyselyStore.openSqlite(path, { migrate: false });
+    expect(await again.migrate()).toEqual([]);
     expect((await again.nextPendingAlerts(10)).map((a) => a.eventId).sort()).toEqual(["e1", "e2"]);
     await again.close();
+    expect(schemaOf(path)).toEqual(adopted);
   });
 
   test("a file at an older legacy version is brought up to date", async () => {
     const path = tempDb();
-    const { mkdirSync } = await import("node:fs");
-    const { dirname } = await import("node:path");
     mkdirSync(dirname(path), { recursive: true });
     const raw = new Database(path);
-    const { MIGRATIONS } = await import("../../src/store/sqlite.js");
     raw.exec(MIGRATIONS[0] as string);
     raw.pragma("user_version = 1");
     raw.close();
@@ -333,5 +355,6 @@ describe("KyselyStore on SQLite adopts a file of the SQLite store", () => {
     await k.insertAlert({ ...alert("e1"), accountId: "444455556666", accountName: "payments" }, new Date());
     expect(await k.getAlert("e1")).toMatchObject({ accountName: "payments" });
     await k.close();
+    expect(schemaOf(path).userVersion).toBe(MIGRATIONS.length);
   });
 });
