@@ -174,6 +174,17 @@ describe("broken input", () => {
     ]);
   });
 
+  test("a record delivered twice alerts once; CloudTrail Insights records never alert", async () => {
+    const d = mkdtempSync(join(tmpdir(), "tw-replay-dup-"));
+    const r1 = rec({ eventName: "DeleteRole", requestParameters: { roleName: "r" } });
+    const insight = { ...rec({ eventName: "DeleteRole" }), eventType: "AwsCloudTrailInsight", eventCategory: "Insight", insightDetails: { state: "Start" } };
+    writeFileSync(join(d, "a.json"), JSON.stringify({ Records: [r1, insight] }));
+    writeFileSync(join(d, "b.json"), JSON.stringify({ Records: [r1] }));
+    const r = await run([d]);
+    expect(r.alerts.map((a) => a.event.eventId)).toEqual([r1.eventID]);
+    expect(r.summary).toMatchObject({ duplicates: 1, insights: 1, alerts: 1 });
+  });
+
   test("nothing readable: no alerts, every file listed as unreadable", async () => {
     const d = mkdtempSync(join(tmpdir(), "tw-replay-none-"));
     writeFileSync(join(d, "x.json"), "this is not JSON");
