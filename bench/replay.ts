@@ -66,14 +66,16 @@ export async function replayBench(totalBytes = 1024 * 1048576): Promise<void> {
     const noiseDir = join(root, "noise");
     for (const d of [corpusDir, noiseDir]) rmSync(d, { recursive: true, force: true });
     await import("node:fs/promises").then((fs) => Promise.all([fs.mkdir(corpusDir), fs.mkdir(noiseDir)]));
-    await writeFolder(corpusDir, totalBytes, 100 * 1048576, (i) => corpus[i % corpus.length] as string);
+    // Unique event ids, so repeated records are not folded as duplicate deliveries.
+    const uniq = (rec: string, i: number) => rec.replace('"eventID":"', `"eventID":"b${i}-`);
+    await writeFolder(corpusDir, totalBytes, 100 * 1048576, (i) => uniq(corpus[i % corpus.length] as string, i));
     await measure("real corpus repeated (IAM-heavy)", corpusDir, totalBytes);
     rmSync(corpusDir, { recursive: true, force: true });
     const services = ["ec2.amazonaws.com", "s3.amazonaws.com", "sts.amazonaws.com", "iam.amazonaws.com", "kms.amazonaws.com"];
     const names = ["DescribeInstances", "GetObject", "AssumeRole", "GetRole", "Decrypt"];
     const noise = services.map((src, k) => JSON.stringify(iamRecord({ eventName: names[k] as string, eventSource: src, readOnly: true, requestParameters: { roleName: "app" } })));
     const deletion = JSON.stringify(iamRecord({ eventName: "DeleteRole", requestParameters: { roleName: "app" } }));
-    await writeFolder(noiseDir, totalBytes, 100 * 1048576, (i) => (i % 10_000 === 0 ? deletion : (noise[i % noise.length] as string)));
+    await writeFolder(noiseDir, totalBytes, 100 * 1048576, (i) => (i % 10_000 === 0 ? uniq(deletion, i) : (noise[i % noise.length] as string)));
     await measure("read-only noise, 1 deletion in 10k", noiseDir, totalBytes);
   } finally {
     rmSync(root, { recursive: true, force: true });
