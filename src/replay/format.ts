@@ -129,6 +129,8 @@ export function summaryLines(s: ReplaySummary): string[] {
   if (s.suppressed > 0) lines.push(`Suppressed by rules: ${s.suppressed}.`);
   const rules = Object.entries(s.byRule);
   if (rules.length > 0) lines.push(`Rules matched: ${rules.map(([r, n]) => `${terminalSafe(r, 80)} ${n}`).join(", ")}.`);
+  if (s.duplicates > 0) lines.push(`Duplicates: ${s.duplicates} records repeated one already shown (CloudTrail can deliver a record twice).`);
+  if (s.insights > 0) lines.push(`CloudTrail Insights records: ${s.insights} (rate statistics, not API calls; never alerted).`);
   if (s.outsideWindow > 0) lines.push(`Outside --since/--until: ${s.outsideWindow} alerts not shown.`);
   if (s.problems > 0) lines.push(`Problems: ${s.problems} (listed on standard error)${s.filesUnreadable > 0 ? `; ${s.filesUnreadable} file(s) could not be read at all` : ""}.`);
   return lines;

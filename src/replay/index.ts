@@ -1,5 +1,6 @@
 // Replay: CloudTrail log files -> normalisation -> detection -> rules -> grouping -> alerts, with no Slack or
 // AWS access. The same decisions as the poller (decide + applyRules), so a replay backtests the bot.
+import { createHash } from "node:crypto";
 import { normalizeLookupEvent, normalizeRecord, type LookupEventInput } from "../cloudtrail/normalize.js";
 import { decide } from "../detect/index.js";
 import type { Decision } from "../detect/types.js";
@@ -58,6 +59,10 @@ export interface ReplaySummary {
   bySeverity: Record<Severity, number>;
   byRule: Record<string, number>;
   outsideWindow: number;
+  /** Alerting records identical to one already replayed (CloudTrail may deliver a record twice). */
+  duplicates: number;
+  /** CloudTrail Insights records: statistics about API call rates, not calls, so never alerts. */
+  insights: number;
   problems: number;
   seconds: number;
   /** Most bytes held for any one file at once (constant memory: about a read chunk plus one record). */
@@ -106,6 +111,8 @@ export async function replay(paths: readonly string[], opts: ReplayOptions, sink
     bySeverity: { critical: 0, high: 0, medium: 0, low: 0 },
     byRule: {},
     outsideWindow: 0,
+    duplicates: 0,
+    insights: 0,
     problems: 0,
     seconds: 0,
     peakBufferedBytes: 0,
@@ -128,6 +135,8 @@ export async function replay(paths: readonly string[], opts: ReplayOptions, sink
     }
   };
 
+  // Keys of alerting records only (a small fraction of all records), as the bot's store de-duplicates.
+  const seen = new Set<string>();
   const { files, problems } = await listLogFiles(paths);
   for (const p of problems) {
     summary.filesUnreadable++;
@@ -151,6 +160,10 @@ export async function replay(paths: readonly string[], opts: ReplayOptions, sink
           problem({ file, record: n, message: `not valid JSON (${(err as Error).message}); skipped` });
           return;
         }
+        if (typeof parsed === "object" && parsed !== null && (parsed as { eventType?: unknown }).eventType === "AwsCloudTrailInsight") {
+          summary.insights++;
+          return;
+        }
         const ev = normalize(parsed);
         const d = decide(ev);
         if (ev.eventTime === null) {
@@ -164,6 +177,14 @@ export async function replay(paths: readonly string[], opts: ReplayOptions, sink
             return;
           }
         }
+        // The same record delivered twice (or present in two trails' exports) alerts once. Matched on
+        // content, not on the id alone: test data and some exports reuse ids for different records.
+        const key = `${ev.eventId}\0${createHash("sha256").update(JSON.stringify(parsed)).digest("base64")}`;
+        if (seen.has(key)) {
+          summary.duplicates++;
+          return;
+        }
+        seen.add(key);
         out(grouper.push({ event: ev, decision: d, ruled: applyRules(ev, d, opts.rules), file, record: n }));
       },
       { maxRecordBytes: opts.maxRecordBytes },

@@ -110,6 +110,18 @@ describe("formats", () => {
     expect(r.problems.filter((p) => !/no valid eventTime/.test(p.message))).toEqual([]);
   });
 
+  test("AWS CLI lookup-events output ({\"Events\":[…]} with CloudTrailEvent strings) and a top-level array", async () => {
+    const d = mkdtempSync(join(tmpdir(), "tw-replay-cli-shape-"));
+    const r = iamRecord({ eventName: "DeleteRole", requestParameters: { roleName: "looked-up" } });
+    const item = { EventId: r.eventID, EventName: "DeleteRole", EventSource: "iam.amazonaws.com", EventTime: r.eventTime, CloudTrailEvent: JSON.stringify(r) };
+    writeFileSync(join(d, "lookup.json"), JSON.stringify({ Events: [item], NextToken: "x" }, null, 2));
+    const r2 = iamRecord({ eventName: "DeleteUser", requestParameters: { userName: "arrayed" } });
+    writeFileSync(join(d, "array.json"), JSON.stringify([r2, iamRecord({ eventName: "GetUser", readOnly: true })]));
+    const out = await run([d]);
+    expect(out.alerts.map((a) => a.event.resources[0]?.value).sort()).toEqual(["arrayed", "looked-up"]);
+    expect(out.problems).toEqual([]);
+  });
+
   test("--since/--until keep alerts in [since, until)", async () => {
     const since = new Date("2023-07-10T12:08:00Z");
     const until = new Date("2023-07-10T12:09:00Z");
@@ -183,6 +195,17 @@ describe("broken input", () => {
       [2, "DeleteRole has no valid eventTime; alerted with an unknown time"],
       [3, "not valid JSON (…); skipped"],
     ]);
+  });
+
+  test("a record delivered twice alerts once; CloudTrail Insights records never alert", async () => {
+    const d = mkdtempSync(join(tmpdir(), "tw-replay-dup-"));
+    const r1 = rec({ eventName: "DeleteRole", requestParameters: { roleName: "r" } });
+    const insight = { ...rec({ eventName: "DeleteRole" }), eventType: "AwsCloudTrailInsight", eventCategory: "Insight", insightDetails: { state: "Start" } };
+    writeFileSync(join(d, "a.json"), JSON.stringify({ Records: [r1, insight] }));
+    writeFileSync(join(d, "b.json"), JSON.stringify({ Records: [r1] }));
+    const r = await run([d]);
+    expect(r.alerts.map((a) => a.event.eventId)).toEqual([r1.eventID]);
+    expect(r.summary).toMatchObject({ duplicates: 1, insights: 1, alerts: 1 });
   });
 
   test("nothing readable: no alerts, every file listed as unreadable", async () => {
