@@ -1,19 +1,11 @@
 // LOOKUP_RATE and NOTICE_CHANNEL_ID (issue 8): defaults, and one line naming the variable when wrong.
 import { describe, expect, test } from "vitest";
-import { ConfigError, readConfig } from "../../src/config.js";
+import { readConfig } from "../../src/config.js";
+import { configProblems, VALID_ENV } from "../support/config.js";
 import { pollIntervalMs } from "../../src/main.js";
 
-const valid = { SLACK_BOT_TOKEN: "xoxb-1-2-secretpart", SLACK_SIGNING_SECRET: "5ec2e7000000000000000000000000aa", ALERT_CHANNEL_ID: "C0123ABCD" };
-
-function problems(env: Record<string, string>): string[] {
-  try {
-    readConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const valid = VALID_ENV;
+const problems = configProblems;
 
 describe("LOOKUP_RATE", () => {
   test("defaults to 1.5 calls per second, below CloudTrail's 2", () => {
