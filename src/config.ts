@@ -16,9 +16,9 @@ import { loadAccountsFile, type AccountsConfig } from "./accounts/file.js";
 export interface Config {
   slack: {
     botToken: string;
-    signingSecret?: string;
-    appToken?: string;
-    apiUrl?: string;
+    signingSecret?: string | undefined;
+    appToken?: string | undefined;
+    apiUrl?: string | undefined;
     /** Minimum spacing between two alert posts to the alert channel (Slack allows about 1 msg/s/channel). */
     postIntervalMs: number;
   };
@@ -39,12 +39,12 @@ export interface Config {
   /** Resolved file path for sqlite: URLs. */
   sqlitePath: string;
   /** PostgreSQL (issue 12): the postgres:// URL when DATABASE_URL names one; sqlitePath is then unused. */
-  postgresUrl?: string;
+  postgresUrl?: string | undefined;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   responders: string[];
   approvers: string[];
-  escalationChannelId?: string;
-  oncallUsergroupId?: string;
+  escalationChannelId?: string | undefined;
+  oncallUsergroupId?: string | undefined;
   remediationExpiryHours: number;
   passwordPolicy: PasswordPolicyBaseline;
   /** Poller lease on the database: how long it lasts without a heartbeat (renewed every third of it). */
@@ -55,7 +55,7 @@ export interface Config {
     minSeverity: Severity;
   };
   /** RULES_FILE: YAML rules (routing, suppression, severity, mentions), validated at start-up. */
-  rulesFile?: string;
+  rulesFile?: string | undefined;
   /** IAM snapshots for restores. */
   snapshot: { schedule: string; retentionDays: number };
   /** Deletion chains and storm digests (src/grouping). */
@@ -67,7 +67,7 @@ export interface Config {
   /** Many accounts: which accounts are polled besides (or instead of) the bot's own. */
   accounts: AccountsConfig;
   /** Serve /metrics on this port instead of PORT (METRICS_PORT). */
-  metricsPort?: number;
+  metricsPort?: number | undefined;
 }
 
 export class ConfigError extends Error {

@@ -37,8 +37,8 @@ try {
         process.exit(1);
       });
   };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => { shutdown("SIGTERM"); });
+  process.on("SIGINT", () => { shutdown("SIGINT"); });
   process.on("SIGHUP", () => running.rules.reload("SIGHUP"));
 } catch (err) {
   if (err instanceof RulesFileError) {

@@ -122,7 +122,7 @@ export function startSlackPost(): (err?: unknown) => void {
 
 function slackErrorLabel(err: unknown): string {
   const e = err as { data?: { error?: unknown }; code?: unknown; name?: unknown };
-  const code = typeof e?.data?.error === "string" ? e.data.error : typeof e?.code === "string" ? e.code : typeof e?.name === "string" ? e.name : "error";
+  const code = typeof e.data?.error === "string" ? e.data.error : typeof e.code === "string" ? e.code : typeof e.name === "string" ? e.name : "error";
   // Bounded label cardinality: Slack error codes are short snake_case words.
   return /^[\w.-]{1,60}$/.test(code) ? code : "other";
 }
@@ -174,13 +174,13 @@ export function metricsHandler(_req: IncomingMessage, res: ServerResponse): void
 /** A separate server for METRICS_PORT, answering GET /metrics only. */
 export async function startMetricsServer(port: number): Promise<Server> {
   const server = createServer((req, res) => {
-    if (req.method === "GET" && (req.url ?? "").split("?")[0] === "/metrics") return metricsHandler(req, res);
+    if (req.method === "GET" && (req.url ?? "").split("?")[0] === "/metrics") { metricsHandler(req, res); return; }
     res.writeHead(404, { "content-type": "text/plain" });
     res.end("not found\n");
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, () => resolve());
+    server.listen(port, () => { resolve(); });
   });
   return server;
 }

@@ -42,6 +42,6 @@ export const CATALOG: Readonly<Record<IamDeletionEventName, CatalogEntry>> = Obj
 /** The catalog entry for an event; throws if called with a name that is not an IAM deletion event. */
 export function getCatalogEntry(name: IamDeletionEventName): CatalogEntry {
   const entry: CatalogEntry | undefined = Object.hasOwn(CATALOG, name) ? CATALOG[name] : undefined;
-  if (!entry) throw new Error(`No catalog entry for event ${String(name)}`);
+  if (!entry) throw new Error(`No catalog entry for event ${name}`);
   return entry;
 }

@@ -92,7 +92,7 @@ export function resourceKey(accountId: string, r: ResourceRef): string {
   return `${accountId}|${r.type}|${r.name}`;
 }
 
-export function groupableFrom(a: { eventId: string; severity: Severity; event: IamEvent; eventTime: Date | null; detectedAt?: Date; routeChannel?: string | null }): GroupableEvent {
+export function groupableFrom(a: { eventId: string; severity: Severity; event: IamEvent; eventTime: Date | null; detectedAt?: Date | undefined; routeChannel?: string | null | undefined }): GroupableEvent {
   const ev = a.event;
   const spec = ROOT_PARAM[ev.eventName];
   let root: ResourceRef | null = null;

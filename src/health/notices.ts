@@ -388,7 +388,7 @@ export function healthReport(health: HealthModel, ctx: NoticeContext): { text: s
   for (const s of d.scopes) {
     lines.push(
       `• ${prose(ctx.scopeLabel(s.scope), 120)}: last complete poll ${s.lastCompletedAt ? slackDate(s.lastCompletedAt) : "none yet"}` +
-        `${s.consecutiveFailures > 0 ? `, ${s.consecutiveFailures} failed in a row` : ""}` +
+        (s.consecutiveFailures > 0 ? `, ${s.consecutiveFailures} failed in a row` : "") +
         `${s.clockSkewMs !== null ? `, AWS clock ${s.clockSkewMs >= 0 ? "+" : "-"}${formatDuration(s.clockSkewMs)} vs host` : ""}.`,
     );
   }

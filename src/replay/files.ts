@@ -50,7 +50,7 @@ export async function listLogFiles(paths: readonly string[]): Promise<{ files: s
     }
   };
   for (const p of paths) {
-    const st = await stat(p).catch((err: NodeJS.ErrnoException) => err);
+    const st = await stat(p).catch((err: unknown) => err as NodeJS.ErrnoException);
     if (st instanceof Error) {
       problems.push({ path: p, message: st.code === "ENOENT" ? "no such file or folder" : `cannot be read (${st.code ?? "error"})` });
     } else if (st.isDirectory()) {
@@ -84,7 +84,7 @@ export interface FileReadResult {
 }
 
 /** Streams one file's records to `onRecord` (raw bytes of one JSON object each). */
-export async function readLogFile(path: string, onRecord: (raw: Buffer) => void, opts: { maxRecordBytes?: number } = {}): Promise<FileReadResult> {
+export async function readLogFile(path: string, onRecord: (raw: Buffer) => void, opts: { maxRecordBytes?: number | undefined } = {}): Promise<FileReadResult> {
   const splitter = new RecordSplitter(onRecord, opts);
   let gz: boolean;
   try {

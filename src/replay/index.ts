@@ -1,7 +1,7 @@
 // Replay: CloudTrail log files -> normalisation -> detection -> rules -> grouping -> alerts, with no Slack or
 // AWS access. The same decisions as the poller (decide + applyRules), so a replay backtests the bot.
 import { createHash } from "node:crypto";
-import { normalizeLookupEvent, normalizeRecord, type LookupEventInput } from "../cloudtrail/normalize.js";
+import { normalizeLookupEvent, normalizeRecord } from "../cloudtrail/normalize.js";
 import { decide } from "../detect/index.js";
 import type { Decision } from "../detect/types.js";
 import type { IamEvent, Severity } from "../domain.js";
@@ -33,10 +33,10 @@ export const identityGrouper: Grouper = { push: (a) => [a], flush: () => [] };
 
 export interface ReplayOptions {
   rules: RuleSet;
-  since?: Date;
-  until?: Date;
-  grouper?: Grouper;
-  maxRecordBytes?: number;
+  since?: Date | undefined;
+  until?: Date | undefined;
+  grouper?: Grouper | undefined;
+  maxRecordBytes?: number | undefined;
 }
 
 export interface ReplayProblem {
@@ -93,7 +93,7 @@ function mayAlert(raw: Buffer): boolean {
 function normalize(parsed: unknown): IamEvent {
   // LookupEvents items (AWS CLI output) carry the record as a JSON string in CloudTrailEvent.
   if (typeof parsed === "object" && parsed !== null && typeof (parsed as { CloudTrailEvent?: unknown }).CloudTrailEvent === "string") {
-    return normalizeLookupEvent(parsed as LookupEventInput);
+    return normalizeLookupEvent(parsed);
   }
   return normalizeRecord(parsed);
 }

@@ -21,7 +21,7 @@ export class SplitError extends Error {}
 
 export interface SplitterOptions {
   /** A single record larger than this is an error (a corrupt or hostile file must not exhaust memory). */
-  maxRecordBytes?: number;
+  maxRecordBytes?: number | undefined;
 }
 
 type Mode =

@@ -11,27 +11,27 @@ import { parsePrincipal, principalArns, safeGlob, textGlob } from "./principal.j
 
 /** The parsed principal match of a rule: every given part must match (safe globs). */
 export interface PrincipalMatch {
-  type?: string;
-  account?: string;
-  user?: string;
-  role?: string;
-  session?: string;
-  path?: string;
+  type?: string | undefined;
+  account?: string | undefined;
+  user?: string | undefined;
+  role?: string | undefined;
+  session?: string | undefined;
+  path?: string | undefined;
 }
 
 /** A rule as written in the rules file (after validation). */
 export interface RuleSpec {
   name: string;
   match: {
-    events?: string[];
-    actor?: (string | PrincipalMatch)[];
-    resource?: string[];
-    errorCode?: string[];
-    account?: string[];
-    sourceIp?: string[];
-    userAgent?: string[];
-    outcome?: Outcome[];
-    severity?: Severity[];
+    events?: string[] | undefined;
+    actor?: (string | PrincipalMatch)[] | undefined;
+    resource?: string[] | undefined;
+    errorCode?: string[] | undefined;
+    account?: string[] | undefined;
+    sourceIp?: string[] | undefined;
+    userAgent?: string[] | undefined;
+    outcome?: Outcome[] | undefined;
+    severity?: Severity[] | undefined;
   };
   suppress?: boolean;
   route?: string;

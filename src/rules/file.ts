@@ -29,7 +29,7 @@ export function formatProblem(p: RulesProblem): string {
 
 // A single value or a list of values; a single value is a list of one, so errors point at list items.
 const oneOrMany = <T extends z.ZodType>(item: T) =>
-  z.preprocess((v) => (Array.isArray(v) ? v : [v]), z.array(item).min(1, "must list at least one value"));
+  z.preprocess((v): unknown[] => (Array.isArray(v) ? (v as unknown[]) : [v]), z.array(item).min(1, "must list at least one value"));
 
 // Text that reaches Slack or logs; the bound keeps one bad rule from bloating every alert.
 const name = z.string({ error: "must be a text" }).trim().min(1, "must not be empty").max(80, "must be at most 80 characters").regex(/^[^\p{Cc}]+$/u, "must not contain control characters");
@@ -55,7 +55,7 @@ const principal = z.strictObject(
     path: glob.optional(),
   },
   { error: (iss) => (iss.code === "unrecognized_keys" ? `unknown key (allowed: type, account, user, role, session, path)` : "must be an ARN glob or a principal (type, account, user, role, session, path)") },
-).refine((p) => Object.values(p).some((v) => v !== undefined), "a principal needs at least one of type, account, user, role, session, path");
+).refine((p) => Object.values(p as Record<string, string | undefined>).some((v) => v !== undefined), "a principal needs at least one of type, account, user, role, session, path");
 
 const match = z.strictObject(
   {

@@ -41,7 +41,7 @@ export interface ParsedPrincipal {
   /** Role session name (AssumedRole only). */
   session?: string;
   /** The IAM path of the user or role when the ARN carries one, e.g. "/ci/" ("/" when none). */
-  path?: string;
+  path?: string | undefined;
 }
 
 /**

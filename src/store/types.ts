@@ -18,37 +18,37 @@ export interface AlertRecord {
   detectedAt: Date;
   /** Muted alerts are recorded but never posted (MUTE_EVENTS, MUTE_PRINCIPALS, MIN_SEVERITY). */
   muted: boolean;
-  mutedReason?: string;
+  mutedReason?: string | undefined;
   delivery: "pending" | "posted" | "muted";
   postAttempts: number;
   /** An attempt whose outcome is unknown (crash or timeout after sending): check Slack before posting again. */
-  inDoubtSince?: Date;
+  inDoubtSince?: Date | undefined;
   nextAttemptAt: Date;
-  lastError?: string;
-  channelId?: string;
-  messageTs?: string;
+  lastError?: string | undefined;
+  channelId?: string | undefined;
+  messageTs?: string | undefined;
   status: AlertStatus;
-  acknowledgedBy?: string;
-  acknowledgedAt?: Date;
-  escalatedBy?: string;
-  escalatedAt?: Date;
-  escalationNote?: string;
+  acknowledgedBy?: string | undefined;
+  acknowledgedAt?: Date | undefined;
+  escalatedBy?: string | undefined;
+  escalatedAt?: Date | undefined;
+  escalationNote?: string | undefined;
   // Rules (RULES_FILE and the MUTE_* shorthand): the decision of the first rule that matched.
   /** Name of the rule that decided this alert (a suppressed alert's rule too). */
-  ruleName?: string;
+  ruleName?: string | undefined;
   /** Channel the rule routed the alert to; absent = ALERT_CHANNEL_ID. */
-  routeChannel?: string;
+  routeChannel?: string | undefined;
   /** User group id the rule mentions on the alert. */
-  mentionGroup?: string;
+  mentionGroup?: string | undefined;
   /** Severity detection gave, when a rule overrode it (`severity` is the one after the override). */
-  detectedSeverity?: Severity;
+  detectedSeverity?: Severity | undefined;
   /** The chain or digest this alert belongs to (src/grouping); absent when it stands alone. */
-  groupId?: string;
+  groupId?: string | undefined;
   /** A details thread reply was sent and its answer never came (settled from the thread before resending). */
-  detailsInDoubtSince?: Date;
+  detailsInDoubtSince?: Date | undefined;
   /** Many accounts: the account it was polled from and that account's display name (absent: the bot's own). */
-  accountId?: string;
-  accountName?: string;
+  accountId?: string | undefined;
+  accountName?: string | undefined;
 }
 
 export type NewAlert = Pick<

@@ -28,7 +28,7 @@ beforeEach(() => {
 
 const authorizer = () => new Authorizer(client, [], [GROUP, "UEXPLICIT"], createLogger("silent"), clock);
 /** Slack answers every usergroups.users.list with an error from now on (until reset). */
-const breakUsergroups = () => slack.failNext("usergroups.users.list", 1000, { error: "fatal_error" });
+const breakUsergroups = () => { slack.failNext("usergroups.users.list", 1000, { error: "fatal_error" }); };
 
 describe("Authorizer", () => {
   test("a group member is an approver while Slack answers; a member removed from the group is not, after the refresh", async () => {

@@ -78,7 +78,7 @@ function attr(key: LookupAttributeKey, value: string): LookupAttribute {
 
 async function lookupAll(c: CloudTrailClient, input: LookupEventsCommandInput, pageSize?: number): Promise<Event[]> {
   const events: Event[] = [];
-  for await (const page of paginateLookupEvents({ client: c, pageSize }, input)) events.push(...(page.Events ?? []));
+  for await (const page of paginateLookupEvents({ client: c, ...(pageSize === undefined ? {} : { pageSize }) }, input)) events.push(...(page.Events ?? []));
   return events;
 }
 

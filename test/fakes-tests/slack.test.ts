@@ -123,7 +123,7 @@ describe("fake Slack Web API", () => {
     expect(first.has_more).toBe(true);
     const cursor = first.response_metadata?.next_cursor;
     expect(cursor).toBeTruthy();
-    const second = await client.conversations.history({ channel: "C1", limit: 2, cursor });
+    const second = await client.conversations.history({ channel: "C1", limit: 2, cursor: cursor! });
     expect(second.messages?.map((m) => m.text)).toEqual(["m2", "m1"]);
 
     const all: string[] = [];
@@ -133,12 +133,12 @@ describe("fake Slack Web API", () => {
     }
     expect(all).toEqual(["m4", "m3", "m2", "m1", "m0"]);
 
-    const window = await client.conversations.history({ channel: "C1", oldest: ts[1], latest: ts[3] });
+    const window = await client.conversations.history({ channel: "C1", oldest: ts[1]!, latest: ts[3]! });
     expect(window.messages?.map((m) => m.text)).toEqual(["m2"]);
     const inclusive = await client.conversations.history({
       channel: "C1",
-      oldest: ts[1],
-      latest: ts[3],
+      oldest: ts[1]!,
+      latest: ts[3]!,
       inclusive: true,
     });
     expect(inclusive.messages?.map((m) => m.text)).toEqual(["m3", "m2", "m1"]);
@@ -184,7 +184,7 @@ describe("fake Slack Web API", () => {
       await errorOf(client.chat.postMessage({ channel: "C1", text: "x", blocks: "nope" as never })),
     ).toMatchObject({ data: { error: "invalid_blocks" } });
     expect(
-      await errorOf(client.chat.postMessage({ channel: "C1", text: "x", metadata: { event_type: "t" } as never })),
+      await errorOf(client.chat.postMessage({ channel: "C1", text: "x", metadata: { event_type: "t" } })),
     ).toMatchObject({ data: { error: "invalid_metadata_format" } });
     expect(await errorOf(client.chat.postMessage({ channel: "C9", text: "x" }))).toMatchObject({
       data: { error: "channel_not_found" },
@@ -281,11 +281,11 @@ describe("fake Slack Web API", () => {
 
     const updated = await client.views.update({
       view_id: viewId,
-      hash: opened.view?.hash,
+      hash: opened.view!.hash!,
       view: { ...modal, private_metadata: "req-2" },
     });
     expect(updated.view?.id).toBe(viewId);
-    const conflict = await errorOf(client.views.update({ view_id: viewId, hash: opened.view?.hash, view: modal }));
+    const conflict = await errorOf(client.views.update({ view_id: viewId, hash: opened.view!.hash!, view: modal }));
     expect(conflict).toMatchObject({ data: { error: "hash_conflict" } });
     expect(await errorOf(client.views.update({ view_id: "VNOPE", view: modal }))).toMatchObject({
       data: { error: "not_found" },

@@ -134,10 +134,10 @@ describe("routes", () => {
     expect(main.memberIds).toEqual(storm.filter((_, i) => i !== 0 && i !== 7).map((e) => e.id));
     expect(main.route).toBeNull();
     // The actor is storming, so its routed events are a digest too, in their own channel.
-    expect(groupOf(storm[0]!)).toMatchObject({ kind: "digest", route: "CTEAM0001", memberIds: [storm[0]!.id, storm[7]!.id] });
+    expect(groupOf(storm[0])).toMatchObject({ kind: "digest", route: "CTEAM0001", memberIds: [storm[0].id, storm[7].id] });
     const bobMain = groupOf(chain[0]!);
     expect(bobMain).toMatchObject({ kind: "chain", route: null, memberIds: chain.filter((_, i) => i !== 1).map((e) => e.id) });
-    expect(groupOf(chain[1]!)).toMatchObject({ kind: "chain", route: "CTEAM0001", memberIds: [chain[1]!.id] });
+    expect(groupOf(chain[1])).toMatchObject({ kind: "chain", route: "CTEAM0001", memberIds: [chain[1].id] });
   });
 });
 

@@ -44,7 +44,7 @@ const denied = (message = "not authorized to perform: cloudtrail:LookupEvents"):
 function setup(store: KyselyStore, c: ReturnType<typeof clock>, slack = stubSlack()) {
   const health = new HealthModel({ now: c.now, pollIntervalMs: 60_000 });
   health.registerScope("default");
-  const notifier = new Notifier({ store, health, client: slack.client, channelId: CHANNEL, approvers: ["UAPPROVER1", "SAPPROVERS"], logger: createLogger("silent"), now: c.now, onSlackResult: (r) => health.slackResult(r) });
+  const notifier = new Notifier({ store, health, client: slack.client, channelId: CHANNEL, approvers: ["UAPPROVER1", "SAPPROVERS"], logger: createLogger("silent"), now: c.now, onSlackResult: (r) => { health.slackResult(r); } });
   return { health, notifier, slack };
 }
 
