@@ -73,7 +73,10 @@ export async function migrateToLatest(db: Db, dialect: Dialect): Promise<string[
 export const OUTBOX_CLAIM_MS = 20_000;
 
 export interface KyselyStoreOptions {
-  /** Who claims outbox rows (PostgreSQL); default a random id per store. */
+  /**
+   * This instance's id: who claims outbox rows (PostgreSQL) and who executes the remediations it claims
+   * (remediation_requests.executed_by). Default a random id per store.
+   */
   owner?: string;
   now?: () => Date;
 }
@@ -265,7 +268,10 @@ export class KyselyStore implements Store {
   }
 
   async claimRemediationRequest(id: string, to: "executing" | "rejected", by: string, at: Date): Promise<boolean> {
-    const n = await this.run(sql`UPDATE remediation_requests SET state = ${to}, decided_by = ${by}, decided_at = ${at.getTime()}
+    // The executing instance is recorded with the claim, in the same statement: crash recovery between replicas
+    // must never find an execution without knowing whose it is.
+    const n = await this.run(sql`UPDATE remediation_requests SET state = ${to}, decided_by = ${by}, decided_at = ${at.getTime()},
+        executed_by = ${to === "executing" ? this.owner : null}
       WHERE id = ${id} AND state = 'pending' AND expires_at > ${at.getTime()}`);
     return n === 1;
   }

@@ -266,7 +266,7 @@ describe.skipIf(pgMissing !== null)("KyselyStore: several replicas on one Postgr
   test("a remediation claimed from two replicas at once is won by exactly one, and migrations run once", async () => {
     const url = await (cluster as PgCluster).createDatabase("replicas");
     // Started together: the Migrator's lock makes one migrate and the other find the schema done.
-    const [a, b] = await Promise.all([KyselyStore.openPostgres(url), KyselyStore.openPostgres(url)]);
+    const [a, b] = await Promise.all([KyselyStore.openPostgres(url, { owner: "replica-a" }), KyselyStore.openPostgres(url, { owner: "replica-b" })]);
     try {
       await a.insertAlert(alert("e1"), new Date());
       const base = { alertEventId: "e1", findingId: null, remediationId: "recreate-account-alias" as const, params: { accountAlias: "a" }, plan: { calls: [] }, requestedBy: "U1", requestedAt: new Date(0), expiresAt: new Date(Date.now() + 60_000) };
@@ -277,7 +277,12 @@ describe.skipIf(pgMissing !== null)("KyselyStore: several replicas on one Postgr
           b.claimRemediationRequest(`r${i}`, i % 2 ? "rejected" : "executing", "U3", new Date()),
         ]);
         expect(wins.filter(Boolean)).toHaveLength(1);
+        // The executing replica is recorded with the claim (crash recovery asks whether it still lives); a rejection runs nowhere.
+        const won = await a.getRemediationRequest(`r${i}`);
+        const expected = won?.state === "executing" ? (wins[0] ? "replica-a" : "replica-b") : undefined;
+        expect(won?.executedBy).toBe(expected);
       }
+      expect((await a.listExecutingRemediationRequests()).map((r) => r.executedBy).filter((o) => o === undefined)).toEqual([]);
       expect(await b.getAlert("e1")).toMatchObject({ eventId: "e1", delivery: "pending" });
     } finally {
       await a.close();
