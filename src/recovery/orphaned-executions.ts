@@ -34,12 +34,13 @@ export interface OrphanedExecutionsOptions {
   now: () => Date;
   /** Time between sweeps while leading. */
   intervalMs: number;
-  setInterval?: typeof setInterval;
-  clearInterval?: typeof clearInterval;
+  /** Timers, for tests (default the global ones). */
+  setInterval?: (fn: () => void, ms: number) => unknown;
+  clearInterval?: (timer: unknown) => void;
 }
 
 export class OrphanedExecutions {
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private timer: unknown;
   private running: Promise<unknown> = Promise.resolve();
   private busy = false;
   private stopped = false;
@@ -83,7 +84,7 @@ export class OrphanedExecutions {
 
   /** Sweeps now (the lead was just gained) and then every intervalMs; a sweep still running is not overlapped. */
   start(): void {
-    if (this.timer || this.stopped) return;
+    if (this.timer !== undefined || this.stopped) return;
     const tick = (): void => {
       if (this.busy || this.stopped) return;
       this.busy = true;
@@ -96,14 +97,17 @@ export class OrphanedExecutions {
         });
     };
     tick();
-    this.timer = (this.opts.setInterval ?? setInterval)(tick, this.opts.intervalMs);
-    (this.timer as { unref?: () => void }).unref?.();
+    if (this.opts.setInterval) this.timer = this.opts.setInterval(tick, this.opts.intervalMs);
+    else this.timer = setInterval(tick, this.opts.intervalMs).unref();
   }
 
   /** Stops sweeping and waits for a sweep in progress. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) (this.opts.clearInterval ?? clearInterval)(this.timer);
+    if (this.timer !== undefined) {
+      if (this.opts.clearInterval) this.opts.clearInterval(this.timer);
+      else clearInterval(this.timer as NodeJS.Timeout);
+    }
     this.timer = undefined;
     await this.running;
   }

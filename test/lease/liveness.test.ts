@@ -27,7 +27,7 @@ describe.skipIf(missing !== null)("PostgresLiveness", () => {
     cluster = await startPostgres();
   });
   afterAll(async () => {
-    await cluster?.stop();
+    await cluster.stop();
   });
 
   test("alive while its session lives; dead once the session ends, for every asker", async () => {

@@ -32,28 +32,28 @@ function setup(requests: RemediationRequestRecord[], alive: Set<string>, opts: {
   const asked: string[] = [];
   let tick: (() => void) | undefined;
   const sweeper = new OrphanedExecutions({
-    store: { listExecutingRemediationRequests: async () => requests },
+    store: { listExecutingRemediationRequests: () => Promise.resolve(requests) },
     liveness: {
-      isAlive: async (owner) => {
+      isAlive: (owner) => {
         asked.push(owner);
-        return alive.has(owner);
+        return Promise.resolve(alive.has(owner));
       },
     },
-    settle: async (reqs) => {
+    settle: (reqs) => {
       settled.push(reqs.map((r) => r.id));
-      return { succeeded: reqs.length };
+      return Promise.resolve({ succeeded: reqs.length });
     },
     isLeader: opts.leader ?? (() => true),
     logger,
     now: () => NOW,
     intervalMs: 60_000,
-    setInterval: ((fn: () => void) => {
+    setInterval: (fn) => {
       tick = fn;
-      return 1 as unknown as NodeJS.Timeout;
-    }) as unknown as typeof setInterval,
-    clearInterval: (() => {
+      return 1;
+    },
+    clearInterval: () => {
       tick = undefined;
-    }) as unknown as typeof clearInterval,
+    },
   });
   return { sweeper, settled, asked, tick: () => tick?.() };
 }
@@ -110,8 +110,8 @@ describe("OrphanedExecutions", () => {
     const calls: number[] = [];
     let tick: () => void = () => undefined;
     const sweeper = new OrphanedExecutions({
-      store: { listExecutingRemediationRequests: async () => [req("r1", "dead:1:aa")] },
-      liveness: { isAlive: async () => false },
+      store: { listExecutingRemediationRequests: () => Promise.resolve([req("r1", "dead:1:aa")]) },
+      liveness: { isAlive: () => Promise.resolve(false) },
       settle: async () => {
         calls.push(calls.length);
         await gate;
@@ -121,11 +121,11 @@ describe("OrphanedExecutions", () => {
       logger,
       now: () => NOW,
       intervalMs: 60_000,
-      setInterval: ((fn: () => void) => {
+      setInterval: (fn) => {
         tick = fn;
-        return 1 as unknown as NodeJS.Timeout;
-      }) as unknown as typeof setInterval,
-      clearInterval: (() => undefined) as unknown as typeof clearInterval,
+        return 1;
+      },
+      clearInterval: () => undefined,
     });
     sweeper.start();
     await new Promise((r) => setImmediate(r));
