@@ -11,6 +11,7 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
 import { AccountPollers } from "../src/accounts/pollers.js";
 import { AccountRegistry } from "../src/accounts/registry.js";
+import { DEFAULT_LOOKUP_RATE } from "../src/cloudtrail/lookup.js";
 import type { Logger } from "../src/log.js";
 import { lookupOrder } from "../src/main.js";
 import { KyselyStore } from "../src/store/kysely.js";
@@ -64,6 +65,8 @@ async function scenario(logger: Logger, opts: { accounts: number; busyDeletions:
   let alertMs = Number.NaN;
   const pollers = new AccountPollers({
     registry,
+    // As production passes LOOKUP_RATE (config.lookupRate, default 1.5/s) to every account's limiter.
+    lookupOptions: { ratePerSecond: DEFAULT_LOOKUP_RATE },
     store,
     logger,
     now: () => new Date(),
@@ -109,7 +112,7 @@ async function scenario(logger: Logger, opts: { accounts: number; busyDeletions:
 
 /** Prints the many-account figures (called from bench/run.ts). */
 export async function accountsBench(logger: Logger): Promise<void> {
-  console.log("\nmany accounts (one poller and limiter per account; fake CloudTrail with a 2 calls/s quota per account)");
+  console.log(`\nmany accounts (one poller and limiter per account at LOOKUP_RATE ${DEFAULT_LOOKUP_RATE}/s; fake CloudTrail with a 2 calls/s quota per account)`);
   console.log("scenario                                | accounts | calls/poll (= calls/min at one poll a minute) | throttled | time to alert | quiet polls: median / max | busy poll | failing");
   for (const [label, busyDeletions] of [
     ["100 quiet accounts", 0],
