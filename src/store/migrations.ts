@@ -216,6 +216,18 @@ const ENTRIES: Entry[] = [
     },
     postgres: (db) => runScript(db, "ALTER TABLE remediation_requests ADD COLUMN executed_by TEXT"),
   },
+  {
+    // Outbox claims for group messages (chains, digests and their thread replies) and notices, as alerts have
+    // (0002). PostgreSQL only, like 0002: SQLite has one writer.
+    name: "0004_outbox_claims_groups_notices",
+    sqlite: () => Promise.resolve(),
+    postgres: (db) =>
+      runScript(
+        db,
+        "ALTER TABLE alert_groups ADD COLUMN claimed_by TEXT; ALTER TABLE alert_groups ADD COLUMN claimed_until BIGINT; " +
+          "ALTER TABLE notices ADD COLUMN claimed_by TEXT; ALTER TABLE notices ADD COLUMN claimed_until BIGINT",
+      ),
+  },
 ];
 
 /** The migrations of one dialect, in order, for Kysely's Migrator. */
