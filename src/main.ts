@@ -352,7 +352,7 @@ async function startWithLease(
           isLeader: () => leadership.isHeld,
           logger: logger.child({ component: "crash-recovery" }),
           now,
-          // A dead replica's execution is settled within one lease TTL of the leader noticing (default a minute).
+          // A dead replica's execution is settled within one LEASE_TTL_SECONDS of its death (default a minute).
           intervalMs: config.leaseTtlMs,
         })
       : null;
