@@ -11,6 +11,7 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
 import { AccountPollers } from "../src/accounts/pollers.js";
 import { AccountRegistry } from "../src/accounts/registry.js";
+import { DEFAULT_LOOKUP_RATE } from "../src/cloudtrail/lookup.js";
 import type { Logger } from "../src/log.js";
 import { lookupOrder } from "../src/main.js";
 import { KyselyStore } from "../src/store/kysely.js";
@@ -19,6 +20,9 @@ import { listenLoopback, readBody } from "../test/fakes/http-util.js";
 import { iamRecord } from "../test/support/records.js";
 
 const accountId = (i: number) => String(100000000000 + i);
+
+/** LOOKUP_RATE as the bot reads it (default 1.5 calls/s per account), so another setting can be measured too. */
+const LOOKUP_RATE = process.env.LOOKUP_RATE ? Number(process.env.LOOKUP_RATE) : DEFAULT_LOOKUP_RATE;
 
 async function scenario(logger: Logger, opts: { accounts: number; busyDeletions: number }) {
   // STS: the access key it issues names the account, so the fake CloudTrail can tell accounts apart.
@@ -64,6 +68,8 @@ async function scenario(logger: Logger, opts: { accounts: number; busyDeletions:
   let alertMs = Number.NaN;
   const pollers = new AccountPollers({
     registry,
+    // As production passes LOOKUP_RATE (config.lookupRate, default 1.5/s) to every account's limiter.
+    lookupOptions: { ratePerSecond: LOOKUP_RATE },
     store,
     logger,
     now: () => new Date(),
@@ -109,7 +115,8 @@ async function scenario(logger: Logger, opts: { accounts: number; busyDeletions:
 
 /** Prints the many-account figures (called from bench/run.ts). */
 export async function accountsBench(logger: Logger): Promise<void> {
-  console.log("\nmany accounts (one poller and limiter per account; fake CloudTrail with a 2 calls/s quota per account)");
+  if (!(LOOKUP_RATE > 0)) throw new Error(`LOOKUP_RATE must be a positive number of calls per second, not ${String(process.env.LOOKUP_RATE)}`);
+  console.log(`\nmany accounts (one poller and limiter per account at LOOKUP_RATE ${LOOKUP_RATE}/s; fake CloudTrail with a 2 calls/s quota per account)`);
   console.log("scenario                                | accounts | calls/poll (= calls/min at one poll a minute) | throttled | time to alert | quiet polls: median / max | busy poll | failing");
   for (const [label, busyDeletions] of [
     ["100 quiet accounts", 0],

@@ -154,33 +154,48 @@ function throughput() {
   return { records: lines.length, parsePerS, renderPerS };
 }
 
-const order = lookupOrder();
-console.log(`trailwatch benchmark (LookupEvents fake throttled at 2 calls/s, LOOKUP_RATE ${DEFAULT_LOOKUP_RATE}; one deletion event in a 20-minute window)\n`);
-console.log("read-only noise | deletion looked up          | per-name position | calls/poll | throttled | max calls in 1 s (server) | time to alert | poll duration");
-for (const noise of [0, 1_000, 20_000]) {
-  for (const name of [order[0] as IamDeletionEventName, "DeleteRole" as const, order[order.length - 1] as IamDeletionEventName]) {
-    const r = await pollScenario(noise, name);
-    console.log(
-      `${String(r.noise).padStart(15)} | ${r.eventName.padEnd(27)} | ${String(r.position).padStart(17)} | ${String(r.calls).padStart(10)} | ${String(r.throttled).padStart(9)} | ${String(r.maxPerSecond).padStart(25)} | ${r.timeToAlertS.toFixed(2).padStart(11)} s | ${r.pollS.toFixed(2).padStart(11)} s`,
-    );
-  }
+// `npm run bench -- accounts failover` runs only the named parts: polls, accounts, throughput, snapshot, storm,
+// replay, failover (default: all).
+const PARTS = ["polls", "accounts", "throughput", "snapshot", "storm", "replay", "failover"] as const;
+const only = process.argv.slice(2);
+const unknown = only.filter((p) => !(PARTS as readonly string[]).includes(p));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark part(s): ${unknown.join(", ")}; choose from ${PARTS.join(", ")}`);
+  process.exit(2);
 }
-const storm = await stormScenario();
-console.log(
-  `\n600-deletion storm (+2,000 read-only): ${storm.alerts} alerts stored, ${storm.calls} calls (${storm.strategy}), ${storm.throttled} throttled, max ${storm.maxPerSecond} calls in 1 s (server), poll ${storm.pollS.toFixed(1)} s`,
-);
-const idle = await idleScenario(5);
-console.log(`idle account: ${idle.perPoll.toFixed(2)} LookupEvents calls per poll on average (5 polls), ${idle.throttled} throttled`);
-console.log(`most LookupEvents calls the server saw within any one second, all scenarios: ${maxPerSecondEver}`);
-await accountsBench(logger);
-const t = throughput();
-console.log(`\ncorpus: ${t.records} real records`);
-console.log(`parse + detect: ${Math.round(t.parsePerS).toLocaleString("en")} records/s`);
-console.log(`render alert (Block Kit, limits enforced): ${Math.round(t.renderPerS).toLocaleString("en")} messages/s`);
-await snapshotBench();
-printStorm(await stormBenchmark());
+const want = (part: (typeof PARTS)[number]) => only.length === 0 || only.includes(part);
+
+const order = lookupOrder();
+if (want("polls")) {
+  console.log(`trailwatch benchmark (LookupEvents fake throttled at 2 calls/s, LOOKUP_RATE ${DEFAULT_LOOKUP_RATE}; one deletion event in a 20-minute window)\n`);
+  console.log("read-only noise | deletion looked up          | per-name position | calls/poll | throttled | max calls in 1 s (server) | time to alert | poll duration");
+  for (const noise of [0, 1_000, 20_000]) {
+    for (const name of [order[0] as IamDeletionEventName, "DeleteRole" as const, order[order.length - 1] as IamDeletionEventName]) {
+      const r = await pollScenario(noise, name);
+      console.log(
+        `${String(r.noise).padStart(15)} | ${r.eventName.padEnd(27)} | ${String(r.position).padStart(17)} | ${String(r.calls).padStart(10)} | ${String(r.throttled).padStart(9)} | ${String(r.maxPerSecond).padStart(25)} | ${r.timeToAlertS.toFixed(2).padStart(11)} s | ${r.pollS.toFixed(2).padStart(11)} s`,
+      );
+    }
+  }
+  const storm = await stormScenario();
+  console.log(
+    `\n600-deletion storm (+2,000 read-only): ${storm.alerts} alerts stored, ${storm.calls} calls (${storm.strategy}), ${storm.throttled} throttled, max ${storm.maxPerSecond} calls in 1 s (server), poll ${storm.pollS.toFixed(1)} s`,
+  );
+  const idle = await idleScenario(5);
+  console.log(`idle account: ${idle.perPoll.toFixed(2)} LookupEvents calls per poll on average (5 polls), ${idle.throttled} throttled`);
+  console.log(`most LookupEvents calls the server saw within any one second, all scenarios: ${maxPerSecondEver}`);
+}
+if (want("accounts")) await accountsBench(logger);
+if (want("throughput")) {
+  const t = throughput();
+  console.log(`\ncorpus: ${t.records} real records`);
+  console.log(`parse + detect: ${Math.round(t.parsePerS).toLocaleString("en")} records/s`);
+  console.log(`render alert (Block Kit, limits enforced): ${Math.round(t.renderPerS).toLocaleString("en")} messages/s`);
+}
+if (want("snapshot")) await snapshotBench();
+if (want("storm")) printStorm(await stormBenchmark());
 clearInterval(sampler);
 const mem = process.memoryUsage();
 console.log(`\npeak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB; peak heap used (sampled): ${(Math.max(peakHeap, mem.heapUsed) / 1048576).toFixed(1)} MiB`);
-await replayBench();
-await failoverBench();
+if (want("replay")) await replayBench();
+if (want("failover")) await failoverBench();

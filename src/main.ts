@@ -14,10 +14,12 @@ import { getCatalogEntry } from "./catalog/index.js";
 import type { Config } from "./config.js";
 import { IAM_DELETION_EVENT_NAMES, SEVERITY_RANK, type BotIdentity, type IamDeletionEventName } from "./domain.js";
 import { keepLease, LeaseHeldError, PostgresLeadership, SqliteLeadership, type Leadership, type LeaseKeeper, type LeaseLostError } from "./lease/index.js";
+import { PostgresLiveness } from "./lease/liveness.js";
 import { createLogger, errorFields, type Logger } from "./log.js";
 import { HealthModel } from "./health/model.js";
 import { Notifier } from "./health/notices.js";
 import { DEFAULT_SCOPE, type Poller } from "./poller.js";
+import { OrphanedExecutions } from "./recovery/orphaned-executions.js";
 import { Rules } from "./rules/index.js";
 import { setOutboxDepthSource, startMetricsServer } from "./metrics.js";
 import { createBoltApp, type Health } from "./slack/app.js";
@@ -176,7 +178,8 @@ async function startWithLease(
   let stopped = false;
   // First, before anything is opened: an invalid rules file stops start-up (RulesFileError, exit 2).
   const rules = new Rules(config.noise, config.rulesFile, logger.child({ component: "rules" }));
-  const store = instrumentedStore(await openConfiguredStore(config));
+  // The store knows this instance by the lease's owner id: it records it on the remediations this replica executes.
+  const store = instrumentedStore(await openConfiguredStore(config, leadership ? { owner: leadership.ownerId } : {}));
   setOutboxDepthSource(() => store.pendingCount());
 
   // Endpoints come from the standard AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables (SDK built-in).
@@ -333,8 +336,26 @@ async function startWithLease(
   };
   registerListeners(app, listenerDeps);
   // Listed before Slack requests are served: anything executing now was left so by a crash.
-  // On PostgreSQL another live replica may be executing one right now, so replicas do not reconcile them.
+  // On PostgreSQL another live replica may be executing one right now, so replicas do not reconcile them here:
+  // the leader settles only the executions of replicas that are gone (orphaned below).
   const leftExecuting = standbyAllowed ? [] : await store.listExecutingRemediationRequests();
+  // PostgreSQL replicas: a lock that lives as long as this process, taken before Slack requests are served (so
+  // before this replica can claim an execution), tells the leader whose executions are orphaned.
+  const liveness = standbyAllowed && config.postgresUrl && leadership ? new PostgresLiveness(config.postgresUrl, leadership.ownerId, { logger: logger.child({ component: "liveness" }) }) : null;
+  await liveness?.start();
+  const orphaned =
+    liveness && leadership
+      ? new OrphanedExecutions({
+          store,
+          liveness,
+          settle: (requests) => recoverExecutingRequests(listenerDeps, requests),
+          isLeader: () => leadership.isHeld,
+          logger: logger.child({ component: "crash-recovery" }),
+          now,
+          // A dead replica's execution is settled within one LEASE_TTL_SECONDS of its death (default a minute).
+          intervalMs: config.leaseTtlMs,
+        })
+      : null;
 
   await app.init();
   if (socket) {
@@ -391,6 +412,8 @@ async function startWithLease(
     snapshots.start();
     // A first poll right away, so a restart (or a new leader) catches up without waiting for the schedule.
     firstPoll = pollers.tick().catch((err: unknown) => logger.error(errorFields(err), "first poll failed"));
+    // Executions a dead replica left behind: now (the previous leader may be one) and then periodically.
+    orphaned?.start();
   };
   let standbyTimer: NodeJS.Timeout | undefined;
   if (!leadership || leadership.isHeld) lead();
@@ -487,6 +510,7 @@ async function startWithLease(
       // The first poll counts as running below: a hanging account must not hold shutdown past the deadline.
       void firstPoll;
       await recovery;
+      await orphaned?.stop();
       // Let a running poll finish its current page; the cursor only advances when a poll completes.
       const deadline = Date.now() + 20_000;
       while (pollers.isRunning && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -494,6 +518,8 @@ async function startWithLease(
       await app.stop().catch((err: unknown) => logger.warn(errorFields(err), "error while stopping the Slack app"));
       await new Promise((r) => (metricsServer ? metricsServer.close(r) : r(undefined)));
       await store.close();
+      // Last: until here this replica may still finish an execution, which must not look orphaned meanwhile.
+      await liveness?.stop();
       leaseKeeper?.stop();
       await leadership?.release();
       logger.info("trailwatch stopped");

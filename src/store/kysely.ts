@@ -73,7 +73,10 @@ export async function migrateToLatest(db: Db, dialect: Dialect): Promise<string[
 export const OUTBOX_CLAIM_MS = 20_000;
 
 export interface KyselyStoreOptions {
-  /** Who claims outbox rows (PostgreSQL); default a random id per store. */
+  /**
+   * This instance's id: who claims outbox rows (PostgreSQL) and who executes the remediations it claims
+   * (remediation_requests.executed_by). Default a random id per store.
+   */
   owner?: string;
   now?: () => Date;
 }
@@ -265,7 +268,10 @@ export class KyselyStore implements Store {
   }
 
   async claimRemediationRequest(id: string, to: "executing" | "rejected", by: string, at: Date): Promise<boolean> {
-    const n = await this.run(sql`UPDATE remediation_requests SET state = ${to}, decided_by = ${by}, decided_at = ${at.getTime()}
+    // The executing instance is recorded with the claim, in the same statement: crash recovery between replicas
+    // must never find an execution without knowing whose it is.
+    const n = await this.run(sql`UPDATE remediation_requests SET state = ${to}, decided_by = ${by}, decided_at = ${at.getTime()},
+        executed_by = ${to === "executing" ? this.owner : null}
       WHERE id = ${id} AND state = 'pending' AND expires_at > ${at.getTime()}`);
     return n === 1;
   }
@@ -376,7 +382,19 @@ export class KyselyStore implements Store {
   }
 
   async pendingNotices(limit: number): Promise<NoticeRecord[]> {
-    const rows = await this.all(sql`SELECT * FROM notices WHERE posted_at IS NULL ORDER BY created_at, key LIMIT ${limit}`);
+    let rows: Row[];
+    if (this.dialect === "postgres") {
+      // Claimed like pending alerts (claimPending), so two processes that both believe they lead never post one twice.
+      const now = this.now().getTime();
+      rows = await this.all(sql`UPDATE notices SET claimed_by = ${this.owner}, claimed_until = ${now + OUTBOX_CLAIM_MS}
+        WHERE key IN (
+          SELECT key FROM notices WHERE posted_at IS NULL AND (claimed_by IS NULL OR claimed_by = ${this.owner} OR claimed_until < ${now})
+          ORDER BY created_at, key LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+        RETURNING *`);
+      rows.sort((x, y) => (x.created_at as number) - (y.created_at as number) || ((x.key as string) < (y.key as string) ? -1 : 1));
+    } else {
+      rows = await this.all(sql`SELECT * FROM notices WHERE posted_at IS NULL ORDER BY created_at, key LIMIT ${limit}`);
+    }
     return rows.map((r) => ({
       key: r.key as string,
       createdAt: new Date(r.created_at as number),
@@ -504,10 +522,24 @@ export class KyselyStore implements Store {
   }
 
   async groupsWithWork(limit: number): Promise<AlertGroupRecord[]> {
-    const rows = await this.all(sql`${KyselyStore.GROUP_SELECT}
-      WHERE g.id IN (SELECT group_id FROM alerts WHERE delivery = 'pending' AND group_id IS NOT NULL)
-        OR g.changed_at > COALESCE(g.rendered_at, 0)
-      ORDER BY g.first_at LIMIT ${limit}`);
+    const work = sql`(g.id IN (SELECT group_id FROM alerts WHERE delivery = 'pending' AND group_id IS NOT NULL) OR g.changed_at > COALESCE(g.rendered_at, 0))`;
+    let rows: Row[];
+    if (this.dialect === "postgres") {
+      // Claimed like pending alerts (claimPending): a group's message, its updates and its thread replies are one
+      // process's work until it stops reading them, so two processes that both believe they lead never post twice.
+      const now = this.now().getTime();
+      const ids = (
+        await this.all(sql`UPDATE alert_groups SET claimed_by = ${this.owner}, claimed_until = ${now + OUTBOX_CLAIM_MS}
+          WHERE id IN (
+            SELECT g.id FROM alert_groups g WHERE ${work}
+              AND (g.claimed_by IS NULL OR g.claimed_by = ${this.owner} OR g.claimed_until < ${now})
+            ORDER BY g.first_at LIMIT ${limit} FOR UPDATE OF g SKIP LOCKED)
+          RETURNING id`)
+      ).map((r) => r.id as string);
+      rows = ids.length === 0 ? [] : await this.all(sql`${KyselyStore.GROUP_SELECT} WHERE g.id IN (${sql.join(ids)}) ORDER BY g.first_at`);
+    } else {
+      rows = await this.all(sql`${KyselyStore.GROUP_SELECT} WHERE ${work} ORDER BY g.first_at LIMIT ${limit}`);
+    }
     // A group whose every member is muted or was posted alone has nothing to show.
     return rows.map(toGroup).filter((g) => g.messageTs !== undefined || g.unshownMembers > 0);
   }
@@ -579,6 +611,19 @@ export class KyselyStore implements Store {
   }
 
   async alertsNeedingDetails(limit: number, now: Date): Promise<AlertRecord[]> {
+    if (this.dialect === "postgres") {
+      // The details reply is a thread post: claimed like a pending alert (the same claim columns, free once it is posted).
+      const at = this.now().getTime();
+      const rows = await this.all(sql`UPDATE alerts SET claimed_by = ${this.owner}, claimed_until = ${at + OUTBOX_CLAIM_MS}
+        WHERE event_id IN (
+          SELECT event_id FROM alerts WHERE details_state = 'wanted' AND message_ts IS NOT NULL AND COALESCE(details_next_at, 0) <= ${now.getTime()}
+            AND (claimed_by IS NULL OR claimed_by = ${this.owner} OR claimed_until < ${at})
+          ORDER BY COALESCE(event_time, detected_at), event_id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+        RETURNING *`);
+      return rows.map(toAlert).sort(
+        (x, y) => (x.eventTime ?? x.detectedAt).getTime() - (y.eventTime ?? y.detectedAt).getTime() || (x.eventId < y.eventId ? -1 : x.eventId > y.eventId ? 1 : 0),
+      );
+    }
     return (
       await this.all(sql`SELECT * FROM alerts WHERE details_state = 'wanted' AND message_ts IS NOT NULL AND COALESCE(details_next_at, 0) <= ${now.getTime()}
         ORDER BY COALESCE(event_time, detected_at), event_id LIMIT ${limit}`)

@@ -204,6 +204,30 @@ const ENTRIES: Entry[] = [
     sqlite: async () => undefined,
     postgres: (db) => runScript(db, "ALTER TABLE alerts ADD COLUMN claimed_by TEXT; ALTER TABLE alerts ADD COLUMN claimed_until BIGINT"),
   },
+  {
+    // Which instance claimed a remediation for execution, so crash recovery between replicas settles only the
+    // executions of an instance that is gone (src/recovery/orphaned-executions.ts). Both engines, so the copy
+    // command finds the column on either side.
+    name: "0003_remediation_executed_by",
+    // A file re-adopted from PRAGMA user_version after it had this column (its Kysely bookkeeping lost) keeps it.
+    sqlite: async (db) => {
+      const has = (await sql<{ n: number }>`SELECT COUNT(*) AS n FROM pragma_table_info('remediation_requests') WHERE name = 'executed_by'`.execute(db)).rows[0]?.n ?? 0;
+      if (has === 0) await runScript(db, "ALTER TABLE remediation_requests ADD COLUMN executed_by TEXT");
+    },
+    postgres: (db) => runScript(db, "ALTER TABLE remediation_requests ADD COLUMN executed_by TEXT"),
+  },
+  {
+    // Outbox claims for group messages (chains, digests and their thread replies) and notices, as alerts have
+    // (0002). PostgreSQL only, like 0002: SQLite has one writer.
+    name: "0004_outbox_claims_groups_notices",
+    sqlite: () => Promise.resolve(),
+    postgres: (db) =>
+      runScript(
+        db,
+        "ALTER TABLE alert_groups ADD COLUMN claimed_by TEXT; ALTER TABLE alert_groups ADD COLUMN claimed_until BIGINT; " +
+          "ALTER TABLE notices ADD COLUMN claimed_by TEXT; ALTER TABLE notices ADD COLUMN claimed_until BIGINT",
+      ),
+  },
 ];
 
 /** The migrations of one dialect, in order, for Kysely's Migrator. */

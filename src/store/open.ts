@@ -5,6 +5,7 @@ import type { Config } from "../config.js";
 import { KyselyStore } from "./kysely.js";
 import type { Store } from "./types.js";
 
-export async function openConfiguredStore(config: Pick<Config, "postgresUrl" | "sqlitePath">): Promise<Store> {
-  return config.postgresUrl ? KyselyStore.openPostgres(config.postgresUrl) : KyselyStore.openSqlite(config.sqlitePath);
+/** `owner`: this instance's id on PostgreSQL (outbox claims, executing remediations); default a random one. */
+export async function openConfiguredStore(config: Pick<Config, "postgresUrl" | "sqlitePath">, opts: { owner?: string } = {}): Promise<Store> {
+  return config.postgresUrl ? KyselyStore.openPostgres(config.postgresUrl, opts.owner === undefined ? {} : { owner: opts.owner }) : KyselyStore.openSqlite(config.sqlitePath);
 }

@@ -88,6 +88,7 @@ export function toRequest(r: Row): RemediationRequestRecord {
     state: r.state as RemediationState,
     decidedBy: str(r.decided_by),
     decidedAt: date(r.decided_at),
+    ...(typeof r.executed_by === "string" ? { executedBy: r.executed_by } : {}),
     result: typeof r.result_json === "string" ? (JSON.parse(r.result_json) as unknown) : undefined,
     channelId: str(r.channel_id),
     messageTs: str(r.message_ts),

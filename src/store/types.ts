@@ -78,6 +78,11 @@ export interface RemediationRequestRecord {
   state: RemediationState;
   decidedBy?: string;
   decidedAt?: Date;
+  /**
+   * The instance (store owner id) whose approval claimed it for execution. Crash recovery between PostgreSQL
+   * replicas settles an execution only once this instance is gone. Absent on requests claimed by an older build.
+   */
+  executedBy?: string;
   /** JSON of ExecutionResult once executed. */
   result?: unknown;
   channelId?: string;

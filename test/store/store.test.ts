@@ -266,7 +266,7 @@ describe.skipIf(pgMissing !== null)("KyselyStore: several replicas on one Postgr
   test("a remediation claimed from two replicas at once is won by exactly one, and migrations run once", async () => {
     const url = await (cluster as PgCluster).createDatabase("replicas");
     // Started together: the Migrator's lock makes one migrate and the other find the schema done.
-    const [a, b] = await Promise.all([KyselyStore.openPostgres(url), KyselyStore.openPostgres(url)]);
+    const [a, b] = await Promise.all([KyselyStore.openPostgres(url, { owner: "replica-a" }), KyselyStore.openPostgres(url, { owner: "replica-b" })]);
     try {
       await a.insertAlert(alert("e1"), new Date());
       const base = { alertEventId: "e1", findingId: null, remediationId: "recreate-account-alias" as const, params: { accountAlias: "a" }, plan: { calls: [] }, requestedBy: "U1", requestedAt: new Date(0), expiresAt: new Date(Date.now() + 60_000) };
@@ -277,7 +277,12 @@ describe.skipIf(pgMissing !== null)("KyselyStore: several replicas on one Postgr
           b.claimRemediationRequest(`r${i}`, i % 2 ? "rejected" : "executing", "U3", new Date()),
         ]);
         expect(wins.filter(Boolean)).toHaveLength(1);
+        // The executing replica is recorded with the claim (crash recovery asks whether it still lives); a rejection runs nowhere.
+        const won = await a.getRemediationRequest(`r${i}`);
+        const expected = won?.state === "executing" ? (wins[0] ? "replica-a" : "replica-b") : undefined;
+        expect(won?.executedBy).toBe(expected);
       }
+      expect((await a.listExecutingRemediationRequests()).map((r) => r.executedBy).filter((o) => o === undefined)).toEqual([]);
       expect(await b.getAlert("e1")).toMatchObject({ eventId: "e1", delivery: "pending" });
     } finally {
       await a.close();
@@ -309,6 +314,62 @@ describe.skipIf(pgMissing !== null)("KyselyStore: outbox claims between replicas
       t += 21_000;
       expect((await a.nextPendingAlerts(10)).map((x) => x.eventId)).toEqual(rb.map((x) => x.eventId));
       expect(await a.pendingCount()).toBe(rb.length);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test("group messages, details replies and notices read by one replica are not handed to another until the claim lapses", async () => {
+    const url = await (cluster as PgCluster).createDatabase("claims_kinds");
+    let t = Date.now();
+    const now = () => new Date(t);
+    const a = await KyselyStore.openPostgres(url, { owner: "A", now });
+    const b = await KyselyStore.openPostgres(url, { owner: "B", now });
+    try {
+      // Two groups with pending members, two posted alerts owing their details reply, two notices.
+      for (const id of ["g1a", "g1b", "g2a", "g2b", "d1", "d2"]) await a.insertAlert(alert(id, 5), new Date(t));
+      const snap = (id: string, ago: number) => ({ id, kind: "chain", key: id, firstAt: new Date(t - ago), lastAt: new Date(t - ago + 1000), members: [] }) as unknown as GroupSnapshot;
+      await a.recordGrouping(
+        [{ eventId: "g1a", groupId: "g1" }, { eventId: "g1b", groupId: "g1" }, { eventId: "g2a", groupId: "g2" }, { eventId: "g2b", groupId: "g2" }],
+        [snap("g1", 200_000), snap("g2", 100_000)],
+        new Date(t),
+      );
+      // Claimed for posting and posted by A: their claims are A's until they lapse.
+      await a.nextPendingAlerts(10);
+      await a.markPosted("d1", "C1", "1.1");
+      await a.markPosted("d2", "C1", "1.2");
+      for (const k of ["n1", "n2"]) await a.enqueueNotice({ key: k, createdAt: new Date(t), text: k, blocks: [] });
+      t += 21_000;
+
+      // Both read each kind at the same moment: every row goes to exactly one of them.
+      const [ga, gb] = await Promise.all([a.groupsWithWork(1), b.groupsWithWork(1)]);
+      expect([...ga, ...gb].map((g) => g.id).sort()).toEqual(["g1", "g2"]);
+      expect(ga).toHaveLength(1);
+      expect(ga[0]?.unshownMembers).toBe(2);
+      const [da, db] = await Promise.all([a.alertsNeedingDetails(1, now()), b.alertsNeedingDetails(1, now())]);
+      expect([...da, ...db].map((x) => x.eventId).sort()).toEqual(["d1", "d2"]);
+      const [na, nb] = await Promise.all([a.pendingNotices(1), b.pendingNotices(1)]);
+      expect([...na, ...nb].map((n) => n.key).sort()).toEqual(["n1", "n2"]);
+
+      // A holder keeps getting its own rows; the other replica gets none of them.
+      expect((await a.groupsWithWork(10)).map((g) => g.id)).toEqual(ga.map((g) => g.id));
+      expect((await b.groupsWithWork(10)).map((g) => g.id)).toEqual(gb.map((g) => g.id));
+      expect((await a.alertsNeedingDetails(10, now())).map((x) => x.eventId)).toEqual(da.map((x) => x.eventId));
+      expect((await a.pendingNotices(10)).map((n) => n.key)).toEqual(na.map((n) => n.key));
+      expect((await b.pendingNotices(10)).map((n) => n.key)).toEqual(nb.map((n) => n.key));
+
+      // Done by its holder: nothing left for anyone.
+      for (const n of nb) await b.markNoticePosted(n.key, "C1", "2.1", now());
+      for (const x of db) await b.markDetailsPosted(x.eventId, "2.2");
+      expect(await a.pendingNotices(10)).toEqual(na.map((n) => expect.objectContaining({ key: n.key })));
+      expect((await a.alertsNeedingDetails(10, now())).map((x) => x.eventId)).toEqual(da.map((x) => x.eventId));
+
+      // A dies holding its claims: once they lapse, B takes its rows over.
+      t += 21_000;
+      expect((await b.groupsWithWork(10)).map((g) => g.id).sort()).toEqual(["g1", "g2"]);
+      expect((await b.alertsNeedingDetails(10, now())).map((x) => x.eventId)).toEqual(da.map((x) => x.eventId));
+      expect((await b.pendingNotices(10)).map((n) => n.key)).toEqual(na.map((n) => n.key));
     } finally {
       await a.close();
       await b.close();

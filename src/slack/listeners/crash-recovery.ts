@@ -1,4 +1,5 @@
-// At start-up: remediation requests a crash left "executing" are settled by reading IAM back
+// At start-up (SQLite), or by the leader for a replica that is gone (PostgreSQL, src/recovery/orphaned-executions.ts):
+// remediation requests a crash left "executing" are settled by reading IAM back
 // (src/remediation/reconcile.ts), never by running them again. The outcome is stored, recorded as a system
 // action, posted in the request's thread and shown on the request message, like a normal completion.
 import type { KnownBlock } from "@slack/types";
@@ -49,6 +50,8 @@ async function recoverOne(deps: ListenerDeps, req: RemediationRequestRecord): Pr
       remediation: req.remediationId,
       outcome: r.outcome,
       approvedBy: req.decidedBy ?? null,
+      // The instance that was executing it (PostgreSQL replicas: one found gone, see src/recovery/orphaned-executions.ts).
+      executedBy: req.executedBy ?? null,
       summary: r.result.summary,
       inIam: r.result.done.map((c) => c.api),
       notInIam: r.result.notDone.map((c) => c.api),
