@@ -18,7 +18,7 @@ export async function renderGroupMessage(
   group: AlertGroupRecord,
   members: AlertRecord[],
   /** ownAccountId undefined: only the own account is watched, so the group's account is not checked. */
-  restore?: { snapshots: SnapshotSource | undefined; logger: Logger; ownAccountId?: string | null },
+  restore?: { snapshots: SnapshotSource | undefined; logger: Logger; ownAccountId?: string | null | undefined },
 ): Promise<GroupMessage> {
   const rep = representative(group.snapshot, members);
   const activity: AlertActivity = rep ? activityOf(rep, await store.listRemediationRequests(rep.eventId)) : {};
