@@ -32,7 +32,7 @@ export function planOf(req: RemediationRequestRecord): RemediationPlan {
 }
 
 /** An admin-level plan runs only after the approver ticks an explicit confirmation. */
-export function isAdminPlan(plan: RemediationPlan): boolean {
+function isAdminPlan(plan: RemediationPlan): boolean {
   return Array.isArray(plan.adminReasons) && plan.adminReasons.length > 0;
 }
 

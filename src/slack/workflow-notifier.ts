@@ -80,7 +80,7 @@ async function post(client: WebClient, deps: ListenerDeps, thread: ThreadRef, ms
   }
 }
 
-export type SlackNotifier = EscalationPoster & RequestPoster & RemediationNotifier;
+type SlackNotifier = EscalationPoster & RequestPoster & RemediationNotifier;
 
 /** Every port the workflows take, through `client` (the one Bolt hands the listener) and the deps' client. */
 export function slackNotifier(deps: ListenerDeps, client: WebClient): SlackNotifier {

@@ -24,7 +24,7 @@ export async function onAppHomeOpened(deps: ListenerDeps, { event, client }: Hom
   await publishHome(deps, client, event.user);
 }
 
-export async function homeViewFor(deps: ListenerDeps): Promise<HomeView> {
+async function homeViewFor(deps: ListenerDeps): Promise<HomeView> {
   try {
     const summary = await homeSummary(deps, HOME_MAX_ALERTS);
     const health = deps.health;
