@@ -19,4 +19,19 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
     },
   },
+  // The workflow services know nothing of Slack: they return results, the listeners render them.
+  {
+    files: ["src/services/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["@slack/*"], message: "Services take no Slack types: return a result and let the listener render it." },
+            { group: ["**/slack/**", "../slack/*"], message: "Services do not use the Slack edge (blocks, payloads, listeners)." },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -13,7 +13,7 @@ import { createLogger } from "../src/log.js";
 import { lookupOrder } from "../src/main.js";
 import { Poller } from "../src/poller.js";
 import { Delivery } from "../src/slack/delivery.js";
-import { renderGroupMessage } from "../src/slack/listeners/group-service.js";
+import { renderGroupMessage } from "../src/slack/group-message.js";
 import { renderAlert, renderAlertDetails, renderMinimal } from "../src/slack/render.js";
 import { KyselyStore } from "../src/store/kysely.js";
 import { startFakeCloudTrail } from "../test/fakes/cloudtrail.js";

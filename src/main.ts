@@ -28,9 +28,10 @@ import { Delivery } from "./slack/delivery.js";
 import { publishHome } from "./slack/listeners/home.js";
 import { registerListeners } from "./slack/listeners/index.js";
 import { recoverExecutingRequests } from "./slack/listeners/crash-recovery.js";
-import { expireRequests } from "./slack/listeners/remediation.js";
+import { expireRemediationRequests } from "./services/remediations.js";
+import { slackNotifier } from "./slack/workflow-notifier.js";
 import { renderAlert, renderAlertDetails, renderMinimal } from "./slack/render.js";
-import { renderGroupMessage } from "./slack/listeners/group-service.js";
+import { renderGroupMessage } from "./slack/group-message.js";
 import { openConfiguredStore } from "./store/open.js";
 import { SnapshotService } from "./snapshot/service.js";
 import { accountRestoreLine } from "./snapshot/restorable.js";
@@ -443,7 +444,7 @@ async function startWithLease(
   }
   // Remediation requests expire (REMEDIATION_EXPIRY_HOURS); approving checks expiry too, this tidies messages.
   const expiryTimer = setInterval(() => {
-    expireRequests(listenerDeps).catch((err: unknown) => logger.error(errorFields(err), "expiring remediation requests failed"));
+    expireRemediationRequests(listenerDeps, slackNotifier(listenerDeps, app.client)).catch((err: unknown) => logger.error(errorFields(err), "expiring remediation requests failed"));
   }, 60_000);
   expiryTimer.unref();
   // Problems that come from silence (no poll completing, Slack failing for 5 minutes) need a clock tick.

@@ -20,7 +20,7 @@ import { alertJson, alertLine, groupJson, groupLines, problemLine, summaryLines 
 import { ReplayGrouper } from "../replay/grouping.js";
 import { effectiveRules, formatProblem, loadRulesFile, RulesFileError, type RuleSet } from "../rules/index.js";
 import { Delivery } from "../slack/delivery.js";
-import { renderGroupMessage } from "../slack/listeners/group-service.js";
+import { renderGroupMessage } from "../slack/group-message.js";
 import { renderAlert, renderMinimal } from "../slack/render.js";
 import { openConfiguredStore } from "../store/open.js";
 import { copyCommand, DATABASE_USAGE, migrateCommand } from "./database.js";

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "vitest";
 import type { IamEvent } from "../../src/domain.js";
 import type { ResourceRef } from "../../src/grouping/keys.js";
-import { groupOffers, type GroupRemediationContext } from "../../src/slack/listeners/group-service.js";
+import { groupOffers, type GroupRemediationContext } from "../../src/services/groups.js";
 import type { AlertRecord } from "../../src/store/types.js";
 import { ACCOUNT, BOT, iamEvent } from "../remediation/helpers.js";
 

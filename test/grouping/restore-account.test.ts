@@ -1,19 +1,19 @@
 // Snapshots describe the bot's own account only: an alert from another watched account gets no restore, and
 // the reason says so; the own account (with or without the many-accounts registry) keeps its restores.
 import { describe, expect, test } from "vitest";
-import { restoreUnavailable } from "../../src/slack/listeners/alert-service.js";
-import type { ListenerDeps } from "../../src/slack/listeners/deps.js";
+import { restoreUnavailable } from "../../src/services/remediation-deps.js";
+import type { ServiceDeps } from "../../src/services/deps.js";
 import type { BotIdentity } from "../../src/domain.js";
 
 const OWN = "123456789012";
 const MEMBER = "210987654321";
 const identity: BotIdentity = { arn: `arn:aws:sts::${OWN}:assumed-role/trailwatch-bot/s`, accountId: OWN };
 
-function deps(opts: { registry?: boolean; sts?: boolean }): ListenerDeps {
+function deps(opts: { registry?: boolean; sts?: boolean }): ServiceDeps {
   return {
     botIdentity: async () => (opts.sts === false ? null : identity),
     ...(opts.registry ? { accounts: { ownAccountId: () => (opts.sts === false ? null : OWN) } } : {}),
-  } as unknown as ListenerDeps;
+  } as unknown as ServiceDeps;
 }
 
 describe("restoreUnavailable", () => {

@@ -6,7 +6,7 @@ import { normalizeRecord } from "../../src/cloudtrail/normalize.js";
 import { DEFAULT_GROUPING } from "../../src/grouping/grouper.js";
 import { createLogger } from "../../src/log.js";
 import { Delivery } from "../../src/slack/delivery.js";
-import { renderGroupMessage } from "../../src/slack/listeners/group-service.js";
+import { renderGroupMessage } from "../../src/slack/group-message.js";
 import { renderAlert, renderAlertDetails, renderMinimal } from "../../src/slack/render.js";
 import { KyselyStore } from "../../src/store/kysely.js";
 import { startFakeSlack, type FakeSlack, type SlackMessage } from "../fakes/slack.js";

@@ -4,13 +4,16 @@
 // the refusal / help when that is all there is to say), and the result follows through the response URL,
 // privately unless the text holds the word `public`. A response URL takes 5 posts: the builders split a
 // large answer into at most 5 messages and count what did not fit. Every use is recorded.
-import type { AckFn, App, RespondArguments, RespondFn, SlashCommand } from "@slack/bolt";
-import { runAudit, userPosture, UserPostureError } from "../../audit/index.js";
-import { errorCode, errorMessage, isAccessDenied } from "../../audit/errors.js";
-import type { AuditCheckError, UserPosture } from "../../audit/types.js";
+//
+// Authorization here is the command's own (not the button middleware's): the check may take up to 2 s before
+// the command is acknowledged with the refusal itself, else it goes on behind "Working on it…". The data
+// comes from the audit query services (src/services/audit-queries.ts); this module parses and renders.
+import type { App, RespondFn, SlackCommandMiddlewareArgs } from "@slack/bolt";
 import { healthReport } from "../../health/notices.js";
 import { errorFields } from "../../log.js";
-import type { ActionRecord, AlertRecord, AuditReportScope } from "../../store/types.js";
+import { recordAction } from "../../services/actions.js";
+import { describeAwsError, LOG_LIMIT, postureReport, principalActivity, recentActions, recentAlerts, snapshotNow, USER_WINDOW_DAYS, watchedAccounts } from "../../services/audit-queries.js";
+import type { ActionRecord, AlertRecord } from "../../store/types.js";
 import {
   auditReportMessages,
   COMMAND,
@@ -31,18 +34,11 @@ import {
 import { accountsMessages } from "../blocks/accounts.js";
 import { validateMessage } from "../blocks/limits.js";
 import { code } from "../mrkdwn.js";
-import { record } from "./alert-service.js";
+import { hasRole } from "./authorize.js";
 import type { ListenerDeps } from "./deps.js";
 
-const HOUR_MS = 3_600_000;
 /** How long the authorization check may take before the command is acknowledged anyway. */
 const AUTH_WAIT_MS = 2000;
-/** Alerts `events` fetches; more than fit in five messages, so the overflow line can count them. */
-export const EVENTS_FETCH_LIMIT = 250;
-/** Actions `log` shows. */
-export const LOG_LIMIT = 50;
-/** How far back `user` looks for the principal's deletions. */
-export const USER_WINDOW_DAYS = 30;
 /** Permalinks looked up per answer, and the time allowed for them. */
 const PERMALINK_MAX = 200;
 const PERMALINK_DEADLINE_MS = 8000;
@@ -57,19 +53,20 @@ export interface Answer {
   detail: Record<string, unknown>;
 }
 
-type CommandAck = AckFn<string | RespondArguments>;
+/** What the command listener receives from Bolt (the part it uses). */
+export type CommandArgs = Pick<SlackCommandMiddlewareArgs, "command" | "ack" | "respond">;
 
 export function registerCommandListeners(app: App, deps: ListenerDeps): void {
-  app.command(COMMAND, async ({ command, ack, respond }) => {
-    await handleIamAudit(deps, command, ack, respond);
-  });
+  app.command(COMMAND, (args) => onIamAudit(deps, args));
 }
 
 /** Resolves with the promise's value, or undefined when it takes longer than `ms`. */
 async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
+    timer = setTimeout(() => {
+      resolve(undefined);
+    }, ms);
   });
   try {
     return await Promise.race([p, timeout]);
@@ -78,9 +75,10 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   }
 }
 
-export async function handleIamAudit(deps: ListenerDeps, command: SlashCommand, ack: CommandAck, respond: RespondFn): Promise<void> {
+/** `/iam-audit [subcommand] [public]`: authorizes (responders), answers and records the use. */
+export async function onIamAudit(deps: ListenerDeps, { command, ack, respond }: CommandArgs): Promise<void> {
   const user = command.user_id;
-  const parsed = parseCommand(command.text ?? "");
+  const parsed = parseCommand(command.text);
   const responseType = parsed.public ? "in_channel" : "ephemeral";
   const base = { actor: user, action: "iam-audit", alertEventId: null, requestId: null } as const;
   const detail = {
@@ -90,27 +88,27 @@ export async function handleIamAudit(deps: ListenerDeps, command: SlashCommand, 
     channel: command.channel_id,
   };
 
-  const authorized = deps.auth.isResponder(user).catch((err: unknown) => {
+  const authorized = hasRole(deps, user, "responder").catch((err: unknown) => {
     deps.logger.warn({ user, ...errorFields(err) }, "authorization check failed; refusing");
     return false;
   });
   const early = await within(authorized, AUTH_WAIT_MS);
   if (early === false) {
     await ack({ response_type: "ephemeral", text: NOT_ALLOWED });
-    await record(deps, { ...base, result: "refused", detail: { ...detail, reason: "not a responder" } });
+    await recordAction(deps, { ...base, result: "refused", detail: { ...detail, reason: "not a responder" } });
     return;
   }
   if (early === true && (parsed.sub === "help" || parsed.sub === "unknown")) {
     const msg = parsed.sub === "help" ? helpMessage() : unknownSubcommandMessage(parsed.word);
     await ack({ response_type: responseType, text: msg.text, blocks: msg.blocks });
-    await record(deps, { ...base, result: parsed.sub === "help" ? "ok" : "noop", detail: parsed.sub === "help" ? detail : { ...detail, reason: "unknown subcommand" } });
+    await recordAction(deps, { ...base, result: parsed.sub === "help" ? "ok" : "noop", detail: parsed.sub === "help" ? detail : { ...detail, reason: "unknown subcommand" } });
     return;
   }
   await ack({ response_type: "ephemeral", text: WORKING });
 
   if (!(early ?? (await authorized))) {
     await send(deps, respond, [textMessage(NOT_ALLOWED)], "ephemeral");
-    await record(deps, { ...base, result: "refused", detail: { ...detail, reason: "not a responder" } });
+    await recordAction(deps, { ...base, result: "refused", detail: { ...detail, reason: "not a responder" } });
     return;
   }
   let answer: Answer;
@@ -122,7 +120,7 @@ export async function handleIamAudit(deps: ListenerDeps, command: SlashCommand, 
     answer = { messages: [failureMessage(`${COMMAND} ${parsed.sub === "report" ? "" : parsed.sub}`.trim(), info)], result: "error", detail: { reason: `${info.errorName}: ${info.message}`.slice(0, 300) } };
   }
   const delivered = await send(deps, respond, answer.messages, responseType);
-  await record(deps, { ...base, result: answer.result, detail: { ...detail, ...answer.detail, messages: answer.messages.length, delivered } });
+  await recordAction(deps, { ...base, result: answer.result, detail: { ...detail, ...answer.detail, messages: answer.messages.length, delivered } });
 }
 
 /** Posts the messages through the response URL, in order; stops at the first failure. Returns how many went out. */
@@ -144,21 +142,6 @@ async function send(deps: ListenerDeps, respond: RespondFn, messages: SlackMessa
     }
   }
   return sent;
-}
-
-/** An AWS (or other) error as the fields the answer shows, naming the missing permission on access denial. */
-export function describeAwsError(api: string, err: unknown): Pick<AuditCheckError, "api" | "errorName" | "message" | "missingPermission"> {
-  if (err instanceof UserPostureError) return err.info;
-  const info: Pick<AuditCheckError, "api" | "errorName" | "message" | "missingPermission"> = {
-    api,
-    errorName: errorCode(err),
-    message: errorMessage(err).slice(0, 500),
-  };
-  if (isAccessDenied(err)) {
-    const m = /(?:perform:?|allows the|denies the)\s+([a-z][a-z0-9-]*:[A-Za-z0-9*]+)/.exec(info.message);
-    if (m?.[1]) info.missingPermission = m[1];
-  }
-  return info;
 }
 
 export async function answerCommand(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {
@@ -192,8 +175,8 @@ function answerHealth(deps: ListenerDeps): Answer {
 
 async function answerSnapshot(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {
   if (parsed.args !== "") return usage(`Usage: \`${COMMAND} snapshot\` (no arguments).`);
-  if (!deps.snapshots) return { messages: [textMessage("IAM snapshots are not enabled in this process.")], result: "error", detail: { reason: "no snapshot service" } };
-  const r = await deps.snapshots.run("command");
+  const r = await snapshotNow(deps);
+  if (!r) return { messages: [textMessage("IAM snapshots are not enabled in this process.")], result: "error", detail: { reason: "no snapshot service" } };
   if (!r.ok) {
     return { messages: [textMessage(`⚠️ The IAM snapshot failed: ${r.error}. Restores keep using the previous snapshot.`)], result: "error", detail: { reason: r.error, calls: r.calls } };
   }
@@ -213,26 +196,13 @@ async function answerReport(deps: ListenerDeps, parsed: ParsedCommand): Promise<
   if (parsed.args !== "") {
     return usage(`${COMMAND} takes no arguments for the full report (got ${code(parsed.args, 80)}). Try \`${COMMAND} help\`.`);
   }
-  const now = deps.now();
-  const report = await runAudit({ iam: deps.iam, cloudtrail: deps.cloudtrail, baseline: deps.config.passwordPolicy, now: () => now });
-  // Remediate buttons name this stored copy; without it the findings are shown without buttons.
-  const reportId = await storeFindings(deps, now, report, "account");
-  const counts = await deps.store.countByStatus(new Date(now.getTime() - 24 * HOUR_MS));
+  // Remediate buttons name the stored copy; without it the findings are shown without buttons.
+  const { report, reportId, counts24h } = await postureReport(deps);
   return {
-    messages: auditReportMessages(report, counts, { reportId }),
+    messages: auditReportMessages(report, counts24h, { reportId }),
     result: "ok",
     detail: { findings: report.findings.length, errors: report.errors.length, clean: report.clean },
   };
-}
-
-/** Stores the findings an answer offers Remediate buttons for; null (no buttons) when the store fails. */
-async function storeFindings(deps: ListenerDeps, at: Date, report: unknown, scope: AuditReportScope): Promise<number | null> {
-  try {
-    return await deps.store.saveAuditReport(at, report, scope);
-  } catch (err) {
-    deps.logger.error(errorFields(err), "could not save the audit report; its findings are shown without Remediate buttons");
-    return null;
-  }
 }
 
 async function answerEvents(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {
@@ -240,12 +210,7 @@ async function answerEvents(deps: ListenerDeps, parsed: ParsedCommand): Promise<
   if (words.length > 1) return usage(`Usage: \`${COMMAND} events [24h|7d|30d|<N>h|<N>d]\` (one time window).`);
   const window = parseWindow(words[0] ?? "");
   if (!window.ok) return usage(window.error);
-  const now = deps.now();
-  const since = new Date(now.getTime() - window.hours * HOUR_MS);
-  const [counts, alerts] = await Promise.all([
-    deps.store.countByStatus(since),
-    deps.store.listAlerts({ since, includeMuted: true, limit: EVENTS_FETCH_LIMIT }),
-  ]);
+  const { counts, alerts } = await recentAlerts(deps, window.hours);
   const permalinks = await permalinksFor(deps, alerts);
   return {
     messages: eventsMessages({ alerts, permalinks, counts, window }),
@@ -258,52 +223,35 @@ async function answerUser(deps: ListenerDeps, parsed: ParsedCommand): Promise<An
   const query = parsed.args.trim();
   if (query === "") return usage(`Usage: \`${COMMAND} user <name or ARN>\`, e.g. \`${COMMAND} user alice\`.`);
   const now = deps.now();
-  const since = new Date(now.getTime() - USER_WINDOW_DAYS * 24 * HOUR_MS);
-  const filter = query.startsWith("arn:") ? { actorArn: query } : { actorUserName: query };
-  const postureP: Promise<{ posture: UserPosture | null; error?: ReturnType<typeof describeAwsError> }> = userPosture(
-    { iam: deps.iam, cloudtrail: deps.cloudtrail, baseline: deps.config.passwordPolicy, now: () => now },
-    query,
-  ).then(
-    (posture) => ({ posture }),
-    (err: unknown) => {
-      deps.logger.warn({ query: query.slice(0, 200), ...errorFields(err) }, "user posture lookup failed");
-      return { posture: null, error: describeAwsError("GetUser", err) };
-    },
-  );
-  const [alerts, posture] = await Promise.all([
-    deps.store.listAlerts({ since, includeMuted: true, limit: USER_ALERT_LIMIT, ...filter }),
-    postureP,
-  ]);
-  const permalinks = await permalinksFor(deps, alerts);
-  const found = posture.posture?.exists ? posture.posture : null;
-  const reportId = found && found.findings.some((f) => f.remediation) ? await storeFindings(deps, now, { generatedAt: now, findings: found.findings, errors: found.errors, user: found.arn }, "user") : null;
+  const found = await principalActivity(deps, query, USER_ALERT_LIMIT);
+  const permalinks = await permalinksFor(deps, found.alerts);
   return {
     messages: userMessages({
-      reportId,
+      reportId: found.reportId,
       query,
-      posture: posture.posture,
-      ...(posture.error ? { postureError: posture.error } : {}),
-      alerts,
+      posture: found.posture,
+      ...(found.error ? { postureError: found.error } : {}),
+      alerts: found.alerts,
       permalinks,
       window: { label: `${USER_WINDOW_DAYS}d`, phrase: `the last ${USER_WINDOW_DAYS} days` },
       now,
     }),
-    result: posture.error ? "error" : "ok",
+    result: found.error ? "error" : "ok",
     detail: {
-      alerts: alerts.length,
-      found: posture.posture?.exists ?? null,
-      ...(posture.error ? { reason: posture.error.missingPermission ? `missing ${posture.error.missingPermission}` : posture.error.errorName } : {}),
+      alerts: found.alerts.length,
+      found: found.posture?.exists ?? null,
+      ...(found.error ? { reason: found.error.missingPermission ? `missing ${found.error.missingPermission}` : found.error.errorName } : {}),
     },
   };
 }
 
-async function answerAccounts(deps: ListenerDeps): Promise<Answer> {
-  const statuses = deps.accountPollers?.status() ?? [];
-  return { messages: accountsMessages(statuses, deps.accounts?.source ?? "own", deps.now()), result: "ok", detail: { accounts: statuses.length } };
+function answerAccounts(deps: ListenerDeps): Answer {
+  const { statuses, source } = watchedAccounts(deps);
+  return { messages: accountsMessages(statuses, source, deps.now()), result: "ok", detail: { accounts: statuses.length } };
 }
 
 async function answerLog(deps: ListenerDeps): Promise<Answer> {
-  const actions = await deps.store.listActions({ limit: LOG_LIMIT });
+  const actions = await recentActions(deps);
   return { messages: logMessages(actions, LOG_LIMIT), result: "ok", detail: { actions: actions.length } };
 }
 

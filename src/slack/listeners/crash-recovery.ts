@@ -9,9 +9,10 @@ import type { RemediationPlan } from "../../remediation/types.js";
 import type { RemediationRequestRecord } from "../../store/types.js";
 import { LIMITS } from "../blocks/limits.js";
 import { inline, prose, truncateEscaped, userMention } from "../mrkdwn.js";
-import { record, refreshAlertMessage, remediationDepsForRequest } from "./alert-service.js";
+import { recordAction as record } from "../../services/actions.js";
+import { remediationDepsForRequest, threadOf } from "../../services/remediation-deps.js";
 import type { ListenerDeps } from "./deps.js";
-import { threadOf, updateRequestMessage } from "./remediation.js";
+import { refreshAlertMessage, updateRequestMessage } from "../workflow-notifier.js";
 
 export function recoveryMessage(req: RemediationRequestRecord, plan: RemediationPlan, r: Reconciliation): { text: string; blocks: KnownBlock[] } {
   const title = prose(typeof plan?.title === "string" ? plan.title : req.remediationId, 200);

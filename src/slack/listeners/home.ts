@@ -1,36 +1,35 @@
 // The App Home tab, rebuilt from the store every time a user opens it. The buttons on it are the alert
 // buttons, so the alert listeners handle them and authorize on the server as they do everywhere.
-import type { App } from "@slack/bolt";
+import type { App, SlackEventMiddlewareArgs } from "@slack/bolt";
 import type { HomeView } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { problemLine } from "../../health/notices.js";
 import { errorFields } from "../../log.js";
+import { homeSummary } from "../../services/home.js";
 import { buildHomeView, HOME_MAX_ALERTS, homeErrorView, homeRestrictedView } from "../blocks/home.js";
 import { validateBlocks } from "../blocks/limits.js";
+import { hasRole } from "./authorize.js";
 import type { ListenerDeps } from "./deps.js";
 
-const DAY_MS = 86_400_000;
+/** What the Home listener receives from Bolt (the part it uses). */
+export type HomeOpenedArgs = Pick<SlackEventMiddlewareArgs<"app_home_opened">, "event"> & { client: WebClient };
 
 export function registerHomeListener(app: App, deps: ListenerDeps): void {
-  app.event("app_home_opened", async ({ event, client }) => {
-    // The same event fires for the Messages tab.
-    if (event.tab !== undefined && event.tab !== "home") return;
-    await publishHome(deps, client, event.user);
-  });
+  app.event("app_home_opened", (args) => onAppHomeOpened(deps, args));
 }
 
-export async function homeViewFor(deps: ListenerDeps): Promise<HomeView> {
+/** The Home tab was opened: publish it (the same event fires for the Messages tab, which is left alone). */
+export async function onAppHomeOpened(deps: ListenerDeps, { event, client }: HomeOpenedArgs): Promise<void> {
+  if (event.tab === "messages") return;
+  await publishHome(deps, client, event.user);
+}
+
+async function homeViewFor(deps: ListenerDeps): Promise<HomeView> {
   try {
-    const now = deps.now();
-    const [openAlerts, allTime, counts7d, lastAudit] = await Promise.all([
-      deps.store.listAlerts({ status: "open", limit: HOME_MAX_ALERTS }),
-      deps.store.countByStatus(new Date(0)),
-      deps.store.countByStatus(new Date(now.getTime() - 7 * DAY_MS)),
-      deps.store.lastAuditReport(),
-    ]);
+    const summary = await homeSummary(deps, HOME_MAX_ALERTS);
     const health = deps.health;
     const healthLines = health ? health.model.problems().map((p) => problemLine(p, health.context)) : [];
-    const view = buildHomeView({ openAlerts, openTotal: allTime.open, counts7d, lastAudit, now, problems: healthLines });
+    const view = buildHomeView({ ...summary, problems: healthLines });
     const problems = validateBlocks(view.blocks, { maxBlocks: 100 });
     if (problems.length === 0) return view;
     deps.logger.error({ problems: problems.slice(0, 10) }, "the Home tab breaks Slack's limits");
@@ -43,7 +42,7 @@ export async function homeViewFor(deps: ListenerDeps): Promise<HomeView> {
 
 export async function publishHome(deps: ListenerDeps, client: WebClient, userId: string): Promise<void> {
   // Fail closed: anyone who cannot be shown to be a responder or approver right now sees only a notice.
-  const allowed = await deps.auth.isResponder(userId).catch((err: unknown) => {
+  const allowed = await hasRole(deps, userId, "responder").catch((err: unknown) => {
     deps.logger.warn({ user: userId, ...errorFields(err) }, "authorization check failed; showing the restricted Home tab");
     return false;
   });

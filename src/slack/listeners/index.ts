@@ -14,7 +14,8 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   registerCommandListeners(app, deps);
   registerAuditRemediationListener(app, deps);
   registerHomeListener(app, deps);
-  app.error(async (error) => {
+  app.error((error) => {
     deps.logger.error(errorFields(error), "unhandled error in a Slack listener");
+    return Promise.resolve();
   });
 }

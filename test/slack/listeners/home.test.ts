@@ -1,57 +1,58 @@
-// The App Home listener in process: a stubbed WebClient, an in-memory store and a stub authorizer.
-import type { WebClient } from "@slack/web-api";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import type { Authorizer } from "../../../src/auth/index.js";
-import { normalizeRecord } from "../../../src/cloudtrail/normalize.js";
-import { readConfig } from "../../../src/config.js";
-import { createLogger } from "../../../src/log.js";
-import type { ListenerDeps } from "../../../src/slack/listeners/deps.js";
-import { publishHome } from "../../../src/slack/listeners/home.js";
-import { KyselyStore } from "../../../src/store/kysely.js";
-import { iamRecord } from "../../support/records.js";
+// The App Home listener in process: a stubbed WebClient, an in-memory store and the real authorizer.
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { onAppHomeOpened, type HomeOpenedArgs } from "../../../src/slack/listeners/home.js";
+import { callsOf, listenerHarness, OUTSIDER, RESPONDER, seedAlert, type Harness } from "../../support/slack-listeners.js";
 
 const ROLE = "billing-admin-role";
-let store: KyselyStore;
-let published: { user_id: string; view: { blocks: unknown[] } }[];
-
-function deps(isResponder: (u: string) => Promise<boolean>): { deps: ListenerDeps; client: WebClient } {
-  const client = { views: { publish: async (args: { user_id: string; view: { blocks: unknown[] } }) => (published.push(args), { ok: true }) } } as unknown as WebClient;
-  const auth = { isResponder, isApprover: isResponder, unverifiedGroups: [] } as unknown as Authorizer;
-  const config = readConfig({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "0123456789abcdef0123456789abcdef", ALERT_CHANNEL_ID: "C1234" });
-  return { deps: { config, store, logger: createLogger("silent"), now: () => new Date(), auth, client } as unknown as ListenerDeps, client };
-}
+let h: Harness;
 
 beforeEach(async () => {
-  published = [];
-  store = await KyselyStore.openSqlite(":memory:");
-  const ev = normalizeRecord(iamRecord({ eventName: "DeleteRole", eventTime: new Date(Date.now() - 60_000), requestParameters: { roleName: ROLE } }));
-  await store.insertAlert({ eventId: ev.eventId, eventName: "DeleteRole", severity: "high", severityReason: "x", outcome: "success", event: ev, eventTime: ev.eventTime, muted: false }, new Date());
-  await store.saveAuditReport(new Date(), { generatedAt: new Date().toISOString(), findings: [{ id: "root:no-mfa", check: "root-account", severity: "critical", title: "Root user has no MFA", detail: "d" }], errors: [] });
+  h = await listenerHarness();
+  await seedAlert(h.store, { eventName: "DeleteRole", eventTime: new Date(Date.now() - 60_000), requestParameters: { roleName: ROLE } });
+  await h.store.saveAuditReport(new Date(), { generatedAt: new Date().toISOString(), findings: [{ id: "root:no-mfa", check: "root-account", severity: "critical", title: "Root user has no MFA", detail: "d" }], errors: [] });
 });
 afterEach(async () => {
-  await store.close();
+  await h.store.close();
 });
 
-describe("publishHome", () => {
+const opened = (user: string, tab?: "home" | "messages"): HomeOpenedArgs =>
+  ({ event: { type: "app_home_opened", user, channel: "D0HOME", event_ts: "1", ...(tab ? { tab } : {}) }, client: h.web });
+const published = () => callsOf(h.client.views.publish).map((p) => ({ user: p.user_id, text: JSON.stringify(p.view) }));
+
+describe("onAppHomeOpened", () => {
   test("a responder gets open alerts and the last audit's findings", async () => {
-    const { deps: d, client } = deps(async () => true);
-    await publishHome(d, client, "URESP");
-    const text = JSON.stringify(published[0]?.view.blocks);
-    expect(published[0]?.user_id).toBe("URESP");
-    expect(text).toContain(ROLE);
-    expect(text).toContain("Root user has no MFA");
+    await onAppHomeOpened(h.deps, opened(RESPONDER, "home"));
+    const [view] = published();
+    expect(view?.user).toBe(RESPONDER);
+    expect(view?.text).toContain(ROLE);
+    expect(view?.text).toContain("Root user has no MFA");
   });
 
-  test("someone else, or a failing authorization check, gets the notice only", async () => {
-    for (const check of [async () => false, async () => Promise.reject(new Error("slack down"))]) {
-      published = [];
-      const { deps: d, client } = deps(check);
-      await publishHome(d, client, "USTRANGER");
-      const text = JSON.stringify(published[0]?.view.blocks);
-      expect(text).toContain("only to responders and approvers");
-      expect(text).not.toContain(ROLE);
-      expect(text).not.toContain("Root user has no MFA");
-      expect(text).not.toContain("alert_acknowledge");
-    }
+  test("the Messages tab publishes nothing", async () => {
+    await onAppHomeOpened(h.deps, opened(RESPONDER, "messages"));
+    expect(published()).toEqual([]);
+  });
+
+  test("someone else gets the notice only", async () => {
+    await onAppHomeOpened(h.deps, opened(OUTSIDER));
+    const [view] = published();
+    expect(view?.text).toContain("only to responders and approvers");
+    expect(view?.text).not.toContain(ROLE);
+    expect(view?.text).not.toContain("Root user has no MFA");
+    expect(view?.text).not.toContain("alert_acknowledge");
+  });
+
+  test("a failing authorization check shows the notice only (fail closed)", async () => {
+    vi.spyOn(h.deps.auth, "isResponder").mockRejectedValue(new Error("slack down"));
+    await onAppHomeOpened(h.deps, opened(RESPONDER));
+    const [view] = published();
+    expect(view?.text).toContain("only to responders and approvers");
+    expect(view?.text).not.toContain(ROLE);
+  });
+
+  test("when the store cannot be read, a responder is told so instead of an empty Home", async () => {
+    vi.spyOn(h.store, "listAlerts").mockRejectedValue(new Error("SQLITE_IOERR: disk I/O error"));
+    await onAppHomeOpened(h.deps, opened(RESPONDER));
+    expect(published()[0]?.text).toContain("the alert store could not be read");
   });
 });

@@ -1,16 +1,10 @@
-// What the alert buttons need to know about chains and digests: the group's message (to refresh it after
-// Acknowledge/Escalate/Remediate), and which remediations fit the whole group.
-import type { AlertActivity } from "../../alerts.js";
-import { getCatalogEntry } from "../../catalog/index.js";
-import { isIamDeletionEventName, type BotIdentity, type RemediationId } from "../../domain.js";
-import type { ResourceRef } from "../../grouping/keys.js";
-import { definitionFor, offeredFor, type RemediationParams } from "../../remediation/index.js";
-import type { AlertGroupRecord, AlertRecord, Store } from "../../store/types.js";
-import { buildGroupMessage, representative, type GroupMessage } from "../blocks/group.js";
-import { activityOf } from "../render.js";
-import type { Logger } from "../../log.js";
-import { accountRestoreLine } from "../../snapshot/restorable.js";
-import type { SnapshotSource } from "../../snapshot/service.js";
+// What the alert workflows need to know about chains and digests: the group an alert belongs to, and which
+// remediations fit the whole group. The group's message is rendered at the edge (src/slack/group-message.ts).
+import { getCatalogEntry } from "../catalog/index.js";
+import { isIamDeletionEventName, type BotIdentity, type RemediationId } from "../domain.js";
+import type { ResourceRef } from "../grouping/keys.js";
+import { definitionFor, offeredFor, type RemediationParams } from "../remediation/index.js";
+import type { AlertGroupRecord, AlertRecord, Store } from "../store/types.js";
 
 /**
  * What a chain's Remediate knows beyond its one alert: the resource taken apart and when the first step
@@ -108,31 +102,4 @@ export function chainRestore(ctx: GroupRemediationContext): { id: RemediationId;
   const params: RemediationParams = { [spec.param]: root.name, before: ctx.firstEventAt.toISOString() };
   const invalid = definitionFor(spec.id)?.validate(params);
   return invalid ? null : { id: spec.id, params };
-}
-
-/**
- * The group's message as it should look now (buttons follow the representative alert's activity). With the
- * snapshots, a chain that deleted its root says whether its single Restore can run ("restorable from the
- * snapshot of <time>", judged as of the chain's first step), or why not.
- */
-export async function renderGroupMessage(
-  store: Store,
-  group: AlertGroupRecord,
-  members: AlertRecord[],
-  /** ownAccountId undefined: only the own account is watched, so the group's account is not checked. */
-  restore?: { snapshots: SnapshotSource | undefined; logger: Logger; ownAccountId?: string | null },
-): Promise<GroupMessage> {
-  const rep = representative(group.snapshot, members);
-  const activity: AlertActivity = rep ? activityOf(rep, await store.listRemediationRequests(rep.eventId)) : {};
-  let restorable: string | undefined;
-  if (restore && group.snapshot.kind === "chain" && group.snapshot.root) {
-    const times = members.map((m) => (m.eventTime ?? m.detectedAt).getTime());
-    const ctx: GroupRemediationContext = { groupId: group.id, kind: "chain", accountId: group.snapshot.accountId, root: group.snapshot.root, firstEventAt: new Date(Math.min(...times)), members };
-    const deletion = chainRootDeletion(ctx);
-    if (deletion) {
-      const accountId = restore.ownAccountId === undefined ? undefined : group.snapshot.accountId;
-      restorable = await accountRestoreLine({ ...deletion.event, eventTime: ctx.firstEventAt }, accountId, restore.ownAccountId ?? null, restore.snapshots, restore.logger);
-    }
-  }
-  return buildGroupMessage(group.snapshot, members, activity, restorable);
 }

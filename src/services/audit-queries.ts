@@ -1,0 +1,112 @@
+// What `/iam-audit` answers with: the posture report, recent alerts, one principal, the action log, an IAM
+// snapshot on demand and the watched accounts. Each query takes parsed values and returns data; the edge
+// (src/slack/listeners/commands.ts) parses the command, renders the answer and records the use.
+import { runAudit, userPosture, UserPostureError } from "../audit/index.js";
+import { errorCode, errorMessage, isAccessDenied } from "../audit/errors.js";
+import type { AuditCheckError, AuditReport, UserPosture } from "../audit/types.js";
+import type { AccountStatus } from "../accounts/pollers.js";
+import { errorFields } from "../log.js";
+import type { SnapshotRunResult } from "../snapshot/service.js";
+import type { ActionRecord, AlertRecord, AuditReportScope, StatusCounts } from "../store/types.js";
+import type { ServiceDeps } from "./deps.js";
+
+const HOUR_MS = 3_600_000;
+/** Alerts `events` fetches; more than fit in five messages, so the overflow line can count them. */
+export const EVENTS_FETCH_LIMIT = 250;
+/** Actions `log` shows. */
+export const LOG_LIMIT = 50;
+/** How far back `user` looks for the principal's deletions. */
+export const USER_WINDOW_DAYS = 30;
+
+export type AwsErrorInfo = Pick<AuditCheckError, "api" | "errorName" | "message" | "missingPermission">;
+
+/** An AWS (or other) error as the fields an answer shows, naming the missing permission on access denial. */
+export function describeAwsError(api: string, err: unknown): AwsErrorInfo {
+  if (err instanceof UserPostureError) return err.info;
+  const info: AwsErrorInfo = { api, errorName: errorCode(err), message: errorMessage(err).slice(0, 500) };
+  if (isAccessDenied(err)) {
+    const m = /(?:perform:?|allows the|denies the)\s+([a-z][a-z0-9-]*:[A-Za-z0-9*]+)/.exec(info.message);
+    if (m?.[1]) info.missingPermission = m[1];
+  }
+  return info;
+}
+
+/** Stores the findings an answer offers Remediate buttons for; null (no buttons) when the store fails. */
+async function storeFindings(deps: ServiceDeps, at: Date, report: unknown, scope: AuditReportScope): Promise<number | null> {
+  try {
+    return await deps.store.saveAuditReport(at, report, scope);
+  } catch (err) {
+    deps.logger.error(errorFields(err), "could not save the audit report; its findings are shown without Remediate buttons");
+    return null;
+  }
+}
+
+export interface PostureReport {
+  report: AuditReport;
+  /** The stored copy Remediate buttons name; null when it could not be stored. */
+  reportId: number | null;
+  /** Alerts of the last 24 hours by status. */
+  counts24h: StatusCounts;
+}
+
+/** The account's IAM posture against live AWS, stored so its findings can be remediated. */
+export async function postureReport(deps: ServiceDeps): Promise<PostureReport> {
+  const now = deps.now();
+  const report = await runAudit({ iam: deps.iam, cloudtrail: deps.cloudtrail, baseline: deps.config.passwordPolicy, now: () => now });
+  const reportId = await storeFindings(deps, now, report, "account");
+  const counts24h = await deps.store.countByStatus(new Date(now.getTime() - 24 * HOUR_MS));
+  return { report, reportId, counts24h };
+}
+
+/** The alerts of the last `hours` (muted ones too, at most EVENTS_FETCH_LIMIT) and the counts by status. */
+export async function recentAlerts(deps: ServiceDeps, hours: number): Promise<{ counts: StatusCounts; alerts: AlertRecord[] }> {
+  const since = new Date(deps.now().getTime() - hours * HOUR_MS);
+  const [counts, alerts] = await Promise.all([deps.store.countByStatus(since), deps.store.listAlerts({ since, includeMuted: true, limit: EVENTS_FETCH_LIMIT })]);
+  return { counts, alerts };
+}
+
+export interface PrincipalActivity {
+  /** The principal's deletions in the last USER_WINDOW_DAYS days. */
+  alerts: AlertRecord[];
+  /** Its posture; null when it could not be read (then `error` says why). */
+  posture: UserPosture | null;
+  error?: AwsErrorInfo;
+  /** The stored findings Remediate buttons name; null when there are none to remediate or storing failed. */
+  reportId: number | null;
+}
+
+/** One principal (a user name or an ARN): its recent deletions and its posture. */
+export async function principalActivity(deps: ServiceDeps, query: string, alertLimit: number): Promise<PrincipalActivity> {
+  const now = deps.now();
+  const since = new Date(now.getTime() - USER_WINDOW_DAYS * 24 * HOUR_MS);
+  const filter = query.startsWith("arn:") ? { actorArn: query } : { actorUserName: query };
+  const postureP: Promise<{ posture: UserPosture | null; error?: AwsErrorInfo }> = userPosture(
+    { iam: deps.iam, cloudtrail: deps.cloudtrail, baseline: deps.config.passwordPolicy, now: () => now },
+    query,
+  ).then(
+    (posture) => ({ posture }),
+    (err: unknown) => {
+      deps.logger.warn({ query: query.slice(0, 200), ...errorFields(err) }, "user posture lookup failed");
+      return { posture: null, error: describeAwsError("GetUser", err) };
+    },
+  );
+  const [alerts, posture] = await Promise.all([deps.store.listAlerts({ since, includeMuted: true, limit: alertLimit, ...filter }), postureP]);
+  const found = posture.posture?.exists ? posture.posture : null;
+  const reportId = found?.findings.some((f) => f.remediation) ? await storeFindings(deps, now, { generatedAt: now, findings: found.findings, errors: found.errors, user: found.arn }, "user") : null;
+  return { alerts, posture: posture.posture, ...(posture.error ? { error: posture.error } : {}), reportId };
+}
+
+/** The latest LOG_LIMIT recorded actions. */
+export async function recentActions(deps: ServiceDeps): Promise<ActionRecord[]> {
+  return deps.store.listActions({ limit: LOG_LIMIT });
+}
+
+/** Takes an IAM snapshot now; null when snapshots are not enabled in this process. */
+export async function snapshotNow(deps: ServiceDeps): Promise<SnapshotRunResult | null> {
+  return deps.snapshots ? deps.snapshots.run("command") : null;
+}
+
+/** The watched accounts and how their polling goes. */
+export function watchedAccounts(deps: ServiceDeps): { statuses: AccountStatus[]; source: string } {
+  return { statuses: deps.accountPollers?.status() ?? [], source: deps.accounts?.source ?? "own" };
+}

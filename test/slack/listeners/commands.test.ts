@@ -1,0 +1,71 @@
+// `/iam-audit` in process: a fake ack and respond, a stubbed WebClient, an in-memory store. The answer the
+// user sees (the ack, the response URL posts) and the recorded use.
+import type { SlashCommand } from "@slack/bolt";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { NOT_ALLOWED, onIamAudit, WORKING, type CommandArgs } from "../../../src/slack/listeners/commands.js";
+import { callsOf, CHANNEL, listenerHarness, OUTSIDER, recorded, RESPONDER, seedAlert, type Harness } from "../../support/slack-listeners.js";
+
+let h: Harness;
+beforeEach(async () => {
+  h = await listenerHarness();
+});
+afterEach(async () => {
+  await h.store.close();
+});
+
+function command(user: string, text: string) {
+  const cmd = { command: "/iam-audit", text, user_id: user, user_name: user, channel_id: CHANNEL, channel_name: "alerts", team_id: "T1", team_domain: "example", response_url: "https://hooks.slack.com/commands/T1/1/x", trigger_id: "trigger-1", api_app_id: "A1", token: "t" } as SlashCommand;
+  const ack = vi.fn((_r?: unknown) => Promise.resolve());
+  const respond = vi.fn((_r: Record<string, unknown>) => Promise.resolve());
+  return { args: { command: cmd, ack, respond } as unknown as CommandArgs, ack, respond };
+}
+
+const answered = (respond: ReturnType<typeof command>["respond"]) => respond.mock.calls.map(([r]) => JSON.stringify(r)).join("\n");
+
+describe("onIamAudit", () => {
+  test("events: acknowledged with 'Working on it…', then the alerts of the window with links, recorded ok", async () => {
+    const alert = await seedAlert(h.store, { eventName: "DeleteRole", requestParameters: { roleName: "billing-admin-role" } });
+    const { args, ack, respond } = command(RESPONDER, "events 24h");
+    await onIamAudit(h.deps, args);
+    expect(ack).toHaveBeenCalledWith({ response_type: "ephemeral", text: WORKING });
+    const shown = answered(respond);
+    expect(shown).toContain("billing-admin-role");
+    expect(shown).toContain(`https://example.slack.com/archives/${CHANNEL}/p`);
+    expect(respond.mock.calls.every(([r]) => r.response_type === "ephemeral")).toBe(true);
+    expect(callsOf(h.client.chat.getPermalink)).toEqual([{ channel: CHANNEL, message_ts: alert.messageTs }]);
+    const [rec] = await recorded(h.store);
+    expect(rec).toMatchObject({ actor: RESPONDER, action: "iam-audit", result: "ok", detail: { subcommand: "events", args: "24h", window: "24h", alerts: 1, delivered: respond.mock.calls.length } });
+  });
+
+  test("log, public: the action log is posted in the channel", async () => {
+    await h.store.recordAction({ at: new Date(), actor: "UEARLIER01", action: "acknowledge", alertEventId: null, requestId: null, result: "ok", detail: {} });
+    const { args, respond } = command(RESPONDER, "log public");
+    await onIamAudit(h.deps, args);
+    expect(answered(respond)).toContain("<@UEARLIER01>");
+    expect(respond.mock.calls[0]?.[0].response_type).toBe("in_channel");
+  });
+
+  test("someone not in RESPONDERS is refused in the acknowledgement itself, and the refusal is recorded", async () => {
+    const { args, ack, respond } = command(OUTSIDER, "log");
+    await onIamAudit(h.deps, args);
+    expect(ack).toHaveBeenCalledWith({ response_type: "ephemeral", text: NOT_ALLOWED });
+    expect(NOT_ALLOWED).toBe("You are not allowed to use /iam-audit (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was run.");
+    expect(respond).not.toHaveBeenCalled();
+    expect((await recorded(h.store))[0]).toMatchObject({ actor: OUTSIDER, action: "iam-audit", result: "refused", detail: { subcommand: "log", reason: "not a responder" } });
+  });
+
+  test("user: when IAM cannot be read the answer says so, and the use is recorded as an error", async () => {
+    const { args, respond } = command(RESPONDER, "user alice");
+    await onIamAudit(h.deps, args);
+    expect(answered(respond)).toContain("Could not look up the user");
+    expect((await recorded(h.store))[0]).toMatchObject({ result: "error", detail: { subcommand: "user", found: null } });
+  });
+
+  test("when the response URL fails, nothing more is sent and the record says none was delivered", async () => {
+    const { args, respond } = command(RESPONDER, "log");
+    respond.mockRejectedValue(new Error("expired_url"));
+    await onIamAudit(h.deps, args);
+    expect(respond).toHaveBeenCalledTimes(1);
+    expect((await recorded(h.store))[0]).toMatchObject({ result: "ok", detail: { delivered: 0 } });
+  });
+});
