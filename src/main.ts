@@ -20,6 +20,7 @@ import { HealthModel } from "./health/model.js";
 import { Notifier } from "./health/notices.js";
 import { DEFAULT_SCOPE, type Poller } from "./poller.js";
 import { OrphanedExecutions } from "./recovery/orphaned-executions.js";
+import { recoverExecutingRequests } from "./services/recovery.js";
 import { Rules } from "./rules/index.js";
 import { setOutboxDepthSource, startMetricsServer } from "./metrics.js";
 import { createBoltApp, type Health } from "./slack/app.js";
@@ -27,7 +28,6 @@ import { boltLogger } from "./slack/bolt-logger.js";
 import { Delivery } from "./slack/delivery.js";
 import { publishHome } from "./slack/listeners/home.js";
 import { registerListeners } from "./slack/listeners/index.js";
-import { recoverExecutingRequests } from "./slack/listeners/crash-recovery.js";
 import { expireRemediationRequests } from "./services/remediations.js";
 import { slackNotifier } from "./slack/workflow-notifier.js";
 import { renderAlert, renderAlertDetails, renderMinimal } from "./slack/render.js";
@@ -349,7 +349,7 @@ async function startWithLease(
       ? new OrphanedExecutions({
           store,
           liveness,
-          settle: (requests) => recoverExecutingRequests(listenerDeps, requests),
+          settle: (requests) => recoverExecutingRequests(listenerDeps, slackNotifier(listenerDeps, app.client), requests),
           isLeader: () => leadership.isHeld,
           logger: logger.child({ component: "crash-recovery" }),
           now,
@@ -456,7 +456,7 @@ async function startWithLease(
   const recovery =
     leftExecuting.length === 0
       ? Promise.resolve()
-      : recoverExecutingRequests(listenerDeps, leftExecuting)
+      : recoverExecutingRequests(listenerDeps, slackNotifier(listenerDeps, app.client), leftExecuting)
           .then((counts) => logger.info({ counts }, "crash recovery finished"))
           .catch((err: unknown) => logger.error(errorFields(err), "crash recovery failed"));
   // ORG_ROLE_NAME: accounts joining (or leaving) the organization are picked up without a restart.

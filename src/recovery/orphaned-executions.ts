@@ -26,7 +26,7 @@ export interface SweepResult {
 export interface OrphanedExecutionsOptions {
   store: Pick<Store, "listExecutingRemediationRequests">;
   liveness: OwnerLiveness;
-  /** Settles requests by reading IAM back (crash-recovery.ts's recoverExecutingRequests); returns outcome counts. */
+  /** Settles requests by reading IAM back (recoverExecutingRequests in src/services/recovery.ts); returns outcome counts. */
   settle: (requests: RemediationRequestRecord[]) => Promise<Record<string, number>>;
   /** Whether this replica leads now: only the leader settles. */
   isLeader: () => boolean;

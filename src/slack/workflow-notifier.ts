@@ -7,9 +7,11 @@ import { errorFields } from "../log.js";
 import type { EscalationPoster } from "../services/alerts.js";
 import { groupOf } from "../services/groups.js";
 import { ownAccountId, type ThreadRef } from "../services/remediation-deps.js";
+import type { RecoveryNotifier } from "../services/recovery.js";
 import { planOf, type RemediationNotifier, type RequestPoster } from "../services/remediations.js";
 import { accountRestoreLine } from "../snapshot/restorable.js";
 import { alertMetadata } from "./action-ids.js";
+import { recoveryMessage } from "./blocks/recovery.js";
 import { escalationPost, outcomeMessage, requestMessage } from "./blocks/workflow.js";
 import { renderGroupMessage } from "./group-message.js";
 import { renderAlert } from "./render.js";
@@ -80,7 +82,7 @@ async function post(client: WebClient, deps: ListenerDeps, thread: ThreadRef, ms
   }
 }
 
-type SlackNotifier = EscalationPoster & RequestPoster & RemediationNotifier;
+type SlackNotifier = EscalationPoster & RequestPoster & RemediationNotifier & RecoveryNotifier;
 
 /** Every port the workflows take, through `client` (the one Bolt hands the listener) and the deps' client. */
 export function slackNotifier(deps: ListenerDeps, client: WebClient): SlackNotifier {
@@ -110,6 +112,9 @@ export function slackNotifier(deps: ListenerDeps, client: WebClient): SlackNotif
     },
     async remediationFinished(request, thread, result, approvedBy) {
       await post(client, deps, thread, outcomeMessage(planOf(request), result, approvedBy), "remediation outcome", { requestId: request.id });
+    },
+    async remediationRecovered(request, plan, thread, reconciliation) {
+      await post(client, deps, thread, recoveryMessage(request, plan, reconciliation), "recovered remediation outcome", { requestId: request.id });
     },
   };
 }
