@@ -2,7 +2,7 @@
 // Everything is passed explicitly (no globals), so tests can start the whole app against local fakes.
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { IAMClient } from "@aws-sdk/client-iam";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { STSClient } from "@aws-sdk/client-sts";
 import { WebClient } from "@slack/web-api";
 import cron from "node-cron";
 import { AccountNotices } from "./accounts/notices.js";
@@ -33,6 +33,7 @@ import { openConfiguredStore } from "./store/open.js";
 import { SnapshotService } from "./snapshot/service.js";
 import { accountRestoreLine } from "./snapshot/restorable.js";
 import type { Store } from "./store/types.js";
+import { stsGateway } from "./aws/sts-gateway.js";
 
 export interface RunningApp {
   stop(): Promise<void>;
@@ -73,7 +74,7 @@ function botIdentityResolver(sts: STSClient, logger: Logger): () => Promise<BotI
   return async () => {
     if (cached) return cached;
     try {
-      const out = await sts.send(new GetCallerIdentityCommand({}));
+      const out = await stsGateway(sts).getCallerIdentity();
       if (out.Arn && out.Account) cached = { arn: out.Arn, accountId: out.Account };
     } catch (err) {
       logger.warn(errorFields(err), "could not resolve the bot's own AWS identity (sts:GetCallerIdentity)");

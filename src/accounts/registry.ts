@@ -6,12 +6,13 @@
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { OrganizationsClient, paginateListAccounts } from "@aws-sdk/client-organizations";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { STSClient } from "@aws-sdk/client-sts";
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { classifyAwsError, TrailwatchError, type AwsErrorInfo } from "../aws/errors.js";
 import type { BotIdentity } from "../domain.js";
 import { errorFields, type Logger } from "../log.js";
 import type { AccountsConfig } from "./file.js";
+import { stsGateway } from "../aws/sts-gateway.js";
 
 /** Session name the bot uses in every account: shows as `assumed-role/<role>/trailwatch` in their CloudTrail. */
 export const ROLE_SESSION_NAME = "trailwatch";
@@ -223,7 +224,7 @@ export class AccountRegistry {
       identity: async () => {
         if (identity) return identity;
         try {
-          const out = await sts.send(new GetCallerIdentityCommand({}));
+          const out = await stsGateway(sts).getCallerIdentity();
           if (out.Arn && out.Account) identity = { arn: out.Arn, accountId: out.Account };
         } catch (err) {
           this.opts.logger.warn({ account: entry.account.scope, ...errorFields(err) }, "could not resolve the bot's identity in a watched account");

@@ -1,17 +1,13 @@
 // userPosture: one IAM user's credentials (console password, MFA, access keys) and the audit findings
 // that concern that user, looked up live by user name or IAM user ARN.
-import {
-  GetLoginProfileCommand,
-  GetUserCommand,
-  paginateListMFADevices,
-  type User,
-} from "@aws-sdk/client-iam";
+import { paginateListMFADevices, type User } from "@aws-sdk/client-iam";
 import { createContext, type CheckContext } from "./context.js";
 import { accessKeyFindings, loadAccessKeys } from "./checks/access-keys.js";
 import { userNoMfaFinding } from "./checks/console-users-mfa.js";
 import { AuditCallError, hasErrorCode } from "./errors.js";
 import { sortFindings } from "./sort.js";
 import type { AuditCheckError, AuditDeps, AuditFinding, MfaDevicePosture, UserPosture } from "./types.js";
+import { iamGateway } from "../aws/iam-gateway.js";
 
 const USER_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):user(\/(?:[^/]+\/)*)([^/]+)$/;
 const USER_NAME = /^[\w+=,.@-]{1,64}$/;
@@ -60,7 +56,7 @@ export async function userPosture(deps: AuditDeps, nameOrArn: string): Promise<U
 
   let user: User | undefined;
   try {
-    const res = await mfaCtx.call("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: ref.userName })));
+    const res = await mfaCtx.call("iam", "GetUser", () => iamGateway(iam).getUser(ref.userName));
     user = res.User;
   } catch (err) {
     if (err instanceof AuditCallError) {
@@ -118,7 +114,7 @@ async function loadLoginProfile(
   const out: { enabled: boolean; created?: Date; lastUsed?: Date; resetRequired?: boolean } = { enabled: false };
   if (user.PasswordLastUsed) out.lastUsed = user.PasswordLastUsed;
   try {
-    const res = await ctx.call("iam", "GetLoginProfile", () => ctx.deps.iam.send(new GetLoginProfileCommand({ UserName: userName })));
+    const res = await ctx.call("iam", "GetLoginProfile", () => iamGateway(ctx.deps.iam).getLoginProfile(userName));
     out.enabled = true;
     if (res.LoginProfile?.CreateDate) out.created = res.LoginProfile.CreateDate;
     if (res.LoginProfile?.PasswordResetRequired !== undefined) out.resetRequired = res.LoginProfile.PasswordResetRequired;

@@ -89,10 +89,11 @@ export function missingPermission(err: unknown, action: string): string {
 
 /**
  * Classifies an AWS SDK error. `action` (`service:Operation`) is the call that failed; on a denial it names the
- * permission to grant when AWS's message does not say.
+ * permission to grant when AWS's message does not say. A gateway's AwsCallError is classified by its cause and
+ * its own action.
  */
 export function classifyAwsError(err: unknown, action?: string): AwsErrorInfo {
-  if (err instanceof AwsCallError) return classifyAwsError(err.cause, action ?? err.action);
+  if (err instanceof AwsCallError) return classifyAwsError(err.cause, err.action);
   const e = shape(err);
   const status = e.$metadata?.httpStatusCode;
   if (unparseable(e)) {

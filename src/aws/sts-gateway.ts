@@ -27,3 +27,5 @@ export class OrganizationsGateway extends CallCounter {
     return this.all(ORGANIZATIONS_ACTIONS.listAccounts, paginateListAccounts({ client: this.client }, {}), (p) => p.Accounts);
   }
 }
+
+export const stsGateway = (client: STSClient): StsGateway => new StsGateway(client);

@@ -1,7 +1,7 @@
 // Every remediation by id, and planRemediation: run a planner and turn AWS errors into a plan that says
 // why it cannot apply (with the missing permission when AWS denied a read).
 import { REMEDIATION_IDS, type RemediationId } from "../domain.js";
-import { AwsCallError } from "./aws.js";
+import { AwsCallError } from "../aws/errors.js";
 import { containActor } from "./remediations/contain-actor.js";
 import { deactivateAccessKey } from "./remediations/deactivate-access-key.js";
 import { enforcePasswordPolicy } from "./remediations/enforce-password-policy.js";

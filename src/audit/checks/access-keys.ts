@@ -1,16 +1,11 @@
 // access-keys: Active access keys that are unused (90+ days, or never used and past a 7-day grace
 // period) or due for rotation (older than 90 days), for every IAM user.
-import {
-  GetAccessKeyLastUsedCommand,
-  paginateListAccessKeys,
-  paginateListUsers,
-  type AccessKeyMetadata,
-  type IAMClient,
-} from "@aws-sdk/client-iam";
+import { paginateListAccessKeys, paginateListUsers, type AccessKeyMetadata, type IAMClient } from "@aws-sdk/client-iam";
 import type { Severity } from "../../domain.js";
 import { DAY_MS, mapLimit, wholeDaysBetween, type CheckContext } from "../context.js";
 import { AuditCallError, hasErrorCode } from "../errors.js";
 import type { AccessKeyPosture, AuditFinding } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
 
 /** A key not used for this many days is "unused". */
 export const UNUSED_KEY_DAYS = 90;
@@ -131,7 +126,7 @@ export async function loadAccessKeys(
     if (key.status !== "Active") continue;
     try {
       const res = await ctx.call("iam", "GetAccessKeyLastUsed", () =>
-        iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.accessKeyId })),
+        iamGateway(iam).getAccessKeyLastUsed(key.accessKeyId),
       );
       const lu = res.AccessKeyLastUsed;
       if (lu?.LastUsedDate) key.lastUsedDate = lu.LastUsedDate;

@@ -1,11 +1,13 @@
 // Harden the account password policy to the baseline without ever weakening a stricter setting.
 // UpdateAccountPasswordPolicy resets every omitted field to its default, so the call always carries
 // every field: the stricter of baseline and current for each, and HardExpiry (not in the baseline) as is.
-import { GetAccountPasswordPolicyCommand, type PasswordPolicy } from "@aws-sdk/client-iam";
+import { type PasswordPolicy } from "@aws-sdk/client-iam";
 import type { PasswordPolicyBaseline } from "../../domain.js";
-import { readOrMissing } from "../aws.js";
+
 import { checkParams } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 /** The policy as the fields UpdateAccountPasswordPolicy takes; 0 = not set for age and reuse. */
 export interface PolicySettings {
@@ -125,7 +127,7 @@ export const enforcePasswordPolicy: RemediationDefinition = {
     const b = ctx.deps.passwordPolicy;
     const bad = baselineProblem(b);
     if (bad) return { applicable: false, reason: `the configured password policy baseline is invalid: ${bad}` };
-    const res = await readOrMissing("iam", "GetAccountPasswordPolicy", () => ctx.deps.iam.send(new GetAccountPasswordPolicyCommand({})));
+    const res = await orMissing(iamGateway(ctx.deps.iam).getAccountPasswordPolicy());
     const current = res?.PasswordPolicy ? currentSettings(res.PasswordPolicy) : null;
     if (!current) ctx.observations.push("no password policy is set (AWS defaults apply)");
     const target = targetSettings(current, b);
