@@ -5,14 +5,14 @@
 // (ORG_ROLE_NAME), re-listed periodically so new accounts are watched without a restart.
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { IAMClient } from "@aws-sdk/client-iam";
-import { OrganizationsClient, paginateListAccounts } from "@aws-sdk/client-organizations";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { STSClient } from "@aws-sdk/client-sts";
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { classifyAwsError, TrailwatchError, type AwsErrorInfo } from "../aws/errors.js";
 import type { BotIdentity } from "../domain.js";
 import { errorFields, type Logger } from "../log.js";
 import type { AccountsConfig } from "./file.js";
-import { stsGateway } from "../aws/sts-gateway.js";
+import { OrganizationsGateway, stsGateway } from "../aws/sts-gateway.js";
 
 /** Session name the bot uses in every account: shows as `assumed-role/<role>/trailwatch` in their CloudTrail. */
 export const ROLE_SESSION_NAME = "trailwatch";
@@ -266,15 +266,13 @@ export class AccountRegistry {
     if (cfg.source !== "organizations") return [];
     this.organizations ??= this.opts.organizations ?? new OrganizationsClient({ region: this.opts.region, maxAttempts: 3 });
     const out: { id: string; name: string; roleArn: string }[] = [];
-    for await (const page of paginateListAccounts({ client: this.organizations }, {})) {
-      for (const a of page.Accounts ?? []) {
-        if (!a.Id || !/^\d{12}$/.test(a.Id)) continue;
-        // State replaces the deprecated Status; either says whether the account can be used.
-        if ((a.State ?? a.Status) !== "ACTIVE") continue;
-        // Account names are set by whoever administers the account: bounded here, escaped when shown.
-        const name = (a.Name ?? a.Id).replace(/\p{Cc}/gu, " ").slice(0, 64);
-        out.push({ id: a.Id, name, roleArn: `arn:${this.partition}:iam::${a.Id}:role/${cfg.roleName}` });
-      }
+    for (const a of await new OrganizationsGateway(this.organizations).listAccounts()) {
+      if (!a.Id || !/^\d{12}$/.test(a.Id)) continue;
+      // State replaces the deprecated Status; either says whether the account can be used.
+      if ((a.State ?? a.Status) !== "ACTIVE") continue;
+      // Account names are set by whoever administers the account: bounded here, escaped when shown.
+      const name = (a.Name ?? a.Id).replace(/\p{Cc}/gu, " ").slice(0, 64);
+      out.push({ id: a.Id, name, roleArn: `arn:${this.partition}:iam::${a.Id}:role/${cfg.roleName}` });
     }
     return out;
   }

@@ -1,10 +1,10 @@
 // userPosture: one IAM user's credentials (console password, MFA, access keys) and the audit findings
 // that concern that user, looked up live by user name or IAM user ARN.
-import { paginateListMFADevices, type User } from "@aws-sdk/client-iam";
+import type { User } from "@aws-sdk/client-iam";
 import { createContext, type CheckContext } from "./context.js";
 import { accessKeyFindings, loadAccessKeys } from "./checks/access-keys.js";
 import { userNoMfaFinding } from "./checks/console-users-mfa.js";
-import { AuditCallError, hasErrorCode } from "./errors.js";
+import { AuditCallError, isNotFound } from "./errors.js";
 import { sortFindings } from "./sort.js";
 import type { AuditCheckError, AuditDeps, AuditFinding, MfaDevicePosture, UserPosture } from "./types.js";
 import { iamGateway } from "../aws/iam-gateway.js";
@@ -60,7 +60,7 @@ export async function userPosture(deps: AuditDeps, nameOrArn: string): Promise<U
     user = res.User;
   } catch (err) {
     if (err instanceof AuditCallError) {
-      if (hasErrorCode(err.cause, "NoSuchEntity")) {
+      if (isNotFound(err.cause)) {
         return { exists: false, query, reason: "not-found", userName: ref.userName };
       }
       throw new UserPostureError(err.info, err.cause);
@@ -120,7 +120,7 @@ async function loadLoginProfile(
     if (res.LoginProfile?.PasswordResetRequired !== undefined) out.resetRequired = res.LoginProfile.PasswordResetRequired;
   } catch (err) {
     if (!(err instanceof AuditCallError)) throw err;
-    if (!hasErrorCode(err.cause, "NoSuchEntity")) ctx.recordError(err.info);
+    if (!isNotFound(err.cause)) ctx.recordError(err.info);
   }
   return out;
 }
@@ -129,16 +129,12 @@ async function loadLoginProfile(
 async function loadMfaDevices(ctx: CheckContext, userName: string): Promise<MfaDevicePosture[] | undefined> {
   const devices: MfaDevicePosture[] = [];
   try {
-    await ctx.call("iam", "ListMFADevices", async () => {
-      for await (const page of paginateListMFADevices({ client: ctx.deps.iam }, { UserName: userName })) {
-        for (const d of page.MFADevices ?? []) {
-          if (!d.SerialNumber) continue;
-          const dev: MfaDevicePosture = { serialNumber: d.SerialNumber };
-          if (d.EnableDate) dev.enabled = d.EnableDate;
-          devices.push(dev);
-        }
-      }
-    });
+    for (const d of await ctx.call("iam", "ListMFADevices", () => iamGateway(ctx.deps.iam).listMFADevices(userName))) {
+      if (!d.SerialNumber) continue;
+      const dev: MfaDevicePosture = { serialNumber: d.SerialNumber };
+      if (d.EnableDate) dev.enabled = d.EnableDate;
+      devices.push(dev);
+    }
   } catch (err) {
     if (!(err instanceof AuditCallError)) throw err;
     ctx.recordError(err.info);

@@ -2,7 +2,7 @@
 import { type PasswordPolicy } from "@aws-sdk/client-iam";
 import type { PasswordPolicyBaseline, Severity } from "../../domain.js";
 import type { CheckContext } from "../context.js";
-import { AuditCallError, hasErrorCode } from "../errors.js";
+import { AuditCallError, isNotFound } from "../errors.js";
 import type { AuditFinding } from "../types.js";
 import { iamGateway } from "../../aws/iam-gateway.js";
 
@@ -124,7 +124,7 @@ export async function passwordPolicyCheck(ctx: CheckContext): Promise<void> {
     const res = await ctx.call("iam", "GetAccountPasswordPolicy", () => iamGateway(iam).getAccountPasswordPolicy());
     policy = res.PasswordPolicy;
   } catch (err) {
-    if (!(err instanceof AuditCallError) || !hasErrorCode(err.cause, "NoSuchEntity")) throw err;
+    if (!(err instanceof AuditCallError) || !isNotFound(err.cause)) throw err;
   }
   if (policy === undefined) {
     ctx.findings.push(
