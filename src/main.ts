@@ -34,6 +34,7 @@ import { SnapshotService } from "./snapshot/service.js";
 import { accountRestoreLine } from "./snapshot/restorable.js";
 import type { Store } from "./store/types.js";
 import { stsGateway } from "./aws/sts-gateway.js";
+import { TrailwatchError } from "./errors.js";
 
 export interface RunningApp {
   stop(): Promise<void>;
@@ -84,7 +85,11 @@ function botIdentityResolver(sts: STSClient, logger: Logger): () => Promise<BotI
 }
 
 /** A token Slack rejects is a configuration error; Slack being unreachable is an outage we ride out. */
-export class SlackTokenError extends Error {}
+export class SlackTokenError extends TrailwatchError {
+  constructor(message: string) {
+    super("slack-token-rejected", message);
+  }
+}
 
 const REJECTED_TOKEN_ERRORS = new Set(["invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type"]);
 

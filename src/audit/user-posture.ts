@@ -8,6 +8,7 @@ import { AuditCallError, isNotFound } from "./errors.js";
 import { sortFindings } from "./sort.js";
 import type { AuditCheckError, AuditDeps, AuditFinding, MfaDevicePosture, UserPosture } from "./types.js";
 import { iamGateway } from "../aws/iam-gateway.js";
+import { TrailwatchError } from "../errors.js";
 
 const USER_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):user(\/(?:[^/]+\/)*)([^/]+)$/;
 const USER_NAME = /^[\w+=,.@-]{1,64}$/;
@@ -34,11 +35,10 @@ export function parseUserRef(nameOrArn: string): ParsedUserRef {
  * Thrown by userPosture when the user cannot be looked up at all (GetUser failed with anything but
  * NoSuchEntity, e.g. AccessDenied); `info` names the missing permission.
  */
-export class UserPostureError extends Error {
+export class UserPostureError extends TrailwatchError {
   readonly info: AuditCheckError;
   constructor(info: AuditCheckError, cause: unknown) {
-    super(`${info.api}: ${info.errorName}: ${info.message}`, { cause });
-    this.name = "UserPostureError";
+    super("user-posture-failed", `${info.api}: ${info.errorName}: ${info.message}`, { cause });
     this.info = info;
   }
 }

@@ -1,6 +1,9 @@
 // One classifier for AWS SDK errors: denied, not found, throttled, transient, or other. Built on the SDK's own
 // fields ($metadata.httpStatusCode, $retryable, name/Code) rather than on message text, except to name the
 // permission a denial is about, which AWS says only in the message.
+import { TrailwatchError } from "../errors.js";
+
+export { TrailwatchError };
 
 export type AwsErrorKind = "denied" | "not-found" | "throttled" | "transient" | "other";
 
@@ -126,18 +129,6 @@ export function classifyAwsError(err: unknown, action?: string): AwsErrorInfo {
     return { kind: "transient", ...base };
   }
   return { kind: "other", ...base };
-}
-
-/** The base class for trailwatch's own errors: a stable code for logs and tests, and the cause kept. */
-export class TrailwatchError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
 }
 
 /**
