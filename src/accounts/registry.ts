@@ -182,7 +182,7 @@ export class AccountRegistry {
 
   private async resolveOwn(): Promise<void> {
     // Bounded: a hanging STS must not hold start-up; the own account is then watched under "own account".
-    const me = await Promise.race([this.opts.own.botIdentity(), new Promise<null>((r) => setTimeout(() => r(null), 15_000).unref())]);
+    const me = await Promise.race([this.opts.own.botIdentity(), new Promise<null>((r) => setTimeout(() => { r(null); }, 15_000).unref())]);
     if (me) {
       this.ownId = me.accountId;
       this.partition = /^arn:([^:]+):/.exec(me.arn)?.[1] ?? "aws";
@@ -201,7 +201,7 @@ export class AccountRegistry {
     if (entry.clients) return entry.clients;
     const { roleArn, externalId } = entry.account;
     const inner = fromTemporaryCredentials({
-      params: { RoleArn: roleArn as string, RoleSessionName: ROLE_SESSION_NAME, DurationSeconds: 3600, ...(externalId ? { ExternalId: externalId } : {}) },
+      params: { RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME, DurationSeconds: 3600, ...(externalId ? { ExternalId: externalId } : {}) },
       clientConfig: { region: this.opts.region, maxAttempts: 3, requestHandler: REQUEST_HANDLER },
     });
     // Wrapped to remember the outcome of the last AssumeRole for health and notices. The SDK clients memoize

@@ -76,7 +76,7 @@ export async function userPosture(deps: AuditDeps, nameOrArn: string): Promise<U
   const [consolePassword, mfaDevices, keys] = await Promise.all([
     loadLoginProfile(mfaCtx, userName, user),
     loadMfaDevices(mfaCtx, userName),
-    loadAccessKeys(keyCtx, iam, userName, (e) => keyCtx.recordError(e.info)).catch((err: unknown) => {
+    loadAccessKeys(keyCtx, iam, userName, (e) => { keyCtx.recordError(e.info); }).catch((err: unknown) => {
       if (!(err instanceof AuditCallError)) throw err;
       keyCtx.recordError(err.info);
       return undefined;

@@ -55,7 +55,7 @@ interface SdkErrorShape {
 }
 
 function shape(err: unknown): SdkErrorShape {
-  return typeof err === "object" && err !== null ? (err as SdkErrorShape) : {};
+  return typeof err === "object" && err !== null ? err : {};
 }
 
 /** The error the SDK threw: a gateway's AwsCallError is unwrapped to its cause. */

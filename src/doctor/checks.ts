@@ -53,7 +53,7 @@ export function manifestBotScopes(): string[] {
     const text = readFileSync(fileURLToPath(new URL("../../manifest.yml", import.meta.url)), "utf8");
     const doc = parseYaml(text) as { oauth_config?: { scopes?: { bot?: unknown } } };
     const bot = doc.oauth_config?.scopes?.bot;
-    if (Array.isArray(bot) && bot.every((s) => typeof s === "string")) return bot as string[];
+    if (Array.isArray(bot) && bot.every((s) => typeof s === "string")) return bot;
   } catch {
     // not shipped with this build
   }
@@ -258,7 +258,7 @@ async function simulate(d: DoctorDeps, identity: Identity, actions: string[]): P
     return actions.every((a) => decisions.has(a)) ? decisions : "the simulation did not answer for every action";
   } catch (err) {
     const info = classifyAwsError(err, "iam:SimulatePrincipalPolicy");
-    return info.kind === "denied" ? `the bot lacks ${info.missingPermission ?? "iam:SimulatePrincipalPolicy"}` : `${info.code}`;
+    return info.kind === "denied" ? `the bot lacks ${info.missingPermission ?? "iam:SimulatePrincipalPolicy"}` : info.code;
   }
 }
 
@@ -273,7 +273,7 @@ async function probe(clients: ProbeClients, action: string): Promise<ProbeOutcom
   } catch (err) {
     const info = classifyAwsError(err, action);
     if (info.kind === "denied") return { allowed: false, why: info.missingPermission ?? action };
-    if (info.kind === "throttled" || info.kind === "transient") return { unknown: `${info.code}` };
+    if (info.kind === "throttled" || info.kind === "transient") return { unknown: info.code };
     // Not found, a validation error or a report not yet generated: AWS authorized the call first.
     return { allowed: true };
   }

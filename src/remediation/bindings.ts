@@ -138,23 +138,16 @@ export interface PrincipalPermissions {
 }
 
 export async function readPermissions(iam: IAMClient, kind: "group" | "role", name: string): Promise<PrincipalPermissions> {
-  const attached =
-    kind === "group"
-      ? await iamGateway(iam).listAttachedGroupPolicies(name)
-      : await iamGateway(iam).listAttachedRolePolicies(name);
-  const names =
-    kind === "group"
-      ? await iamGateway(iam).listGroupPolicies(name)
-      : await iamGateway(iam).listRolePolicies(name);
+  const gw = iamGateway(iam);
+  const attached = kind === "group" ? await gw.listAttachedGroupPolicies(name) : await gw.listAttachedRolePolicies(name);
+  const names = kind === "group" ? await gw.listGroupPolicies(name) : await gw.listRolePolicies(name);
   const inline: PrincipalPermissions["inline"] = [];
-  for (const policyName of (names ?? []).slice().sort()) {
+  for (const policyName of names.slice().sort()) {
     const raw =
-      kind === "group"
-        ? (await iamGateway(iam).getGroupPolicy(name, policyName)).PolicyDocument
-        : (await iamGateway(iam).getRolePolicy(name, policyName)).PolicyDocument;
+      kind === "group" ? (await gw.getGroupPolicy(name, policyName)).PolicyDocument : (await gw.getRolePolicy(name, policyName)).PolicyDocument;
     inline.push({ name: policyName, document: parsePolicyDocument(raw), raw: raw ?? "" });
   }
-  return { attached: (attached ?? []).map((a) => a.PolicyArn ?? "?").sort(), inline };
+  return { attached: attached.map((a) => a.PolicyArn ?? "?").sort(), inline };
 }
 
 /** Values that change whenever a policy is attached, detached or an inline policy is put or deleted. */

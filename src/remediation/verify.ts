@@ -60,8 +60,7 @@ const CHECKS: Record<string, Checker> = {
   async AddRoleToInstanceProfile(deps, p) {
     const role = str(p, "RoleName");
     const profile = str(p, "InstanceProfileName");
-    const list =
-      (await iamGateway(deps.iam).listInstanceProfilesForRole(role)) ?? [];
+    const list = await iamGateway(deps.iam).listInstanceProfilesForRole(role);
     const ok = list.some((ip) => ip.InstanceProfileName === profile);
     return { ok, detail: `role ${role} is ${ok ? "" : "NOT "}in instance profile ${profile} (ListInstanceProfilesForRole)` };
   },
@@ -83,8 +82,7 @@ const CHECKS: Record<string, Checker> = {
   async AddUserToGroup(deps, p) {
     const user = str(p, "UserName");
     const group = str(p, "GroupName");
-    const list =
-      (await iamGateway(deps.iam).listGroupsForUser(user)) ?? [];
+    const list = await iamGateway(deps.iam).listGroupsForUser(user);
     const ok = list.some((g) => g.GroupName === group);
     return { ok, detail: `user ${user} is ${ok ? "" : "NOT "}in group ${group} (ListGroupsForUser)` };
   },
@@ -99,8 +97,7 @@ const CHECKS: Record<string, Checker> = {
   async UpdateAccessKey(deps, p) {
     const user = str(p, "UserName");
     const keyId = str(p, "AccessKeyId");
-    const keys =
-      (await iamGateway(deps.iam).listAccessKeys(user)) ?? [];
+    const keys = await iamGateway(deps.iam).listAccessKeys(user);
     const status = keys.find((k) => k.AccessKeyId === keyId)?.Status;
     return { ok: status === p.Status, detail: `access key ${keyId} of ${user} is ${status ?? "missing"} (ListAccessKeys)` };
   },

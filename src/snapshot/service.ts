@@ -117,10 +117,10 @@ export class SnapshotService implements SnapshotSource {
         name: "iam-snapshot",
         noOverlap: true,
         logger: {
-          info: (m: string) => this.opts.logger.debug({ component: "cron" }, m),
-          warn: (m: string) => this.opts.logger.debug({ component: "cron" }, m),
-          error: (m: string | Error) => this.opts.logger.error({ component: "cron" }, String(m)),
-          debug: (m: string | Error) => this.opts.logger.debug({ component: "cron" }, String(m)),
+          info: (m: string) => { this.opts.logger.debug({ component: "cron" }, m); },
+          warn: (m: string) => { this.opts.logger.debug({ component: "cron" }, m); },
+          error: (m: string | Error) => { this.opts.logger.error({ component: "cron" }, String(m)); },
+          debug: (m: string | Error) => { this.opts.logger.debug({ component: "cron" }, String(m)); },
         },
       },
     );

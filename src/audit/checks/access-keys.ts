@@ -152,7 +152,7 @@ export async function accessKeysCheck(ctx: CheckContext): Promise<void> {
   const userNames = users.flatMap((u) => (u.UserName ? [u.UserName] : []));
   const perUser = await mapLimit(userNames, USER_CONCURRENCY, async (userName) => {
     try {
-      const { keys, lastUsedKnown } = await loadAccessKeys(ctx, iam, userName, (e) => ctx.recordError(e.info));
+      const { keys, lastUsedKnown } = await loadAccessKeys(ctx, iam, userName, (e) => { ctx.recordError(e.info); });
       return accessKeyFindings(userName, keys, lastUsedKnown, ctx.now);
     } catch (err) {
       if (!(err instanceof AuditCallError)) throw err;

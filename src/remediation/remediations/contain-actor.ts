@@ -101,8 +101,7 @@ async function planUser(p: RemediationParams, ctx: PlanContext): Promise<PlanOut
   ctx.observations.push(`user ${userName} exists (${user.User.Arn ?? "no ARN"})`);
   ctx.bindings.push(userBinding(userName, user.User.UserId));
   const calls: PlannedCall[] = [];
-  const keys =
-    (await iamGateway(iam).listAccessKeys(userName)) ?? [];
+  const keys = await iamGateway(iam).listAccessKeys(userName);
   const keyId = p.accessKeyId;
   if (!keyId) {
     ctx.observations.push("the event was made without an access key (a console session?); no key to deactivate");
@@ -129,8 +128,7 @@ async function planUser(p: RemediationParams, ctx: PlanContext): Promise<PlanOut
   if (otherActive.length > 0) {
     ctx.observations.push(`${userName} has other active access key(s) ${otherActive.join(", ")}; they stay active, restricted by the quarantine policy`);
   }
-  const attached =
-    (await iamGateway(iam).listAttachedUserPolicies(userName)) ?? [];
+  const attached = await iamGateway(iam).listAttachedUserPolicies(userName);
   if (attached.some((a) => a.PolicyArn === QUARANTINE_POLICY_ARN)) {
     ctx.observations.push("AWSCompromisedKeyQuarantineV2 is already attached");
   } else {

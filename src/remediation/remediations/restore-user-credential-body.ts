@@ -23,12 +23,12 @@ async function planUpload(kind: Kind, p: RemediationParams, ctx: PlanContext): P
     return { applicable: false, reason: `user ${userName} no longer exists; restore the user first` };
   }
   if (kind === "ssh") {
-    for (const k of (await iamGateway(iam).listSSHPublicKeys(userName)) ?? []) {
+    for (const k of await iamGateway(iam).listSSHPublicKeys(userName)) {
       const full = await iamGateway(iam).getSSHPublicKey(userName, k.SSHPublicKeyId ?? "");
       if (full.SSHPublicKey?.SSHPublicKeyBody?.trim() === saved.body.trim()) return { applicable: false, reason: `user ${userName} has this SSH public key again (${k.SSHPublicKeyId ?? "?"}); nothing to do` };
     }
   } else {
-    const certs = (await iamGateway(iam).listSigningCertificates(userName)) ?? [];
+    const certs = await iamGateway(iam).listSigningCertificates(userName);
     const same = certs.find((c) => c.CertificateBody?.trim() === saved.body.trim());
     if (same) return { applicable: false, reason: `user ${userName} has this signing certificate again (${same.CertificateId ?? "?"}); nothing to do` };
   }

@@ -4,7 +4,7 @@ import { iamGateway } from "../../aws/iam-gateway.js";
 import type { AllowedApi } from "../calls.js";
 
 const s = (p: Record<string, unknown>, k: string): string => p[k] as string;
-const opt = (p: Record<string, unknown>, k: string): string | undefined => (typeof p[k] === "string" ? (p[k] as string) : undefined);
+const opt = (p: Record<string, unknown>, k: string): string | undefined => (typeof p[k] === "string" ? p[k] : undefined);
 const tags = (p: Record<string, unknown>, k: string): Tag[] => p[k] as Tag[];
 
 export const RESTORE_APIS: Readonly<Record<string, AllowedApi>> = {

@@ -99,7 +99,7 @@ export const RESTORE_CHECKS: Record<string, Checker> = {
   },
   async CreatePolicyVersion(deps, p) {
     const arn = str(p, "PolicyArn");
-    const versions = (await iamGateway(deps.iam).listPolicyVersions(arn)) ?? [];
+    const versions = await iamGateway(deps.iam).listPolicyVersions(arn);
     for (const v of versions) {
       const doc = await iamGateway(deps.iam).getPolicyVersion(arn, v.VersionId ?? "");
       if (sameDocument(doc.PolicyVersion?.Document, p.PolicyDocument) && (v.IsDefaultVersion === true) === (p.SetAsDefault === true)) {
@@ -110,7 +110,7 @@ export const RESTORE_CHECKS: Record<string, Checker> = {
   },
   async CreateOpenIDConnectProvider(deps, p) {
     const host = stripScheme(str(p, "Url"));
-    const list = (await iamGateway(deps.iam).listOpenIDConnectProviders()) ?? [];
+    const list = await iamGateway(deps.iam).listOpenIDConnectProviders();
     const arn = list.map((e) => e.Arn ?? "").find((a) => a.endsWith(`:oidc-provider/${host}`));
     if (!arn) return { ok: false, detail: `no OIDC provider for ${host} (ListOpenIDConnectProviders)` };
     const got = await iamGateway(deps.iam).getOpenIDConnectProvider(arn);
@@ -125,7 +125,7 @@ export const RESTORE_CHECKS: Record<string, Checker> = {
   },
   async CreateSAMLProvider(deps, p) {
     const name = str(p, "Name");
-    const list = (await iamGateway(deps.iam).listSAMLProviders()) ?? [];
+    const list = await iamGateway(deps.iam).listSAMLProviders();
     const arn = list.map((e) => e.Arn ?? "").find((a) => a.endsWith(`:saml-provider/${name}`));
     if (!arn) return { ok: false, detail: `no SAML provider named ${name} (ListSAMLProviders)` };
     const got = await iamGateway(deps.iam).getSAMLProvider(arn);
@@ -133,7 +133,7 @@ export const RESTORE_CHECKS: Record<string, Checker> = {
   },
   async UploadSSHPublicKey(deps, p) {
     const user = str(p, "UserName");
-    const keys = (await iamGateway(deps.iam).listSSHPublicKeys(user)) ?? [];
+    const keys = await iamGateway(deps.iam).listSSHPublicKeys(user);
     for (const k of keys) {
       const full = await iamGateway(deps.iam).getSSHPublicKey(user, k.SSHPublicKeyId ?? "");
       if (full.SSHPublicKey?.SSHPublicKeyBody?.trim() === str(p, "SSHPublicKeyBody").trim()) {
@@ -144,7 +144,7 @@ export const RESTORE_CHECKS: Record<string, Checker> = {
   },
   async UploadSigningCertificate(deps, p) {
     const user = str(p, "UserName");
-    const certs = (await iamGateway(deps.iam).listSigningCertificates(user)) ?? [];
+    const certs = await iamGateway(deps.iam).listSigningCertificates(user);
     const hit = certs.find((c) => c.CertificateBody?.trim() === str(p, "CertificateBody").trim());
     return { ok: hit !== undefined, detail: `user ${user} ${hit ? `has the signing certificate again, id ${hit.CertificateId ?? "?"}` : "does not have the signing certificate"} (ListSigningCertificates)` };
   },
