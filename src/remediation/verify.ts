@@ -14,8 +14,8 @@ export interface Check {
 }
 
 interface Tag {
-  Key?: string;
-  Value?: string;
+  Key?: string | undefined;
+  Value?: string | undefined;
 }
 
 export type Checker = (deps: RemediationDeps, p: Record<string, unknown>) => Promise<Check>;

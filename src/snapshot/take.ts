@@ -26,10 +26,10 @@ const tags = (list: Tag[] | undefined): SnapTag[] =>
 
 const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
 
-const inline = (list: { PolicyName?: string; PolicyDocument?: string }[] | undefined): SnapInlinePolicy[] =>
+const inline = (list: { PolicyName?: string | undefined; PolicyDocument?: string | undefined }[] | undefined): SnapInlinePolicy[] =>
   (list ?? []).map((p) => ({ name: p.PolicyName ?? "", document: decodeDocument(p.PolicyDocument) })).sort(byName);
 
-const arns = (list: { PolicyArn?: string }[] | undefined): string[] => (list ?? []).map((p) => p.PolicyArn ?? "").filter(Boolean).sort();
+const arns = (list: { PolicyArn?: string | undefined }[] | undefined): string[] => (list ?? []).map((p) => p.PolicyArn ?? "").filter(Boolean).sort();
 
 /** Runs `fn` over items with at most `limit` in flight (IAM throttles bursts). */
 async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

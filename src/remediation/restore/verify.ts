@@ -15,7 +15,7 @@ function sameDocument(got: string | undefined, want: unknown): boolean {
   }
 }
 
-function missingTags(actual: { Key?: string; Value?: string }[] | undefined, wanted: unknown): string[] {
+function missingTags(actual: { Key?: string | undefined; Value?: string | undefined }[] | undefined, wanted: unknown): string[] {
   return ((wanted as { Key: string; Value: string }[] | undefined) ?? [])
     .filter((w) => actual?.find((t) => t.Key === w.Key)?.Value !== w.Value)
     .map((w) => `${w.Key}=${w.Value}`);
