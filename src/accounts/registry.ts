@@ -15,9 +15,9 @@ import type { AccountsConfig } from "./file.js";
 import { OrganizationsGateway, stsGateway } from "../aws/sts-gateway.js";
 
 /** Session name the bot uses in every account: shows as `assumed-role/<role>/trailwatch` in their CloudTrail. */
-export const ROLE_SESSION_NAME = "trailwatch";
+const ROLE_SESSION_NAME = "trailwatch";
 /** Store scope of the bot's own account: the cursor and alerts written before many-account support. */
-export const OWN_SCOPE = "default";
+const OWN_SCOPE = "default";
 
 export interface WatchedAccount {
   /** Store scope: OWN_SCOPE for the bot's own account, the account id for the others. */

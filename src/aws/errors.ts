@@ -163,7 +163,7 @@ export class AwsCallError extends TrailwatchError {
 }
 
 /** "AWS denied GetRole: <message> — the bot lacks iam:GetRole" */
-export function deniedText(api: string, message: string, permission: string): string {
+function deniedText(api: string, message: string, permission: string): string {
   return `AWS denied ${api}: ${message} — the bot lacks ${permission}`;
 }
 

@@ -161,8 +161,6 @@ export const IAM_ACTIONS = {
   uploadSigningCertificate: "iam:UploadSigningCertificate",
 } as const satisfies Record<string, `iam:${string}`>;
 
-export type IamMethod = keyof typeof IAM_ACTIONS;
-
 const A = IAM_ACTIONS;
 
 export class IamGateway extends CallCounter {

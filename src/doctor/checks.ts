@@ -9,7 +9,7 @@ import type { WebClient } from "@slack/web-api";
 import { parse as parseYaml } from "yaml";
 import { classifyAwsError } from "../aws/errors.js";
 import type { Config } from "../config.js";
-import { PROBES, READ_GROUPS, type ProbeClients } from "./permissions.js";
+import { PROBES, READ_GROUPS, type GatewayAction, type ProbeClients } from "./permissions.js";
 import { iamGateway } from "../aws/iam-gateway.js";
 import { stsGateway } from "../aws/sts-gateway.js";
 import { cloudTrailGateway } from "../aws/cloudtrail-gateway.js";
@@ -42,7 +42,7 @@ export interface DoctorDeps {
   manifestScopes?: string[];
 }
 
-export const MAX_CLOCK_SKEW_MS = 60_000;
+const MAX_CLOCK_SKEW_MS = 60_000;
 
 /** Fallback when manifest.yml is not beside the build (a copied dist/): kept equal to it by a test. */
 export const MANIFEST_BOT_SCOPES: readonly string[] = ["chat:write", "channels:history", "groups:history", "commands", "usergroups:read"];
@@ -264,7 +264,7 @@ async function simulate(d: DoctorDeps, identity: Identity, actions: string[]): P
 
 type ProbeOutcome = { allowed: true } | { allowed: false; why: string } | { unknown: string };
 
-async function probe(clients: ProbeClients, action: string): Promise<ProbeOutcome> {
+async function probe(clients: ProbeClients, action: GatewayAction): Promise<ProbeOutcome> {
   const call = PROBES[action];
   if (!call) return { unknown: "no harmless call to test it" };
   try {

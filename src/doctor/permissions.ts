@@ -3,14 +3,14 @@
 // it names a resource that does not exist, so "not found" means allowed and only a denial means missing.
 import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import type { IAMClient } from "@aws-sdk/client-iam";
-import { iamGateway } from "../aws/iam-gateway.js";
-import { cloudTrailGateway } from "../aws/cloudtrail-gateway.js";
+import { CLOUDTRAIL_ACTIONS, cloudTrailGateway } from "../aws/cloudtrail-gateway.js";
+import { IAM_ACTIONS, iamGateway } from "../aws/iam-gateway.js";
 
 export interface ReadGroup {
   /** The statement id in deploy/iam-policy.json. */
   sid: string;
   purpose: string;
-  actions: string[];
+  actions: GatewayAction[];
 }
 
 export const READ_GROUPS: readonly ReadGroup[] = [
@@ -66,8 +66,11 @@ export interface ProbeClients {
   region: string;
 }
 
+/** An IAM action some gateway method needs (src/aws): the doctor probes nothing the code does not call. */
+export type GatewayAction = (typeof IAM_ACTIONS)[keyof typeof IAM_ACTIONS] | (typeof CLOUDTRAIL_ACTIONS)[keyof typeof CLOUDTRAIL_ACTIONS];
+
 /** One harmless call per action (reads only; GenerateCredentialReport starts a report, as /iam-audit does). */
-export const PROBES: Readonly<Record<string, (c: ProbeClients) => Promise<unknown>>> = {
+export const PROBES: Readonly<Partial<Record<GatewayAction, (c: ProbeClients) => Promise<unknown>>>> = {
   "cloudtrail:DescribeTrails": (c) => cloudTrailGateway(c.cloudtrail).describeTrails([NAME]),
   "cloudtrail:GetTrailStatus": (c) => cloudTrailGateway(c.cloudtrail).getTrailStatus(NAME),
   "cloudtrail:GetTrail": (c) => cloudTrailGateway(c.cloudtrail).getTrail(NAME),

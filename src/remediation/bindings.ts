@@ -49,7 +49,7 @@ export function parsePolicyDocument(document: string | undefined): unknown {
 
 // ---- the values of each kind, shared by planners (from what they already read) and re-checks ----
 
-export function roleValues(role: Role, opts: { trust?: boolean } = {}): Record<string, string> {
+function roleValues(role: Role, opts: { trust?: boolean } = {}): Record<string, string> {
   return {
     RoleId: role.RoleId ?? "unknown",
     Path: role.Path ?? "/",
@@ -80,7 +80,7 @@ export function groupBinding(groupName: string, groupId: string | undefined, per
   };
 }
 
-export function membersValues(userIds: string[]): Record<string, string> {
+function membersValues(userIds: string[]): Record<string, string> {
   const sorted = [...userIds].sort();
   return { MemberCount: String(sorted.length), MembersSha256: createHash("sha256").update(sorted.join(",")).digest("hex") };
 }
@@ -151,7 +151,7 @@ export async function readPermissions(iam: IAMClient, kind: "group" | "role", na
 }
 
 /** Values that change whenever a policy is attached, detached or an inline policy is put or deleted. */
-export function permissionsValues(p: PrincipalPermissions): Record<string, string> {
+function permissionsValues(p: PrincipalPermissions): Record<string, string> {
   const inlineHash = createHash("sha256")
     .update(stableJson(p.inline.map((i) => ({ name: i.name, sha: policyDocumentSha256(i.raw) }))))
     .digest("hex");

@@ -25,7 +25,7 @@ import { restoreSigningCertificate, restoreSshPublicKey } from "./remediations/r
 import { accountBinding, type Binding } from "./bindings.js";
 import type { PlanSubject, RemediationDefinition, RemediationDeps, RemediationParams, RemediationPlan } from "./types.js";
 
-export const DEFINITIONS: Readonly<Record<RemediationId, RemediationDefinition>> = Object.freeze({
+const DEFINITIONS: Readonly<Record<RemediationId, RemediationDefinition>> = Object.freeze({
   "readd-role-to-instance-profile": readdRoleToInstanceProfile,
   "recreate-account-alias": recreateAccountAlias,
   "reattach-managed-policy": reattachManagedPolicy,
@@ -62,7 +62,7 @@ export function remediationTitle(id: RemediationId): string {
  * (deps.botIdentity, from STS GetCallerIdentity); a plan for an event from another account is refused.
  * Multi-account support will hand in deps whose IAM client and identity belong to the event's account.
  */
-export function accountRefusal(subject: PlanSubject | undefined, deps: RemediationDeps): string | null {
+function accountRefusal(subject: PlanSubject | undefined, deps: RemediationDeps): string | null {
   if (!subject) return null;
   const eventAccount = subject.accountId ?? "";
   if (!/^\d{12}$/.test(eventAccount)) return "the event does not say which AWS account it happened in, so the bot cannot confirm it would act in that account";

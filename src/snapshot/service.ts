@@ -32,7 +32,7 @@ export type SnapshotRunResult =
   | { ok: false; error: string; calls: number; ms: number };
 
 
-export function encodeSnapshot(snapshot: IamSnapshot): { json: string; hash: string; data: Buffer } {
+function encodeSnapshot(snapshot: IamSnapshot): { json: string; hash: string; data: Buffer } {
   const json = stableJson(snapshot);
   return { json, hash: createHash("sha256").update(json).digest("hex"), data: gzipSync(json) };
 }

@@ -15,7 +15,7 @@ export interface TakeResult {
 }
 
 /** IAM returns policy documents URL-encoded (moto sometimes raw JSON); stored decoded. */
-export function decodeDocument(doc: string | undefined): string {
+function decodeDocument(doc: string | undefined): string {
   if (!doc) return "";
   const trimmed = doc.trimStart();
   return trimmed.startsWith("{") ? doc : decodeURIComponent(doc);

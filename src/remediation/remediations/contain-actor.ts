@@ -19,7 +19,7 @@ import { orMissing } from "../../aws/errors.js";
 export const QUARANTINE_POLICY_ARN = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2";
 export const REVOKE_POLICY_NAME = "TrailwatchRevokeOlderSessions";
 
-export function revokePolicyDocument(issuedBefore: Date): string {
+function revokePolicyDocument(issuedBefore: Date): string {
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [

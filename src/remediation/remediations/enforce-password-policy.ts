@@ -24,7 +24,7 @@ export interface PolicySettings {
   PasswordReusePrevention: number;
 }
 
-export function currentSettings(p: PasswordPolicy): PolicySettings {
+function currentSettings(p: PasswordPolicy): PolicySettings {
   const expires = p.ExpirePasswords === true || (p.MaxPasswordAge ?? 0) > 0;
   return {
     MinimumPasswordLength: p.MinimumPasswordLength ?? 6,
@@ -55,7 +55,7 @@ function stricterAge(a: number, b: number): number {
 }
 
 /** Target = for each setting, the stricter of baseline and current. Allowing users to change their own password counts as the stricter value. */
-export function targetSettings(current: PolicySettings | null, b: PasswordPolicyBaseline): PolicySettings {
+function targetSettings(current: PolicySettings | null, b: PasswordPolicyBaseline): PolicySettings {
   const c = current;
   return {
     MinimumPasswordLength: Math.max(c?.MinimumPasswordLength ?? 0, b.minimumPasswordLength),
@@ -71,7 +71,7 @@ export function targetSettings(current: PolicySettings | null, b: PasswordPolicy
 }
 
 /** UpdateAccountPasswordPolicy parameters: every field, except age/reuse when 0 (omitting them is how "none" is set). */
-export function updateParams(t: PolicySettings): Record<string, unknown> {
+function updateParams(t: PolicySettings): Record<string, unknown> {
   return {
     MinimumPasswordLength: t.MinimumPasswordLength,
     RequireSymbols: t.RequireSymbols,

@@ -10,7 +10,7 @@ import type { PlanContext, RemediationDeps, RemediationParams } from "../types.j
 import { iamGateway } from "../../aws/iam-gateway.js";
 import { orMissing } from "../../aws/errors.js";
 
-export const TAG_RESTORED_FROM = "trailwatch:restored-from";
+const TAG_RESTORED_FROM = "trailwatch:restored-from";
 /** IAM allows 50 tags per role, user, policy or instance profile. */
 const MAX_TAGS = 50;
 
