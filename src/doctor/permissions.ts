@@ -3,8 +3,10 @@
 // it names a resource that does not exist, so "not found" means allowed and only a denial means missing.
 import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import type { IAMClient } from "@aws-sdk/client-iam";
-import { CLOUDTRAIL_ACTIONS, cloudTrailGateway } from "../aws/cloudtrail-gateway.js";
-import { IAM_ACTIONS, iamGateway } from "../aws/iam-gateway.js";
+import type { CLOUDTRAIL_ACTIONS} from "../aws/cloudtrail-gateway.js";
+import { cloudTrailGateway } from "../aws/cloudtrail-gateway.js";
+import type { IAM_ACTIONS} from "../aws/iam-gateway.js";
+import { iamGateway } from "../aws/iam-gateway.js";
 
 export interface ReadGroup {
   /** The statement id in deploy/iam-policy.json. */
