@@ -3,10 +3,8 @@
 // it names a resource that does not exist, so "not found" means allowed and only a denial means missing.
 import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import type { IAMClient } from "@aws-sdk/client-iam";
-import type { CLOUDTRAIL_ACTIONS} from "../aws/cloudtrail-gateway.js";
-import { cloudTrailGateway } from "../aws/cloudtrail-gateway.js";
-import type { IAM_ACTIONS} from "../aws/iam-gateway.js";
-import { iamGateway } from "../aws/iam-gateway.js";
+import { cloudTrailGateway, type CLOUDTRAIL_ACTIONS } from "../aws/cloudtrail-gateway.js";
+import { iamGateway, type IAM_ACTIONS } from "../aws/iam-gateway.js";
 
 export interface ReadGroup {
   /** The statement id in deploy/iam-policy.json. */
