@@ -2,9 +2,9 @@
 // its fix. Checks never throw; one failing check never hides the others. Nothing secret is put in a result.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type CloudTrailClient } from "@aws-sdk/client-cloudtrail";
-import { type IAMClient } from "@aws-sdk/client-iam";
-import { type STSClient } from "@aws-sdk/client-sts";
+import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import type { IAMClient } from "@aws-sdk/client-iam";
+import type { STSClient } from "@aws-sdk/client-sts";
 import type { WebClient } from "@slack/web-api";
 import { parse as parseYaml } from "yaml";
 import { classifyAwsError } from "../aws/errors.js";

@@ -6,7 +6,7 @@
 //
 // New remediations (e.g. restores) reuse the kinds below or add their own with registerBindingKind.
 import { createHash } from "node:crypto";
-import { type IAMClient, type Policy, type Role } from "@aws-sdk/client-iam";
+import type { IAMClient, Policy, Role } from "@aws-sdk/client-iam";
 import { decodePolicyDocument, stableJson } from "./aws.js";
 import type { RemediationDeps } from "./types.js";
 import { iamGateway } from "../aws/iam-gateway.js";

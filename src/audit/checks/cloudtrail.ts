@@ -1,5 +1,5 @@
 // cloudtrail: at least one multi-region trail must be logging, and every trail should be logging.
-import { type Trail } from "@aws-sdk/client-cloudtrail";
+import type { Trail } from "@aws-sdk/client-cloudtrail";
 import { mapLimit, type CheckContext } from "../context.js";
 import { AuditCallError } from "../errors.js";
 import type { AuditFinding } from "../types.js";

@@ -1,5 +1,5 @@
 // password-policy: the account password policy against the baseline (CIS AWS Foundations defaults).
-import { type PasswordPolicy } from "@aws-sdk/client-iam";
+import type { PasswordPolicy } from "@aws-sdk/client-iam";
 import type { PasswordPolicyBaseline, Severity } from "../../domain.js";
 import type { CheckContext } from "../context.js";
 import { AuditCallError, isNotFound } from "../errors.js";

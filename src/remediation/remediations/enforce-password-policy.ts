@@ -1,7 +1,7 @@
 // Harden the account password policy to the baseline without ever weakening a stricter setting.
 // UpdateAccountPasswordPolicy resets every omitted field to its default, so the call always carries
 // every field: the stricter of baseline and current for each, and HardExpiry (not in the baseline) as is.
-import { type PasswordPolicy } from "@aws-sdk/client-iam";
+import type { PasswordPolicy } from "@aws-sdk/client-iam";
 import type { PasswordPolicyBaseline } from "../../domain.js";
 
 import { checkParams } from "../validate.js";

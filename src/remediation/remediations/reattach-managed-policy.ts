@@ -1,5 +1,5 @@
 // Undo Detach{User,Group,Role}Policy: attach the managed policy again.
-import { type AttachedPolicy, type IAMClient } from "@aws-sdk/client-iam";
+import type { AttachedPolicy, IAMClient } from "@aws-sdk/client-iam";
 import { trailwatchTags } from "../aws.js";
 import { groupBinding, managedPolicyBinding, readGroupMembers, readManagedPolicy, roleBinding, userBinding } from "../bindings.js";
 import { botRoleName, botUserName } from "../identity.js";

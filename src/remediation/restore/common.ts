@@ -1,6 +1,6 @@
 // Shared pieces of the restore remediations: which snapshot a restore uses, tags for recreated
 // resources, and the honest notes (what cannot come back, what changes).
-import { type IAMClient } from "@aws-sdk/client-iam";
+import type { IAMClient } from "@aws-sdk/client-iam";
 import type { LoadedSnapshot } from "../../snapshot/service.js";
 import type { IamSnapshot, SnapTag } from "../../snapshot/model.js";
 import { tagValue, trailwatchTags } from "../aws.js";
