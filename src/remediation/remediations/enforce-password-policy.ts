@@ -3,7 +3,6 @@
 // every field: the stricter of baseline and current for each, and HardExpiry (not in the baseline) as is.
 import type { PasswordPolicy } from "@aws-sdk/client-iam";
 import type { PasswordPolicyBaseline } from "../../domain.js";
-
 import { checkParams } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";
 import { iamGateway } from "../../aws/iam-gateway.js";

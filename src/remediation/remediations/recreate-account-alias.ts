@@ -1,5 +1,4 @@
 // Undo DeleteAccountAlias: create the alias again if the account has none.
-
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";
 import { iamGateway } from "../../aws/iam-gateway.js";

@@ -1,6 +1,5 @@
 // Undo DeleteGroup: recreate the group (path), its inline and managed policies, and its members that
 // still exist.
-
 import { checkRestoreParams, loadSnapshot, pinSnapshot, policySummary, snapshotLabel, restoreFromEvent } from "../restore/common.js";
 import { absentBinding, bindManagedPolicies, judgeInlinePolicies, snapshotBinding } from "../restore/bindings.js";
 import { userBinding } from "../bindings.js";

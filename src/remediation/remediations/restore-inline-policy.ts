@@ -2,7 +2,6 @@
 // snapshot before the deletion; when no snapshot holds it, from the last Put*Policy call for it that
 // CloudTrail still has (event history keeps 90 days).
 import { CloudTrailLookup } from "../../cloudtrail/lookup.js";
-
 import { beforeFromEventTime, checkSnapshotParams, pinSnapshot, policySummary, snapshotLabel } from "../restore/common.js";
 import { absentBinding, judgeInlinePolicies, snapshotBinding } from "../restore/bindings.js";
 import { groupBinding, readGroupMembers, roleBinding, userBinding, type Binding } from "../bindings.js";

@@ -1,5 +1,4 @@
 // Undo DeleteInstanceProfile: recreate the profile with its path and tags, and put its role back in it.
-
 import { checkRestoreParams, loadSnapshot, pinSnapshot, restoreTags, snapshotLabel, restoreFromEvent } from "../restore/common.js";
 import { absentBinding, snapshotBinding } from "../restore/bindings.js";
 import { roleBinding } from "../bindings.js";

@@ -1,6 +1,5 @@
 // Undo DeletePolicy: recreate the customer managed policy (path, description, tags, the default
 // version's document) and attach it again to the users, groups and roles that had it and still exist.
-
 import { checkRestoreParams, loadSnapshot, pinSnapshot, policyExists, policySummary, restoreTags, snapshotLabel, restoreFromEvent } from "../restore/common.js";
 import { absentBinding, snapshotBinding } from "../restore/bindings.js";
 import { groupBinding, parsePolicyDocument, roleBinding, userBinding } from "../bindings.js";

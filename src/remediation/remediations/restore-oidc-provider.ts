@@ -1,6 +1,5 @@
 // Undo DeleteOpenIDConnectProvider (recreate the provider with its URL, client ids, thumbprints and tags)
 // and RemoveClientIDFromOpenIDConnectProvider (add the client id back).
-
 import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, restoreTags, snapshotLabel } from "../restore/common.js";
 import { checkUndoEvent, paramsFrom } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";

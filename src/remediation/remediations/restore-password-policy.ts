@@ -1,6 +1,5 @@
 // Undo DeleteAccountPasswordPolicy: put back exactly the policy the snapshot holds (not the baseline;
 // enforce-password-policy is the remediation that hardens).
-
 import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, snapshotLabel } from "../restore/common.js";
 import { absentBinding, snapshotBinding } from "../restore/bindings.js";
 import { checkUndoEvent } from "../validate.js";

@@ -1,6 +1,5 @@
 // Undo Delete{Role,User}PermissionsBoundary: put the boundary from the snapshot back.
 import type { Role, User } from "@aws-sdk/client-iam";
-
 import { beforeFromEventTime, checkSnapshotParams, loadSnapshot, pinSnapshot, snapshotLabel } from "../restore/common.js";
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
 import { bindBoundary, snapshotBinding } from "../restore/bindings.js";

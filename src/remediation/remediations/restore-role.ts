@@ -2,7 +2,6 @@
 // session, boundary, tags, inline and managed policies, instance-profile memberships; a profile deleted
 // in the same chain is recreated). Also the entry point for a deletion chain's single Restore:
 // params { roleName, snapshotId } rebuild the role as of that snapshot.
-
 import {
   checkRestoreParams,
   loadSnapshot,

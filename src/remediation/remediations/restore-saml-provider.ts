@@ -1,5 +1,4 @@
 // Undo DeleteSAMLProvider: recreate the provider from the metadata document in the snapshot.
-
 import { beforeFromEventTime, checkRestoreParams, firstRequestString, loadSnapshot, pinSnapshot, restoreTags, snapshotLabel } from "../restore/common.js";
 import { checkUndoEvent } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";

@@ -1,6 +1,5 @@
 // Undo DeleteSSHPublicKey and DeleteSigningCertificate: upload the public key or certificate body from
 // the snapshot again. Only public material is restored; IAM gives it a new id.
-
 import { beforeFromEventTime, checkRestoreParams, firstRequestString, loadSnapshot, pinSnapshot, snapshotLabel } from "../restore/common.js";
 import { checkUndoEvent } from "../validate.js";
 import type { PlanContext, PlanOutcome, RemediationDefinition, RemediationParams } from "../types.js";

@@ -1,7 +1,6 @@
 // Undo DeleteUser: recreate the user with its path, tags, boundary, groups and policies. Never its
 // credentials: passwords, access keys and MFA seeds cannot be recovered, and re-issuing them is a
 // decision for the user's owner, not for an alert.
-
 import {
   checkRestoreParams,
   CREDENTIALS_GONE,

@@ -4,7 +4,6 @@
 // must not run from different content. The policies a restore hands back are bound by PolicyId, default
 // version and document hash, and judged for admin-level access like every re-attach.
 import type { LoadedSnapshot } from "../../snapshot/service.js";
-
 import { managedPolicyBinding, parsePolicyDocument, readManagedPolicy, registerBindingKind, type Binding } from "../bindings.js";
 import { documentAdminReasons, managedPolicyAdminReasons } from "../privilege.js";
 import type { PlanContext, RemediationDeps } from "../types.js";
