@@ -31,7 +31,7 @@ export const RESTORE_CHECKS: Record<string, Checker> = {
   async CreateRole(deps, p) {
     const name = str(p, "RoleName");
     const role = (await iamGateway(deps.iam).getRole(name)).Role;
-    const tags = (await iamGateway(deps.iam).listRoleTags(name));
+    const tags = await iamGateway(deps.iam).listRoleTags(name);
     const problems: string[] = [];
     if (role?.Path !== p.Path) problems.push(`path is ${role?.Path ?? "none"}`);
     if (!sameDocument(role?.AssumeRolePolicyDocument, p.AssumeRolePolicyDocument)) problems.push("trust policy differs");
@@ -68,7 +68,7 @@ export const RESTORE_CHECKS: Record<string, Checker> = {
   async CreateUser(deps, p) {
     const name = str(p, "UserName");
     const user = (await iamGateway(deps.iam).getUser(name)).User;
-    const tags = (await iamGateway(deps.iam).listUserTags(name));
+    const tags = await iamGateway(deps.iam).listUserTags(name);
     const problems: string[] = [];
     if (user?.Path !== p.Path) problems.push(`path is ${user?.Path ?? "none"}`);
     if ((user?.PermissionsBoundary?.PermissionsBoundaryArn ?? undefined) !== p.PermissionsBoundary) problems.push(`boundary is ${user?.PermissionsBoundary?.PermissionsBoundaryArn ?? "none"}`);
@@ -93,7 +93,7 @@ export const RESTORE_CHECKS: Record<string, Checker> = {
   },
   async TagPolicy(deps, p) {
     const arn = str(p, "PolicyArn");
-    const tags = (await iamGateway(deps.iam).listPolicyTags(arn));
+    const tags = await iamGateway(deps.iam).listPolicyTags(arn);
     const missing = missingTags(tags, p.Tags);
     return result(`the tags of policy ${arn}`, missing.length > 0 ? [`tags missing: ${missing.join(", ")}`] : [], "ListPolicyTags");
   },
