@@ -12,6 +12,7 @@ import {
   type Severity,
 } from "./domain.js";
 import { loadAccountsFile, type AccountsConfig } from "./accounts/file.js";
+import { TrailwatchError } from "./errors.js";
 
 export interface Config {
   slack: {
@@ -70,10 +71,9 @@ export interface Config {
   metricsPort?: number | undefined;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends TrailwatchError {
   constructor(readonly problems: string[]) {
-    super(problems.join("\n"));
-    this.name = "ConfigError";
+    super("config-invalid", problems.join("\n"));
   }
 }
 

@@ -2,7 +2,7 @@
 // Everything is passed explicitly (no globals), so tests can start the whole app against local fakes.
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { IAMClient } from "@aws-sdk/client-iam";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { STSClient } from "@aws-sdk/client-sts";
 import { WebClient } from "@slack/web-api";
 import cron from "node-cron";
 import { AccountNotices } from "./accounts/notices.js";
@@ -36,6 +36,8 @@ import { openConfiguredStore } from "./store/open.js";
 import { SnapshotService } from "./snapshot/service.js";
 import { accountRestoreLine } from "./snapshot/restorable.js";
 import type { Store } from "./store/types.js";
+import { stsGateway } from "./aws/sts-gateway.js";
+import { TrailwatchError } from "./errors.js";
 
 export interface RunningApp {
   stop(): Promise<void>;
@@ -76,7 +78,7 @@ function botIdentityResolver(sts: STSClient, logger: Logger): () => Promise<BotI
   return async () => {
     if (cached) return cached;
     try {
-      const out = await sts.send(new GetCallerIdentityCommand({}));
+      const out = await stsGateway(sts).getCallerIdentity();
       if (out.Arn && out.Account) cached = { arn: out.Arn, accountId: out.Account };
     } catch (err) {
       logger.warn(errorFields(err), "could not resolve the bot's own AWS identity (sts:GetCallerIdentity)");
@@ -86,7 +88,11 @@ function botIdentityResolver(sts: STSClient, logger: Logger): () => Promise<BotI
 }
 
 /** A token Slack rejects is a configuration error; Slack being unreachable is an outage we ride out. */
-export class SlackTokenError extends Error {}
+export class SlackTokenError extends TrailwatchError {
+  constructor(message: string) {
+    super("slack-token-rejected", message);
+  }
+}
 
 const REJECTED_TOKEN_ERRORS = new Set(["invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type"]);
 

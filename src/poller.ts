@@ -15,7 +15,7 @@
 // One Poller per account scope: the multi-account set-up builds one per account, each with its own
 // CloudTrailLookup (own limiter and clock), its own cursors (`scope`) and its own health state.
 import type { Event } from "@aws-sdk/client-cloudtrail";
-import { classifyAwsError, type AwsErrorKind } from "./aws/errors.js";
+import { classifyAwsError, sdkErrorOf, type AwsErrorKind } from "./aws/errors.js";
 import { normalizeLookupEvent } from "./cloudtrail/normalize.js";
 import type { CloudTrailLookup } from "./cloudtrail/lookup.js";
 import { decide } from "./detect/index.js";
@@ -91,7 +91,7 @@ export interface PollResult {
 }
 
 export function describeLookupFailure(err: unknown, eventName?: string): LookupFailure {
-  const name = (err as { name?: unknown } | null)?.name;
+  const name = (sdkErrorOf(err) as { name?: unknown } | null)?.name;
   if (name === "CredentialsProviderError") {
     return {
       kind: "no-credentials",

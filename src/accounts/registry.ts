@@ -5,18 +5,19 @@
 // (ORG_ROLE_NAME), re-listed periodically so new accounts are watched without a restart.
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { IAMClient } from "@aws-sdk/client-iam";
-import { OrganizationsClient, paginateListAccounts } from "@aws-sdk/client-organizations";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
+import { STSClient } from "@aws-sdk/client-sts";
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { classifyAwsError, TrailwatchError, type AwsErrorInfo } from "../aws/errors.js";
 import type { BotIdentity } from "../domain.js";
 import { errorFields, type Logger } from "../log.js";
 import type { AccountsConfig } from "./file.js";
+import { OrganizationsGateway, stsGateway } from "../aws/sts-gateway.js";
 
 /** Session name the bot uses in every account: shows as `assumed-role/<role>/trailwatch` in their CloudTrail. */
-export const ROLE_SESSION_NAME = "trailwatch";
+const ROLE_SESSION_NAME = "trailwatch";
 /** Store scope of the bot's own account: the cursor and alerts written before many-account support. */
-export const OWN_SCOPE = "default";
+const OWN_SCOPE = "default";
 
 export interface WatchedAccount {
   /** Store scope: OWN_SCOPE for the bot's own account, the account id for the others. */
@@ -181,7 +182,7 @@ export class AccountRegistry {
 
   private async resolveOwn(): Promise<void> {
     // Bounded: a hanging STS must not hold start-up; the own account is then watched under "own account".
-    const me = await Promise.race([this.opts.own.botIdentity(), new Promise<null>((r) => setTimeout(() => r(null), 15_000).unref())]);
+    const me = await Promise.race([this.opts.own.botIdentity(), new Promise<null>((r) => setTimeout(() => { r(null); }, 15_000).unref())]);
     if (me) {
       this.ownId = me.accountId;
       this.partition = /^arn:([^:]+):/.exec(me.arn)?.[1] ?? "aws";
@@ -200,7 +201,7 @@ export class AccountRegistry {
     if (entry.clients) return entry.clients;
     const { roleArn, externalId } = entry.account;
     const inner = fromTemporaryCredentials({
-      params: { RoleArn: roleArn as string, RoleSessionName: ROLE_SESSION_NAME, DurationSeconds: 3600, ...(externalId ? { ExternalId: externalId } : {}) },
+      params: { RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME, DurationSeconds: 3600, ...(externalId ? { ExternalId: externalId } : {}) },
       clientConfig: { region: this.opts.region, maxAttempts: 3, requestHandler: REQUEST_HANDLER },
     });
     // Wrapped to remember the outcome of the last AssumeRole for health and notices. The SDK clients memoize
@@ -223,7 +224,7 @@ export class AccountRegistry {
       identity: async () => {
         if (identity) return identity;
         try {
-          const out = await sts.send(new GetCallerIdentityCommand({}));
+          const out = await stsGateway(sts).getCallerIdentity();
           if (out.Arn && out.Account) identity = { arn: out.Arn, accountId: out.Account };
         } catch (err) {
           this.opts.logger.warn({ account: entry.account.scope, ...errorFields(err) }, "could not resolve the bot's identity in a watched account");
@@ -265,15 +266,13 @@ export class AccountRegistry {
     if (cfg.source !== "organizations") return [];
     this.organizations ??= this.opts.organizations ?? new OrganizationsClient({ region: this.opts.region, maxAttempts: 3 });
     const out: { id: string; name: string; roleArn: string }[] = [];
-    for await (const page of paginateListAccounts({ client: this.organizations }, {})) {
-      for (const a of page.Accounts ?? []) {
-        if (!a.Id || !/^\d{12}$/.test(a.Id)) continue;
-        // State replaces the deprecated Status; either says whether the account can be used.
-        if ((a.State ?? a.Status) !== "ACTIVE") continue;
-        // Account names are set by whoever administers the account: bounded here, escaped when shown.
-        const name = (a.Name ?? a.Id).replace(/\p{Cc}/gu, " ").slice(0, 64);
-        out.push({ id: a.Id, name, roleArn: `arn:${this.partition}:iam::${a.Id}:role/${cfg.roleName}` });
-      }
+    for (const a of await new OrganizationsGateway(this.organizations).listAccounts()) {
+      if (!a.Id || !/^\d{12}$/.test(a.Id)) continue;
+      // State replaces the deprecated Status; either says whether the account can be used.
+      if ((a.State ?? a.Status) !== "ACTIVE") continue;
+      // Account names are set by whoever administers the account: bounded here, escaped when shown.
+      const name = (a.Name ?? a.Id).replace(/\p{Cc}/gu, " ").slice(0, 64);
+      out.push({ id: a.Id, name, roleArn: `arn:${this.partition}:iam::${a.Id}:role/${cfg.roleName}` });
     }
     return out;
   }

@@ -1,9 +1,9 @@
 // Gets the IAM credential report: GenerateCredentialReport until COMPLETE (within the wait budget,
 // sleeping with deps.sleep), then GetCredentialReport, regenerating when the report is absent or expired.
-import { GenerateCredentialReportCommand, GetCredentialReportCommand } from "@aws-sdk/client-iam";
 import { DEFAULT_CREDENTIAL_REPORT_WAIT_MS, defaultSleep, type CheckContext } from "./context.js";
 import { parseCredentialReport, type CredentialReportRow } from "./csv.js";
 import { AuditCallError, hasErrorCode } from "./errors.js";
+import { iamGateway } from "../aws/iam-gateway.js";
 
 const FIRST_POLL_MS = 500;
 const MAX_POLL_MS = 4_000;
@@ -28,12 +28,12 @@ export async function fetchCredentialReport(ctx: CheckContext): Promise<Credenti
   let lastState = "unknown";
   for (;;) {
     const gen = await ctx.call("iam", "GenerateCredentialReport", () =>
-      iam.send(new GenerateCredentialReportCommand({})),
+      iamGateway(iam).generateCredentialReport(),
     );
     lastState = gen.State ?? "unknown";
     if (gen.State === "COMPLETE") {
       try {
-        const res = await ctx.call("iam", "GetCredentialReport", () => iam.send(new GetCredentialReportCommand({})));
+        const res = await ctx.call("iam", "GetCredentialReport", () => iamGateway(iam).getCredentialReport());
         const out: CredentialReport = { rows: parseCredentialReport(decodeContent(res.Content)) };
         if (res.GeneratedTime) out.generatedTime = res.GeneratedTime;
         return out;

@@ -1,68 +1,48 @@
-// Turns AWS SDK errors into AuditCheckError records, naming the missing permission on access denials.
+// Turns AWS errors into AuditCheckError records, naming the missing permission on access denials. The
+// classification is src/aws/errors.ts's; this file only shapes it for audit reports.
+import { awsErrorCode, awsErrorMessage, classifyAwsError, missingPermission, sdkErrorOf, TrailwatchError } from "../aws/errors.js";
 import type { AuditCheckError, AuditCheckName } from "./types.js";
 
 export type AwsService = "iam" | "cloudtrail";
 
-const ACCESS_DENIED_CODES: ReadonlySet<string> = new Set([
-  "AccessDenied",
-  "AccessDeniedException",
-  "UnauthorizedOperation",
-  "NotAuthorized",
-]);
-
 /** The AWS error code: `Code` on Query/XML errors, else the error name (JSON `__type`), else "Error". */
-export function errorCode(err: unknown): string {
-  if (typeof err === "object" && err !== null) {
-    const e = err as { Code?: unknown; name?: unknown };
-    if (typeof e.Code === "string" && e.Code !== "") return e.Code;
-    if (typeof e.name === "string" && e.name !== "") return e.name;
-  }
-  return "Error";
-}
+export const errorCode = awsErrorCode;
 
-function errorName(err: unknown): string {
-  if (typeof err === "object" && err !== null && typeof (err as { name?: unknown }).name === "string") {
-    return (err as { name: string }).name;
-  }
-  return "";
-}
+export const errorMessage = awsErrorMessage;
 
-export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
-
-/** True when the error has the given AWS code, matching both `NoSuchEntity` and the SDK's `NoSuchEntityException`. */
+/** True when the error's AWS code or SDK name is `code`, matching both `NoSuchEntity` and `NoSuchEntityException`. */
 export function hasErrorCode(err: unknown, code: string): boolean {
-  const c = errorCode(err);
-  const n = errorName(err);
-  return c === code || n === code || n === `${code}Exception`;
+  const sdk = sdkErrorOf(err);
+  const name = typeof sdk === "object" && sdk !== null ? (sdk as { name?: unknown }).name : undefined;
+  return errorCode(sdk) === code || name === code || name === `${code}Exception`;
+}
+
+/** True when AWS says the resource does not exist (the user or policy was deleted meanwhile). */
+export function isNotFound(err: unknown): boolean {
+  return classifyAwsError(err).kind === "not-found";
 }
 
 export function isAccessDenied(err: unknown): boolean {
-  return ACCESS_DENIED_CODES.has(errorCode(err)) || ACCESS_DENIED_CODES.has(errorName(err));
+  return classifyAwsError(err).kind === "denied";
 }
-
-const PERMISSION_IN_MESSAGE = /(?:perform:?|allows the|denies the)\s+([a-z][a-z0-9-]*:[A-Za-z0-9*]+)/;
 
 /** The IAM action the caller lacks: from the AWS message when it says, else `service:Operation`. */
 export function missingPermissionFor(service: AwsService, api: string, err: unknown): string {
-  const m = PERMISSION_IN_MESSAGE.exec(errorMessage(err));
-  return m?.[1] ?? `${service}:${api}`;
+  return missingPermission(err, `${service}:${api}`);
 }
 
 export function toCheckError(check: AuditCheckName, service: AwsService, api: string, err: unknown): AuditCheckError {
-  const out: AuditCheckError = { check, api, errorName: errorCode(err), message: errorMessage(err) };
-  if (isAccessDenied(err)) out.missingPermission = missingPermissionFor(service, api, err);
+  const info = classifyAwsError(err, `${service}:${api}`);
+  const out: AuditCheckError = { check, api, errorName: info.code, message: info.message };
+  if (info.kind === "denied") out.missingPermission = info.missingPermission ?? `${service}:${api}`;
   return out;
 }
 
 /** Thrown inside a check when an AWS call fails; the runner records `info` and the check stops. */
-export class AuditCallError extends Error {
+export class AuditCallError extends TrailwatchError {
   readonly info: AuditCheckError;
   constructor(info: AuditCheckError, cause: unknown) {
-    super(`${info.api}: ${info.errorName}: ${info.message}`, { cause });
-    this.name = "AuditCallError";
+    super("audit-call-failed", `${info.api}: ${info.errorName}: ${info.message}`, { cause });
     this.info = info;
   }
 }

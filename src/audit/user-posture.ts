@@ -1,17 +1,14 @@
 // userPosture: one IAM user's credentials (console password, MFA, access keys) and the audit findings
 // that concern that user, looked up live by user name or IAM user ARN.
-import {
-  GetLoginProfileCommand,
-  GetUserCommand,
-  paginateListMFADevices,
-  type User,
-} from "@aws-sdk/client-iam";
+import type { User } from "@aws-sdk/client-iam";
 import { createContext, type CheckContext } from "./context.js";
 import { accessKeyFindings, loadAccessKeys } from "./checks/access-keys.js";
 import { userNoMfaFinding } from "./checks/console-users-mfa.js";
-import { AuditCallError, hasErrorCode } from "./errors.js";
+import { AuditCallError, isNotFound } from "./errors.js";
 import { sortFindings } from "./sort.js";
 import type { AuditCheckError, AuditDeps, AuditFinding, MfaDevicePosture, UserPosture } from "./types.js";
+import { iamGateway } from "../aws/iam-gateway.js";
+import { TrailwatchError } from "../errors.js";
 
 const USER_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):user(\/(?:[^/]+\/)*)([^/]+)$/;
 const USER_NAME = /^[\w+=,.@-]{1,64}$/;
@@ -38,11 +35,10 @@ export function parseUserRef(nameOrArn: string): ParsedUserRef {
  * Thrown by userPosture when the user cannot be looked up at all (GetUser failed with anything but
  * NoSuchEntity, e.g. AccessDenied); `info` names the missing permission.
  */
-export class UserPostureError extends Error {
+export class UserPostureError extends TrailwatchError {
   readonly info: AuditCheckError;
   constructor(info: AuditCheckError, cause: unknown) {
-    super(`${info.api}: ${info.errorName}: ${info.message}`, { cause });
-    this.name = "UserPostureError";
+    super("user-posture-failed", `${info.api}: ${info.errorName}: ${info.message}`, { cause });
     this.info = info;
   }
 }
@@ -60,11 +56,11 @@ export async function userPosture(deps: AuditDeps, nameOrArn: string): Promise<U
 
   let user: User | undefined;
   try {
-    const res = await mfaCtx.call("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: ref.userName })));
+    const res = await mfaCtx.call("iam", "GetUser", () => iamGateway(iam).getUser(ref.userName));
     user = res.User;
   } catch (err) {
     if (err instanceof AuditCallError) {
-      if (hasErrorCode(err.cause, "NoSuchEntity")) {
+      if (isNotFound(err.cause)) {
         return { exists: false, query, reason: "not-found", userName: ref.userName };
       }
       throw new UserPostureError(err.info, err.cause);
@@ -80,7 +76,7 @@ export async function userPosture(deps: AuditDeps, nameOrArn: string): Promise<U
   const [consolePassword, mfaDevices, keys] = await Promise.all([
     loadLoginProfile(mfaCtx, userName, user),
     loadMfaDevices(mfaCtx, userName),
-    loadAccessKeys(keyCtx, iam, userName, (e) => keyCtx.recordError(e.info)).catch((err: unknown) => {
+    loadAccessKeys(keyCtx, iam, userName, (e) => { keyCtx.recordError(e.info); }).catch((err: unknown) => {
       if (!(err instanceof AuditCallError)) throw err;
       keyCtx.recordError(err.info);
       return undefined;
@@ -118,13 +114,13 @@ async function loadLoginProfile(
   const out: { enabled: boolean; created?: Date; lastUsed?: Date; resetRequired?: boolean } = { enabled: false };
   if (user.PasswordLastUsed) out.lastUsed = user.PasswordLastUsed;
   try {
-    const res = await ctx.call("iam", "GetLoginProfile", () => ctx.deps.iam.send(new GetLoginProfileCommand({ UserName: userName })));
+    const res = await ctx.call("iam", "GetLoginProfile", () => iamGateway(ctx.deps.iam).getLoginProfile(userName));
     out.enabled = true;
     if (res.LoginProfile?.CreateDate) out.created = res.LoginProfile.CreateDate;
     if (res.LoginProfile?.PasswordResetRequired !== undefined) out.resetRequired = res.LoginProfile.PasswordResetRequired;
   } catch (err) {
     if (!(err instanceof AuditCallError)) throw err;
-    if (!hasErrorCode(err.cause, "NoSuchEntity")) ctx.recordError(err.info);
+    if (!isNotFound(err.cause)) ctx.recordError(err.info);
   }
   return out;
 }
@@ -133,16 +129,12 @@ async function loadLoginProfile(
 async function loadMfaDevices(ctx: CheckContext, userName: string): Promise<MfaDevicePosture[] | undefined> {
   const devices: MfaDevicePosture[] = [];
   try {
-    await ctx.call("iam", "ListMFADevices", async () => {
-      for await (const page of paginateListMFADevices({ client: ctx.deps.iam }, { UserName: userName })) {
-        for (const d of page.MFADevices ?? []) {
-          if (!d.SerialNumber) continue;
-          const dev: MfaDevicePosture = { serialNumber: d.SerialNumber };
-          if (d.EnableDate) dev.enabled = d.EnableDate;
-          devices.push(dev);
-        }
-      }
-    });
+    for (const d of await ctx.call("iam", "ListMFADevices", () => iamGateway(ctx.deps.iam).listMFADevices(userName))) {
+      if (!d.SerialNumber) continue;
+      const dev: MfaDevicePosture = { serialNumber: d.SerialNumber };
+      if (d.EnableDate) dev.enabled = d.EnableDate;
+      devices.push(dev);
+    }
   } catch (err) {
     if (!(err instanceof AuditCallError)) throw err;
     ctx.recordError(err.info);

@@ -25,6 +25,7 @@ import { renderAlert, renderMinimal } from "../slack/render.js";
 import { openConfiguredStore } from "../store/open.js";
 import { copyCommand, DATABASE_USAGE, migrateCommand } from "./database.js";
 import type { NewAlert } from "../store/types.js";
+import { TrailwatchError } from "../errors.js";
 
 const USAGE = `usage: trailwatch replay [options] <files or folders…>
 
@@ -44,7 +45,11 @@ options:
 exit codes: 0 read at least one file; 1 nothing could be read; 2 usage or configuration error;
             3 --post could not deliver every alert`;
 
-class UsageError extends Error {}
+class UsageError extends TrailwatchError {
+  constructor(message: string) {
+    super("usage", message);
+  }
+}
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);

@@ -6,15 +6,16 @@
 // put three arrivals into one second, so calls are spaced evenly at LOOKUP_RATE (default 1.5/s): three
 // arrivals inside one second would then need more than 300 ms of jitter. One instance per account: each has
 // its own limiter and clock.
-import {
-  LookupEventsCommand,
-  type CloudTrailClient,
-  type Event,
-  type LookupAttributeKey,
-  type LookupEventsCommandOutput,
+import type {
+  CloudTrailClient,
+  Event,
+  LookupAttributeKey,
+  LookupEventsCommandInput,
+  LookupEventsCommandOutput,
 } from "@aws-sdk/client-cloudtrail";
 import pThrottle from "p-throttle";
-import { classifyAwsError } from "../aws/errors.js";
+import { CloudTrailGateway } from "../aws/cloudtrail-gateway.js";
+import { awsErrorCode, classifyAwsError } from "../aws/errors.js";
 import type { Logger } from "../log.js";
 import { AwsClock } from "./aws-clock.js";
 
@@ -46,12 +47,12 @@ export class CloudTrailLookup {
   throttled = 0;
   readonly clock: AwsClock;
   readonly ratePerSecond: number;
-  private readonly send: (cmd: LookupEventsCommand) => Promise<LookupEventsCommandOutput>;
+  private readonly send: (input: LookupEventsCommandInput) => Promise<LookupEventsCommandOutput>;
   private readonly maxAttempts: number;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(
-    private readonly client: CloudTrailClient,
+    client: CloudTrailClient,
     private readonly opts: LookupOptions = {},
   ) {
     const rate = opts.ratePerSecond ?? DEFAULT_LOOKUP_RATE;
@@ -61,9 +62,12 @@ export class CloudTrailLookup {
     const throttle = pThrottle({ limit: 1, interval: Math.ceil(1000 / rate), strict: true });
     this.clock = opts.clock ?? new AwsClock();
     this.clock.attach(client);
-    this.send = throttle((cmd: LookupEventsCommand) => {
+    // One page per call: the limiter paces every page and a throttled page is retried with its token, which
+    // a paginator (it ends on the first error) cannot do.
+    const gateway = new CloudTrailGateway(client);
+    this.send = throttle((input: LookupEventsCommandInput) => {
       this.calls++;
-      return this.client.send(cmd);
+      return gateway.lookupEventsPage(input);
     });
     this.maxAttempts = opts.maxAttempts ?? 6;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -80,25 +84,22 @@ export class CloudTrailLookup {
     end = new Date(Math.ceil(end.getTime() / 1000) * 1000);
     let nextToken: string | undefined;
     do {
-      const out = await this.callWithRetry(
-        () =>
-          new LookupEventsCommand({
-            LookupAttributes: [{ AttributeKey: key, AttributeValue: value }],
-            StartTime: start,
-            EndTime: end,
-            MaxResults: 50,
-            NextToken: nextToken,
-          }),
-      );
+      const out = await this.callWithRetry({
+        LookupAttributes: [{ AttributeKey: key, AttributeValue: value }],
+        StartTime: start,
+        EndTime: end,
+        MaxResults: 50,
+        NextToken: nextToken,
+      });
       nextToken = out.NextToken || undefined;
       yield { events: out.Events ?? [], hasMore: nextToken !== undefined };
     } while (nextToken);
   }
 
-  private async callWithRetry(make: () => LookupEventsCommand) {
+  private async callWithRetry(input: LookupEventsCommandInput) {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.send(make());
+        return await this.send(input);
       } catch (err) {
         const { kind } = classifyAwsError(err, "cloudtrail:LookupEvents");
         const throttled = kind === "throttled";
@@ -107,7 +108,7 @@ export class CloudTrailLookup {
         // Exponential backoff with jitter: 1s, 2s, 4s ... capped at 20s (throttling wants a real pause).
         const cap = Math.min(20_000, 1000 * 2 ** (attempt - 1));
         const delay = Math.round(cap / 2 + (this.opts.random ?? Math.random)() * (cap / 2));
-        this.opts.logger?.warn({ attempt, delayMs: delay, errorName: (err as Error).name }, "LookupEvents retry");
+        this.opts.logger?.warn({ attempt, delayMs: delay, errorName: awsErrorCode(err) }, "LookupEvents retry");
         await this.sleep(delay);
       }
     }

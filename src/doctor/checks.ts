@@ -2,14 +2,17 @@
 // its fix. Checks never throw; one failing check never hides the others. Nothing secret is put in a result.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { LookupEventsCommand, type CloudTrailClient } from "@aws-sdk/client-cloudtrail";
-import { GetRoleCommand, SimulatePrincipalPolicyCommand, type IAMClient } from "@aws-sdk/client-iam";
-import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
+import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import type { IAMClient } from "@aws-sdk/client-iam";
+import type { STSClient } from "@aws-sdk/client-sts";
 import type { WebClient } from "@slack/web-api";
 import { parse as parseYaml } from "yaml";
 import { classifyAwsError } from "../aws/errors.js";
 import type { Config } from "../config.js";
-import { PROBES, READ_GROUPS, type ProbeClients } from "./permissions.js";
+import { PROBES, READ_GROUPS, type GatewayAction, type ProbeClients } from "./permissions.js";
+import { iamGateway } from "../aws/iam-gateway.js";
+import { stsGateway } from "../aws/sts-gateway.js";
+import { cloudTrailGateway } from "../aws/cloudtrail-gateway.js";
 
 export interface CheckResult {
   ok: boolean;
@@ -39,7 +42,7 @@ export interface DoctorDeps {
   manifestScopes?: string[];
 }
 
-export const MAX_CLOCK_SKEW_MS = 60_000;
+const MAX_CLOCK_SKEW_MS = 60_000;
 
 /** Fallback when manifest.yml is not beside the build (a copied dist/): kept equal to it by a test. */
 export const MANIFEST_BOT_SCOPES: readonly string[] = ["chat:write", "channels:history", "groups:history", "commands", "usergroups:read"];
@@ -50,7 +53,7 @@ export function manifestBotScopes(): string[] {
     const text = readFileSync(fileURLToPath(new URL("../../manifest.yml", import.meta.url)), "utf8");
     const doc = parseYaml(text) as { oauth_config?: { scopes?: { bot?: unknown } } };
     const bot = doc.oauth_config?.scopes?.bot;
-    if (Array.isArray(bot) && bot.every((s) => typeof s === "string")) return bot as string[];
+    if (Array.isArray(bot) && bot.every((s) => typeof s === "string")) return bot;
   } catch {
     // not shipped with this build
   }
@@ -193,7 +196,7 @@ interface Identity {
 
 async function awsIdentity(d: DoctorDeps): Promise<{ result: CheckResult; identity: Identity | null }> {
   try {
-    const out = await d.sts.send(new GetCallerIdentityCommand({}));
+    const out = await stsGateway(d.sts).getCallerIdentity();
     const identity = { arn: out.Arn ?? "?", account: out.Account ?? "?" };
     return { result: { ok: true, name: "AWS identity", detail: `${identity.arn} (account ${identity.account})` }, identity };
   } catch (err) {
@@ -218,7 +221,7 @@ async function awsIdentity(d: DoctorDeps): Promise<{ result: CheckResult; identi
 async function lookupEvents(d: DoctorDeps): Promise<CheckResult> {
   const name = "CloudTrail LookupEvents";
   try {
-    await d.cloudtrail.send(new LookupEventsCommand({ MaxResults: 1 }));
+    await cloudTrailGateway(d.cloudtrail).lookupEventsPage({ MaxResults: 1 });
     return { ok: true, name, detail: `allowed (region ${d.config.aws.cloudTrailRegion})` };
   } catch (err) {
     const info = classifyAwsError(err, "cloudtrail:LookupEvents");
@@ -237,7 +240,7 @@ async function lookupEvents(d: DoctorDeps): Promise<CheckResult> {
 async function principalArn(d: DoctorDeps, identity: Identity): Promise<string | null> {
   const assumed = /^arn:(aws[\w-]*):sts::(\d{12}):assumed-role\/([^/]+)\//.exec(identity.arn);
   if (assumed) {
-    const role = await d.iam.send(new GetRoleCommand({ RoleName: assumed[3] }));
+    const role = await iamGateway(d.iam).getRole(assumed[3] ?? "");
     return role.Role?.Arn ?? null;
   }
   return /^arn:aws[\w-]*:iam::\d{12}:user\//.test(identity.arn) ? identity.arn : null;
@@ -249,23 +252,19 @@ async function simulate(d: DoctorDeps, identity: Identity, actions: string[]): P
     const arn = await principalArn(d, identity);
     if (!arn) return "the identity is not an IAM user or role";
     const decisions = new Map<string, boolean>();
-    let marker: string | undefined;
-    for (let page = 0; page < 20; page++) {
-      const out = await d.iam.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: arn, ActionNames: actions, Marker: marker }));
-      for (const r of out.EvaluationResults ?? []) if (r.EvalActionName) decisions.set(r.EvalActionName, r.EvalDecision === "allowed");
-      if (!out.IsTruncated || !out.Marker) break;
-      marker = out.Marker;
+    for (const r of await iamGateway(d.iam).simulatePrincipalPolicy(arn, actions)) {
+      if (r.EvalActionName) decisions.set(r.EvalActionName, r.EvalDecision === "allowed");
     }
     return actions.every((a) => decisions.has(a)) ? decisions : "the simulation did not answer for every action";
   } catch (err) {
     const info = classifyAwsError(err, "iam:SimulatePrincipalPolicy");
-    return info.kind === "denied" ? `the bot lacks ${info.missingPermission ?? "iam:SimulatePrincipalPolicy"}` : `${info.code}`;
+    return info.kind === "denied" ? `the bot lacks ${info.missingPermission ?? "iam:SimulatePrincipalPolicy"}` : info.code;
   }
 }
 
 type ProbeOutcome = { allowed: true } | { allowed: false; why: string } | { unknown: string };
 
-async function probe(clients: ProbeClients, action: string): Promise<ProbeOutcome> {
+async function probe(clients: ProbeClients, action: GatewayAction): Promise<ProbeOutcome> {
   const call = PROBES[action];
   if (!call) return { unknown: "no harmless call to test it" };
   try {
@@ -274,7 +273,7 @@ async function probe(clients: ProbeClients, action: string): Promise<ProbeOutcom
   } catch (err) {
     const info = classifyAwsError(err, action);
     if (info.kind === "denied") return { allowed: false, why: info.missingPermission ?? action };
-    if (info.kind === "throttled" || info.kind === "transient") return { unknown: `${info.code}` };
+    if (info.kind === "throttled" || info.kind === "transient") return { unknown: info.code };
     // Not found, a validation error or a report not yet generated: AWS authorized the call first.
     return { allowed: true };
   }

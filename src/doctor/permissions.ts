@@ -1,49 +1,16 @@
 // The AWS reads that audits and plans need, grouped as in deploy/iam-policy.json (a test keeps the two in
 // step), and for each a harmless call that proves the permission when IAM policy simulation is not allowed:
 // it names a resource that does not exist, so "not found" means allowed and only a denial means missing.
-import {
-  DescribeTrailsCommand,
-  GetTrailCommand,
-  GetTrailStatusCommand,
-  ListTagsCommand,
-  type CloudTrailClient,
-} from "@aws-sdk/client-cloudtrail";
-import {
-  GenerateCredentialReportCommand,
-  GetAccessKeyLastUsedCommand,
-  GetAccountPasswordPolicyCommand,
-  GetAccountSummaryCommand,
-  GetCredentialReportCommand,
-  GetGroupCommand,
-  GetGroupPolicyCommand,
-  GetInstanceProfileCommand,
-  GetLoginProfileCommand,
-  GetPolicyCommand,
-  GetPolicyVersionCommand,
-  GetRoleCommand,
-  GetRolePolicyCommand,
-  GetUserCommand,
-  ListAccessKeysCommand,
-  ListAccountAliasesCommand,
-  ListAttachedGroupPoliciesCommand,
-  ListAttachedRolePoliciesCommand,
-  ListAttachedUserPoliciesCommand,
-  ListGroupPoliciesCommand,
-  ListGroupsForUserCommand,
-  ListInstanceProfilesForRoleCommand,
-  ListMFADevicesCommand,
-  ListRolePoliciesCommand,
-  ListRoleTagsCommand,
-  ListUserTagsCommand,
-  ListUsersCommand,
-  type IAMClient,
-} from "@aws-sdk/client-iam";
+import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import type { IAMClient } from "@aws-sdk/client-iam";
+import { cloudTrailGateway, type CLOUDTRAIL_ACTIONS } from "../aws/cloudtrail-gateway.js";
+import { iamGateway, type IAM_ACTIONS } from "../aws/iam-gateway.js";
 
 export interface ReadGroup {
   /** The statement id in deploy/iam-policy.json. */
   sid: string;
   purpose: string;
-  actions: string[];
+  actions: GatewayAction[];
 }
 
 export const READ_GROUPS: readonly ReadGroup[] = [
@@ -99,37 +66,40 @@ export interface ProbeClients {
   region: string;
 }
 
+/** An IAM action some gateway method needs (src/aws): the doctor probes nothing the code does not call. */
+export type GatewayAction = (typeof IAM_ACTIONS)[keyof typeof IAM_ACTIONS] | (typeof CLOUDTRAIL_ACTIONS)[keyof typeof CLOUDTRAIL_ACTIONS];
+
 /** One harmless call per action (reads only; GenerateCredentialReport starts a report, as /iam-audit does). */
-export const PROBES: Readonly<Record<string, (c: ProbeClients) => Promise<unknown>>> = {
-  "cloudtrail:DescribeTrails": (c) => c.cloudtrail.send(new DescribeTrailsCommand({ trailNameList: [NAME] })),
-  "cloudtrail:GetTrailStatus": (c) => c.cloudtrail.send(new GetTrailStatusCommand({ Name: NAME })),
-  "cloudtrail:GetTrail": (c) => c.cloudtrail.send(new GetTrailCommand({ Name: NAME })),
-  "cloudtrail:ListTags": (c) => c.cloudtrail.send(new ListTagsCommand({ ResourceIdList: [`arn:aws:cloudtrail:${c.region}:${c.accountId}:trail/${NAME}`] })),
-  "iam:GetAccountPasswordPolicy": (c) => c.iam.send(new GetAccountPasswordPolicyCommand({})),
-  "iam:GetAccountSummary": (c) => c.iam.send(new GetAccountSummaryCommand({})),
-  "iam:GenerateCredentialReport": (c) => c.iam.send(new GenerateCredentialReportCommand({})),
-  "iam:GetCredentialReport": (c) => c.iam.send(new GetCredentialReportCommand({})),
-  "iam:ListUsers": (c) => c.iam.send(new ListUsersCommand({ MaxItems: 1 })),
-  "iam:GetUser": (c) => c.iam.send(new GetUserCommand({ UserName: NAME })),
-  "iam:GetLoginProfile": (c) => c.iam.send(new GetLoginProfileCommand({ UserName: NAME })),
-  "iam:ListMFADevices": (c) => c.iam.send(new ListMFADevicesCommand({ UserName: NAME })),
-  "iam:ListAccessKeys": (c) => c.iam.send(new ListAccessKeysCommand({ UserName: NAME })),
-  "iam:GetAccessKeyLastUsed": (c) => c.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: "AKIAIOSFODNN7EXAMPLE" })),
-  "iam:GetRole": (c) => c.iam.send(new GetRoleCommand({ RoleName: NAME })),
-  "iam:GetRolePolicy": (c) => c.iam.send(new GetRolePolicyCommand({ RoleName: NAME, PolicyName: NAME })),
-  "iam:ListRolePolicies": (c) => c.iam.send(new ListRolePoliciesCommand({ RoleName: NAME })),
-  "iam:GetGroup": (c) => c.iam.send(new GetGroupCommand({ GroupName: NAME, MaxItems: 1 })),
-  "iam:GetGroupPolicy": (c) => c.iam.send(new GetGroupPolicyCommand({ GroupName: NAME, PolicyName: NAME })),
-  "iam:ListGroupPolicies": (c) => c.iam.send(new ListGroupPoliciesCommand({ GroupName: NAME })),
-  "iam:GetPolicy": (c) => c.iam.send(new GetPolicyCommand({ PolicyArn: `arn:aws:iam::${c.accountId}:policy/${NAME}` })),
-  "iam:GetPolicyVersion": (c) => c.iam.send(new GetPolicyVersionCommand({ PolicyArn: `arn:aws:iam::${c.accountId}:policy/${NAME}`, VersionId: "v1" })),
-  "iam:GetInstanceProfile": (c) => c.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: NAME })),
-  "iam:ListInstanceProfilesForRole": (c) => c.iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: NAME })),
-  "iam:ListAccountAliases": (c) => c.iam.send(new ListAccountAliasesCommand({})),
-  "iam:ListAttachedUserPolicies": (c) => c.iam.send(new ListAttachedUserPoliciesCommand({ UserName: NAME })),
-  "iam:ListAttachedGroupPolicies": (c) => c.iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: NAME })),
-  "iam:ListAttachedRolePolicies": (c) => c.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: NAME })),
-  "iam:ListGroupsForUser": (c) => c.iam.send(new ListGroupsForUserCommand({ UserName: NAME })),
-  "iam:ListUserTags": (c) => c.iam.send(new ListUserTagsCommand({ UserName: NAME })),
-  "iam:ListRoleTags": (c) => c.iam.send(new ListRoleTagsCommand({ RoleName: NAME })),
+export const PROBES: Readonly<Partial<Record<GatewayAction, (c: ProbeClients) => Promise<unknown>>>> = {
+  "cloudtrail:DescribeTrails": (c) => cloudTrailGateway(c.cloudtrail).describeTrails([NAME]),
+  "cloudtrail:GetTrailStatus": (c) => cloudTrailGateway(c.cloudtrail).getTrailStatus(NAME),
+  "cloudtrail:GetTrail": (c) => cloudTrailGateway(c.cloudtrail).getTrail(NAME),
+  "cloudtrail:ListTags": (c) => cloudTrailGateway(c.cloudtrail).listTags([`arn:aws:cloudtrail:${c.region}:${c.accountId}:trail/${NAME}`]),
+  "iam:GetAccountPasswordPolicy": (c) => iamGateway(c.iam).getAccountPasswordPolicy(),
+  "iam:GetAccountSummary": (c) => iamGateway(c.iam).getAccountSummary(),
+  "iam:GenerateCredentialReport": (c) => iamGateway(c.iam).generateCredentialReport(),
+  "iam:GetCredentialReport": (c) => iamGateway(c.iam).getCredentialReport(),
+  "iam:ListUsers": (c) => iamGateway(c.iam).listUsers(1),
+  "iam:GetUser": (c) => iamGateway(c.iam).getUser(NAME),
+  "iam:GetLoginProfile": (c) => iamGateway(c.iam).getLoginProfile(NAME),
+  "iam:ListMFADevices": (c) => iamGateway(c.iam).listMFADevices(NAME),
+  "iam:ListAccessKeys": (c) => iamGateway(c.iam).listAccessKeys(NAME),
+  "iam:GetAccessKeyLastUsed": (c) => iamGateway(c.iam).getAccessKeyLastUsed("AKIAIOSFODNN7EXAMPLE"),
+  "iam:GetRole": (c) => iamGateway(c.iam).getRole(NAME),
+  "iam:GetRolePolicy": (c) => iamGateway(c.iam).getRolePolicy(NAME, NAME),
+  "iam:ListRolePolicies": (c) => iamGateway(c.iam).listRolePolicies(NAME),
+  "iam:GetGroup": (c) => iamGateway(c.iam).getGroup(NAME),
+  "iam:GetGroupPolicy": (c) => iamGateway(c.iam).getGroupPolicy(NAME, NAME),
+  "iam:ListGroupPolicies": (c) => iamGateway(c.iam).listGroupPolicies(NAME),
+  "iam:GetPolicy": (c) => iamGateway(c.iam).getPolicy(`arn:aws:iam::${c.accountId}:policy/${NAME}`),
+  "iam:GetPolicyVersion": (c) => iamGateway(c.iam).getPolicyVersion(`arn:aws:iam::${c.accountId}:policy/${NAME}`, "v1"),
+  "iam:GetInstanceProfile": (c) => iamGateway(c.iam).getInstanceProfile(NAME),
+  "iam:ListInstanceProfilesForRole": (c) => iamGateway(c.iam).listInstanceProfilesForRole(NAME),
+  "iam:ListAccountAliases": (c) => iamGateway(c.iam).listAccountAliases(),
+  "iam:ListAttachedUserPolicies": (c) => iamGateway(c.iam).listAttachedUserPolicies(NAME),
+  "iam:ListAttachedGroupPolicies": (c) => iamGateway(c.iam).listAttachedGroupPolicies(NAME),
+  "iam:ListAttachedRolePolicies": (c) => iamGateway(c.iam).listAttachedRolePolicies(NAME),
+  "iam:ListGroupsForUser": (c) => iamGateway(c.iam).listGroupsForUser(NAME),
+  "iam:ListUserTags": (c) => iamGateway(c.iam).listUserTags(NAME),
+  "iam:ListRoleTags": (c) => iamGateway(c.iam).listRoleTags(NAME),
 };

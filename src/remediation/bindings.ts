@@ -6,25 +6,11 @@
 //
 // New remediations (e.g. restores) reuse the kinds below or add their own with registerBindingKind.
 import { createHash } from "node:crypto";
-import {
-  GetGroupCommand,
-  GetGroupPolicyCommand,
-  GetInstanceProfileCommand,
-  GetPolicyCommand,
-  GetPolicyVersionCommand,
-  GetRoleCommand,
-  GetRolePolicyCommand,
-  GetUserCommand,
-  ListAttachedGroupPoliciesCommand,
-  ListAttachedRolePoliciesCommand,
-  ListGroupPoliciesCommand,
-  ListRolePoliciesCommand,
-  type IAMClient,
-  type Policy,
-  type Role,
-} from "@aws-sdk/client-iam";
-import { decodePolicyDocument, read, readAllPages, readOrMissing, stableJson } from "./aws.js";
+import type { IAMClient, Policy, Role } from "@aws-sdk/client-iam";
+import { decodePolicyDocument, stableJson } from "./aws.js";
 import type { RemediationDeps } from "./types.js";
+import { iamGateway } from "../aws/iam-gateway.js";
+import { orMissing } from "../aws/errors.js";
 
 /** What a plan is bound to. JSON-safe: stored with the plan and shown to the approver. */
 export interface Binding {
@@ -63,7 +49,7 @@ export function parsePolicyDocument(document: string | undefined): unknown {
 
 // ---- the values of each kind, shared by planners (from what they already read) and re-checks ----
 
-export function roleValues(role: Role, opts: { trust?: boolean } = {}): Record<string, string> {
+function roleValues(role: Role, opts: { trust?: boolean } = {}): Record<string, string> {
   return {
     RoleId: role.RoleId ?? "unknown",
     Path: role.Path ?? "/",
@@ -94,14 +80,14 @@ export function groupBinding(groupName: string, groupId: string | undefined, per
   };
 }
 
-export function membersValues(userIds: string[]): Record<string, string> {
+function membersValues(userIds: string[]): Record<string, string> {
   const sorted = [...userIds].sort();
   return { MemberCount: String(sorted.length), MembersSha256: createHash("sha256").update(sorted.join(",")).digest("hex") };
 }
 
 /** The user ids of a group's members, all pages; undefined when the group does not exist. */
 export async function readGroupMembers(iam: IAMClient, groupName: string): Promise<string[] | undefined> {
-  const users = await readAllPages("GetGroup", (Marker) => iam.send(new GetGroupCommand({ GroupName: groupName, Marker })), (r) => r.Users, true);
+  const users = await orMissing(iamGateway(iam).listGroupUsers(groupName));
   return users?.map((u) => u.UserId ?? "?");
 }
 
@@ -126,11 +112,11 @@ export interface ManagedPolicyState {
 
 /** PolicyId, DefaultVersionId and the default document's hash; undefined when the policy does not exist. */
 export async function readManagedPolicy(iam: IAMClient, policyArn: string): Promise<ManagedPolicyState | undefined> {
-  const policy = await readOrMissing("iam", "GetPolicy", () => iam.send(new GetPolicyCommand({ PolicyArn: policyArn })));
+  const policy = await orMissing(iamGateway(iam).getPolicy(policyArn));
   if (!policy?.Policy) return undefined;
   const versionId = policy.Policy.DefaultVersionId ?? "";
   const version = versionId
-    ? await readOrMissing("iam", "GetPolicyVersion", () => iam.send(new GetPolicyVersionCommand({ PolicyArn: policyArn, VersionId: versionId })))
+    ? await orMissing(iamGateway(iam).getPolicyVersion(policyArn, versionId))
     : undefined;
   const document = version?.PolicyVersion?.Document;
   return {
@@ -152,27 +138,20 @@ export interface PrincipalPermissions {
 }
 
 export async function readPermissions(iam: IAMClient, kind: "group" | "role", name: string): Promise<PrincipalPermissions> {
-  const attached =
-    kind === "group"
-      ? await readAllPages("ListAttachedGroupPolicies", (Marker) => iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: name, Marker })), (r) => r.AttachedPolicies)
-      : await readAllPages("ListAttachedRolePolicies", (Marker) => iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name, Marker })), (r) => r.AttachedPolicies);
-  const names =
-    kind === "group"
-      ? await readAllPages("ListGroupPolicies", (Marker) => iam.send(new ListGroupPoliciesCommand({ GroupName: name, Marker })), (r) => r.PolicyNames)
-      : await readAllPages("ListRolePolicies", (Marker) => iam.send(new ListRolePoliciesCommand({ RoleName: name, Marker })), (r) => r.PolicyNames);
+  const gw = iamGateway(iam);
+  const attached = kind === "group" ? await gw.listAttachedGroupPolicies(name) : await gw.listAttachedRolePolicies(name);
+  const names = kind === "group" ? await gw.listGroupPolicies(name) : await gw.listRolePolicies(name);
   const inline: PrincipalPermissions["inline"] = [];
-  for (const policyName of (names ?? []).slice().sort()) {
+  for (const policyName of names.slice().sort()) {
     const raw =
-      kind === "group"
-        ? (await read("iam", "GetGroupPolicy", () => iam.send(new GetGroupPolicyCommand({ GroupName: name, PolicyName: policyName })))).PolicyDocument
-        : (await read("iam", "GetRolePolicy", () => iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName })))).PolicyDocument;
+      kind === "group" ? (await gw.getGroupPolicy(name, policyName)).PolicyDocument : (await gw.getRolePolicy(name, policyName)).PolicyDocument;
     inline.push({ name: policyName, document: parsePolicyDocument(raw), raw: raw ?? "" });
   }
-  return { attached: (attached ?? []).map((a) => a.PolicyArn ?? "?").sort(), inline };
+  return { attached: attached.map((a) => a.PolicyArn ?? "?").sort(), inline };
 }
 
 /** Values that change whenever a policy is attached, detached or an inline policy is put or deleted. */
-export function permissionsValues(p: PrincipalPermissions): Record<string, string> {
+function permissionsValues(p: PrincipalPermissions): Record<string, string> {
   const inlineHash = createHash("sha256")
     .update(stableJson(p.inline.map((i) => ({ name: i.name, sha: policyDocumentSha256(i.raw) }))))
     .digest("hex");
@@ -190,7 +169,7 @@ export function registerBindingKind(kind: string, reader: BindingReader): void {
 registerBindingKind("account", async (deps) => (deps.botIdentity ? { AccountId: deps.botIdentity.accountId } : { AccountId: "unknown (STS GetCallerIdentity failed)" }));
 
 registerBindingKind("role", async (deps, ref) => {
-  const res = await readOrMissing("iam", "GetRole", () => deps.iam.send(new GetRoleCommand({ RoleName: ref.roleName ?? "" })));
+  const res = await orMissing(iamGateway(deps.iam).getRole(ref.roleName ?? ""));
   if (!res?.Role) return undefined;
   const values = roleValues(res.Role, { trust: ref.trust === "yes" });
   if (ref.permissions === "yes") Object.assign(values, permissionsValues(await readPermissions(deps.iam, "role", ref.roleName ?? "")));
@@ -198,12 +177,12 @@ registerBindingKind("role", async (deps, ref) => {
 });
 
 registerBindingKind("user", async (deps, ref) => {
-  const res = await readOrMissing("iam", "GetUser", () => deps.iam.send(new GetUserCommand({ UserName: ref.userName ?? "" })));
+  const res = await orMissing(iamGateway(deps.iam).getUser(ref.userName ?? ""));
   return res?.User ? { UserId: res.User.UserId ?? "unknown" } : undefined;
 });
 
 registerBindingKind("group", async (deps, ref) => {
-  const res = await readOrMissing("iam", "GetGroup", () => deps.iam.send(new GetGroupCommand({ GroupName: ref.groupName ?? "", MaxItems: 1 })));
+  const res = await orMissing(iamGateway(deps.iam).getGroup(ref.groupName ?? ""));
   if (!res?.Group) return undefined;
   const values: Record<string, string> = { GroupId: res.Group.GroupId ?? "unknown" };
   if (ref.permissions === "yes") Object.assign(values, permissionsValues(await readPermissions(deps.iam, "group", ref.groupName ?? "")));
@@ -212,9 +191,7 @@ registerBindingKind("group", async (deps, ref) => {
 });
 
 registerBindingKind("instance-profile", async (deps, ref) => {
-  const res = await readOrMissing("iam", "GetInstanceProfile", () =>
-    deps.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: ref.instanceProfileName ?? "" })),
-  );
+  const res = await orMissing(iamGateway(deps.iam).getInstanceProfile(ref.instanceProfileName ?? ""));
   return res?.InstanceProfile ? { InstanceProfileId: res.InstanceProfile.InstanceProfileId ?? "unknown" } : undefined;
 });
 

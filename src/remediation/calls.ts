@@ -1,21 +1,9 @@
 // The executor's allow-list: every API a plan may call, with the exact parameters it accepts. A stored
-// plan naming anything else, or passing other parameters, is refused before any call is made.
-import {
-  AddRoleToInstanceProfileCommand,
-  AddUserToGroupCommand,
-  AttachGroupPolicyCommand,
-  AttachRolePolicyCommand,
-  AttachUserPolicyCommand,
-  CreateAccountAliasCommand,
-  PutRolePolicyCommand,
-  TagInstanceProfileCommand,
-  TagRoleCommand,
-  TagUserCommand,
-  UpdateAccessKeyCommand,
-  UpdateAccountPasswordPolicyCommand,
-  type Tag,
-} from "@aws-sdk/client-iam";
-import { AddTagsCommand, StartLoggingCommand } from "@aws-sdk/client-cloudtrail";
+// plan naming anything else, or passing other parameters, is refused before any call is made. Each entry
+// sends through the IAM or CloudTrail gateway (src/aws), so a failure is an AwsCallError naming the API.
+import type { Tag } from "@aws-sdk/client-iam";
+import { cloudTrailGateway } from "../aws/cloudtrail-gateway.js";
+import { iamGateway } from "../aws/iam-gateway.js";
 import type { AwsService } from "./aws.js";
 import { RESTORE_APIS } from "./restore/calls.js";
 import type { RemediationDeps } from "./types.js";
@@ -41,64 +29,57 @@ export const ALLOWED_APIS: Readonly<Record<string, AllowedApi>> = Object.freeze(
   AddRoleToInstanceProfile: {
     service: "iam",
     required: { InstanceProfileName: "string", RoleName: "string" },
-    send: (d, p) =>
-      d.iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: s(p, "InstanceProfileName"), RoleName: s(p, "RoleName") })),
+    send: (d, p) => iamGateway(d.iam).addRoleToInstanceProfile(s(p, "InstanceProfileName"), s(p, "RoleName")),
   },
   TagInstanceProfile: {
     service: "iam",
     required: { InstanceProfileName: "string", Tags: "tags" },
-    send: (d, p) => d.iam.send(new TagInstanceProfileCommand({ InstanceProfileName: s(p, "InstanceProfileName"), Tags: tags(p, "Tags") })),
+    send: (d, p) => iamGateway(d.iam).tagInstanceProfile(s(p, "InstanceProfileName"), tags(p, "Tags")),
   },
   CreateAccountAlias: {
     service: "iam",
     required: { AccountAlias: "string" },
-    send: (d, p) => d.iam.send(new CreateAccountAliasCommand({ AccountAlias: s(p, "AccountAlias") })),
+    send: (d, p) => iamGateway(d.iam).createAccountAlias(s(p, "AccountAlias")),
   },
   AttachUserPolicy: {
     service: "iam",
     required: { UserName: "string", PolicyArn: "string" },
-    send: (d, p) => d.iam.send(new AttachUserPolicyCommand({ UserName: s(p, "UserName"), PolicyArn: s(p, "PolicyArn") })),
+    send: (d, p) => iamGateway(d.iam).attachUserPolicy(s(p, "UserName"), s(p, "PolicyArn")),
   },
   AttachGroupPolicy: {
     service: "iam",
     required: { GroupName: "string", PolicyArn: "string" },
-    send: (d, p) => d.iam.send(new AttachGroupPolicyCommand({ GroupName: s(p, "GroupName"), PolicyArn: s(p, "PolicyArn") })),
+    send: (d, p) => iamGateway(d.iam).attachGroupPolicy(s(p, "GroupName"), s(p, "PolicyArn")),
   },
   AttachRolePolicy: {
     service: "iam",
     required: { RoleName: "string", PolicyArn: "string" },
-    send: (d, p) => d.iam.send(new AttachRolePolicyCommand({ RoleName: s(p, "RoleName"), PolicyArn: s(p, "PolicyArn") })),
+    send: (d, p) => iamGateway(d.iam).attachRolePolicy(s(p, "RoleName"), s(p, "PolicyArn")),
   },
   AddUserToGroup: {
     service: "iam",
     required: { GroupName: "string", UserName: "string" },
-    send: (d, p) => d.iam.send(new AddUserToGroupCommand({ GroupName: s(p, "GroupName"), UserName: s(p, "UserName") })),
+    send: (d, p) => iamGateway(d.iam).addUserToGroup(s(p, "GroupName"), s(p, "UserName")),
   },
   TagUser: {
     service: "iam",
     required: { UserName: "string", Tags: "tags" },
-    send: (d, p) => d.iam.send(new TagUserCommand({ UserName: s(p, "UserName"), Tags: tags(p, "Tags") })),
+    send: (d, p) => iamGateway(d.iam).tagUser(s(p, "UserName"), tags(p, "Tags")),
   },
   TagRole: {
     service: "iam",
     required: { RoleName: "string", Tags: "tags" },
-    send: (d, p) => d.iam.send(new TagRoleCommand({ RoleName: s(p, "RoleName"), Tags: tags(p, "Tags") })),
+    send: (d, p) => iamGateway(d.iam).tagRole(s(p, "RoleName"), tags(p, "Tags")),
   },
   UpdateAccessKey: {
     service: "iam",
     required: { UserName: "string", AccessKeyId: "string", Status: "status" },
-    send: (d, p) =>
-      d.iam.send(
-        new UpdateAccessKeyCommand({ UserName: s(p, "UserName"), AccessKeyId: s(p, "AccessKeyId"), Status: p.Status as "Active" | "Inactive" }),
-      ),
+    send: (d, p) => iamGateway(d.iam).updateAccessKey(s(p, "UserName"), s(p, "AccessKeyId"), p.Status as "Active" | "Inactive"),
   },
   PutRolePolicy: {
     service: "iam",
     required: { RoleName: "string", PolicyName: "string", PolicyDocument: "string" },
-    send: (d, p) =>
-      d.iam.send(
-        new PutRolePolicyCommand({ RoleName: s(p, "RoleName"), PolicyName: s(p, "PolicyName"), PolicyDocument: s(p, "PolicyDocument") }),
-      ),
+    send: (d, p) => iamGateway(d.iam).putRolePolicy(s(p, "RoleName"), s(p, "PolicyName"), s(p, "PolicyDocument")),
   },
   UpdateAccountPasswordPolicy: {
     service: "iam",
@@ -113,8 +94,7 @@ export const ALLOWED_APIS: Readonly<Record<string, AllowedApi>> = Object.freeze(
     },
     optional: { MaxPasswordAge: "number", PasswordReusePrevention: "number" },
     send: (d, p) =>
-      d.iam.send(
-        new UpdateAccountPasswordPolicyCommand({
+      iamGateway(d.iam).updateAccountPasswordPolicy({
           MinimumPasswordLength: p.MinimumPasswordLength as number,
           RequireSymbols: p.RequireSymbols as boolean,
           RequireNumbers: p.RequireNumbers as boolean,
@@ -125,27 +105,22 @@ export const ALLOWED_APIS: Readonly<Record<string, AllowedApi>> = Object.freeze(
           ...(p.MaxPasswordAge !== undefined ? { MaxPasswordAge: p.MaxPasswordAge as number } : {}),
           ...(p.PasswordReusePrevention !== undefined ? { PasswordReusePrevention: p.PasswordReusePrevention as number } : {}),
         }),
-      ),
   },
   StartLogging: {
     service: "cloudtrail",
     required: { Name: "string" },
-    send: (d, p) => cloudtrail(d).send(new StartLoggingCommand({ Name: s(p, "Name") })),
+    send: (d, p) => cloudTrailGateway(cloudtrail(d)).startLogging(s(p, "Name")),
   },
   AddTags: {
     service: "cloudtrail",
     required: { ResourceId: "string", TagsList: "tags" },
-    send: (d, p) => cloudtrail(d).send(new AddTagsCommand({ ResourceId: s(p, "ResourceId"), TagsList: tags(p, "TagsList") })),
+    send: (d, p) => cloudTrailGateway(cloudtrail(d)).addTags(s(p, "ResourceId"), tags(p, "TagsList")),
   },
   ...RESTORE_APIS,
 });
 
 export function allowedApi(api: unknown): AllowedApi | undefined {
   return typeof api === "string" && Object.hasOwn(ALLOWED_APIS, api) ? ALLOWED_APIS[api] : undefined;
-}
-
-export function serviceOf(api: string): AwsService {
-  return allowedApi(api)?.service ?? "iam";
 }
 
 /** Why a stored call cannot be sent as is, or null when it matches the allow-list exactly. */

@@ -11,7 +11,8 @@
 //    tag value (ctx.requestId) and contain-actor's revoke time (so it is "now" at approval time).
 // 4. Send the calls in order; stop at the first AWS error and report done / failed / not done.
 // 5. Read IAM back to verify every call that was done.
-import { awsErrorInfo, deniedText, isAccessDenied, PENDING_REQUEST_ID, stableJson, TAG_REQUEST, tagValue } from "./aws.js";
+import { AwsCallError, classifyAwsError } from "../aws/errors.js";
+import { PENDING_REQUEST_ID, stableJson, TAG_REQUEST, tagValue } from "./aws.js";
 import { bindingsKey, bindingText, recheckBindings } from "./bindings.js";
 import { allowedApi, checkCall } from "./calls.js";
 import { definitionFor, planRemediation } from "./registry.js";
@@ -170,14 +171,14 @@ export async function executePlan(plan: RemediationPlan, deps: RemediationDeps, 
       await spec.send(deps, call.params);
       done.push(call);
     } catch (error) {
-      const info = awsErrorInfo(error);
+      const info = classifyAwsError(error);
       const notDone = calls.slice(i + 1);
       const { ok: verified, details } = await verifyCalls(deps, done);
-      const why = isAccessDenied(info) ? deniedText(spec.service, call.api, info.message) : `${call.api} failed with ${info.errorName}: ${info.message}`;
+      const why = error instanceof AwsCallError ? error.describe() : `${call.api} failed with ${info.code}: ${info.message}`;
       return {
         ok: false,
         done,
-        failed: { call, errorName: info.errorName, message: info.message },
+        failed: { call, errorName: info.code, message: info.message },
         notDone,
         verification: { ok: verified, details },
         summary: `"${fresh.title}" stopped: ${why} (${done.length} of ${calls.length} calls done${done.length > 0 ? `: ${listCalls(done)}` : ""})`,

@@ -4,12 +4,12 @@
 //   succeeded  every planned change is in IAM;
 //   failed     at least one is not (some may be: they are listed);
 //   unknown    IAM could not be read for at least one call, so nobody can say without looking.
-import { decodePolicyDocument, read } from "./aws.js";
-import { GetRolePolicyCommand } from "@aws-sdk/client-iam";
+import { decodePolicyDocument } from "./aws.js";
 import { definitionFor } from "./registry.js";
 import { REVOKE_POLICY_NAME, revokeTimeOf } from "./remediations/contain-actor.js";
 import { readBackCalls, type ReadBack } from "./verify.js";
 import type { ExecutionResult, PlannedCall, RemediationDeps, RemediationPlan } from "./types.js";
+import { iamGateway } from "../aws/iam-gateway.js";
 
 export type RecoveredOutcome = "succeeded" | "failed" | "unknown";
 
@@ -32,9 +32,7 @@ function plannedCalls(plan: unknown): PlannedCall[] {
 async function withSentRevokeDocument(deps: RemediationDeps, call: PlannedCall): Promise<PlannedCall> {
   if (call.api !== "PutRolePolicy" || call.params.PolicyName !== REVOKE_POLICY_NAME) return call;
   try {
-    const res = await read("iam", "GetRolePolicy", () =>
-      deps.iam.send(new GetRolePolicyCommand({ RoleName: String(call.params.RoleName), PolicyName: REVOKE_POLICY_NAME })),
-    );
+    const res = await iamGateway(deps.iam).getRolePolicy(String(call.params.RoleName), REVOKE_POLICY_NAME);
     const current = decodePolicyDocument(res.PolicyDocument ?? "");
     const sent = revokeTimeOf(current);
     const planned = revokeTimeOf(JSON.parse(String(call.params.PolicyDocument)) as unknown);

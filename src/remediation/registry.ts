@@ -1,7 +1,7 @@
 // Every remediation by id, and planRemediation: run a planner and turn AWS errors into a plan that says
 // why it cannot apply (with the missing permission when AWS denied a read).
 import { REMEDIATION_IDS, type RemediationId } from "../domain.js";
-import { AwsCallError } from "./aws.js";
+import { AwsCallError } from "../aws/errors.js";
 import { containActor } from "./remediations/contain-actor.js";
 import { deactivateAccessKey } from "./remediations/deactivate-access-key.js";
 import { enforcePasswordPolicy } from "./remediations/enforce-password-policy.js";
@@ -25,7 +25,7 @@ import { restoreSigningCertificate, restoreSshPublicKey } from "./remediations/r
 import { accountBinding, type Binding } from "./bindings.js";
 import type { PlanSubject, RemediationDefinition, RemediationDeps, RemediationParams, RemediationPlan } from "./types.js";
 
-export const DEFINITIONS: Readonly<Record<RemediationId, RemediationDefinition>> = Object.freeze({
+const DEFINITIONS: Readonly<Record<RemediationId, RemediationDefinition>> = Object.freeze({
   "readd-role-to-instance-profile": readdRoleToInstanceProfile,
   "recreate-account-alias": recreateAccountAlias,
   "reattach-managed-policy": reattachManagedPolicy,
@@ -62,7 +62,7 @@ export function remediationTitle(id: RemediationId): string {
  * (deps.botIdentity, from STS GetCallerIdentity); a plan for an event from another account is refused.
  * Multi-account support will hand in deps whose IAM client and identity belong to the event's account.
  */
-export function accountRefusal(subject: PlanSubject | undefined, deps: RemediationDeps): string | null {
+function accountRefusal(subject: PlanSubject | undefined, deps: RemediationDeps): string | null {
   if (!subject) return null;
   const eventAccount = subject.accountId ?? "";
   if (!/^\d{12}$/.test(eventAccount)) return "the event does not say which AWS account it happened in, so the bot cannot confirm it would act in that account";

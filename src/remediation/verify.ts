@@ -1,23 +1,11 @@
 // Read-back verification: after execution, read IAM / CloudTrail again and confirm each executed call
 // took effect. Reads are retried a few times because IAM is eventually consistent.
-import {
-  GetAccountPasswordPolicyCommand,
-  GetInstanceProfileCommand,
-  GetRolePolicyCommand,
-  ListAccessKeysCommand,
-  ListAccountAliasesCommand,
-  ListAttachedGroupPoliciesCommand,
-  ListAttachedRolePoliciesCommand,
-  ListAttachedUserPoliciesCommand,
-  ListGroupsForUserCommand,
-  ListInstanceProfilesForRoleCommand,
-  ListRoleTagsCommand,
-  ListUserTagsCommand,
-} from "@aws-sdk/client-iam";
-import { GetTrailStatusCommand, ListTagsCommand } from "@aws-sdk/client-cloudtrail";
-import { AwsCallError, decodePolicyDocument, isNotFound, read, readAllPages, stableJson } from "./aws.js";
+import { AwsCallError } from "../aws/errors.js";
+import { decodePolicyDocument, stableJson } from "./aws.js";
 import type { PlannedCall, RemediationDeps } from "./types.js";
 import { RESTORE_CHECKS } from "./restore/verify.js";
+import { iamGateway } from "../aws/iam-gateway.js";
+import { cloudTrailGateway } from "../aws/cloudtrail-gateway.js";
 
 /** ok + a line saying what was seen. */
 export interface Check {
@@ -26,8 +14,8 @@ export interface Check {
 }
 
 interface Tag {
-  Key?: string;
-  Value?: string;
+  Key?: string | undefined;
+  Value?: string | undefined;
 }
 
 export type Checker = (deps: RemediationDeps, p: Record<string, unknown>) => Promise<Check>;
@@ -61,17 +49,9 @@ const attachedCheck =
     const name = str(p, kind === "user" ? "UserName" : kind === "group" ? "GroupName" : "RoleName");
     const arn = str(p, "PolicyArn");
     const api = kind === "user" ? "ListAttachedUserPolicies" : kind === "group" ? "ListAttachedGroupPolicies" : "ListAttachedRolePolicies";
+    const iam = iamGateway(deps.iam);
     const list =
-      (await readAllPages(
-        api,
-        (Marker) =>
-          kind === "user"
-            ? deps.iam.send(new ListAttachedUserPoliciesCommand({ UserName: name, Marker }))
-            : kind === "group"
-              ? deps.iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: name, Marker }))
-              : deps.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name, Marker })),
-        (r) => r.AttachedPolicies,
-      )) ?? [];
+      kind === "user" ? await iam.listAttachedUserPolicies(name) : kind === "group" ? await iam.listAttachedGroupPolicies(name) : await iam.listAttachedRolePolicies(name);
     const ok = list.some((a) => a.PolicyArn === arn);
     return { ok, detail: `${arn} is ${ok ? "" : "NOT "}attached to ${kind} ${name} (${api})` };
   };
@@ -80,26 +60,21 @@ const CHECKS: Record<string, Checker> = {
   async AddRoleToInstanceProfile(deps, p) {
     const role = str(p, "RoleName");
     const profile = str(p, "InstanceProfileName");
-    const list =
-      (await readAllPages(
-        "ListInstanceProfilesForRole",
-        (Marker) => deps.iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: role, Marker })),
-        (r) => r.InstanceProfiles,
-      )) ?? [];
+    const list = await iamGateway(deps.iam).listInstanceProfilesForRole(role);
     const ok = list.some((ip) => ip.InstanceProfileName === profile);
     return { ok, detail: `role ${role} is ${ok ? "" : "NOT "}in instance profile ${profile} (ListInstanceProfilesForRole)` };
   },
   async TagInstanceProfile(deps, p) {
     // GetInstanceProfile returns the tags too; moto 5.2.1 lacks ListInstanceProfileTags.
     const name = str(p, "InstanceProfileName");
-    const res = await read("iam", "GetInstanceProfile", () => deps.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name })));
+    const res = await iamGateway(deps.iam).getInstanceProfile(name);
     return tagCheck(`instance profile ${name}`, res.InstanceProfile?.Tags, p.Tags, "GetInstanceProfile");
   },
   async CreateAccountAlias(deps, p) {
     const alias = str(p, "AccountAlias");
-    const res = await read("iam", "ListAccountAliases", () => deps.iam.send(new ListAccountAliasesCommand({})));
-    const ok = (res.AccountAliases ?? []).includes(alias);
-    return { ok, detail: `account alias ${alias} is ${ok ? "" : "NOT "}set (ListAccountAliases: ${(res.AccountAliases ?? []).join(", ") || "none"})` };
+    const aliases = await iamGateway(deps.iam).listAccountAliases();
+    const ok = aliases.includes(alias);
+    return { ok, detail: `account alias ${alias} is ${ok ? "" : "NOT "}set (ListAccountAliases: ${aliases.join(", ") || "none"})` };
   },
   AttachUserPolicy: attachedCheck("user"),
   AttachGroupPolicy: attachedCheck("group"),
@@ -107,41 +82,29 @@ const CHECKS: Record<string, Checker> = {
   async AddUserToGroup(deps, p) {
     const user = str(p, "UserName");
     const group = str(p, "GroupName");
-    const list =
-      (await readAllPages(
-        "ListGroupsForUser",
-        (Marker) => deps.iam.send(new ListGroupsForUserCommand({ UserName: user, Marker })),
-        (r) => r.Groups,
-      )) ?? [];
+    const list = await iamGateway(deps.iam).listGroupsForUser(user);
     const ok = list.some((g) => g.GroupName === group);
     return { ok, detail: `user ${user} is ${ok ? "" : "NOT "}in group ${group} (ListGroupsForUser)` };
   },
   async TagUser(deps, p) {
     const name = str(p, "UserName");
-    const res = await read("iam", "ListUserTags", () => deps.iam.send(new ListUserTagsCommand({ UserName: name })));
-    return tagCheck(`user ${name}`, res.Tags, p.Tags, "ListUserTags");
+    return tagCheck(`user ${name}`, await iamGateway(deps.iam).listUserTags(name), p.Tags, "ListUserTags");
   },
   async TagRole(deps, p) {
     const name = str(p, "RoleName");
-    const res = await read("iam", "ListRoleTags", () => deps.iam.send(new ListRoleTagsCommand({ RoleName: name })));
-    return tagCheck(`role ${name}`, res.Tags, p.Tags, "ListRoleTags");
+    return tagCheck(`role ${name}`, await iamGateway(deps.iam).listRoleTags(name), p.Tags, "ListRoleTags");
   },
   async UpdateAccessKey(deps, p) {
     const user = str(p, "UserName");
     const keyId = str(p, "AccessKeyId");
-    const keys =
-      (await readAllPages(
-        "ListAccessKeys",
-        (Marker) => deps.iam.send(new ListAccessKeysCommand({ UserName: user, Marker })),
-        (r) => r.AccessKeyMetadata,
-      )) ?? [];
+    const keys = await iamGateway(deps.iam).listAccessKeys(user);
     const status = keys.find((k) => k.AccessKeyId === keyId)?.Status;
     return { ok: status === p.Status, detail: `access key ${keyId} of ${user} is ${status ?? "missing"} (ListAccessKeys)` };
   },
   async PutRolePolicy(deps, p) {
     const role = str(p, "RoleName");
     const name = str(p, "PolicyName");
-    const res = await read("iam", "GetRolePolicy", () => deps.iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: name })));
+    const res = await iamGateway(deps.iam).getRolePolicy(role, name);
     let same = false;
     try {
       same = stableJson(decodePolicyDocument(res.PolicyDocument ?? "")) === stableJson(JSON.parse(str(p, "PolicyDocument")));
@@ -151,7 +114,7 @@ const CHECKS: Record<string, Checker> = {
     return { ok: same, detail: `inline policy ${name} on role ${role} ${same ? "has the planned document" : "differs from the planned document"} (GetRolePolicy)` };
   },
   async UpdateAccountPasswordPolicy(deps, p) {
-    const res = await read("iam", "GetAccountPasswordPolicy", () => deps.iam.send(new GetAccountPasswordPolicyCommand({})));
+    const res = await iamGateway(deps.iam).getAccountPasswordPolicy();
     const got = res.PasswordPolicy ?? {};
     const mismatches: string[] = [];
     const fields = [
@@ -178,14 +141,13 @@ const CHECKS: Record<string, Checker> = {
   async StartLogging(deps, p) {
     const name = str(p, "Name");
     const ct = cloudtrail(deps);
-    const res = await read("cloudtrail", "GetTrailStatus", () => ct.send(new GetTrailStatusCommand({ Name: name })));
+    const res = await cloudTrailGateway(ct).getTrailStatus(name);
     return { ok: res.IsLogging === true, detail: `trail ${name} is ${res.IsLogging ? "" : "NOT "}logging (GetTrailStatus)` };
   },
   async AddTags(deps, p) {
     const arn = str(p, "ResourceId");
     const ct = cloudtrail(deps);
-    const res = await read("cloudtrail", "ListTags", () => ct.send(new ListTagsCommand({ ResourceIdList: [arn] })));
-    const tags = res.ResourceTagList?.find((r) => r.ResourceId === arn)?.TagsList;
+    const tags = (await cloudTrailGateway(ct).listTags([arn])).find((r) => r.ResourceId === arn)?.TagsList;
     return tagCheck(`trail ${arn}`, tags, p.TagsList, "ListTags");
   },
   ...RESTORE_CHECKS,
@@ -260,7 +222,7 @@ export async function readBackCalls(deps: RemediationDeps, calls: PlannedCall[])
       } catch (error) {
         const text = error instanceof AwsCallError ? error.describe() : error instanceof Error ? error.message : String(error);
         // "Does not exist" is an answer: the change is not in IAM (the policy was never put, the role is gone).
-        const missing = error instanceof AwsCallError && isNotFound({ errorName: error.errorName, message: error.awsMessage });
+        const missing = error instanceof AwsCallError && error.kind === "not-found";
         result = missing
           ? { call, status: "absent", detail: `${call.api}: not in IAM (${text})` }
           : { call, status: "unreadable", detail: `could not read back ${call.api}: ${text}` };

@@ -2,6 +2,7 @@
 // without parsing anything else, so a multi-GB `{"Records":[…]}` document is processed in constant memory:
 //   - `{"Records":[{…},{…}]}` (CloudTrail's S3 log files; also `{"Events":[…]}`, the LookupEvents/CLI shape):
 //     each element of the array is one record, the rest of the document is skipped;
+import { TrailwatchError } from "../errors.js";
 //   - JSON lines, or any run of concatenated objects: each top-level object is one record;
 //   - a top-level array `[{…},{…}]`: each element is one record.
 // Each record's bytes are handed to `onRecord` for JSON.parse. Strings are skipped with Buffer.indexOf (native
@@ -17,7 +18,11 @@ const RBRACKET = 0x5d;
 /** Keys whose array value holds the records of a document. */
 const RECORD_ARRAY_KEYS = new Set(["Records", "Events"]);
 
-export class SplitError extends Error {}
+export class SplitError extends TrailwatchError {
+  constructor(message: string) {
+    super("replay-input-invalid", message);
+  }
+}
 
 export interface SplitterOptions {
   /** A single record larger than this is an error (a corrupt or hostile file must not exhaust memory). */

@@ -7,7 +7,8 @@ import type { IAMClient } from "@aws-sdk/client-iam";
 import { LRUCache } from "lru-cache";
 import cron from "node-cron";
 import { errorFields, type Logger } from "../log.js";
-import { awsErrorInfo, stableJson } from "../remediation/aws.js";
+import { classifyAwsError } from "../aws/errors.js";
+import { stableJson } from "../remediation/aws.js";
 import type { Store } from "../store/types.js";
 import { iamSnapshotSchema, type IamSnapshot, type SnapshotMeta } from "./model.js";
 import { takeSnapshot } from "./take.js";
@@ -31,7 +32,7 @@ export type SnapshotRunResult =
   | { ok: false; error: string; calls: number; ms: number };
 
 
-export function encodeSnapshot(snapshot: IamSnapshot): { json: string; hash: string; data: Buffer } {
+function encodeSnapshot(snapshot: IamSnapshot): { json: string; hash: string; data: Buffer } {
   const json = stableJson(snapshot);
   return { json, hash: createHash("sha256").update(json).digest("hex"), data: gzipSync(json) };
 }
@@ -96,8 +97,8 @@ export class SnapshotService implements SnapshotSource {
       }
       return { ok: true, meta, stored, calls, ms, rawBytes: meta.rawBytes, gaps: taken.snapshot.gaps, pruned };
     } catch (err) {
-      const info = awsErrorInfo(err);
-      const error = `${info.errorName}: ${info.message}`.slice(0, 500);
+      const info = classifyAwsError(err);
+      const error = `${info.code}: ${info.message}`.slice(0, 500);
       logger.error({ reason, ...errorFields(err) }, `IAM snapshot FAILED (${error}); restores use the previous snapshot`);
       return { ok: false, error, calls, ms: Date.now() - started };
     }
@@ -116,10 +117,10 @@ export class SnapshotService implements SnapshotSource {
         name: "iam-snapshot",
         noOverlap: true,
         logger: {
-          info: (m: string) => this.opts.logger.debug({ component: "cron" }, m),
-          warn: (m: string) => this.opts.logger.debug({ component: "cron" }, m),
-          error: (m: string | Error) => this.opts.logger.error({ component: "cron" }, String(m)),
-          debug: (m: string | Error) => this.opts.logger.debug({ component: "cron" }, String(m)),
+          info: (m: string) => { this.opts.logger.debug({ component: "cron" }, m); },
+          warn: (m: string) => { this.opts.logger.debug({ component: "cron" }, m); },
+          error: (m: string | Error) => { this.opts.logger.error({ component: "cron" }, String(m)); },
+          debug: (m: string | Error) => { this.opts.logger.debug({ component: "cron" }, String(m)); },
         },
       },
     );

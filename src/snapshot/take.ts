@@ -3,25 +3,9 @@
 // providers, SSH keys and signing certificates, alias, password policy) needs its own calls. Only the
 // authorization details are essential: any other part that fails is recorded in `gaps` and the snapshot
 // is still kept, so one missing permission does not cost every restore.
-import {
-  GetAccountPasswordPolicyCommand,
-  GetInstanceProfileCommand,
-  GetOpenIDConnectProviderCommand,
-  GetSAMLProviderCommand,
-  GetSSHPublicKeyCommand,
-  ListAccountAliasesCommand,
-  ListOpenIDConnectProvidersCommand,
-  ListSAMLProvidersCommand,
-  paginateGetAccountAuthorizationDetails,
-  paginateListInstanceProfiles,
-  paginateListPolicyTags,
-  paginateListRoles,
-  paginateListSigningCertificates,
-  paginateListSSHPublicKeys,
-  type IAMClient,
-  type Tag,
-} from "@aws-sdk/client-iam";
-import { awsErrorInfo, isNotFound } from "../remediation/aws.js";
+import type { IAMClient, Tag } from "@aws-sdk/client-iam";
+import { classifyAwsError } from "../aws/errors.js";
+import { IamGateway } from "../aws/iam-gateway.js";
 import type { IamSnapshot, SnapInlinePolicy, SnapPolicy, SnapRole, SnapTag, SnapUser } from "./model.js";
 
 export interface TakeResult {
@@ -31,7 +15,7 @@ export interface TakeResult {
 }
 
 /** IAM returns policy documents URL-encoded (moto sometimes raw JSON); stored decoded. */
-export function decodeDocument(doc: string | undefined): string {
+function decodeDocument(doc: string | undefined): string {
   if (!doc) return "";
   const trimmed = doc.trimStart();
   return trimmed.startsWith("{") ? doc : decodeURIComponent(doc);
@@ -42,10 +26,10 @@ const tags = (list: Tag[] | undefined): SnapTag[] =>
 
 const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
 
-const inline = (list: { PolicyName?: string; PolicyDocument?: string }[] | undefined): SnapInlinePolicy[] =>
+const inline = (list: { PolicyName?: string | undefined; PolicyDocument?: string | undefined }[] | undefined): SnapInlinePolicy[] =>
   (list ?? []).map((p) => ({ name: p.PolicyName ?? "", document: decodeDocument(p.PolicyDocument) })).sort(byName);
 
-const arns = (list: { PolicyArn?: string }[] | undefined): string[] => (list ?? []).map((p) => p.PolicyArn ?? "").filter(Boolean).sort();
+const arns = (list: { PolicyArn?: string | undefined }[] | undefined): string[] => (list ?? []).map((p) => p.PolicyArn ?? "").filter(Boolean).sort();
 
 /** Runs `fn` over items with at most `limit` in flight (IAM throttles bursts). */
 async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -60,13 +44,14 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 function describe(error: unknown): string {
-  const info = awsErrorInfo(error);
-  return `${info.errorName}: ${info.message}`.slice(0, 300);
+  const info = classifyAwsError(error);
+  return `${info.code}: ${info.message}`.slice(0, 300);
 }
 
 export async function takeSnapshot(iam: IAMClient, opts: { concurrency?: number } = {}): Promise<TakeResult> {
   const concurrency = opts.concurrency ?? 8;
-  let calls = 0;
+  // The gateway counts every request, one per page.
+  const gw = new IamGateway(iam);
   const gaps: string[] = [];
   const roles: SnapRole[] = [];
   const users: SnapUser[] = [];
@@ -76,8 +61,7 @@ export async function takeSnapshot(iam: IAMClient, opts: { concurrency?: number 
 
   // Essential: if this fails the whole snapshot fails (the caller logs it).
   // AWS-managed policies are left out: they cannot be deleted, and they would dominate the size.
-  for await (const page of paginateGetAccountAuthorizationDetails({ client: iam }, { Filter: ["User", "Role", "Group", "LocalManagedPolicy"] })) {
-    calls++;
+  for await (const page of gw.authorizationDetailsPages(["User", "Role", "Group", "LocalManagedPolicy"])) {
     for (const r of page.RoleDetailList ?? []) {
       const name = r.RoleName ?? "";
       profileNamesByRole.set(name, (r.InstanceProfileList ?? []).map((p) => p.InstanceProfileName ?? "").filter(Boolean).sort());
@@ -143,14 +127,11 @@ export async function takeSnapshot(iam: IAMClient, opts: { concurrency?: number 
   // Description and MaxSessionDuration are not in the authorization details.
   try {
     const byRole = new Map(roles.map((r) => [r.name, r]));
-    for await (const page of paginateListRoles({ client: iam }, {})) {
-      calls++;
-      for (const r of page.Roles ?? []) {
-        const snap = byRole.get(r.RoleName ?? "");
-        if (!snap) continue;
-        if (r.Description) snap.description = r.Description;
-        if (r.MaxSessionDuration !== undefined) snap.maxSessionDuration = r.MaxSessionDuration;
-      }
+    for (const r of await gw.listRoles()) {
+      const snap = byRole.get(r.RoleName ?? "");
+      if (!snap) continue;
+      if (r.Description) snap.description = r.Description;
+      if (r.MaxSessionDuration !== undefined) snap.maxSessionDuration = r.MaxSessionDuration;
     }
   } catch (error) {
     gaps.push(`role descriptions and session lengths (ListRoles): ${describe(error)}`);
@@ -158,16 +139,11 @@ export async function takeSnapshot(iam: IAMClient, opts: { concurrency?: number 
 
   const instanceProfiles: IamSnapshot["instanceProfiles"] = [];
   try {
-    const names: string[] = [];
-    for await (const page of paginateListInstanceProfiles({ client: iam }, {})) {
-      calls++;
-      for (const p of page.InstanceProfiles ?? []) if (p.InstanceProfileName) names.push(p.InstanceProfileName);
-    }
+    const names = (await gw.listInstanceProfiles()).flatMap((p) => (p.InstanceProfileName ? [p.InstanceProfileName] : []));
     // GetInstanceProfile carries the tags (ListInstanceProfiles does not; moto lacks ListInstanceProfileTags).
     await eachLimited(names, concurrency, async (name) => {
-      calls++;
       try {
-        const p = (await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).InstanceProfile;
+        const p = (await gw.getInstanceProfile(name)).InstanceProfile;
         if (!p) return;
         instanceProfiles.push({
           name,
@@ -178,7 +154,7 @@ export async function takeSnapshot(iam: IAMClient, opts: { concurrency?: number 
           tags: tags(p.Tags),
         });
       } catch (error) {
-        if (!isNotFound(awsErrorInfo(error))) throw error; // deleted while we read: simply not in the snapshot
+        if (classifyAwsError(error).kind !== "not-found") throw error; // deleted while we read: simply not in the snapshot
       }
     });
   } catch (error) {
@@ -187,12 +163,7 @@ export async function takeSnapshot(iam: IAMClient, opts: { concurrency?: number 
 
   try {
     await eachLimited(policies, concurrency, async (p) => {
-      const list: Tag[] = [];
-      for await (const page of paginateListPolicyTags({ client: iam }, { PolicyArn: p.arn })) {
-        calls++;
-        list.push(...(page.Tags ?? []));
-      }
-      p.tags = tags(list);
+      p.tags = tags(await gw.listPolicyTags(p.arn));
     });
   } catch (error) {
     gaps.push(`customer managed policy tags (ListPolicyTags): ${describe(error)}`);
@@ -200,21 +171,14 @@ export async function takeSnapshot(iam: IAMClient, opts: { concurrency?: number 
 
   try {
     await eachLimited(users, concurrency, async (u) => {
-      for await (const page of paginateListSSHPublicKeys({ client: iam }, { UserName: u.name })) {
-        calls++;
-        for (const k of page.SSHPublicKeys ?? []) {
-          if (!k.SSHPublicKeyId) continue;
-          calls++;
-          const full = await iam.send(new GetSSHPublicKeyCommand({ UserName: u.name, SSHPublicKeyId: k.SSHPublicKeyId, Encoding: "SSH" }));
-          const body = full.SSHPublicKey?.SSHPublicKeyBody;
-          if (body) u.sshPublicKeys.push({ id: k.SSHPublicKeyId, body, status: k.Status ?? "Active" });
-        }
+      for (const k of await gw.listSSHPublicKeys(u.name)) {
+        if (!k.SSHPublicKeyId) continue;
+        const full = await gw.getSSHPublicKey(u.name, k.SSHPublicKeyId);
+        const body = full.SSHPublicKey?.SSHPublicKeyBody;
+        if (body) u.sshPublicKeys.push({ id: k.SSHPublicKeyId, body, status: k.Status ?? "Active" });
       }
-      for await (const page of paginateListSigningCertificates({ client: iam }, { UserName: u.name })) {
-        calls++;
-        for (const c of page.Certificates ?? []) {
-          if (c.CertificateId && c.CertificateBody) u.signingCertificates.push({ id: c.CertificateId, body: c.CertificateBody, status: c.Status ?? "Active" });
-        }
+      for (const c of await gw.listSigningCertificates(u.name)) {
+        if (c.CertificateId && c.CertificateBody) u.signingCertificates.push({ id: c.CertificateId, body: c.CertificateBody, status: c.Status ?? "Active" });
       }
       u.sshPublicKeys.sort((a, b) => a.id.localeCompare(b.id));
       u.signingCertificates.sort((a, b) => a.id.localeCompare(b.id));
@@ -225,16 +189,14 @@ export async function takeSnapshot(iam: IAMClient, opts: { concurrency?: number 
 
   let accountAlias: string | null = null;
   try {
-    calls++;
-    accountAlias = (await iam.send(new ListAccountAliasesCommand({}))).AccountAliases?.[0] ?? null;
+    accountAlias = (await gw.listAccountAliases())[0] ?? null;
   } catch (error) {
     gaps.push(`account alias (ListAccountAliases): ${describe(error)}`);
   }
 
   let passwordPolicy: IamSnapshot["passwordPolicy"] = null;
   try {
-    calls++;
-    const p = (await iam.send(new GetAccountPasswordPolicyCommand({}))).PasswordPolicy;
+    const p = (await gw.getAccountPasswordPolicy()).PasswordPolicy;
     if (p) {
       passwordPolicy = {
         MinimumPasswordLength: p.MinimumPasswordLength ?? 6,
@@ -249,17 +211,15 @@ export async function takeSnapshot(iam: IAMClient, opts: { concurrency?: number 
       };
     }
   } catch (error) {
-    if (!isNotFound(awsErrorInfo(error))) gaps.push(`password policy (GetAccountPasswordPolicy): ${describe(error)}`);
+    if (classifyAwsError(error).kind !== "not-found") gaps.push(`password policy (GetAccountPasswordPolicy): ${describe(error)}`);
   }
 
   const oidcProviders: IamSnapshot["oidcProviders"] = [];
   try {
-    calls++;
-    const list = (await iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList ?? [];
+    const list = await gw.listOpenIDConnectProviders();
     for (const entry of list) {
       if (!entry.Arn) continue;
-      calls++;
-      const p = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: entry.Arn }));
+      const p = await gw.getOpenIDConnectProvider(entry.Arn);
       oidcProviders.push({
         arn: entry.Arn,
         url: p.Url ?? "",
@@ -274,12 +234,10 @@ export async function takeSnapshot(iam: IAMClient, opts: { concurrency?: number 
 
   const samlProviders: IamSnapshot["samlProviders"] = [];
   try {
-    calls++;
-    const list = (await iam.send(new ListSAMLProvidersCommand({}))).SAMLProviderList ?? [];
+    const list = await gw.listSAMLProviders();
     for (const entry of list) {
       if (!entry.Arn) continue;
-      calls++;
-      const p = await iam.send(new GetSAMLProviderCommand({ SAMLProviderArn: entry.Arn }));
+      const p = await gw.getSAMLProvider(entry.Arn);
       samlProviders.push({ arn: entry.Arn, name: entry.Arn.slice(entry.Arn.lastIndexOf("/") + 1), metadata: p.SAMLMetadataDocument ?? "", tags: tags(p.Tags) });
     }
   } catch (error) {
@@ -288,7 +246,7 @@ export async function takeSnapshot(iam: IAMClient, opts: { concurrency?: number 
 
   const accountId = roles[0]?.arn.split(":")[4] ?? users[0]?.arn.split(":")[4];
   return {
-    calls,
+    calls: gw.calls,
     snapshot: {
       formatVersion: 1,
       ...(accountId ? { accountId } : {}),

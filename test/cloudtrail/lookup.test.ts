@@ -40,7 +40,7 @@ describe("CloudTrailLookup", () => {
     const sleeps: number[] = [];
     const lookup = new CloudTrailLookup(client(fake.url), { ratePerSecond: 1.8, maxAttempts: 3, sleep: async (ms) => void sleeps.push(ms) });
     const now = Date.now();
-    await expect(drain(lookup, new Date(now - 60_000), new Date(now))).rejects.toMatchObject({ name: "ThrottlingException" });
+    await expect(drain(lookup, new Date(now - 60_000), new Date(now))).rejects.toMatchObject({ name: "AwsCallError", action: "cloudtrail:LookupEvents", info: { kind: "throttled", code: "ThrottlingException" } });
     expect(sleeps).toHaveLength(2);
   });
 
@@ -50,7 +50,10 @@ describe("CloudTrailLookup", () => {
     const sleeps: number[] = [];
     const lookup = new CloudTrailLookup(client(fake.url), { sleep: async (ms) => void sleeps.push(ms) });
     const now = Date.now();
-    await expect(drain(lookup, new Date(now - 60_000), new Date(now))).rejects.toMatchObject({ name: "AccessDeniedException" });
+    await expect(drain(lookup, new Date(now - 60_000), new Date(now))).rejects.toMatchObject({
+      name: "AwsCallError",
+      info: { kind: "denied", code: "AccessDeniedException", missingPermission: "cloudtrail:LookupEvents" },
+    });
     expect(sleeps).toEqual([]);
     expect(fake.calls.filter((c) => c.errorType === "AccessDeniedException")).toHaveLength(1);
   });

@@ -1,12 +1,15 @@
 // The least-privilege policies in deploy/ must match the code: deploy/iam-policy.json allows every AWS call
-// the code makes and nothing else; every write (each API on the executor's allow-list, calls.ts) is allowed
-// in a write statement, attach actions only for allow-listed policy ARNs, and every IAM write is denied on
+// the code makes and nothing else. The calls are the gateways' methods (src/aws), each naming its IAM action
+// in a table, so a new method without a policy entry fails here. Every write (each API on the executor's
+// allow-list, calls.ts) is allowed in a write statement, attach actions only for allow-listed policy ARNs, and every IAM write is denied on
 // the bot's own identity. deploy/iam-policy.alert-only.json allows no write at all.
 // New remediations add their APIs to ALLOWED_APIS; this test then requires them in the policy and under
 // the self-deny, with no list to update here.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { CLOUDTRAIL_ACTIONS, CloudTrailGateway } from "../../src/aws/cloudtrail-gateway.js";
+import { IAM_ACTIONS, IamGateway } from "../../src/aws/iam-gateway.js";
 import { ALLOWED_APIS, QUARANTINE_POLICY_ARN } from "../../src/remediation/index.js";
 import { REPO_ROOT } from "../support/app-process.js";
 
@@ -27,22 +30,62 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
+/** The gateways' tables: every AWS call the code makes goes through a gateway method, and each names its action. */
+const GATEWAYS = [
+  { name: "IamGateway", proto: IamGateway.prototype, actions: IAM_ACTIONS as Record<string, string> },
+  { name: "CloudTrailGateway", proto: CloudTrailGateway.prototype, actions: CLOUDTRAIL_ACTIONS as Record<string, string> },
+];
+
 function actionsUsedInCode(): Set<string> {
-  const used = new Set<string>();
-  for (const file of sourceFiles(join(REPO_ROOT, "src"))) {
-    const text = readFileSync(file, "utf8");
-    for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*"@aws-sdk\/client-(iam|cloudtrail)"/g)) {
-      const service = m[2] as string;
-      for (const raw of (m[1] as string).split(",")) {
-        const name = raw.replace(/\btype\b/, "").trim().split(/\s+as\s+/)[0] ?? "";
-        const cmd = name.match(/^([A-Z]\w+)Command$/)?.[1] ?? name.match(/^paginate([A-Z]\w+)$/)?.[1];
-        if (cmd) used.add(`${service}:${cmd}`);
-      }
-    }
-  }
+  const used = new Set(GATEWAYS.flatMap((g) => Object.values(g.actions)));
   for (const [action, tag] of Object.entries(IMPLIED_TAGS)) if (used.has(action)) used.add(tag);
   return used;
 }
+
+/** `service:Operation` for every SDK command or paginator a file imports from the IAM or CloudTrail client. */
+function sdkOperationsImported(text: string): Set<string> {
+  const ops = new Set<string>();
+  for (const m of text.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*"@aws-sdk\/client-(iam|cloudtrail)"/g)) {
+    const service = m[2] as string;
+    for (const raw of (m[1] as string).split(",")) {
+      if (/^\s*type\b/.test(raw)) continue;
+      const name = raw.trim().split(/\s+as\s+/)[0] ?? "";
+      const op = name.match(/^([A-Z]\w+)Command$/)?.[1] ?? name.match(/^paginate([A-Z]\w+)$/)?.[1];
+      if (op) ops.add(`${service}:${op}`);
+    }
+  }
+  return ops;
+}
+
+describe("the AWS gateways declare the actions the policy must grant", () => {
+  test.each(GATEWAYS)("every $name method has an IAM action in its table, and every entry is a method", ({ proto, actions }) => {
+    const methods = Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor");
+    expect(methods.length).toBeGreaterThan(5);
+    expect(methods.filter((m) => !Object.hasOwn(actions, m))).toEqual([]);
+    expect(Object.keys(actions).filter((k) => !methods.includes(k))).toEqual([]);
+  });
+
+  test("the gateways send exactly the operations their tables name", () => {
+    const imported = new Set(["iam-gateway.ts", "cloudtrail-gateway.ts"].flatMap((f) => [...sdkOperationsImported(readFileSync(join(REPO_ROOT, "src", "aws", f), "utf8"))]));
+    const declared = new Set(GATEWAYS.flatMap((g) => Object.values(g.actions)));
+    expect([...imported].filter((a) => !declared.has(a)).sort()).toEqual([]);
+    expect([...declared].filter((a) => !imported.has(a)).sort()).toEqual([]);
+  });
+
+  test("no code outside src/aws sends an AWS command or pages an AWS list itself", () => {
+    const outside = sourceFiles(join(REPO_ROOT, "src")).filter((f) => !f.startsWith(join(REPO_ROOT, "src", "aws")));
+    const offenders = outside.filter((f) => {
+      const text = readFileSync(f, "utf8");
+      return /\.send\(new \w+Command\(/.test(text) || sdkOperationsImported(text).size > 0;
+    });
+    expect(offenders.map((f) => f.slice(REPO_ROOT.length + 1))).toEqual([]);
+  });
+
+  test("every API on the executor's allow-list is a gateway method", () => {
+    const declared = new Set(GATEWAYS.flatMap((g) => Object.values(g.actions)));
+    expect(Object.entries(ALLOWED_APIS).map(([api, spec]) => `${spec.service}:${api}`).filter((a) => !declared.has(a))).toEqual([]);
+  });
+});
 
 // Creating a resource with tags needs the matching Tag* permission too (IAM checks both), though the code
 // sends no Tag*Command for these. They are writes: they sit with the writes and under the self-deny.

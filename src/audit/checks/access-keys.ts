@@ -1,16 +1,11 @@
 // access-keys: Active access keys that are unused (90+ days, or never used and past a 7-day grace
 // period) or due for rotation (older than 90 days), for every IAM user.
-import {
-  GetAccessKeyLastUsedCommand,
-  paginateListAccessKeys,
-  paginateListUsers,
-  type AccessKeyMetadata,
-  type IAMClient,
-} from "@aws-sdk/client-iam";
+import type { AccessKeyMetadata, IAMClient } from "@aws-sdk/client-iam";
 import type { Severity } from "../../domain.js";
 import { DAY_MS, mapLimit, wholeDaysBetween, type CheckContext } from "../context.js";
-import { AuditCallError, hasErrorCode } from "../errors.js";
+import { AuditCallError, isNotFound } from "../errors.js";
 import type { AccessKeyPosture, AuditFinding } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
 
 /** A key not used for this many days is "unused". */
 export const UNUSED_KEY_DAYS = 90;
@@ -118,20 +113,16 @@ export async function loadAccessKeys(
   onError: (err: AuditCallError) => void,
 ): Promise<{ keys: AccessKeyPosture[]; lastUsedKnown: Set<string> }> {
   const keys: AccessKeyPosture[] = [];
-  await ctx.call("iam", "ListAccessKeys", async () => {
-    for await (const page of paginateListAccessKeys({ client: iam }, { UserName: userName })) {
-      for (const meta of page.AccessKeyMetadata ?? []) {
-        const key = toPosture(meta, ctx.now);
-        if (key) keys.push(key);
-      }
-    }
-  });
+  for (const meta of await ctx.call("iam", "ListAccessKeys", () => iamGateway(iam).listAccessKeys(userName))) {
+    const key = toPosture(meta, ctx.now);
+    if (key) keys.push(key);
+  }
   const lastUsedKnown = new Set<string>();
   for (const key of keys) {
     if (key.status !== "Active") continue;
     try {
       const res = await ctx.call("iam", "GetAccessKeyLastUsed", () =>
-        iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.accessKeyId })),
+        iamGateway(iam).getAccessKeyLastUsed(key.accessKeyId),
       );
       const lu = res.AccessKeyLastUsed;
       if (lu?.LastUsedDate) key.lastUsedDate = lu.LastUsedDate;
@@ -157,20 +148,16 @@ export function accessKeyFindings(
 
 export async function accessKeysCheck(ctx: CheckContext): Promise<void> {
   const { iam } = ctx.deps;
-  const userNames: string[] = [];
-  await ctx.call("iam", "ListUsers", async () => {
-    for await (const page of paginateListUsers({ client: iam }, {})) {
-      for (const u of page.Users ?? []) if (u.UserName) userNames.push(u.UserName);
-    }
-  });
+  const users = await ctx.call("iam", "ListUsers", () => iamGateway(iam).listUsers());
+  const userNames = users.flatMap((u) => (u.UserName ? [u.UserName] : []));
   const perUser = await mapLimit(userNames, USER_CONCURRENCY, async (userName) => {
     try {
-      const { keys, lastUsedKnown } = await loadAccessKeys(ctx, iam, userName, (e) => ctx.recordError(e.info));
+      const { keys, lastUsedKnown } = await loadAccessKeys(ctx, iam, userName, (e) => { ctx.recordError(e.info); });
       return accessKeyFindings(userName, keys, lastUsedKnown, ctx.now);
     } catch (err) {
       if (!(err instanceof AuditCallError)) throw err;
       // The user was deleted while the audit ran: nothing to report.
-      if (!hasErrorCode(err.cause, "NoSuchEntity")) ctx.recordError(err.info);
+      if (!isNotFound(err.cause)) ctx.recordError(err.info);
       return [];
     }
   });

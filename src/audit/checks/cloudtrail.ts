@@ -1,8 +1,9 @@
 // cloudtrail: at least one multi-region trail must be logging, and every trail should be logging.
-import { DescribeTrailsCommand, GetTrailStatusCommand, type Trail } from "@aws-sdk/client-cloudtrail";
+import type { Trail } from "@aws-sdk/client-cloudtrail";
 import { mapLimit, type CheckContext } from "../context.js";
 import { AuditCallError } from "../errors.js";
 import type { AuditFinding } from "../types.js";
+import { cloudTrailGateway } from "../../aws/cloudtrail-gateway.js";
 
 function trailLabel(t: Trail): string {
   return t.Name ?? t.TrailARN ?? "(unnamed trail)";
@@ -11,11 +12,11 @@ function trailLabel(t: Trail): string {
 export async function cloudtrailCheck(ctx: CheckContext): Promise<void> {
   const { cloudtrail } = ctx.deps;
   const res = await ctx.call("cloudtrail", "DescribeTrails", () =>
-    cloudtrail.send(new DescribeTrailsCommand({ includeShadowTrails: true })),
+    cloudTrailGateway(cloudtrail).describeTrails(),
   );
   // Shadow trails (multi-region or organization trails seen from another region) share their ARN.
   const byKey = new Map<string, Trail>();
-  for (const t of res.trailList ?? []) {
+  for (const t of res) {
     const key = t.TrailARN ?? t.Name;
     if (key && !byKey.has(key)) byKey.set(key, t);
   }
@@ -25,7 +26,7 @@ export async function cloudtrailCheck(ctx: CheckContext): Promise<void> {
     const ref = trail.TrailARN ?? trail.Name ?? "";
     try {
       const st = await ctx.call("cloudtrail", "GetTrailStatus", () =>
-        cloudtrail.send(new GetTrailStatusCommand({ Name: ref })),
+        cloudTrailGateway(cloudtrail).getTrailStatus(ref),
       );
       return { trail, ref, isLogging: st.IsLogging === true, known: true };
     } catch (err) {

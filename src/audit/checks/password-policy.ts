@@ -1,9 +1,10 @@
 // password-policy: the account password policy against the baseline (CIS AWS Foundations defaults).
-import { GetAccountPasswordPolicyCommand, type PasswordPolicy } from "@aws-sdk/client-iam";
+import type { PasswordPolicy } from "@aws-sdk/client-iam";
 import type { PasswordPolicyBaseline, Severity } from "../../domain.js";
 import type { CheckContext } from "../context.js";
-import { AuditCallError, hasErrorCode } from "../errors.js";
+import { AuditCallError, isNotFound } from "../errors.js";
 import type { AuditFinding } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
 
 const RESOURCE = { type: "password-policy", name: "account password policy" } as const;
 
@@ -120,10 +121,10 @@ export async function passwordPolicyCheck(ctx: CheckContext): Promise<void> {
   const { iam, baseline } = ctx.deps;
   let policy: PasswordPolicy | undefined;
   try {
-    const res = await ctx.call("iam", "GetAccountPasswordPolicy", () => iam.send(new GetAccountPasswordPolicyCommand({})));
+    const res = await ctx.call("iam", "GetAccountPasswordPolicy", () => iamGateway(iam).getAccountPasswordPolicy());
     policy = res.PasswordPolicy;
   } catch (err) {
-    if (!(err instanceof AuditCallError) || !hasErrorCode(err.cause, "NoSuchEntity")) throw err;
+    if (!(err instanceof AuditCallError) || !isNotFound(err.cause)) throw err;
   }
   if (policy === undefined) {
     ctx.findings.push(

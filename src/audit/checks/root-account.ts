@@ -1,9 +1,9 @@
 // root-account: MFA and access keys of the root user, from GetAccountSummary.
-import { GetAccountSummaryCommand } from "@aws-sdk/client-iam";
 import type { CheckContext } from "../context.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
 
 export async function rootAccountCheck(ctx: CheckContext): Promise<void> {
-  const res = await ctx.call("iam", "GetAccountSummary", () => ctx.deps.iam.send(new GetAccountSummaryCommand({})));
+  const res = await ctx.call("iam", "GetAccountSummary", () => iamGateway(ctx.deps.iam).getAccountSummary());
   const summary = res.SummaryMap ?? {};
   if (summary["AccountMFAEnabled"] === 0) {
     ctx.findings.push({

@@ -7,24 +7,19 @@
 // The revoke time is fixed when the plan is computed. executePlan re-plans at approval time and sends
 // the freshly computed time, so sessions issued between the request and the approval are revoked too;
 // that is the only value (with the request-id tag) that may differ from the approved plan.
-import {
-  GetRoleCommand,
-  GetRolePolicyCommand,
-  GetUserCommand,
-  ListAccessKeysCommand,
-  ListAttachedUserPoliciesCommand,
-} from "@aws-sdk/client-iam";
 import type { BotIdentity, IamEvent } from "../../domain.js";
-import { decodePolicyDocument, readAllPages, readOrMissing, trailwatchTags } from "../aws.js";
+import { decodePolicyDocument, trailwatchTags } from "../aws.js";
 import { managedPolicyBinding, readManagedPolicy, roleBinding, userBinding } from "../bindings.js";
 import { isBotPrincipal, parsePrincipalArn } from "../identity.js";
 import { checkParams, type ParamKind } from "../validate.js";
 import type { PlanContext, PlanOutcome, PlannedCall, RemediationDefinition, RemediationParams } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 export const QUARANTINE_POLICY_ARN = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2";
 export const REVOKE_POLICY_NAME = "TrailwatchRevokeOlderSessions";
 
-export function revokePolicyDocument(issuedBefore: Date): string {
+function revokePolicyDocument(issuedBefore: Date): string {
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
@@ -101,17 +96,12 @@ function userFromArn(arn: string): string | undefined {
 async function planUser(p: RemediationParams, ctx: PlanContext): Promise<PlanOutcome> {
   const { iam } = ctx.deps;
   const userName = p.userName ?? "";
-  const user = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: userName })));
+  const user = await orMissing(iamGateway(iam).getUser(userName));
   if (!user?.User) return { applicable: false, reason: `user ${userName} no longer exists` };
   ctx.observations.push(`user ${userName} exists (${user.User.Arn ?? "no ARN"})`);
   ctx.bindings.push(userBinding(userName, user.User.UserId));
   const calls: PlannedCall[] = [];
-  const keys =
-    (await readAllPages(
-      "ListAccessKeys",
-      (Marker) => iam.send(new ListAccessKeysCommand({ UserName: userName, Marker })),
-      (r) => r.AccessKeyMetadata,
-    )) ?? [];
+  const keys = await iamGateway(iam).listAccessKeys(userName);
   const keyId = p.accessKeyId;
   if (!keyId) {
     ctx.observations.push("the event was made without an access key (a console session?); no key to deactivate");
@@ -138,12 +128,7 @@ async function planUser(p: RemediationParams, ctx: PlanContext): Promise<PlanOut
   if (otherActive.length > 0) {
     ctx.observations.push(`${userName} has other active access key(s) ${otherActive.join(", ")}; they stay active, restricted by the quarantine policy`);
   }
-  const attached =
-    (await readAllPages(
-      "ListAttachedUserPolicies",
-      (Marker) => iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName, Marker })),
-      (r) => r.AttachedPolicies,
-    )) ?? [];
+  const attached = await iamGateway(iam).listAttachedUserPolicies(userName);
   if (attached.some((a) => a.PolicyArn === QUARANTINE_POLICY_ARN)) {
     ctx.observations.push("AWSCompromisedKeyQuarantineV2 is already attached");
   } else {
@@ -175,7 +160,7 @@ async function planUser(p: RemediationParams, ctx: PlanContext): Promise<PlanOut
 async function planRole(p: RemediationParams, ctx: PlanContext): Promise<PlanOutcome> {
   const { iam } = ctx.deps;
   const roleName = p.roleName ?? "";
-  const role = await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: roleName })));
+  const role = await orMissing(iamGateway(iam).getRole(roleName));
   if (!role?.Role) return { applicable: false, reason: `role ${roleName} no longer exists` };
   const path = role.Role.Path ?? "/";
   if (path.startsWith("/aws-service-role/")) {
@@ -189,9 +174,7 @@ async function planRole(p: RemediationParams, ctx: PlanContext): Promise<PlanOut
   }
   ctx.observations.push(`role ${roleName} exists (${role.Role.Arn ?? "no ARN"})`);
   ctx.bindings.push(roleBinding(roleName, role.Role));
-  const existing = await readOrMissing("iam", "GetRolePolicy", () =>
-    iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME })),
-  );
+  const existing = await orMissing(iamGateway(iam).getRolePolicy(roleName, REVOKE_POLICY_NAME));
   if (existing?.PolicyDocument) {
     let before: string | undefined;
     try {

@@ -1,10 +1,12 @@
 // Audit finding: an unused or old access key. Deactivate it (reversible: UpdateAccessKey Active).
-import { GetAccessKeyLastUsedCommand, GetUserCommand, ListAccessKeysCommand } from "@aws-sdk/client-iam";
-import { AwsCallError, read, readAllPages, readOrMissing, trailwatchTags } from "../aws.js";
+import { AwsCallError } from "../../aws/errors.js";
+import { trailwatchTags } from "../aws.js";
 import { userBinding } from "../bindings.js";
 import { botUserName } from "../identity.js";
 import { checkParams, requestString } from "../validate.js";
 import type { RemediationDefinition, RemediationParams } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 export const deactivateAccessKey: RemediationDefinition = {
   id: "deactivate-access-key",
@@ -25,21 +27,16 @@ export const deactivateAccessKey: RemediationDefinition = {
     if (botUserName(ctx.deps.botIdentity) === userName) {
       return { applicable: false, reason: `user ${userName} is the bot's own identity; deactivating its keys could lock the bot out` };
     }
-    const user = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: userName })));
+    const user = await orMissing(iamGateway(iam).getUser(userName));
     if (!user?.User) return { applicable: false, reason: `user ${userName} no longer exists` };
     ctx.bindings.push(userBinding(userName, user.User.UserId));
-    const keys = await readAllPages(
-      "ListAccessKeys",
-      (Marker) => iam.send(new ListAccessKeysCommand({ UserName: userName, Marker })),
-      (r) => r.AccessKeyMetadata,
-      true,
-    );
+    const keys = await orMissing(iamGateway(iam).listAccessKeys(userName));
     if (keys === undefined) return { applicable: false, reason: `user ${userName} no longer exists` };
     const key = keys.find((k) => k.AccessKeyId === keyId);
     if (!key) return { applicable: false, reason: `access key ${keyId} no longer exists for user ${userName}` };
     ctx.observations.push(`access key ${keyId} of ${userName} is ${key.Status ?? "of unknown status"}, created ${key.CreateDate?.toISOString() ?? "at an unknown time"}`);
     try {
-      const used = await read("iam", "GetAccessKeyLastUsed", () => iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: keyId })));
+      const used = await iamGateway(iam).getAccessKeyLastUsed(keyId);
       const last = used.AccessKeyLastUsed;
       ctx.observations.push(
         last?.LastUsedDate

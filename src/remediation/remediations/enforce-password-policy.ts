@@ -1,11 +1,12 @@
 // Harden the account password policy to the baseline without ever weakening a stricter setting.
 // UpdateAccountPasswordPolicy resets every omitted field to its default, so the call always carries
 // every field: the stricter of baseline and current for each, and HardExpiry (not in the baseline) as is.
-import { GetAccountPasswordPolicyCommand, type PasswordPolicy } from "@aws-sdk/client-iam";
+import type { PasswordPolicy } from "@aws-sdk/client-iam";
 import type { PasswordPolicyBaseline } from "../../domain.js";
-import { readOrMissing } from "../aws.js";
 import { checkParams } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 /** The policy as the fields UpdateAccountPasswordPolicy takes; 0 = not set for age and reuse. */
 export interface PolicySettings {
@@ -22,7 +23,7 @@ export interface PolicySettings {
   PasswordReusePrevention: number;
 }
 
-export function currentSettings(p: PasswordPolicy): PolicySettings {
+function currentSettings(p: PasswordPolicy): PolicySettings {
   const expires = p.ExpirePasswords === true || (p.MaxPasswordAge ?? 0) > 0;
   return {
     MinimumPasswordLength: p.MinimumPasswordLength ?? 6,
@@ -53,7 +54,7 @@ function stricterAge(a: number, b: number): number {
 }
 
 /** Target = for each setting, the stricter of baseline and current. Allowing users to change their own password counts as the stricter value. */
-export function targetSettings(current: PolicySettings | null, b: PasswordPolicyBaseline): PolicySettings {
+function targetSettings(current: PolicySettings | null, b: PasswordPolicyBaseline): PolicySettings {
   const c = current;
   return {
     MinimumPasswordLength: Math.max(c?.MinimumPasswordLength ?? 0, b.minimumPasswordLength),
@@ -69,7 +70,7 @@ export function targetSettings(current: PolicySettings | null, b: PasswordPolicy
 }
 
 /** UpdateAccountPasswordPolicy parameters: every field, except age/reuse when 0 (omitting them is how "none" is set). */
-export function updateParams(t: PolicySettings): Record<string, unknown> {
+function updateParams(t: PolicySettings): Record<string, unknown> {
   return {
     MinimumPasswordLength: t.MinimumPasswordLength,
     RequireSymbols: t.RequireSymbols,
@@ -125,7 +126,7 @@ export const enforcePasswordPolicy: RemediationDefinition = {
     const b = ctx.deps.passwordPolicy;
     const bad = baselineProblem(b);
     if (bad) return { applicable: false, reason: `the configured password policy baseline is invalid: ${bad}` };
-    const res = await readOrMissing("iam", "GetAccountPasswordPolicy", () => ctx.deps.iam.send(new GetAccountPasswordPolicyCommand({})));
+    const res = await orMissing(iamGateway(ctx.deps.iam).getAccountPasswordPolicy());
     const current = res?.PasswordPolicy ? currentSettings(res.PasswordPolicy) : null;
     if (!current) ctx.observations.push("no password policy is set (AWS defaults apply)");
     const target = targetSettings(current, b);

@@ -1,10 +1,11 @@
 // Undo RemoveRoleFromInstanceProfile: put the role back into its instance profile.
-import { GetInstanceProfileCommand, GetRoleCommand } from "@aws-sdk/client-iam";
-import { readOrMissing, trailwatchTags } from "../aws.js";
+import { trailwatchTags } from "../aws.js";
 import { instanceProfileBinding, roleBinding } from "../bindings.js";
 import { bindPermissions } from "../grants.js";
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 export const readdRoleToInstanceProfile: RemediationDefinition = {
   id: "readd-role-to-instance-profile",
@@ -20,11 +21,9 @@ export const readdRoleToInstanceProfile: RemediationDefinition = {
     const profileName = p.instanceProfileName ?? "";
     const roleName = p.roleName ?? "";
     const { iam } = ctx.deps;
-    const profile = await readOrMissing("iam", "GetInstanceProfile", () =>
-      iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName })),
-    );
+    const profile = await orMissing(iamGateway(iam).getInstanceProfile(profileName));
     if (!profile?.InstanceProfile) return { applicable: false, reason: `instance profile ${profileName} no longer exists` };
-    const role = await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: roleName })));
+    const role = await orMissing(iamGateway(iam).getRole(roleName));
     if (!role?.Role) return { applicable: false, reason: `role ${roleName} no longer exists` };
     ctx.observations.push(`role ${roleName} exists (${role.Role.Arn ?? "no ARN"})`);
     ctx.bindings.push(instanceProfileBinding(profileName, profile.InstanceProfile.InstanceProfileId));

@@ -1,11 +1,12 @@
 // Undo RemoveUserFromGroup: add the user back to the group.
-import { GetGroupCommand, GetUserCommand, ListGroupsForUserCommand } from "@aws-sdk/client-iam";
-import { readAllPages, readOrMissing, trailwatchTags } from "../aws.js";
+import { trailwatchTags } from "../aws.js";
 import { groupBinding, userBinding } from "../bindings.js";
 import { bindPermissions } from "../grants.js";
 import { botUserName } from "../identity.js";
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 export const readdUserToGroup: RemediationDefinition = {
   id: "readd-user-to-group",
@@ -25,9 +26,9 @@ export const readdUserToGroup: RemediationDefinition = {
     if (botUserName(ctx.deps.botIdentity) === userName) {
       return { applicable: false, reason: `user ${userName} is the bot's own identity; trailwatch does not change its own permissions` };
     }
-    const group = await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: groupName, MaxItems: 1 })));
+    const group = await orMissing(iamGateway(iam).getGroup(groupName));
     if (!group?.Group) return { applicable: false, reason: `group ${groupName} no longer exists` };
-    const user = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: userName })));
+    const user = await orMissing(iamGateway(iam).getUser(userName));
     if (!user?.User) return { applicable: false, reason: `user ${userName} no longer exists` };
     ctx.observations.push(`group ${groupName} and user ${userName} exist`);
     ctx.bindings.push(userBinding(userName, user.User.UserId));
@@ -35,12 +36,7 @@ export const readdUserToGroup: RemediationDefinition = {
     const perms = await bindPermissions(ctx, "group", groupName);
     ctx.bindings.push(groupBinding(groupName, group.Group.GroupId, perms));
     const groups =
-      (await readAllPages(
-        "ListGroupsForUser",
-        (Marker) => iam.send(new ListGroupsForUserCommand({ UserName: userName, Marker })),
-        (r) => r.Groups,
-        true,
-      )) ?? [];
+      (await orMissing(iamGateway(iam).listGroupsForUser(userName))) ?? [];
     if (groups.some((g) => g.GroupName === groupName)) {
       ctx.observations.push(`user ${userName} is a member of group ${groupName}`);
       return { applicable: false, reason: `user ${userName} is already in group ${groupName}; nothing to do` };

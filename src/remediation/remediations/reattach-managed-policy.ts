@@ -1,20 +1,13 @@
 // Undo Detach{User,Group,Role}Policy: attach the managed policy again.
-import {
-  GetGroupCommand,
-  GetRoleCommand,
-  GetUserCommand,
-  ListAttachedGroupPoliciesCommand,
-  ListAttachedRolePoliciesCommand,
-  ListAttachedUserPoliciesCommand,
-  type AttachedPolicy,
-  type IAMClient,
-} from "@aws-sdk/client-iam";
-import { readAllPages, readOrMissing, trailwatchTags } from "../aws.js";
+import type { AttachedPolicy, IAMClient } from "@aws-sdk/client-iam";
+import { trailwatchTags } from "../aws.js";
 import { groupBinding, managedPolicyBinding, readGroupMembers, readManagedPolicy, roleBinding, userBinding } from "../bindings.js";
 import { botRoleName, botUserName } from "../identity.js";
 import { managedPolicyAdminReasons } from "../privilege.js";
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
 import type { PlannedCall, RemediationDefinition, RemediationParams } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 type Target = "user" | "group" | "role";
 const EVENT_TARGET: Record<string, Target> = { DetachUserPolicy: "user", DetachGroupPolicy: "group", DetachRolePolicy: "role" };
@@ -28,26 +21,11 @@ function target(p: RemediationParams): Target {
 async function attachedPolicies(iam: IAMClient, t: Target, name: string): Promise<AttachedPolicy[] | undefined> {
   switch (t) {
     case "user":
-      return readAllPages(
-        "ListAttachedUserPolicies",
-        (Marker) => iam.send(new ListAttachedUserPoliciesCommand({ UserName: name, Marker })),
-        (r) => r.AttachedPolicies,
-        true,
-      );
+      return orMissing(iamGateway(iam).listAttachedUserPolicies(name));
     case "group":
-      return readAllPages(
-        "ListAttachedGroupPolicies",
-        (Marker) => iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: name, Marker })),
-        (r) => r.AttachedPolicies,
-        true,
-      );
+      return orMissing(iamGateway(iam).listAttachedGroupPolicies(name));
     case "role":
-      return readAllPages(
-        "ListAttachedRolePolicies",
-        (Marker) => iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name, Marker })),
-        (r) => r.AttachedPolicies,
-        true,
-      );
+      return orMissing(iamGateway(iam).listAttachedRolePolicies(name));
   }
 }
 
@@ -80,11 +58,11 @@ export const reattachManagedPolicy: RemediationDefinition = {
     }
     let exists: boolean;
     if (t === "user") {
-      const user = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: name })));
+      const user = await orMissing(iamGateway(iam).getUser(name));
       exists = user?.User !== undefined;
       if (user?.User) ctx.bindings.push(userBinding(name, user.User.UserId));
     } else if (t === "group") {
-      const group = await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: name, MaxItems: 1 })));
+      const group = await orMissing(iamGateway(iam).getGroup(name));
       exists = group?.Group !== undefined;
       // Every member gets the policy: whoever joins the group while the request waits must not.
       if (group?.Group) {
@@ -93,7 +71,7 @@ export const reattachManagedPolicy: RemediationDefinition = {
         ctx.observations.push(`group ${name} has ${members.length} member(s)`);
       }
     } else {
-      const role = await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: name })));
+      const role = await orMissing(iamGateway(iam).getRole(name));
       exists = role?.Role !== undefined;
       // Decided by the path IAM reports, never by the name: anyone can name a role AWSServiceRoleFor….
       if (role?.Role?.Path?.startsWith("/aws-service-role/")) {

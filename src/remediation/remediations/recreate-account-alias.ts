@@ -1,8 +1,7 @@
 // Undo DeleteAccountAlias: create the alias again if the account has none.
-import { ListAccountAliasesCommand } from "@aws-sdk/client-iam";
-import { read } from "../aws.js";
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
 
 export const recreateAccountAlias: RemediationDefinition = {
   id: "recreate-account-alias",
@@ -16,8 +15,7 @@ export const recreateAccountAlias: RemediationDefinition = {
   planTitle: (p) => `Recreate account alias ${p.accountAlias}`,
   async plan(p, ctx) {
     const alias = p.accountAlias ?? "";
-    const res = await read("iam", "ListAccountAliases", () => ctx.deps.iam.send(new ListAccountAliasesCommand({})));
-    const current = res.AccountAliases ?? [];
+    const current = await iamGateway(ctx.deps.iam).listAccountAliases();
     if (current.includes(alias)) {
       ctx.observations.push(`the account alias is ${alias}`);
       return { applicable: false, reason: `the account already has alias ${alias}; nothing to do` };

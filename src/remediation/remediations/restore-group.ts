@@ -1,11 +1,11 @@
 // Undo DeleteGroup: recreate the group (path), its inline and managed policies, and its members that
 // still exist.
-import { GetGroupCommand, GetUserCommand } from "@aws-sdk/client-iam";
-import { readOrMissing } from "../aws.js";
 import { checkRestoreParams, loadSnapshot, pinSnapshot, policySummary, snapshotLabel, restoreFromEvent } from "../restore/common.js";
 import { absentBinding, bindManagedPolicies, judgeInlinePolicies, snapshotBinding } from "../restore/bindings.js";
 import { userBinding } from "../bindings.js";
 import type { PlannedCall, RemediationDefinition } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 export const restoreGroup: RemediationDefinition = {
   id: "restore-group",
@@ -22,7 +22,7 @@ export const restoreGroup: RemediationDefinition = {
     const group = loaded.snapshot.groups.find((g) => g.name === groupName);
     if (!group) return { applicable: false, reason: `${snapshotLabel(loaded)} does not hold group ${groupName}: it was created after that snapshot` };
     ctx.bindings.push(snapshotBinding(loaded));
-    if ((await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: groupName, MaxItems: 1 })))) !== undefined) {
+    if ((await orMissing(iamGateway(iam).getGroup(groupName))) !== undefined) {
       return { applicable: false, reason: `group ${groupName} exists again: someone recreated it; nothing is restored over it` };
     }
     ctx.bindings.push(absentBinding({ type: "group", name: groupName }));
@@ -41,7 +41,7 @@ export const restoreGroup: RemediationDefinition = {
       calls.push({ api: "AttachGroupPolicy", params: { GroupName: groupName, PolicyArn: arn }, description: `Attach managed policy ${arn} to group ${groupName}` });
     }
     for (const member of loaded.snapshot.users.filter((u) => u.groups.includes(groupName))) {
-      const live = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: member.name })));
+      const live = await orMissing(iamGateway(iam).getUser(member.name));
       if (live?.User === undefined) {
         notes.push(`member ${member.name} no longer exists, so it is not added`);
         continue;

@@ -1,14 +1,14 @@
 // Undo Delete{Role,User,Group}Policy: put the inline policy back with the document from the last
 // snapshot before the deletion; when no snapshot holds it, from the last Put*Policy call for it that
 // CloudTrail still has (event history keeps 90 days).
-import { GetGroupCommand, GetGroupPolicyCommand, GetRoleCommand, GetRolePolicyCommand, GetUserCommand, GetUserPolicyCommand } from "@aws-sdk/client-iam";
 import { CloudTrailLookup } from "../../cloudtrail/lookup.js";
-import { readOrMissing } from "../aws.js";
 import { beforeFromEventTime, checkSnapshotParams, pinSnapshot, policySummary, snapshotLabel } from "../restore/common.js";
 import { absentBinding, judgeInlinePolicies, snapshotBinding } from "../restore/bindings.js";
 import { groupBinding, readGroupMembers, roleBinding, userBinding, type Binding } from "../bindings.js";
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
 import type { PlanContext, RemediationDefinition, RemediationParams } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 type Target = "user" | "group" | "role";
 const EVENT_TARGET: Record<string, Target> = { DeleteUserPolicy: "user", DeleteGroupPolicy: "group", DeleteRolePolicy: "role" };
@@ -55,14 +55,14 @@ async function lastPutEvent(ctx: PlanContext, t: Target, name: string, policyNam
 async function principalBinding(ctx: PlanContext, t: Target, name: string): Promise<Binding | undefined> {
   const { iam } = ctx.deps;
   if (t === "user") {
-    const u = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: name })));
+    const u = await orMissing(iamGateway(iam).getUser(name));
     return u?.User ? userBinding(name, u.User.UserId) : undefined;
   }
   if (t === "group") {
-    const g = await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: name, MaxItems: 1 })));
+    const g = await orMissing(iamGateway(iam).getGroup(name));
     return g?.Group ? groupBinding(name, g.Group.GroupId, undefined, (await readGroupMembers(iam, name)) ?? []) : undefined;
   }
-  const r = await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: name })));
+  const r = await orMissing(iamGateway(iam).getRole(name));
   return r?.Role ? roleBinding(name, r.Role, { trust: true }) : undefined;
 }
 
@@ -70,10 +70,10 @@ async function currentPolicy(ctx: PlanContext, t: Target, name: string, policyNa
   const { iam } = ctx.deps;
   const got =
     t === "user"
-      ? await readOrMissing("iam", "GetUserPolicy", () => iam.send(new GetUserPolicyCommand({ UserName: name, PolicyName: policyName })))
+      ? await orMissing(iamGateway(iam).getUserPolicy(name, policyName))
       : t === "group"
-        ? await readOrMissing("iam", "GetGroupPolicy", () => iam.send(new GetGroupPolicyCommand({ GroupName: name, PolicyName: policyName })))
-        : await readOrMissing("iam", "GetRolePolicy", () => iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName })));
+        ? await orMissing(iamGateway(iam).getGroupPolicy(name, policyName))
+        : await orMissing(iamGateway(iam).getRolePolicy(name, policyName));
   return got !== undefined;
 }
 

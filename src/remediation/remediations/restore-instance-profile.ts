@@ -1,10 +1,10 @@
 // Undo DeleteInstanceProfile: recreate the profile with its path and tags, and put its role back in it.
-import { GetInstanceProfileCommand, GetRoleCommand } from "@aws-sdk/client-iam";
-import { readOrMissing } from "../aws.js";
 import { checkRestoreParams, loadSnapshot, pinSnapshot, restoreTags, snapshotLabel, restoreFromEvent } from "../restore/common.js";
 import { absentBinding, snapshotBinding } from "../restore/bindings.js";
 import { roleBinding } from "../bindings.js";
 import type { PlannedCall, RemediationDefinition } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 const ACTION = "restore-instance-profile";
 
@@ -23,7 +23,7 @@ export const restoreInstanceProfile: RemediationDefinition = {
     const saved = loaded.snapshot.instanceProfiles.find((ip) => ip.name === name);
     if (!saved) return { applicable: false, reason: `${snapshotLabel(loaded)} does not hold instance profile ${name}: it was created after that snapshot` };
     ctx.bindings.push(snapshotBinding(loaded));
-    const live = await readOrMissing("iam", "GetInstanceProfile", () => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name })));
+    const live = await orMissing(iamGateway(iam).getInstanceProfile(name));
     if (live?.InstanceProfile) {
       return { applicable: false, reason: `instance profile ${name} exists again (InstanceProfileId ${live.InstanceProfile.InstanceProfileId ?? "?"}): someone recreated it; nothing is restored over it` };
     }
@@ -37,7 +37,7 @@ export const restoreInstanceProfile: RemediationDefinition = {
       },
     ];
     for (const roleName of saved.roleNames) {
-      const role = await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: roleName })));
+      const role = await orMissing(iamGateway(iam).getRole(roleName));
       if (!role?.Role) {
         notes.push(`its role ${roleName} no longer exists: restore the role (its DeleteRole alert), which puts it back into this profile`);
         continue;

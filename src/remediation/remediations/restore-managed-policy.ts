@@ -1,12 +1,12 @@
 // Undo DeletePolicy: recreate the customer managed policy (path, description, tags, the default
 // version's document) and attach it again to the users, groups and roles that had it and still exist.
-import { GetGroupCommand, GetRoleCommand, GetUserCommand } from "@aws-sdk/client-iam";
-import { readOrMissing } from "../aws.js";
 import { checkRestoreParams, loadSnapshot, pinSnapshot, policyExists, policySummary, restoreTags, snapshotLabel, restoreFromEvent } from "../restore/common.js";
 import { absentBinding, snapshotBinding } from "../restore/bindings.js";
 import { groupBinding, parsePolicyDocument, roleBinding, userBinding } from "../bindings.js";
 import { managedPolicyAdminReasons } from "../privilege.js";
 import type { PlannedCall, RemediationDefinition } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 const ACTION = "restore-managed-policy";
 
@@ -54,12 +54,12 @@ export const restoreManagedPolicy: RemediationDefinition = {
       for (const name of names) {
         const binding =
           kind === "user"
-            ? await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: name }))).then((r) => (r?.User ? userBinding(name, r.User.UserId) : undefined))
+            ? await orMissing(iamGateway(iam).getUser(name)).then((r) => (r?.User ? userBinding(name, r.User.UserId) : undefined))
             : kind === "group"
-              ? await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: name, MaxItems: 1 }))).then((r) =>
+              ? await orMissing(iamGateway(iam).getGroup(name)).then((r) =>
                   r?.Group ? groupBinding(name, r.Group.GroupId) : undefined,
                 )
-              : await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: name }))).then((r) => (r?.Role ? roleBinding(name, r.Role, { trust: true }) : undefined));
+              : await orMissing(iamGateway(iam).getRole(name)).then((r) => (r?.Role ? roleBinding(name, r.Role, { trust: true }) : undefined));
         if (!binding) {
           notes.push(`${kind} ${name} had it attached but no longer exists; it is not attached there`);
           continue;

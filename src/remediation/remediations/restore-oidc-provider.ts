@@ -1,10 +1,10 @@
 // Undo DeleteOpenIDConnectProvider (recreate the provider with its URL, client ids, thumbprints and tags)
 // and RemoveClientIDFromOpenIDConnectProvider (add the client id back).
-import { GetOpenIDConnectProviderCommand } from "@aws-sdk/client-iam";
-import { readOrMissing } from "../aws.js";
 import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, restoreTags, snapshotLabel } from "../restore/common.js";
 import { checkUndoEvent, paramsFrom } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 const ACTION = "restore-oidc-provider";
 
@@ -31,7 +31,7 @@ export const restoreOidcProvider: RemediationDefinition = {
     if ("error" in loaded) return { applicable: false, reason: loaded.error };
     const saved = loaded.snapshot.oidcProviders.find((o) => o.arn === arn);
     if (!saved) return { applicable: false, reason: `${snapshotLabel(loaded)} does not hold OIDC provider ${arn}: it was created after that snapshot` };
-    const live = await readOrMissing("iam", "GetOpenIDConnectProvider", () => ctx.deps.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })));
+    const live = await orMissing(iamGateway(ctx.deps.iam).getOpenIDConnectProvider(arn));
     if (p.clientId) {
       if (!live) return { applicable: false, reason: `OIDC provider ${arn} no longer exists; restore the provider instead (its DeleteOpenIDConnectProvider alert)` };
       if ((live.ClientIDList ?? []).includes(p.clientId)) return { applicable: false, reason: `OIDC provider ${arn} has client id ${p.clientId} again; nothing to do` };

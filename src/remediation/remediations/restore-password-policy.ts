@@ -1,11 +1,11 @@
 // Undo DeleteAccountPasswordPolicy: put back exactly the policy the snapshot holds (not the baseline;
 // enforce-password-policy is the remediation that hardens).
-import { GetAccountPasswordPolicyCommand } from "@aws-sdk/client-iam";
-import { readOrMissing } from "../aws.js";
 import { beforeFromEventTime, checkRestoreParams, loadSnapshot, pinSnapshot, snapshotLabel } from "../restore/common.js";
 import { absentBinding, snapshotBinding } from "../restore/bindings.js";
 import { checkUndoEvent } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 export const restorePasswordPolicy: RemediationDefinition = {
   id: "restore-password-policy",
@@ -28,7 +28,7 @@ export const restorePasswordPolicy: RemediationDefinition = {
       return { applicable: false, reason: gap ? `${snapshotLabel(loaded)} could not read the password policy (${gap})` : `${snapshotLabel(loaded)} shows no password policy: the account had none then` };
     }
     ctx.bindings.push(snapshotBinding(loaded));
-    const live = await readOrMissing("iam", "GetAccountPasswordPolicy", () => ctx.deps.iam.send(new GetAccountPasswordPolicyCommand({})));
+    const live = await orMissing(iamGateway(ctx.deps.iam).getAccountPasswordPolicy());
     if (live?.PasswordPolicy) return { applicable: false, reason: "the account has a password policy again: someone set one; nothing is overwritten" };
     ctx.observations.push("the account has no password policy now (IAM's default applies)");
     ctx.bindings.push(absentBinding({ type: "password-policy" }));

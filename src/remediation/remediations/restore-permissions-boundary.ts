@@ -1,11 +1,12 @@
 // Undo Delete{Role,User}PermissionsBoundary: put the boundary from the snapshot back.
-import { GetRoleCommand, GetUserCommand, type Role, type User } from "@aws-sdk/client-iam";
-import { readOrMissing } from "../aws.js";
+import type { Role, User } from "@aws-sdk/client-iam";
 import { beforeFromEventTime, checkSnapshotParams, loadSnapshot, pinSnapshot, snapshotLabel } from "../restore/common.js";
 import { checkParams, checkUndoEvent, paramsFrom } from "../validate.js";
 import { bindBoundary, snapshotBinding } from "../restore/bindings.js";
 import { roleBinding, userBinding } from "../bindings.js";
 import type { RemediationDefinition } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 const EVENT_TARGET: Record<string, "role" | "user"> = { DeleteRolePermissionsBoundary: "role", DeleteUserPermissionsBoundary: "user" };
 
@@ -39,8 +40,8 @@ export const restorePermissionsBoundary: RemediationDefinition = {
     if (!saved.boundaryArn) return { applicable: false, reason: `${snapshotLabel(loaded)} shows no boundary on ${t} ${name}` };
     const live =
       t === "role"
-        ? (await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: name }))))?.Role
-        : (await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: name }))))?.User;
+        ? (await orMissing(iamGateway(iam).getRole(name)))?.Role
+        : (await orMissing(iamGateway(iam).getUser(name)))?.User;
     if (!live) return { applicable: false, reason: `${t} ${name} no longer exists` };
     if (live.PermissionsBoundary?.PermissionsBoundaryArn) {
       return { applicable: false, reason: `${t} ${name} has a boundary again (${live.PermissionsBoundary.PermissionsBoundaryArn}); nothing is overwritten` };

@@ -1,10 +1,11 @@
 // Undo DeletePolicyVersion: add the deleted version's document back as a non-default version. IAM numbers
 // versions itself, so it comes back under a new id. (The default version cannot be deleted, so the
 // deleted one was never the default.)
-import { GetPolicyVersionCommand, ListPolicyVersionsCommand } from "@aws-sdk/client-iam";
-import { decodePolicyDocument, read, readOrMissing, stableJson } from "../aws.js";
+import { decodePolicyDocument, stableJson } from "../aws.js";
 import { checkRestoreParams, loadSnapshot, pinSnapshot, policySummary, snapshotLabel, restoreFromEvent } from "../restore/common.js";
 import type { RemediationDefinition } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 /** IAM keeps at most five versions of a managed policy. */
 const MAX_VERSIONS = 5;
@@ -24,12 +25,11 @@ export const restorePolicyVersion: RemediationDefinition = {
     if ("error" in loaded) return { applicable: false, reason: loaded.error };
     const saved = loaded.snapshot.policies.find((x) => x.arn === arn)?.versions.find((v) => v.versionId === versionId);
     if (!saved) return { applicable: false, reason: `${snapshotLabel(loaded)} does not hold version ${versionId} of ${arn}: it was created after that snapshot` };
-    const live = await readOrMissing("iam", "ListPolicyVersions", () => iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn })));
-    if (!live) return { applicable: false, reason: `policy ${arn} no longer exists; restore the policy first (its DeletePolicy alert)` };
-    const versions = live.Versions ?? [];
+    const versions = await orMissing(iamGateway(iam).listPolicyVersions(arn));
+    if (!versions) return { applicable: false, reason: `policy ${arn} no longer exists; restore the policy first (its DeletePolicy alert)` };
     const want = stableJson(JSON.parse(saved.document));
     for (const v of versions) {
-      const doc = await read("iam", "GetPolicyVersion", () => iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: v.VersionId ?? "" })));
+      const doc = await iamGateway(iam).getPolicyVersion(arn, v.VersionId ?? "");
       if (stableJson(decodePolicyDocument(doc.PolicyVersion?.Document ?? "{}")) === want) {
         return { applicable: false, reason: `policy ${arn} already has a version with that document (${v.VersionId ?? "?"}); nothing to do` };
       }

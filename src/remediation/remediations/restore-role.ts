@@ -2,8 +2,6 @@
 // session, boundary, tags, inline and managed policies, instance-profile memberships; a profile deleted
 // in the same chain is recreated). Also the entry point for a deletion chain's single Restore:
 // params { roleName, snapshotId } rebuild the role as of that snapshot.
-import { GetInstanceProfileCommand, GetRoleCommand } from "@aws-sdk/client-iam";
-import { readOrMissing } from "../aws.js";
 import {
   checkRestoreParams,
   loadSnapshot,
@@ -17,6 +15,8 @@ import {
 import { absentBinding, bindBoundary, bindManagedPolicies, judgeInlinePolicies, snapshotBinding } from "../restore/bindings.js";
 import { instanceProfileBinding } from "../bindings.js";
 import type { PlannedCall, RemediationDefinition } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 const ACTION = "restore-role";
 
@@ -42,7 +42,7 @@ export const restoreRole: RemediationDefinition = {
       return { applicable: false, reason: `role ${roleName} is a service-linked role; its service recreates it (CreateServiceLinkedRole), trailwatch does not` };
     }
     ctx.bindings.push(snapshotBinding(loaded));
-    const live = await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: roleName })));
+    const live = await orMissing(iamGateway(iam).getRole(roleName));
     if (live?.Role) {
       return {
         applicable: false,
@@ -61,7 +61,7 @@ export const restoreRole: RemediationDefinition = {
     const calls: PlannedCall[] = [];
     const after: PlannedCall[] = [];
     for (const profileName of role.instanceProfileNames) {
-      const profile = await readOrMissing("iam", "GetInstanceProfile", () => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName })));
+      const profile = await orMissing(iamGateway(iam).getInstanceProfile(profileName));
       if (!profile?.InstanceProfile) {
         const saved = snap.instanceProfiles.find((ip) => ip.name === profileName);
         if (!saved) {

@@ -1,9 +1,9 @@
 // Undo DeleteSAMLProvider: recreate the provider from the metadata document in the snapshot.
-import { GetSAMLProviderCommand } from "@aws-sdk/client-iam";
-import { readOrMissing } from "../aws.js";
 import { beforeFromEventTime, checkRestoreParams, firstRequestString, loadSnapshot, pinSnapshot, restoreTags, snapshotLabel } from "../restore/common.js";
 import { checkUndoEvent } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 const ACTION = "restore-saml-provider";
 
@@ -28,7 +28,7 @@ export const restoreSamlProvider: RemediationDefinition = {
     if ("error" in loaded) return { applicable: false, reason: loaded.error };
     const saved = loaded.snapshot.samlProviders.find((s) => s.arn === arn);
     if (!saved) return { applicable: false, reason: `${snapshotLabel(loaded)} does not hold SAML provider ${arn}: it was created after that snapshot` };
-    if (await readOrMissing("iam", "GetSAMLProvider", () => ctx.deps.iam.send(new GetSAMLProviderCommand({ SAMLProviderArn: arn })))) {
+    if (await orMissing(iamGateway(ctx.deps.iam).getSAMLProvider(arn))) {
       return { applicable: false, reason: `SAML provider ${arn} exists again: someone recreated it; nothing is restored over it` };
     }
     const notes: string[] = ["the metadata is the one in the snapshot: if the identity provider rotated its signing certificate since, update the metadata"];

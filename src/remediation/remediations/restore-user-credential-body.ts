@@ -1,10 +1,10 @@
 // Undo DeleteSSHPublicKey and DeleteSigningCertificate: upload the public key or certificate body from
 // the snapshot again. Only public material is restored; IAM gives it a new id.
-import { GetUserCommand, ListSigningCertificatesCommand, ListSSHPublicKeysCommand, GetSSHPublicKeyCommand } from "@aws-sdk/client-iam";
-import { read, readOrMissing } from "../aws.js";
 import { beforeFromEventTime, checkRestoreParams, firstRequestString, loadSnapshot, pinSnapshot, snapshotLabel } from "../restore/common.js";
 import { checkUndoEvent } from "../validate.js";
 import type { PlanContext, PlanOutcome, RemediationDefinition, RemediationParams } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 type Kind = "ssh" | "cert";
 
@@ -18,16 +18,16 @@ async function planUpload(kind: Kind, p: RemediationParams, ctx: PlanContext): P
   const user = loaded.snapshot.users.find((u) => u.name === userName);
   const saved = (kind === "ssh" ? user?.sshPublicKeys : user?.signingCertificates)?.find((c) => c.id === id);
   if (!saved) return { applicable: false, reason: `${snapshotLabel(loaded)} does not hold ${what} ${id} of user ${userName}: it was added after that snapshot` };
-  if (!(await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: userName }))))) {
+  if (!(await orMissing(iamGateway(iam).getUser(userName)))) {
     return { applicable: false, reason: `user ${userName} no longer exists; restore the user first` };
   }
   if (kind === "ssh") {
-    for (const k of (await read("iam", "ListSSHPublicKeys", () => iam.send(new ListSSHPublicKeysCommand({ UserName: userName })))).SSHPublicKeys ?? []) {
-      const full = await read("iam", "GetSSHPublicKey", () => iam.send(new GetSSHPublicKeyCommand({ UserName: userName, SSHPublicKeyId: k.SSHPublicKeyId ?? "", Encoding: "SSH" })));
+    for (const k of await iamGateway(iam).listSSHPublicKeys(userName)) {
+      const full = await iamGateway(iam).getSSHPublicKey(userName, k.SSHPublicKeyId ?? "");
       if (full.SSHPublicKey?.SSHPublicKeyBody?.trim() === saved.body.trim()) return { applicable: false, reason: `user ${userName} has this SSH public key again (${k.SSHPublicKeyId ?? "?"}); nothing to do` };
     }
   } else {
-    const certs = (await read("iam", "ListSigningCertificates", () => iam.send(new ListSigningCertificatesCommand({ UserName: userName })))).Certificates ?? [];
+    const certs = await iamGateway(iam).listSigningCertificates(userName);
     const same = certs.find((c) => c.CertificateBody?.trim() === saved.body.trim());
     if (same) return { applicable: false, reason: `user ${userName} has this signing certificate again (${same.CertificateId ?? "?"}); nothing to do` };
   }

@@ -1,8 +1,6 @@
 // Undo DeleteUser: recreate the user with its path, tags, boundary, groups and policies. Never its
 // credentials: passwords, access keys and MFA seeds cannot be recovered, and re-issuing them is a
 // decision for the user's owner, not for an alert.
-import { GetGroupCommand, GetUserCommand } from "@aws-sdk/client-iam";
-import { readOrMissing } from "../aws.js";
 import {
   checkRestoreParams,
   CREDENTIALS_GONE,
@@ -17,6 +15,8 @@ import {
 import { absentBinding, bindBoundary, bindManagedPolicies, judgeInlinePolicies, snapshotBinding } from "../restore/bindings.js";
 import { bindPermissions, groupBinding } from "../grants.js";
 import type { PlannedCall, RemediationDefinition } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 const ACTION = "restore-user";
 
@@ -35,7 +35,7 @@ export const restoreUser: RemediationDefinition = {
     const user = loaded.snapshot.users.find((u) => u.name === userName);
     if (!user) return { applicable: false, reason: `${snapshotLabel(loaded)} does not hold user ${userName}: it was created after that snapshot` };
     ctx.bindings.push(snapshotBinding(loaded));
-    const live = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: userName })));
+    const live = await orMissing(iamGateway(iam).getUser(userName));
     if (live?.User) {
       return { applicable: false, reason: `user ${userName} exists again (UserId ${live.User.UserId ?? "?"}): someone recreated it; nothing is restored over it` };
     }
@@ -55,7 +55,7 @@ export const restoreUser: RemediationDefinition = {
       },
     ];
     for (const group of user.groups) {
-      const found = await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: group, MaxItems: 1 })));
+      const found = await orMissing(iamGateway(iam).getGroup(group));
       if (found?.Group === undefined) {
         notes.push(`group ${group} no longer exists, so the user is not added to it`);
         continue;

@@ -1,8 +1,9 @@
 // Audit finding: a trail that is not logging. Start it again and tag it.
-import { GetTrailCommand, GetTrailStatusCommand } from "@aws-sdk/client-cloudtrail";
-import { read, readOrMissing, trailwatchTags } from "../aws.js";
+import { trailwatchTags } from "../aws.js";
 import { checkParams, requestString } from "../validate.js";
 import type { RemediationDefinition, RemediationParams } from "../types.js";
+import { cloudTrailGateway } from "../../aws/cloudtrail-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 export const startTrailLogging: RemediationDefinition = {
   id: "start-trail-logging",
@@ -19,7 +20,7 @@ export const startTrailLogging: RemediationDefinition = {
     const ct = ctx.deps.cloudtrail;
     if (!ct) return { applicable: false, reason: "the bot has no CloudTrail client configured" };
     const name = p.trailName ?? "";
-    const trail = await readOrMissing("cloudtrail", "GetTrail", () => ct.send(new GetTrailCommand({ Name: name })));
+    const trail = await orMissing(cloudTrailGateway(ct).getTrail(name));
     if (!trail?.Trail) return { applicable: false, reason: `trail ${name} no longer exists` };
     const region = await ct.config.region();
     const home = trail.Trail.HomeRegion;
@@ -27,7 +28,7 @@ export const startTrailLogging: RemediationDefinition = {
       return { applicable: false, reason: `trail ${name} is managed from ${home}; the bot's CloudTrail client is in ${region}` };
     }
     const trailName = trail.Trail.Name ?? name;
-    const status = await read("cloudtrail", "GetTrailStatus", () => ct.send(new GetTrailStatusCommand({ Name: trailName })));
+    const status = await cloudTrailGateway(ct).getTrailStatus(trailName);
     if (status.IsLogging) {
       ctx.observations.push(`trail ${trailName} is logging`);
       return { applicable: false, reason: `trail ${trailName} is already logging` };

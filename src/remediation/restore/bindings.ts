@@ -3,22 +3,12 @@
 // someone created a role of that name (maybe trusting another account), and one approved from snapshot #12
 // must not run from different content. The policies a restore hands back are bound by PolicyId, default
 // version and document hash, and judged for admin-level access like every re-attach.
-import {
-  GetAccountPasswordPolicyCommand,
-  GetGroupCommand,
-  GetGroupPolicyCommand,
-  GetInstanceProfileCommand,
-  GetPolicyCommand,
-  GetRoleCommand,
-  GetRolePolicyCommand,
-  GetUserCommand,
-  GetUserPolicyCommand,
-} from "@aws-sdk/client-iam";
 import type { LoadedSnapshot } from "../../snapshot/service.js";
-import { readOrMissing } from "../aws.js";
 import { managedPolicyBinding, parsePolicyDocument, readManagedPolicy, registerBindingKind, type Binding } from "../bindings.js";
 import { documentAdminReasons, managedPolicyAdminReasons } from "../privilege.js";
 import type { PlanContext, RemediationDeps } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
 /** What a restore recreates, and must therefore not exist when it runs. */
 export type AbsentThing =
@@ -58,37 +48,37 @@ async function presence(deps: RemediationDeps, ref: Record<string, string>): Pro
   const yes = (what: string) => ({ Exists: `yes (${what})` });
   switch (ref.type) {
     case "role": {
-      const r = await readOrMissing("iam", "GetRole", () => iam.send(new GetRoleCommand({ RoleName: name })));
+      const r = await orMissing(iamGateway(iam).getRole(name));
       return r?.Role ? yes(`RoleId ${r.Role.RoleId ?? "?"}`) : ABSENT;
     }
     case "user": {
-      const u = await readOrMissing("iam", "GetUser", () => iam.send(new GetUserCommand({ UserName: name })));
+      const u = await orMissing(iamGateway(iam).getUser(name));
       return u?.User ? yes(`UserId ${u.User.UserId ?? "?"}`) : ABSENT;
     }
     case "group": {
-      const g = await readOrMissing("iam", "GetGroup", () => iam.send(new GetGroupCommand({ GroupName: name, MaxItems: 1 })));
+      const g = await orMissing(iamGateway(iam).getGroup(name));
       return g?.Group ? yes(`GroupId ${g.Group.GroupId ?? "?"}`) : ABSENT;
     }
     case "instance-profile": {
-      const ip = await readOrMissing("iam", "GetInstanceProfile", () => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name })));
+      const ip = await orMissing(iamGateway(iam).getInstanceProfile(name));
       return ip?.InstanceProfile ? yes(`InstanceProfileId ${ip.InstanceProfile.InstanceProfileId ?? "?"}`) : ABSENT;
     }
     case "policy": {
-      const p = await readOrMissing("iam", "GetPolicy", () => iam.send(new GetPolicyCommand({ PolicyArn: ref.arn ?? "" })));
+      const p = await orMissing(iamGateway(iam).getPolicy(ref.arn ?? ""));
       return p?.Policy ? yes(`PolicyId ${p.Policy.PolicyId ?? "?"}`) : ABSENT;
     }
     case "password-policy": {
-      const pp = await readOrMissing("iam", "GetAccountPasswordPolicy", () => iam.send(new GetAccountPasswordPolicyCommand({})));
+      const pp = await orMissing(iamGateway(iam).getAccountPasswordPolicy());
       return pp?.PasswordPolicy ? yes("a password policy is set") : ABSENT;
     }
     case "inline-policy": {
       const policyName = ref.policyName ?? "";
       const got =
         ref.target === "user"
-          ? await readOrMissing("iam", "GetUserPolicy", () => iam.send(new GetUserPolicyCommand({ UserName: name, PolicyName: policyName })))
+          ? await orMissing(iamGateway(iam).getUserPolicy(name, policyName))
           : ref.target === "group"
-            ? await readOrMissing("iam", "GetGroupPolicy", () => iam.send(new GetGroupPolicyCommand({ GroupName: name, PolicyName: policyName })))
-            : await readOrMissing("iam", "GetRolePolicy", () => iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName })));
+            ? await orMissing(iamGateway(iam).getGroupPolicy(name, policyName))
+            : await orMissing(iamGateway(iam).getRolePolicy(name, policyName));
       return got ? yes("a policy of that name is there") : ABSENT;
     }
     default:

@@ -1,14 +1,16 @@
 // Shared pieces of the restore remediations: which snapshot a restore uses, tags for recreated
 // resources, and the honest notes (what cannot come back, what changes).
-import { GetPolicyCommand, type IAMClient } from "@aws-sdk/client-iam";
+import type { IAMClient } from "@aws-sdk/client-iam";
 import type { LoadedSnapshot } from "../../snapshot/service.js";
 import type { IamSnapshot, SnapTag } from "../../snapshot/model.js";
-import { readOrMissing, tagValue, trailwatchTags } from "../aws.js";
+import { tagValue, trailwatchTags } from "../aws.js";
 import type { IamEvent } from "../../domain.js";
 import { checkParams, checkUndoEvent, paramsFrom, type ParamKind } from "../validate.js";
 import type { PlanContext, RemediationDeps, RemediationParams } from "../types.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
+import { orMissing } from "../../aws/errors.js";
 
-export const TAG_RESTORED_FROM = "trailwatch:restored-from";
+const TAG_RESTORED_FROM = "trailwatch:restored-from";
 /** IAM allows 50 tags per role, user, policy or instance profile. */
 const MAX_TAGS = 50;
 
@@ -98,7 +100,7 @@ export function newIdNotes(kind: "role" | "user", name: string, oldId: string, a
 
 /** Whether a managed policy exists now (customer or AWS managed). */
 export async function policyExists(iam: IAMClient, arn: string): Promise<boolean> {
-  return (await readOrMissing("iam", "GetPolicy", () => iam.send(new GetPolicyCommand({ PolicyArn: arn })))) !== undefined;
+  return (await orMissing(iamGateway(iam).getPolicy(arn))) !== undefined;
 }
 
 export const CREDENTIALS_GONE =

@@ -1,28 +1,8 @@
 // Read-back checks for the restore APIs, merged into ../verify.ts: each reads the resource again and
 // compares what matters (path, documents, boundary, tags), not just that it exists.
-import {
-  GetGroupCommand,
-  GetOpenIDConnectProviderCommand,
-  GetSAMLProviderCommand,
-  GetSSHPublicKeyCommand,
-  ListOpenIDConnectProvidersCommand,
-  ListSAMLProvidersCommand,
-  ListSigningCertificatesCommand,
-  ListSSHPublicKeysCommand,
-  GetGroupPolicyCommand,
-  GetInstanceProfileCommand,
-  GetPolicyCommand,
-  GetPolicyVersionCommand,
-  GetRoleCommand,
-  GetUserCommand,
-  GetUserPolicyCommand,
-  ListPolicyTagsCommand,
-  ListPolicyVersionsCommand,
-  ListRoleTagsCommand,
-  ListUserTagsCommand,
-} from "@aws-sdk/client-iam";
-import { decodePolicyDocument, read, stableJson } from "../aws.js";
+import { decodePolicyDocument, stableJson } from "../aws.js";
 import type { Check, Checker } from "../verify.js";
+import { iamGateway } from "../../aws/iam-gateway.js";
 
 const str = (p: Record<string, unknown>, k: string) => String(p[k]);
 const stripScheme = (url: string) => url.replace(/^https:\/\//, "");
@@ -35,7 +15,7 @@ function sameDocument(got: string | undefined, want: unknown): boolean {
   }
 }
 
-function missingTags(actual: { Key?: string; Value?: string }[] | undefined, wanted: unknown): string[] {
+function missingTags(actual: { Key?: string | undefined; Value?: string | undefined }[] | undefined, wanted: unknown): string[] {
   return ((wanted as { Key: string; Value: string }[] | undefined) ?? [])
     .filter((w) => actual?.find((t) => t.Key === w.Key)?.Value !== w.Value)
     .map((w) => `${w.Key}=${w.Value}`);
@@ -50,8 +30,8 @@ function result(what: string, problems: string[], via: string): Check {
 export const RESTORE_CHECKS: Record<string, Checker> = {
   async CreateRole(deps, p) {
     const name = str(p, "RoleName");
-    const role = (await read("iam", "GetRole", () => deps.iam.send(new GetRoleCommand({ RoleName: name })))).Role;
-    const tags = (await read("iam", "ListRoleTags", () => deps.iam.send(new ListRoleTagsCommand({ RoleName: name })))).Tags;
+    const role = (await iamGateway(deps.iam).getRole(name)).Role;
+    const tags = await iamGateway(deps.iam).listRoleTags(name);
     const problems: string[] = [];
     if (role?.Path !== p.Path) problems.push(`path is ${role?.Path ?? "none"}`);
     if (!sameDocument(role?.AssumeRolePolicyDocument, p.AssumeRolePolicyDocument)) problems.push("trust policy differs");
@@ -64,7 +44,7 @@ export const RESTORE_CHECKS: Record<string, Checker> = {
   },
   async CreateInstanceProfile(deps, p) {
     const name = str(p, "InstanceProfileName");
-    const ip = (await read("iam", "GetInstanceProfile", () => deps.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name })))).InstanceProfile;
+    const ip = (await iamGateway(deps.iam).getInstanceProfile(name)).InstanceProfile;
     const problems: string[] = [];
     if (ip?.Path !== p.Path) problems.push(`path is ${ip?.Path ?? "none"}`);
     const missing = missingTags(ip?.Tags, p.Tags);
@@ -74,21 +54,21 @@ export const RESTORE_CHECKS: Record<string, Checker> = {
   async PutUserPolicy(deps, p) {
     const user = str(p, "UserName");
     const name = str(p, "PolicyName");
-    const res = await read("iam", "GetUserPolicy", () => deps.iam.send(new GetUserPolicyCommand({ UserName: user, PolicyName: name })));
+    const res = await iamGateway(deps.iam).getUserPolicy(user, name);
     const same = sameDocument(res.PolicyDocument, p.PolicyDocument);
     return { ok: same, detail: `inline policy ${name} on user ${user} ${same ? "has the planned document" : "differs from the planned document"} (GetUserPolicy)` };
   },
   async PutGroupPolicy(deps, p) {
     const group = str(p, "GroupName");
     const name = str(p, "PolicyName");
-    const res = await read("iam", "GetGroupPolicy", () => deps.iam.send(new GetGroupPolicyCommand({ GroupName: group, PolicyName: name })));
+    const res = await iamGateway(deps.iam).getGroupPolicy(group, name);
     const same = sameDocument(res.PolicyDocument, p.PolicyDocument);
     return { ok: same, detail: `inline policy ${name} on group ${group} ${same ? "has the planned document" : "differs from the planned document"} (GetGroupPolicy)` };
   },
   async CreateUser(deps, p) {
     const name = str(p, "UserName");
-    const user = (await read("iam", "GetUser", () => deps.iam.send(new GetUserCommand({ UserName: name })))).User;
-    const tags = (await read("iam", "ListUserTags", () => deps.iam.send(new ListUserTagsCommand({ UserName: name })))).Tags;
+    const user = (await iamGateway(deps.iam).getUser(name)).User;
+    const tags = await iamGateway(deps.iam).listUserTags(name);
     const problems: string[] = [];
     if (user?.Path !== p.Path) problems.push(`path is ${user?.Path ?? "none"}`);
     if ((user?.PermissionsBoundary?.PermissionsBoundaryArn ?? undefined) !== p.PermissionsBoundary) problems.push(`boundary is ${user?.PermissionsBoundary?.PermissionsBoundaryArn ?? "none"}`);
@@ -98,16 +78,14 @@ export const RESTORE_CHECKS: Record<string, Checker> = {
   },
   async CreateGroup(deps, p) {
     const name = str(p, "GroupName");
-    const group = (await read("iam", "GetGroup", () => deps.iam.send(new GetGroupCommand({ GroupName: name, MaxItems: 1 })))).Group;
+    const group = (await iamGateway(deps.iam).getGroup(name)).Group;
     return result(`group ${name}`, group?.Path === p.Path ? [] : [`path is ${group?.Path ?? "none"}`], "GetGroup");
   },
   async CreatePolicy(deps, p) {
     const name = str(p, "PolicyName");
     const arn = `${policyArnPrefix(deps)}${str(p, "Path")}${name}`;
-    const policy = (await read("iam", "GetPolicy", () => deps.iam.send(new GetPolicyCommand({ PolicyArn: arn })))).Policy;
-    const version = await read("iam", "GetPolicyVersion", () =>
-      deps.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy?.DefaultVersionId ?? "v1" })),
-    );
+    const policy = (await iamGateway(deps.iam).getPolicy(arn)).Policy;
+    const version = await iamGateway(deps.iam).getPolicyVersion(arn, policy?.DefaultVersionId ?? "v1");
     const problems: string[] = [];
     if (!sameDocument(version.PolicyVersion?.Document, p.PolicyDocument)) problems.push("default version document differs");
     if (p.Description !== undefined && policy?.Description !== p.Description) problems.push("description differs");
@@ -115,15 +93,15 @@ export const RESTORE_CHECKS: Record<string, Checker> = {
   },
   async TagPolicy(deps, p) {
     const arn = str(p, "PolicyArn");
-    const tags = (await read("iam", "ListPolicyTags", () => deps.iam.send(new ListPolicyTagsCommand({ PolicyArn: arn })))).Tags;
+    const tags = await iamGateway(deps.iam).listPolicyTags(arn);
     const missing = missingTags(tags, p.Tags);
     return result(`the tags of policy ${arn}`, missing.length > 0 ? [`tags missing: ${missing.join(", ")}`] : [], "ListPolicyTags");
   },
   async CreatePolicyVersion(deps, p) {
     const arn = str(p, "PolicyArn");
-    const versions = (await read("iam", "ListPolicyVersions", () => deps.iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn })))).Versions ?? [];
+    const versions = await iamGateway(deps.iam).listPolicyVersions(arn);
     for (const v of versions) {
-      const doc = await read("iam", "GetPolicyVersion", () => deps.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: v.VersionId ?? "" })));
+      const doc = await iamGateway(deps.iam).getPolicyVersion(arn, v.VersionId ?? "");
       if (sameDocument(doc.PolicyVersion?.Document, p.PolicyDocument) && (v.IsDefaultVersion === true) === (p.SetAsDefault === true)) {
         return { ok: true, detail: `policy ${arn} has version ${v.VersionId ?? "?"} with the planned document (ListPolicyVersions, GetPolicyVersion)` };
       }
@@ -132,32 +110,32 @@ export const RESTORE_CHECKS: Record<string, Checker> = {
   },
   async CreateOpenIDConnectProvider(deps, p) {
     const host = stripScheme(str(p, "Url"));
-    const list = (await read("iam", "ListOpenIDConnectProviders", () => deps.iam.send(new ListOpenIDConnectProvidersCommand({})))).OpenIDConnectProviderList ?? [];
+    const list = await iamGateway(deps.iam).listOpenIDConnectProviders();
     const arn = list.map((e) => e.Arn ?? "").find((a) => a.endsWith(`:oidc-provider/${host}`));
     if (!arn) return { ok: false, detail: `no OIDC provider for ${host} (ListOpenIDConnectProviders)` };
-    const got = await read("iam", "GetOpenIDConnectProvider", () => deps.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })));
+    const got = await iamGateway(deps.iam).getOpenIDConnectProvider(arn);
     const missing = (p.ClientIDList as string[]).filter((c) => !(got.ClientIDList ?? []).includes(c));
     return result(`OIDC provider ${host}`, missing.length > 0 ? [`client ids missing: ${missing.join(", ")}`] : [], "GetOpenIDConnectProvider");
   },
   async AddClientIDToOpenIDConnectProvider(deps, p) {
     const arn = str(p, "OpenIDConnectProviderArn");
-    const got = await read("iam", "GetOpenIDConnectProvider", () => deps.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })));
+    const got = await iamGateway(deps.iam).getOpenIDConnectProvider(arn);
     const ok = (got.ClientIDList ?? []).includes(str(p, "ClientID"));
     return { ok, detail: `client id ${str(p, "ClientID")} is ${ok ? "" : "NOT "}on OIDC provider ${arn} (GetOpenIDConnectProvider)` };
   },
   async CreateSAMLProvider(deps, p) {
     const name = str(p, "Name");
-    const list = (await read("iam", "ListSAMLProviders", () => deps.iam.send(new ListSAMLProvidersCommand({})))).SAMLProviderList ?? [];
+    const list = await iamGateway(deps.iam).listSAMLProviders();
     const arn = list.map((e) => e.Arn ?? "").find((a) => a.endsWith(`:saml-provider/${name}`));
     if (!arn) return { ok: false, detail: `no SAML provider named ${name} (ListSAMLProviders)` };
-    const got = await read("iam", "GetSAMLProvider", () => deps.iam.send(new GetSAMLProviderCommand({ SAMLProviderArn: arn })));
+    const got = await iamGateway(deps.iam).getSAMLProvider(arn);
     return result(`SAML provider ${name}`, got.SAMLMetadataDocument === p.SAMLMetadataDocument ? [] : ["metadata differs"], "GetSAMLProvider");
   },
   async UploadSSHPublicKey(deps, p) {
     const user = str(p, "UserName");
-    const keys = (await read("iam", "ListSSHPublicKeys", () => deps.iam.send(new ListSSHPublicKeysCommand({ UserName: user })))).SSHPublicKeys ?? [];
+    const keys = await iamGateway(deps.iam).listSSHPublicKeys(user);
     for (const k of keys) {
-      const full = await read("iam", "GetSSHPublicKey", () => deps.iam.send(new GetSSHPublicKeyCommand({ UserName: user, SSHPublicKeyId: k.SSHPublicKeyId ?? "", Encoding: "SSH" })));
+      const full = await iamGateway(deps.iam).getSSHPublicKey(user, k.SSHPublicKeyId ?? "");
       if (full.SSHPublicKey?.SSHPublicKeyBody?.trim() === str(p, "SSHPublicKeyBody").trim()) {
         return { ok: true, detail: `user ${user} has the SSH public key again, id ${k.SSHPublicKeyId ?? "?"} (ListSSHPublicKeys, GetSSHPublicKey)` };
       }
@@ -166,19 +144,19 @@ export const RESTORE_CHECKS: Record<string, Checker> = {
   },
   async UploadSigningCertificate(deps, p) {
     const user = str(p, "UserName");
-    const certs = (await read("iam", "ListSigningCertificates", () => deps.iam.send(new ListSigningCertificatesCommand({ UserName: user })))).Certificates ?? [];
+    const certs = await iamGateway(deps.iam).listSigningCertificates(user);
     const hit = certs.find((c) => c.CertificateBody?.trim() === str(p, "CertificateBody").trim());
     return { ok: hit !== undefined, detail: `user ${user} ${hit ? `has the signing certificate again, id ${hit.CertificateId ?? "?"}` : "does not have the signing certificate"} (ListSigningCertificates)` };
   },
   async PutRolePermissionsBoundary(deps, p) {
     const name = str(p, "RoleName");
-    const role = (await read("iam", "GetRole", () => deps.iam.send(new GetRoleCommand({ RoleName: name })))).Role;
+    const role = (await iamGateway(deps.iam).getRole(name)).Role;
     const got = role?.PermissionsBoundary?.PermissionsBoundaryArn;
     return { ok: got === p.PermissionsBoundary, detail: `role ${name} has boundary ${got ?? "none"} (GetRole)` };
   },
   async PutUserPermissionsBoundary(deps, p) {
     const name = str(p, "UserName");
-    const user = (await read("iam", "GetUser", () => deps.iam.send(new GetUserCommand({ UserName: name })))).User;
+    const user = (await iamGateway(deps.iam).getUser(name)).User;
     const got = user?.PermissionsBoundary?.PermissionsBoundaryArn;
     return { ok: got === p.PermissionsBoundary, detail: `user ${name} has boundary ${got ?? "none"} (GetUser)` };
   },
