@@ -1,29 +1,20 @@
 // Turns AWS errors into AuditCheckError records, naming the missing permission on access denials. The
 // classification is src/aws/errors.ts's; this file only shapes it for audit reports.
-import { awsErrorCode, awsErrorMessage, classifyAwsError, missingPermission, sdkErrorOf, TrailwatchError } from "../aws/errors.js";
+import { awsErrorCode, classifyAwsError, missingPermission, sdkErrorOf, TrailwatchError } from "../aws/errors.js";
 import type { AuditCheckError, AuditCheckName } from "./types.js";
 
 export type AwsService = "iam" | "cloudtrail";
-
-/** The AWS error code: `Code` on Query/XML errors, else the error name (JSON `__type`), else "Error". */
-export const errorCode = awsErrorCode;
-
-export const errorMessage = awsErrorMessage;
 
 /** True when the error's AWS code or SDK name is `code`, matching both `NoSuchEntity` and `NoSuchEntityException`. */
 export function hasErrorCode(err: unknown, code: string): boolean {
   const sdk = sdkErrorOf(err);
   const name = typeof sdk === "object" && sdk !== null ? (sdk as { name?: unknown }).name : undefined;
-  return errorCode(sdk) === code || name === code || name === `${code}Exception`;
+  return awsErrorCode(sdk) === code || name === code || name === `${code}Exception`;
 }
 
 /** True when AWS says the resource does not exist (the user or policy was deleted meanwhile). */
 export function isNotFound(err: unknown): boolean {
   return classifyAwsError(err).kind === "not-found";
-}
-
-export function isAccessDenied(err: unknown): boolean {
-  return classifyAwsError(err).kind === "denied";
 }
 
 /** The IAM action the caller lacks: from the AWS message when it says, else `service:Operation`. */

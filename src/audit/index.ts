@@ -6,7 +6,8 @@ import { cloudtrailCheck } from "./checks/cloudtrail.js";
 import { consoleUsersMfaCheck } from "./checks/console-users-mfa.js";
 import { passwordPolicyCheck } from "./checks/password-policy.js";
 import { rootAccountCheck } from "./checks/root-account.js";
-import { AuditCallError, errorCode, errorMessage } from "./errors.js";
+import { awsErrorCode, awsErrorMessage } from "../aws/errors.js";
+import { AuditCallError } from "./errors.js";
 import { sortFindings } from "./sort.js";
 import { AUDIT_CHECKS, type AuditCheckName, type AuditDeps, type AuditReport } from "./types.js";
 
@@ -50,7 +51,7 @@ async function runCheck(name: AuditCheckName, deps: AuditDeps, now: Date): Promi
     await CHECKS[name](ctx);
   } catch (err) {
     if (err instanceof AuditCallError) ctx.errors.push(err.info);
-    else ctx.errors.push({ check: name, api: "(internal)", errorName: errorCode(err), message: errorMessage(err) });
+    else ctx.errors.push({ check: name, api: "(internal)", errorName: awsErrorCode(err), message: awsErrorMessage(err) });
   }
   return ctx;
 }

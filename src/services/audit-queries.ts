@@ -2,9 +2,9 @@
 // snapshot on demand and the watched accounts. Each query takes parsed values and returns data; the edge
 // (src/slack/listeners/commands.ts) parses the command, renders the answer and records the use.
 import { runAudit, userPosture, UserPostureError } from "../audit/index.js";
-import { errorCode, errorMessage, isAccessDenied } from "../audit/errors.js";
 import type { AuditCheckError, AuditReport, UserPosture } from "../audit/types.js";
 import type { AccountStatus } from "../accounts/pollers.js";
+import { awsErrorCode, awsErrorMessage, classifyAwsError, missingPermission } from "../aws/errors.js";
 import { errorFields } from "../log.js";
 import type { SnapshotRunResult } from "../snapshot/service.js";
 import type { ActionRecord, AlertRecord, AuditReportScope, StatusCounts } from "../store/types.js";
@@ -23,11 +23,11 @@ export type AwsErrorInfo = Pick<AuditCheckError, "api" | "errorName" | "message"
 /** An AWS (or other) error as the fields an answer shows, naming the missing permission on access denial. */
 export function describeAwsError(api: string, err: unknown): AwsErrorInfo {
   if (err instanceof UserPostureError) return err.info;
-  const info: AwsErrorInfo = { api, errorName: errorCode(err), message: errorMessage(err).slice(0, 500) };
-  if (isAccessDenied(err)) {
-    const m = /(?:perform:?|allows the|denies the)\s+([a-z][a-z0-9-]*:[A-Za-z0-9*]+)/.exec(info.message);
-    if (m?.[1]) info.missingPermission = m[1];
-  }
+  const info: AwsErrorInfo = { api, errorName: awsErrorCode(err), message: awsErrorMessage(err).slice(0, 500) };
+  const c = classifyAwsError(err);
+  // From the failed call's action (a gateway error), else from AWS's message; unknown when neither says.
+  const permission = c.kind === "denied" ? (c.missingPermission ?? missingPermission(err, "")) : "";
+  if (permission !== "") info.missingPermission = permission;
   return info;
 }
 
