@@ -92,7 +92,7 @@ async function scenario(logger: Logger, opts: { accounts: number; busyDeletions:
   await pollers.tick();
   await Promise.all(polls);
   const tickMs = performance.now() - t0;
-  const alerted = (await store.getAlert(String((targetEvent as { eventID: string }).eventID)))?.accountName;
+  const alerted = (await store.getAlert((targetEvent as { eventID: string }).eventID))?.accountName;
   const quiet = [...durations.entries()].filter(([scope]) => scope !== busy || opts.busyDeletions === 0).map(([, ms]) => ms / 1000).sort((a, b) => a - b);
   const calls = cloudtrail.calls.filter((c) => c.operation === "LookupEvents").length;
   const result = {

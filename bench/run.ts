@@ -52,7 +52,7 @@ async function pollScenario(noise: number, eventName: IamDeletionEventName) {
   const lookup = new CloudTrailLookup(client, {});
   const slackClient = new WebClient("xoxb-bench", { slackApiUrl: `${slack.url}/api/`, retryConfig: { retries: 0 } });
   const delivery = new Delivery({ store, client: slackClient, channelId: CHANNEL, logger, now: () => new Date(), postIntervalMs: 0, render: async (a) => renderAlert(a, []), renderMinimal });
-  const poller = new Poller({ store, lookup, logger, now: () => new Date(), lookbackMinutes: 20, noise: { muteEvents: [], mutePrincipals: [], minSeverity: "low" }, eventNames: lookupOrder(), onNewAlert: () => delivery.kick() });
+  const poller = new Poller({ store, lookup, logger, now: () => new Date(), lookbackMinutes: 20, noise: { muteEvents: [], mutePrincipals: [], minSeverity: "low" }, eventNames: lookupOrder(), onNewAlert: () => { delivery.kick(); } });
   delivery.start();
   const t0 = performance.now();
   let alertedAt = 0;

@@ -85,7 +85,7 @@ export async function snapshotBench(roles = 1000, users = 1000): Promise<void> {
       }
       console.log(
         `${label}: ${r.calls.toLocaleString("en")} AWS calls, ${(r.ms / 1000).toFixed(1)} s, ${(r.rawBytes / 1024).toFixed(0)} KiB of IAM JSON, ` +
-          `${r.stored ? `${(r.meta.storedBytes / 1024).toFixed(0)} KiB stored (gzip)` : "0 bytes stored (same hash: confirmed only)"}`,
+          (r.stored ? `${(r.meta.storedBytes / 1024).toFixed(0)} KiB stored (gzip)` : "0 bytes stored (same hash: confirmed only)"),
       );
     }
     await store.close();

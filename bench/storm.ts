@@ -75,7 +75,7 @@ export async function stormBenchmark(count = 600): Promise<StormResult> {
     lookbackMinutes: 20,
     noise: { muteEvents: [], mutePrincipals: [], minSeverity: "low" },
     eventNames: lookupOrder(),
-    onNewAlert: () => delivery.kick(),
+    onNewAlert: () => { delivery.kick(); },
   });
   const t0 = performance.now();
   delivery.start();

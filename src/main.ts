@@ -239,14 +239,14 @@ async function startWithLease(
     render: async (alert) =>
       renderAlert(alert, await store.listRemediationRequests(alert.eventId), await accountRestoreLine(alert.event, accounts.multiAccount ? alert.accountId : undefined, accounts.ownAccountId(), snapshots, logger)),
     renderMinimal,
-    renderDetails: async (alert) => renderAlertDetails(alert),
+    renderDetails: (alert) => Promise.resolve(renderAlertDetails(alert)),
     grouping: {
       // Late events can join a group as long as a poll can still find them.
       settings: { ...config.grouping, lateJoinMs: config.lookbackMinutes * 60_000 },
       // One account polled: every alert is the own account's, so no account check (and no STS call) is needed.
       render: (group, members) => renderGroupMessage(store, group, members, { snapshots, logger, ownAccountId: accounts.multiAccount ? accounts.ownAccountId() : undefined }),
     },
-    onSlackResult: (r) => health.slackResult(r),
+    onSlackResult: (r) => { health.slackResult(r); },
   });
   // Operational notices (cannot see CloudTrail, cannot post, clock skew, coverage) go through their own outbox.
   const notifier = new Notifier({
@@ -257,7 +257,7 @@ async function startWithLease(
     approvers: config.approvers,
     logger: logger.child({ component: "notices" }),
     now,
-    onSlackResult: (r) => health.slackResult(r),
+    onSlackResult: (r) => { health.slackResult(r); },
     refreshHome: async (userIds) => {
       for (const id of userIds) await publishHome(listenerDeps, app.client, id);
     },
@@ -293,7 +293,7 @@ async function startWithLease(
     noise: config.noise,
     rules,
     eventNames: lookupOrder(),
-    onNewAlert: () => delivery.kick(),
+    onNewAlert: () => { delivery.kick(); },
     // The health model and its notices follow the bot's own account; other accounts have their own notices.
     pollerHooks: (scope) =>
       scope !== DEFAULT_SCOPE
@@ -370,7 +370,7 @@ async function startWithLease(
     // wait for Slack, so connect in the background and keep retrying; /healthz is served meanwhile.
     const connect = (first: boolean): void => {
       (first ? app.start() : socket.client.start())
-        .then(() => logger.info({ mode: "socket", port: config.port }, "slack app connected (Socket Mode)"))
+        .then(() => { logger.info({ mode: "socket", port: config.port }, "slack app connected (Socket Mode)"); })
         .catch((err: unknown) => {
           const code = (err as { data?: { error?: string } }).data?.error;
           if (code && REJECTED_TOKEN_ERRORS.has(code)) {
@@ -379,7 +379,7 @@ async function startWithLease(
           }
           if (stopped) return;
           logger.error(errorFields(err), "Socket Mode connection failed; retrying in 30 s (polling continues)");
-          setTimeout(() => connect(false), 30_000).unref();
+          setTimeout(() => { connect(false); }, 30_000).unref();
         });
     };
     connect(true);
@@ -408,17 +408,17 @@ async function startWithLease(
         // node-cron warns on stderr when a tick meets a running poll; that is expected (a poll can outlast
         // the schedule while catching up), so its messages go to the structured log at debug level.
         logger: {
-          info: (m: string) => logger.debug({ component: "cron" }, m),
-          warn: (m: string) => logger.debug({ component: "cron" }, m),
-          error: (m: string | Error) => logger.error({ component: "cron" }, String(m)),
-          debug: (m: string | Error) => logger.debug({ component: "cron" }, String(m)),
+          info: (m: string) => { logger.debug({ component: "cron" }, m); },
+          warn: (m: string) => { logger.debug({ component: "cron" }, m); },
+          error: (m: string | Error) => { logger.error({ component: "cron" }, String(m)); },
+          debug: (m: string | Error) => { logger.debug({ component: "cron" }, String(m)); },
         },
       },
     );
     // A first IAM snapshot now (restores need one from before a deletion), then on SNAPSHOT_SCHEDULE.
     snapshots.start();
     // A first poll right away, so a restart (or a new leader) catches up without waiting for the schedule.
-    firstPoll = pollers.tick().catch((err: unknown) => logger.error(errorFields(err), "first poll failed"));
+    firstPoll = pollers.tick().catch((err: unknown) => { logger.error(errorFields(err), "first poll failed"); });
     // Executions a dead replica left behind: now (the previous leader may be one) and then periodically.
     orphaned?.start();
   };
@@ -441,7 +441,7 @@ async function startWithLease(
           leaseKeeper = startKeeper(held);
           lead();
         })
-        .catch((err: unknown) => logger.warn(errorFields(err), "could not try for the lead; trying again"))
+        .catch((err: unknown) => { logger.warn(errorFields(err), "could not try for the lead; trying again"); })
         .finally(() => {
           trying = false;
         });
@@ -450,7 +450,7 @@ async function startWithLease(
   }
   // Remediation requests expire (REMEDIATION_EXPIRY_HOURS); approving checks expiry too, this tidies messages.
   const expiryTimer = setInterval(() => {
-    expireRemediationRequests(listenerDeps, slackNotifier(listenerDeps, app.client)).catch((err: unknown) => logger.error(errorFields(err), "expiring remediation requests failed"));
+    expireRemediationRequests(listenerDeps, slackNotifier(listenerDeps, app.client)).catch((err: unknown) => { logger.error(errorFields(err), "expiring remediation requests failed"); });
   }, 60_000);
   expiryTimer.unref();
   // Problems that come from silence (no poll completing, Slack failing for 5 minutes) need a clock tick.
@@ -463,8 +463,8 @@ async function startWithLease(
     leftExecuting.length === 0
       ? Promise.resolve()
       : recoverExecutingRequests(listenerDeps, slackNotifier(listenerDeps, app.client), leftExecuting)
-          .then((counts) => logger.info({ counts }, "crash recovery finished"))
-          .catch((err: unknown) => logger.error(errorFields(err), "crash recovery failed"));
+          .then((counts) => { logger.info({ counts }, "crash recovery finished"); })
+          .catch((err: unknown) => { logger.error(errorFields(err), "crash recovery failed"); });
   // ORG_ROLE_NAME: accounts joining (or leaving) the organization are picked up without a restart.
   const refreshTimer =
     config.accounts.source === "organizations"
@@ -475,7 +475,7 @@ async function startWithLease(
               pollers.sync();
               if (added.length + removed.length > 0) logger.info({ added: added.map((a) => a.scope), removed: removed.map((a) => a.scope) }, "organization accounts changed");
             })
-            .catch((err: unknown) => logger.error(errorFields(err), "could not re-list the organization's accounts; keeping the current list"));
+            .catch((err: unknown) => { logger.error(errorFields(err), "could not re-list the organization's accounts; keeping the current list"); });
         }, config.accounts.refreshMinutes * 60_000)
       : undefined;
   refreshTimer?.unref();
@@ -522,8 +522,11 @@ async function startWithLease(
       const deadline = Date.now() + 20_000;
       while (pollers.isRunning && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       await delivery.stop();
-      await app.stop().catch((err: unknown) => logger.warn(errorFields(err), "error while stopping the Slack app"));
-      await new Promise((r) => (metricsServer ? metricsServer.close(r) : r(undefined)));
+      await app.stop().catch((err: unknown) => { logger.warn(errorFields(err), "error while stopping the Slack app"); });
+      await new Promise((r) => {
+        if (metricsServer) metricsServer.close(r);
+        else r(undefined);
+      });
       await store.close();
       // Last: until here this replica may still finish an execution, which must not look orphaned meanwhile.
       await liveness?.stop();

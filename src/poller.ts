@@ -228,6 +228,8 @@ export class Poller {
           for await (const page of lookup.pages("EventSource", "iam.amazonaws.com", start, end)) {
             pages++;
             // The window was computed on the host clock (AWS's was unknown); redo it if the two differ.
+            // `known` changes while the pages are read; the compiler keeps its narrowing from `clockWasKnown`.
+            // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
             if (attempt === 0 && !clockWasKnown && lookup.clock.known && Math.abs(lookup.clock.skewMs) > CLOCK_RESTART_MS) {
               restart = true;
               break;

@@ -53,7 +53,7 @@ export function parseAccountsYaml(text: string, where: string): { entries: Accou
   const root = doc.contents;
   const list = isMap(root) ? root.get("accounts", true) : undefined;
   if (!isMap(root) || !isSeq(list)) {
-    return { entries: [], problems: [`ACCOUNTS_FILE ${at(root as Node | null)}: expected a top-level "accounts:" list`] };
+    return { entries: [], problems: [`ACCOUNTS_FILE ${at(root)}: expected a top-level "accounts:" list`] };
   }
   if (list.items.length === 0) return { entries: [], problems: [`ACCOUNTS_FILE ${at(list)}: "accounts" is empty`] };
   if (list.items.length > MAX_ACCOUNTS) return { entries: [], problems: [`ACCOUNTS_FILE ${at(list)}: more than ${MAX_ACCOUNTS} accounts`] };
@@ -124,7 +124,7 @@ export function parseAccountsYaml(text: string, where: string): { entries: Accou
       entries.push({
         id: id.value as string,
         name: name.value as string,
-        roleArn: role.value as string,
+        roleArn: role.value,
         ...(ext.value !== undefined ? { externalId: ext.value } : {}),
       });
     }

@@ -1,7 +1,6 @@
 // One Poller per watched account, each with its own CloudTrailLookup (its own LookupEvents limiter: the 2/s
 // quota is per account and region) and its own cursor. A tick starts every account's poll at once and waits
 // for none: an account whose role is refused, that is throttled or whose endpoint hangs only delays itself.
-import type { Event } from "@aws-sdk/client-cloudtrail";
 import { CloudTrailLookup, type LookupOptions } from "../cloudtrail/lookup.js";
 import type { NoiseSettings } from "../detect/noise.js";
 import type { IamDeletionEventName } from "../domain.js";
@@ -137,7 +136,7 @@ export class AccountPollers {
     const pages = lookup.pages.bind(lookup);
     lookup.pages = async function* (...args: Parameters<typeof pages>) {
       for await (const page of pages(...args)) {
-        for (const e of page.events as Event[]) metrics.observeEventTime(current().id ?? scope, e.EventTime);
+        for (const e of page.events) metrics.observeEventTime(current().id ?? scope, e.EventTime);
         yield page;
       }
     } as typeof lookup.pages;
@@ -188,6 +187,6 @@ export class AccountPollers {
         ...(!ok && assume && !assume.ok && assume.error ? { assumeError: assume.error } : {}),
         error: slot.poller.lastError,
       })
-      .catch((err: unknown) => this.deps.logger.error(errorFields(err), "account notice failed"));
+      .catch((err: unknown) => { this.deps.logger.error(errorFields(err), "account notice failed"); });
   }
 }

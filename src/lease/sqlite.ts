@@ -1,6 +1,8 @@
 // The SQLite lease: one row per lease name with owner, start, heartbeat and expiry, in the database file
 // itself. The table is created here, not by the store's migrations, because the lease must be taken before
 // the store migrates: a second instance of a newer build must not change the schema under a running one.
+/* eslint-disable @typescript-eslint/require-await -- Leadership is async (PostgreSQL awaits); better-sqlite3 answers
+   synchronously, and an async method still turns a thrown SQLite error into a rejection, as callers expect. */
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";

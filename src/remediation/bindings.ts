@@ -166,7 +166,7 @@ export function registerBindingKind(kind: string, reader: BindingReader): void {
   READERS.set(kind, reader);
 }
 
-registerBindingKind("account", async (deps) => (deps.botIdentity ? { AccountId: deps.botIdentity.accountId } : { AccountId: "unknown (STS GetCallerIdentity failed)" }));
+registerBindingKind("account", (deps) => Promise.resolve(deps.botIdentity ? { AccountId: deps.botIdentity.accountId } : { AccountId: "unknown (STS GetCallerIdentity failed)" }));
 
 registerBindingKind("role", async (deps, ref) => {
   const res = await orMissing(iamGateway(deps.iam).getRole(ref.roleName ?? ""));

@@ -110,6 +110,7 @@ function precheck(plan: RemediationPlan, ctx: ExecutionContext): string | null {
   }
   const invalidParams = definitionFor(plan.remediationId)?.validate(plan.params);
   if (invalidParams) return `the plan's parameters are invalid: ${invalidParams}`;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare -- a stored plan is read back from the database: anything but true refuses
   if (plan.applicable !== true) return `the plan was not applicable when computed: ${String(plan.reason)}`;
   if (plan.calls.length === 0) return "the plan has no calls";
   if (!Array.isArray(plan.bindings)) return "the plan does not record what it is bound to (it predates identity binding); request a new plan";

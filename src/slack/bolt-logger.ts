@@ -9,10 +9,10 @@ export function boltLogger(logger: Logger, component = "bolt"): BoltLogger {
   const text = (msg: unknown[]) => redactSecrets(msg.map((m) => (m instanceof Error ? m.message : typeof m === "string" ? m : JSON.stringify(m))).join(" "));
   let level = LogLevel.INFO;
   return {
-    debug: (...msg: unknown[]) => child.debug(text(msg)),
-    info: (...msg: unknown[]) => child.info(text(msg)),
-    warn: (...msg: unknown[]) => child.warn(text(msg)),
-    error: (...msg: unknown[]) => child.error(text(msg)),
+    debug: (...msg: unknown[]) => { child.debug(text(msg)); },
+    info: (...msg: unknown[]) => { child.info(text(msg)); },
+    warn: (...msg: unknown[]) => { child.warn(text(msg)); },
+    error: (...msg: unknown[]) => { child.error(text(msg)); },
     setLevel: (l: LogLevel) => {
       level = l;
     },

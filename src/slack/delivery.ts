@@ -20,6 +20,11 @@ import type { AlertGroupRecord, AlertRecord, Store } from "../store/types.js";
 import { buildEventReplies, buildGroupMessage, type GroupMessage } from "./blocks/group.js";
 import { startSlackPost } from "../metrics.js";
 
+/** Slack could not be asked whether a message exists (outage): settle later, never post blind. */
+const UNKNOWN = Symbol("unknown");
+/** The ts of a message this bot already posted, null when there is none, or UNKNOWN. */
+type Found = string | null | typeof UNKNOWN;
+
 export interface RenderedMessage {
   text: string;
   blocks: KnownBlock[];
@@ -144,6 +149,8 @@ export class Delivery {
       } catch (err) {
         this.deps.logger.error(errorFields(err), "delivery loop error");
       }
+      // stop() clears `running` while drainOnce() awaits; the compiler keeps the loop condition's narrowing.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (!this.running) break;
       if (!worked) await this.idle(1000);
     }
@@ -222,7 +229,7 @@ export class Delivery {
       const thread = alert.messageTs as string;
       if (alert.detailsInDoubtSince) {
         const found = await this.findInThread(channel, thread, alert.detailsInDoubtSince, DETAILS_METADATA_EVENT_TYPE, (p) => p.details_of === alert.eventId, log);
-        if (found === "error") return done;
+        if (found === UNKNOWN) return done;
         if (found) {
           await store.markDetailsPosted(alert.eventId, found);
           continue;
@@ -314,7 +321,7 @@ export class Delivery {
     }
     for (const m of members.filter((x) => x.inDoubtSince)) {
       const found = await this.findPosted(channelId, m.inDoubtSince as Date, (p) => p.event_id === m.eventId, log);
-      if (found === "error") return false;
+      if (found === UNKNOWN) return false;
       if (found) {
         await store.markPosted(m.eventId, channelId, found);
         await store.markGroupPosted(group.id, channelId, found);
@@ -323,7 +330,7 @@ export class Delivery {
     }
     if (group.inDoubtSince) {
       const found = await this.findPosted(channelId, group.inDoubtSince, (p) => p.group_id === group.id, log);
-      if (found === "error") {
+      if (found === UNKNOWN) {
         await store.markGroupPostFailed(group.id, this.groupBackoff(group), "could not check Slack for an earlier post", true);
         return false;
       }
@@ -391,7 +398,7 @@ export class Delivery {
       const inOpen = new Set(open.flatMap((r) => r.eventIds));
       for (const r of open) {
         const found = await this.findReply(group, r.seq, r.startedAt, log);
-        if (found === "error") return done;
+        if (found === UNKNOWN) return done;
         if (found) await store.finishGroupReply(group.id, r.seq, found, this.deps.now());
         else await store.dropGroupReply(group.id, r.seq);
       }
@@ -499,11 +506,11 @@ export class Delivery {
   }
 
   /** Finds a reply this bot already posted in the group's thread (metadata group id and sequence). */
-  private async findReply(group: AlertGroupRecord, seq: number, since: Date, log: Logger): Promise<string | null | "error"> {
+  private async findReply(group: AlertGroupRecord, seq: number, since: Date, log: Logger): Promise<Found> {
     return this.findInThread(group.channelId ?? this.deps.channelId, group.messageTs as string, since, GROUP_REPLY_METADATA_EVENT_TYPE, (p) => p.group_id === group.id && p.seq === seq, log);
   }
 
-  /** A reply in a thread that this bot posted with the given metadata; null when none, "error" when unknown. */
+  /** A reply in a thread that this bot posted with the given metadata; null when none, UNKNOWN when Slack could not be asked. */
   private async findInThread(
     channel: string,
     threadTs: string,
@@ -511,13 +518,13 @@ export class Delivery {
     eventType: string,
     matches: (payload: Record<string, unknown>) => boolean,
     log: Logger,
-  ): Promise<string | null | "error"> {
+  ): Promise<Found> {
     let ownBotId: string;
     try {
       ownBotId = await this.ownBotId();
     } catch (err) {
       log.warn(errorFields(err), "could not learn the bot's own id (auth.test); will retry");
-      return "error";
+      return UNKNOWN;
     }
     let cursor: string | undefined;
     try {
@@ -542,7 +549,7 @@ export class Delivery {
       // Without history access we cannot prove either way; a repeated reply is better than a missing one.
       if ((err as { code?: string }).code === ErrorCode.PlatformError) return null;
       log.warn(errorFields(err), "could not read the thread; will retry");
-      return "error";
+      return UNKNOWN;
     }
   }
 
@@ -571,7 +578,7 @@ export class Delivery {
 
     if (alert.inDoubtSince) {
       const found = await this.findPosted(this.channelOf(alert), alert.inDoubtSince, (p) => p.event_id === alert.eventId, log);
-      if (found === "error") {
+      if (found === UNKNOWN) {
         await store.markPostFailed(alert.eventId, this.backoff(alert), "could not check Slack for an earlier post", true);
         return false;
       }
@@ -677,9 +684,9 @@ export class Delivery {
 
   /**
    * Looks for a message this bot already posted for the alert (metadata event_id). Returns its ts, null
-   * when there is none, or "error" when Slack could not be asked (outage: try again later).
+   * when there is none, or UNKNOWN when Slack could not be asked (outage: try again later).
    */
-  private async findPosted(channel: string, since: Date, matches: (payload: Record<string, unknown>) => boolean, log: Logger): Promise<string | null | "error"> {
+  private async findPosted(channel: string, since: Date, matches: (payload: Record<string, unknown>) => boolean, log: Logger): Promise<Found> {
     const oldest = String(Math.floor(since.getTime() / 1000) - 60);
     let cursor: string | undefined;
     let ownBotId: string;
@@ -688,7 +695,7 @@ export class Delivery {
     } catch (err) {
       // Without our own bot id a match proves nothing; settle later rather than trust a possible forgery.
       log.warn(errorFields(err), "could not learn the bot's own id (auth.test); will retry");
-      return "error";
+      return UNKNOWN;
     }
     try {
       for (let page = 0; page < 10; page++) {
@@ -723,7 +730,7 @@ export class Delivery {
         return null;
       }
       log.warn(errorFields(err), "could not read channel history; will retry");
-      return "error";
+      return UNKNOWN;
     }
   }
 }

@@ -6,11 +6,12 @@ import { z } from "zod";
 import { LIMITS } from "./blocks/limits.js";
 
 /** A codec between a JSON string and `schema`; decoding fails on bad JSON as on a bad shape. */
-function jsonCodec<T extends z.ZodType>(schema: T) {
+function jsonCodec<T extends z.ZodType>(schema: T): z.ZodCodec<z.ZodString, T> {
   return z.codec(z.string().max(LIMITS.buttonValue), schema, {
     decode: (text, ctx) => {
       try {
-        return JSON.parse(text) as unknown as z.input<T>;
+        const parsed: unknown = JSON.parse(text);
+        return parsed as z.input<T>;
       } catch {
         ctx.issues.push({ code: "invalid_format", format: "json", input: text, message: "not JSON" });
         return z.NEVER;

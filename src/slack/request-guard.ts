@@ -62,7 +62,7 @@ export class RequestGuard {
   /** The first global middleware: acknowledges and drops replays and already-seen events. */
   readonly middleware: Middleware<AnyMiddlewareArgs> = async (args) => {
     const { context, body, next } = args;
-    const ack = "ack" in args && typeof args.ack === "function" ? (args.ack as () => Promise<void>) : undefined;
+    const ack = "ack" in args && typeof args.ack === "function" ? (args.ack) : undefined;
     if (context[REPLAY_KEY] === true) {
       this.logger.warn({ type: typeOf(body) }, "dropped a replayed Slack request (same signature seen within 5 minutes); nothing processed");
       await ack?.();

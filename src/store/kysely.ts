@@ -420,7 +420,7 @@ export class KyselyStore implements Store {
       const latest = await this.one(sql`SELECT * FROM iam_snapshots ORDER BY taken_at DESC, id DESC LIMIT 1`, trx);
       if (latest && latest.hash === s.hash) {
         const confirmed = Math.max(latest.confirmed_at as number, s.at.getTime());
-        await this.run(sql`UPDATE iam_snapshots SET confirmed_at = ${confirmed} WHERE id = ${latest.id as number}`, trx);
+        await this.run(sql`UPDATE iam_snapshots SET confirmed_at = ${confirmed} WHERE id = ${latest.id}`, trx);
         return { meta: toSnapshotMeta({ ...latest, confirmed_at: confirmed }), stored: false };
       }
       await this.run(sql`INSERT INTO iam_snapshot_blobs (hash, data) VALUES (${s.hash}, ${s.data}) ON CONFLICT (hash) DO NOTHING`, trx);
@@ -563,7 +563,7 @@ export class KyselyStore implements Store {
       if (!g || typeof g.message_ts !== "string") return;
       for (const e of eventIds) {
         await this.run(
-          sql`UPDATE alerts SET delivery = 'posted', channel_id = ${g.channel_id as string}, message_ts = ${g.message_ts}, in_doubt_since = NULL, last_error = NULL
+          sql`UPDATE alerts SET delivery = 'posted', channel_id = ${g.channel_id}, message_ts = ${g.message_ts}, in_doubt_since = NULL, last_error = NULL
             WHERE event_id = ${e} AND group_id = ${id} AND delivery = 'pending'`,
           trx,
         );

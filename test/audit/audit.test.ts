@@ -18,8 +18,8 @@ beforeAll(async () => {
   proxy = await startAwsProxy(moto.endpoint);
 });
 afterAll(async () => {
-  await proxy?.stop();
-  await moto?.stop();
+  await (proxy as AwsProxy | undefined)?.stop(); // unset when beforeAll failed
+  await (moto as Moto | undefined)?.stop();
 });
 beforeEach(async () => {
   await moto.reset();
@@ -242,7 +242,7 @@ describe("runAudit", () => {
         check: "console-users-mfa",
         api: "GenerateCredentialReport",
         errorName: "AccessDenied",
-        message: expect.stringContaining("not authorized to perform: iam:GenerateCredentialReport") as unknown as string,
+        message: expect.stringContaining("not authorized to perform: iam:GenerateCredentialReport"),
         missingPermission: "iam:GenerateCredentialReport",
       },
     ]);

@@ -17,8 +17,8 @@ beforeAll(async () => {
   proxy = await startAwsProxy(moto.endpoint);
 });
 afterAll(async () => {
-  await proxy?.stop();
-  await moto?.stop();
+  await (proxy as AwsProxy | undefined)?.stop(); // unset when beforeAll failed
+  await (moto as Moto | undefined)?.stop();
 });
 beforeEach(async () => {
   await moto.reset();
@@ -84,7 +84,7 @@ describe("userPosture", () => {
     const arn = `arn:aws:iam::${MOTO_ACCOUNT_ID}:user/eng/bob`;
     const p = found(await userPosture(deps(), arn));
     expect(p).toMatchObject({ query: arn, userName: "bob", arn, path: "/eng/", consolePassword: { enabled: true } });
-    expect(p.mfaDevices).toEqual([{ serialNumber: `arn:aws:iam::${MOTO_ACCOUNT_ID}:mfa/bob-mfa`, enabled: expect.any(Date) as unknown as Date }]);
+    expect(p.mfaDevices).toEqual([{ serialNumber: `arn:aws:iam::${MOTO_ACCOUNT_ID}:mfa/bob-mfa`, enabled: expect.any(Date) }]);
     expect(p.accessKeys.map((k) => k.accessKeyId)).toEqual([bobKey]);
     expect(p.accessKeys[0]?.ageDays).toBe(0);
     expect(p.findings).toEqual([]); // fresh key (grace period), MFA on

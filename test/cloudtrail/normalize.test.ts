@@ -132,7 +132,7 @@ describe("normalizeRecord: never throws", () => {
     { resources: "nope" },
     { resources: [null, 1, { ARN: null }] },
   ];
-  test.each(shapes.map((s) => [JSON.stringify(s) ?? String(s), s]))("%s", (_label, shape) => {
+  test.each(shapes.map((s) => [JSON.stringify(s) as string | undefined ?? String(s), s]))("%s", (_label, shape) => {
     const ev = normalizeRecord(shape);
     expect(ev.actor.type).toEqual(expect.any(String));
     expect(Array.isArray(ev.resources)).toBe(true);

@@ -37,7 +37,7 @@ function doctor(extra: Record<string, string | undefined> = {}): Promise<{ code:
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once("exit", (code) => resolve({ code, stdout, stderr })));
+  return new Promise((resolve) => child.once("exit", (code) => { resolve({ code, stdout, stderr }); }));
 }
 
 /** The table row of a check (its lines up to the fix, joined) and the fix printed under it, if any. */
@@ -80,7 +80,7 @@ test("a good deployment: every line ✓, exit 0, no secret printed", async () =>
   expect(row(stdout, "AWS identity").line).toContain("123456789012");
   expect(stdout).toContain(`All ${marks.length} checks passed.`);
   // Column widths stay sane: no line wider than the table allows.
-  expect(Math.max(...stdout.split("\n").map((l) => [...l].length))).toBeLessThanOrEqual(100);
+  expect(Math.max(...stdout.split("\n").map((l) => Array.from(l).length))).toBeLessThanOrEqual(100);
   expect(code).toBe(0);
 }, 60_000);
 

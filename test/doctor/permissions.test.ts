@@ -35,6 +35,6 @@ test("the table keeps names in one column, wraps long text and puts each fix und
   expect(lines[1]).toMatch(/^✗ CloudTrail LookupEvents {2,}denied/);
   expect(lines[2]?.trim().startsWith("fix: Grant")).toBe(true);
   expect(lines.find((l) => l.startsWith("✓ user group"))).toBe("✓ user group S0123456789 (RESPONDERS, APPROVERS, ONCALL_USERGROUP_ID)");
-  expect(Math.max(...lines.map((l) => [...l].length))).toBeLessThanOrEqual(80);
+  expect(Math.max(...lines.map((l) => Array.from(l).length))).toBeLessThanOrEqual(80);
   expect(text).toContain("1 of 3 checks failed.");
 });

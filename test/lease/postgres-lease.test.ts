@@ -16,7 +16,7 @@ describe.skipIf(missing !== null)("PostgresLeadership", () => {
     cluster = await startPostgres();
   });
   afterAll(async () => {
-    await cluster?.stop();
+    await (cluster as PgCluster | undefined)?.stop(); // unset when the cluster could not start
   });
 
   test("one holder at a time; the other is told who leads, and takes over after a release", async () => {

@@ -41,7 +41,7 @@ describe("provider, version and key restores", () => {
     const deps = depsFor(moto.get(), { snapshots: snaps.service });
     const event = iamEvent("DeletePolicyVersion", { policyArn: MANAGED_ARN, versionId: "v2" }, undefined, at);
     expect((await restorability(event, snaps.service)).restorable).toBe(true);
-    const plan = await planRemediation("restore-policy-version", paramsFromEvent("restore-policy-version", event) as Record<string, string>, deps, CTX.requestId);
+    const plan = await planRemediation("restore-policy-version", paramsFromEvent("restore-policy-version", event), deps, CTX.requestId);
     expect(plan.calls).toEqual([{ api: "CreatePolicyVersion", params: { PolicyArn: MANAGED_ARN, PolicyDocument: V2, SetAsDefault: false }, description: expect.any(String) }]);
     expect(plan.notes?.[0]).toContain("new id");
     expect((await executePlan(plan, deps, CTX)).ok).toBe(true);
@@ -64,12 +64,12 @@ describe("provider, version and key restores", () => {
     await iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: OIDC_ARN }));
     await iam.send(new CreateOpenIDConnectProviderCommand({ Url: "https://token.actions.githubusercontent.com", ClientIDList: ["sts.amazonaws.com"], ThumbprintList: ["6938fd4d98bab03faadb97b34396831e3780aea1"] }));
     const removed = iamEvent("RemoveClientIDFromOpenIDConnectProvider", { openIDConnectProviderArn: OIDC_ARN, clientID: "other-aud" }, undefined, at);
-    const addBack = await planRemediation("restore-oidc-provider", paramsFromEvent("restore-oidc-provider", removed) as Record<string, string>, deps, CTX.requestId);
+    const addBack = await planRemediation("restore-oidc-provider", paramsFromEvent("restore-oidc-provider", removed), deps, CTX.requestId);
     expect(addBack.calls).toEqual([{ api: "AddClientIDToOpenIDConnectProvider", params: { OpenIDConnectProviderArn: OIDC_ARN, ClientID: "other-aud" }, description: `Add client id other-aud to OIDC provider ${OIDC_ARN}` }]);
 
     await iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: OIDC_ARN }));
     const deleted = iamEvent("DeleteOpenIDConnectProvider", { openIDConnectProviderArn: OIDC_ARN }, undefined, at);
-    const recreate = await planRemediation("restore-oidc-provider", paramsFromEvent("restore-oidc-provider", deleted) as Record<string, string>, deps, CTX.requestId);
+    const recreate = await planRemediation("restore-oidc-provider", paramsFromEvent("restore-oidc-provider", deleted), deps, CTX.requestId);
     expect(recreate.calls.map((c) => c.api)).toEqual(["CreateOpenIDConnectProvider"]);
     const r = await executePlan(recreate, deps, CTX);
     expect(r.ok, r.verification.details.join("; ")).toBe(true);
@@ -80,7 +80,7 @@ describe("provider, version and key restores", () => {
     const samlArn = saml.SAMLProviderArn ?? "";
     await iam.send(new DeleteSAMLProviderCommand({ SAMLProviderArn: samlArn }));
     const samlEvent = iamEvent("DeleteSAMLProvider", { sAMLProviderArn: samlArn }, undefined, at);
-    const samlPlan = await planRemediation("restore-saml-provider", paramsFromEvent("restore-saml-provider", samlEvent) as Record<string, string>, deps, CTX.requestId);
+    const samlPlan = await planRemediation("restore-saml-provider", paramsFromEvent("restore-saml-provider", samlEvent), deps, CTX.requestId);
     const sr = await executePlan(samlPlan, deps, CTX);
     expect(sr.ok, sr.summary).toBe(true);
     expect((await iam.send(new GetSAMLProviderCommand({ SAMLProviderArn: samlArn }))).SAMLMetadataDocument).toBe(SAML_METADATA);
@@ -100,7 +100,7 @@ describe("provider, version and key restores", () => {
     const deps = depsFor(moto.get(), { snapshots: snaps.service });
 
     const sshEvent = iamEvent("DeleteSSHPublicKey", { userName: APP_USER, sSHPublicKeyId: keyId }, undefined, at);
-    const sshPlan = await planRemediation("restore-ssh-public-key", paramsFromEvent("restore-ssh-public-key", sshEvent) as Record<string, string>, deps, CTX.requestId);
+    const sshPlan = await planRemediation("restore-ssh-public-key", paramsFromEvent("restore-ssh-public-key", sshEvent), deps, CTX.requestId);
     expect(sshPlan.notes?.[0]).toBe(`it gets a new id (the old one was ${keyId}); anything that refers to the old id must be updated`);
     expect((await executePlan(sshPlan, deps, CTX)).ok).toBe(true);
     const keys = (await iam.send(new ListSSHPublicKeysCommand({ UserName: APP_USER }))).SSHPublicKeys ?? [];
@@ -108,7 +108,7 @@ describe("provider, version and key restores", () => {
     expect(keys[0]?.SSHPublicKeyId).not.toBe(keyId);
 
     const certEvent = iamEvent("DeleteSigningCertificate", { userName: APP_USER, certificateId: certId }, undefined, at);
-    const certPlan = await planRemediation("restore-signing-certificate", paramsFromEvent("restore-signing-certificate", certEvent) as Record<string, string>, deps, CTX.requestId);
+    const certPlan = await planRemediation("restore-signing-certificate", paramsFromEvent("restore-signing-certificate", certEvent), deps, CTX.requestId);
     const cr = await executePlan(certPlan, deps, CTX);
     expect(cr.ok, `${certPlan.reason} | ${cr.summary} | ${cr.verification.details.join("; ")}`).toBe(true);
     const certs = (await iam.send(new ListSigningCertificatesCommand({ UserName: APP_USER }))).Certificates ?? [];

@@ -78,7 +78,7 @@ describe("restore-inline-policy", () => {
     const { iam, snaps } = await snapshotThen((i) => i.send(new DeleteUserPolicyCommand({ UserName: APP_USER, PolicyName: "queue-access" })).then(() => undefined));
     const deps = depsFor(moto.get(), { snapshots: snaps.service });
     const params = paramsFromEvent("restore-inline-policy", iamEvent("DeleteUserPolicy", { userName: APP_USER, policyName: "queue-access" }, undefined, at));
-    const plan = await planRemediation("restore-inline-policy", params as Record<string, string>, deps, CTX.requestId);
+    const plan = await planRemediation("restore-inline-policy", params, deps, CTX.requestId);
     expect(plan.applicable, plan.reason).toBe(true);
     expect(plan.calls).toEqual([{ api: "PutUserPolicy", params: { UserName: APP_USER, PolicyName: "queue-access", PolicyDocument: USER_INLINE }, description: `Put inline policy queue-access on user ${APP_USER}: Allow sqs:SendMessage, sqs:ReceiveMessage on arn:aws:sqs:us-east-1:123456789012:jobs` }]);
     const result = await executePlan(plan, deps, CTX);
@@ -160,7 +160,7 @@ describe("restore-user", () => {
     }, seed);
     const deps = depsFor(moto.get(), { snapshots: snaps.service });
     const params = paramsFromEvent("restore-user", iamEvent("DeleteUser", { userName: APP_USER }, undefined, at));
-    const plan = await planRemediation("restore-user", params as Record<string, string>, deps, CTX.requestId);
+    const plan = await planRemediation("restore-user", params, deps, CTX.requestId);
     expect(plan.applicable, plan.reason).toBe(true);
     expect(plan.calls.map((c) => c.api)).toEqual(["CreateUser", "AddUserToGroup", "PutUserPolicy", "AttachUserPolicy"]);
     const notes = plan.notes?.join("\n") ?? "";
@@ -203,7 +203,7 @@ describe("restore-user", () => {
     const drifted = await executePlan(plan, deps, { ...CTX, adminConfirmed: true });
     expect(drifted.done).toEqual([]);
     expect(drifted.drift).toEqual([expect.stringMatching(/^group ops: AttachedPolicies was arn:aws:iam::aws:policy\/AdministratorAccess, is now /)]);
-    expect(await iam.send(new GetUserCommand({ UserName: APP_USER })).catch((e: Error) => e.name)).toBe("NoSuchEntityException");
+    expect(await iam.send(new GetUserCommand({ UserName: APP_USER })).catch((e: unknown) => (e as Error).name)).toBe("NoSuchEntityException");
   });
 
   test("a user recreated meanwhile is not touched", async () => {
@@ -226,7 +226,7 @@ describe("restore-instance-profile", () => {
     });
     const deps = depsFor(moto.get(), { snapshots: snaps.service });
     const params = paramsFromEvent("restore-instance-profile", iamEvent("DeleteInstanceProfile", { instanceProfileName: APP_PROFILE }, undefined, at));
-    const plan = await planRemediation("restore-instance-profile", params as Record<string, string>, deps, CTX.requestId);
+    const plan = await planRemediation("restore-instance-profile", params, deps, CTX.requestId);
     expect(plan.calls.map((c) => c.api)).toEqual(["CreateInstanceProfile", "AddRoleToInstanceProfile"]);
     expect(plan.notes?.join("\n")).toContain("new InstanceProfileId");
     expect((await executePlan(plan, deps, CTX)).ok).toBe(true);
@@ -248,7 +248,7 @@ describe("restore-managed-policy", () => {
     });
     const deps = depsFor(moto.get(), { snapshots: snaps.service });
     const params = paramsFromEvent("restore-managed-policy", iamEvent("DeletePolicy", { policyArn: MANAGED_ARN }, undefined, at));
-    const plan = await planRemediation("restore-managed-policy", params as Record<string, string>, deps, CTX.requestId);
+    const plan = await planRemediation("restore-managed-policy", params, deps, CTX.requestId);
     expect(plan.calls.map((c) => c.api)).toEqual(["CreatePolicy", "TagPolicy", "AttachRolePolicy"]);
     expect(plan.notes?.join("\n")).toMatch(/new PolicyId \((the old one was ANPA\w+|the old id is not in the snapshot)\) and its document becomes version v1/); // moto omits PolicyId
     const result = await executePlan(plan, deps, CTX);
@@ -293,11 +293,11 @@ describe("restore-password-policy", () => {
     const deps = depsFor(moto.get(), { snapshots: snaps.service });
     const params = paramsFromEvent("restore-password-policy", iamEvent("DeleteAccountPasswordPolicy", null, undefined, at));
     expect(params).toEqual({ before: BEFORE });
-    const plan = await planRemediation("restore-password-policy", params as Record<string, string>, deps, CTX.requestId);
+    const plan = await planRemediation("restore-password-policy", params, deps, CTX.requestId);
     expect(plan.calls[0]?.params).toEqual({ MinimumPasswordLength: 10, RequireSymbols: false, RequireNumbers: true, RequireUppercaseCharacters: false, RequireLowercaseCharacters: false, AllowUsersToChangePassword: true, HardExpiry: false, PasswordReusePrevention: 5 });
     expect((await executePlan(plan, deps, CTX)).ok).toBe(true);
     expect((await iam.send(new GetAccountPasswordPolicyCommand({}))).PasswordPolicy).toMatchObject({ MinimumPasswordLength: 10, PasswordReusePrevention: 5, RequireSymbols: false });
-    const again = await planRemediation("restore-password-policy", params as Record<string, string>, deps);
+    const again = await planRemediation("restore-password-policy", params, deps);
     expect(again.reason).toBe("the account has a password policy again: someone set one; nothing is overwritten");
   });
 });
@@ -307,7 +307,7 @@ describe("restore-permissions-boundary and restore-group", () => {
     const { iam, snaps } = await snapshotThen((i) => i.send(new DeleteRolePermissionsBoundaryCommand({ RoleName: APP_ROLE })).then(() => undefined));
     const deps = depsFor(moto.get(), { snapshots: snaps.service });
     const params = paramsFromEvent("restore-permissions-boundary", iamEvent("DeleteRolePermissionsBoundary", { roleName: APP_ROLE }, undefined, at));
-    const plan = await planRemediation("restore-permissions-boundary", params as Record<string, string>, deps, CTX.requestId);
+    const plan = await planRemediation("restore-permissions-boundary", params, deps, CTX.requestId);
     expect(plan.calls).toEqual([{ api: "PutRolePermissionsBoundary", params: { RoleName: APP_ROLE, PermissionsBoundary: BOUNDARY_ARN }, description: `Set the permissions boundary of role ${APP_ROLE} to ${BOUNDARY_ARN}` }]);
     expect((await executePlan(plan, deps, CTX)).ok).toBe(true);
     expect((await iam.send(new GetRoleCommand({ RoleName: APP_ROLE }))).Role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(BOUNDARY_ARN);
@@ -327,7 +327,7 @@ describe("restore-permissions-boundary and restore-group", () => {
       await i.send(new AddUserToGroupCommand({ GroupName: "ops", UserName: APP_USER }));
     });
     const deps = depsFor(moto.get(), { snapshots: snaps.service });
-    const plan = await planRemediation("restore-group", paramsFromEvent("restore-group", iamEvent("DeleteGroup", { groupName: "ops" }, undefined, at)) as Record<string, string>, deps, CTX.requestId);
+    const plan = await planRemediation("restore-group", paramsFromEvent("restore-group", iamEvent("DeleteGroup", { groupName: "ops" }, undefined, at)), deps, CTX.requestId);
     expect(plan.calls.map((c) => c.api)).toEqual(["CreateGroup", "PutGroupPolicy", "AttachGroupPolicy", "AddUserToGroup"]);
     expect((await executePlan(plan, deps, CTX)).ok).toBe(true);
     const g = await iam.send(new GetGroupCommand({ GroupName: "ops" }));

@@ -56,7 +56,7 @@ describe("restore-role", () => {
     const deps = depsFor(moto.get(), { snapshots: snaps.service });
     const params = paramsFromEvent("restore-role", deleteRoleEvent());
     expect(params).toEqual({ roleName: APP_ROLE, before: DELETED_AT.toISOString() });
-    const plan = await planRemediation("restore-role", params as Record<string, string>, deps, CTX.requestId);
+    const plan = await planRemediation("restore-role", params, deps, CTX.requestId);
     expect(plan.applicable, plan.reason).toBe(true);
     expect(plan.params.snapshotId).toBe(String(snapshotId));
     expect(plan.calls.map((c) => c.api)).toEqual(["CreateInstanceProfile", "CreateRole", "PutRolePolicy", "AttachRolePolicy", "AddRoleToInstanceProfile"]);
@@ -77,7 +77,7 @@ describe("restore-role", () => {
   test("approved: the role and its instance profile come back with every listed property, verified", async () => {
     const { iam, snaps, oldRoleId } = await setup();
     const deps = depsFor(moto.get(), { snapshots: snaps.service });
-    const plan = await planRemediation("restore-role", paramsFromEvent("restore-role", deleteRoleEvent()) as Record<string, string>, deps, CTX.requestId);
+    const plan = await planRemediation("restore-role", paramsFromEvent("restore-role", deleteRoleEvent()), deps, CTX.requestId);
     const result = await executePlan(JSON.parse(JSON.stringify(plan)) as RemediationPlan, deps, CTX);
     expect(result.verification.details.join("\n")).not.toContain("differs");
     expect(result.ok, result.summary).toBe(true);
@@ -99,7 +99,7 @@ describe("restore-role", () => {
   test("drift: a role recreated before approval is never overwritten; a pruned snapshot refuses", async () => {
     const { iam, snaps } = await setup();
     const deps = depsFor(moto.get(), { snapshots: snaps.service });
-    const plan = await planRemediation("restore-role", paramsFromEvent("restore-role", deleteRoleEvent()) as Record<string, string>, deps, CTX.requestId);
+    const plan = await planRemediation("restore-role", paramsFromEvent("restore-role", deleteRoleEvent()), deps, CTX.requestId);
     expect(plan.applicable).toBe(true);
     await iam.send(new CreateRoleCommand({ RoleName: APP_ROLE, AssumeRolePolicyDocument: TRUST }));
     const recreated = await executePlan(plan, deps, CTX);
@@ -214,7 +214,7 @@ describe("restore-role", () => {
     const result = await executePlan(plan, deps, { ...CTX, adminConfirmed: true });
     expect(result.done).toEqual([]);
     expect(result.drift).toEqual([`policy ${MANAGED_ARN}: DefaultVersionId was v1, is now v2`, expect.stringMatching(new RegExp(`^policy ${MANAGED_ARN.replace(/[/.]/g, "\\$&")}: DocumentSha256 was [0-9a-f]{12}…, is now [0-9a-f]{12}…$`))]);
-    expect((await iam.send(new GetRoleCommand({ RoleName: APP_ROLE })).catch((e: Error) => e.name))).toBe("NoSuchEntityException");
+    expect((await iam.send(new GetRoleCommand({ RoleName: APP_ROLE })).catch((e: unknown) => (e as Error).name))).toBe("NoSuchEntityException");
   });
 
   test("admin-level: a role that had AdministratorAccess comes back only when the approver confirms it", async () => {
@@ -235,7 +235,7 @@ describe("restore-role", () => {
     const unconfirmed = await executePlan(plan, deps, CTX);
     expect(unconfirmed.done).toEqual([]);
     expect(unconfirmed.refused).toBe('this plan grants admin-level access and the approver did not confirm "I understand this grants admin-level access"');
-    expect((await iam.send(new GetRoleCommand({ RoleName: APP_ROLE })).catch((e: Error) => e.name))).toBe("NoSuchEntityException");
+    expect((await iam.send(new GetRoleCommand({ RoleName: APP_ROLE })).catch((e: unknown) => (e as Error).name))).toBe("NoSuchEntityException");
 
     const confirmed = await executePlan(plan, deps, { ...CTX, adminConfirmed: true });
     expect(confirmed.ok, confirmed.summary).toBe(true);

@@ -119,6 +119,7 @@ describe("prose", () => {
   it("does bounded work on huge input: no escaping pass ever sees more than the kept prefix", () => {
     // Counted, not timed: every String.prototype.replace call records the length of the string it scans.
     const scanned: number[] = [];
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with .apply(this, …)
     const original = String.prototype.replace;
     const spy = vi.spyOn(String.prototype, "replace").mockImplementation(function (this: string, ...args: unknown[]) {
       scanned.push(this.length);

@@ -33,7 +33,7 @@ export const SEVERITY_DISPLAY: Record<Severity, { emoji: string; label: string }
   low: { emoji: "🔵", label: "LOW" },
 };
 
-export const CLIENT_LABEL: Record<ClientKind, string> = {
+export const CLIENT_LABEL: Partial<Record<ClientKind, string>> = {
   console: "AWS Management Console",
   cli: "AWS CLI",
   sdk: "AWS SDK",
@@ -231,7 +231,7 @@ function factsFields(input: AlertInput): { type: "mrkdwn"; text: string }[] {
     field("Region", ev.awsRegion ? code(ev.awsRegion, 40) : "_unknown_"),
     field("When", whenText(ev.eventTime)),
     field("Source IP", ev.sourceIp ? code(ev.sourceIp, 100) : "_not recorded_"),
-    field("Client", CLIENT_LABEL[ev.client] ?? prose(String(ev.client), 40)),
+    field("Client", CLIENT_LABEL[ev.client] ?? prose(ev.client, 40)),
     field("MFA used", mfaText(ev.actor.mfaAuthenticated)),
   ];
 }
@@ -381,7 +381,7 @@ function build(input: AlertInput, entry: CatalogEntry, activity: AlertActivity, 
     type: "context",
     block_id: AlertBlockIds.context,
     elements: [
-      mrkdwn(`${CLIENT_LABEL[ev.client] ?? prose(String(ev.client), 40)} · MFA ${mfaText(ev.actor.mfaAuthenticated)} · ${ip}`),
+      mrkdwn(`${CLIENT_LABEL[ev.client] ?? prose(ev.client, 40)} · MFA ${mfaText(ev.actor.mfaAuthenticated)} · ${ip}`),
       mrkdwn(`<${url}|Open in the CloudTrail console> · details, risks and recovery in the thread`),
     ],
   };

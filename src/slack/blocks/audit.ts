@@ -52,7 +52,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = { events: "events", user: "user"
 
 /** Splits `/iam-audit` text into subcommand, arguments and the `public` flag (a word anywhere). */
 export function parseCommand(text: string): ParsedCommand {
-  const tokens = (text ?? "").trim().split(/\s+/).filter((t) => t !== "");
+  const tokens = text.trim().split(/\s+/).filter((t) => t !== "");
   const publicCount = tokens.filter((t) => t.toLowerCase() === "public").length;
   const rest = tokens.filter((t) => t.toLowerCase() !== "public");
   const word = rest[0] ?? "";
@@ -104,7 +104,7 @@ function header(text: string): KnownBlock {
   return { type: "header", text: { type: "plain_text", text: truncate(sanitizeInline(text), LIMITS.headerText), emoji: true } };
 }
 
-function severityOf(s: unknown): { emoji: string; label: string } {
+export function severityOf(s: unknown): { emoji: string; label: string } {
   return typeof s === "string" && (SEVERITIES as readonly string[]).includes(s)
     ? SEVERITY_DISPLAY[s as Severity]
     : { emoji: "⚪", label: "UNKNOWN" };
@@ -137,12 +137,12 @@ export function statusCountsLine(counts: StatusCounts): string {
   return STATUS_ORDER.map((s) => {
     const d = STATUS_DISPLAY[s];
     const label = d.label.charAt(0).toUpperCase() + d.label.slice(1);
-    return `${d.emoji} ${label} *${counts[s] ?? 0}*`;
+    return `${d.emoji} ${label} *${counts[s]}*`;
   }).join(" · ");
 }
 
 export function totalOf(counts: StatusCounts): number {
-  return STATUS_ORDER.reduce((n, s) => n + (counts[s] ?? 0), 0);
+  return STATUS_ORDER.reduce((n, s) => n + counts[s], 0);
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -295,7 +295,7 @@ export function encodeRemediateValue(reportId: number | null, f: AuditFinding): 
 /** The text of one finding: severity, title (naming the user, key or trail), detail. */
 export function findingText(f: Pick<AuditFinding, "severity" | "title" | "detail">, detailMax = 700): string {
   const sev = severityOf(f.severity);
-  return `${sev.emoji} *${inline(String(f.title ?? ""), 250)}* _(${sev.label.toLowerCase()})_\n${prose(String(f.detail ?? ""), detailMax)}`;
+  return `${sev.emoji} *${inline(f.title, 250)}* _(${sev.label.toLowerCase()})_\n${prose(f.detail, detailMax)}`;
 }
 
 function remediationKey(f: AuditFinding): string | null {
@@ -388,12 +388,14 @@ export function auditReportMessages(report: AuditReport, counts24h: StatusCounts
 
 function actorOf(a: AlertRecord): string {
   const actor = a.event.actor;
-  return actor.arn ?? actor.roleArn ?? actor.principalId ?? actor.invokedBy ?? actor.type ?? "unknown";
+  return actor.arn ?? actor.roleArn ?? actor.principalId ?? actor.invokedBy ?? actor.type;
 }
 
 /** One line for an alert: status, severity, event, who, on what, when, and a link to its message. */
 export function alertLine(a: AlertRecord, permalink?: string | null): string {
-  const status = STATUS_DISPLAY[a.muted ? "muted" : a.status] ?? { emoji: "❔", label: inline(String(a.status), 30) };
+  // A row from an older or newer version may carry a status this one does not know.
+  const table: Partial<Record<string, { emoji: string; label: string }>> = STATUS_DISPLAY;
+  const status = table[a.muted ? "muted" : a.status] ?? { emoji: "❔", label: inline(a.status, 30) };
   const sev = severityOf(a.severity);
   const res = a.event.resources[0];
   const on = res ? ` on ${inline(res.label, 40)} ${code(res.value, 100)}` : "";
@@ -534,7 +536,7 @@ export function userMessages(input: UserInput, opts: { maxMessages?: number } = 
 
 // --------------------------------------------------------------------------------------------------- log
 
-const RESULT_EMOJI: Record<ActionRecord["result"], string> = { ok: "✅", refused: "🚫", error: "❌", noop: "➖" };
+const RESULT_EMOJI: Partial<Record<ActionRecord["result"], string>> = { ok: "✅", refused: "🚫", error: "❌", noop: "➖" };
 
 function detailSummary(detail: Record<string, unknown>): string {
   const parts: string[] = [];
@@ -547,7 +549,7 @@ function detailSummary(detail: Record<string, unknown>): string {
 
 export function actionLine(a: ActionRecord): string {
   const target = [a.alertEventId ? `alert ${code(a.alertEventId, 60)}` : "", a.requestId ? `request ${code(a.requestId, 60)}` : ""].filter(Boolean).join(" · ");
-  return `${slackDate(a.at)} · ${userMention(a.actor)} · *${inline(a.action, 60)}* · ${RESULT_EMOJI[a.result] ?? "❔"} ${inline(String(a.result), 20)}${target ? ` · ${target}` : ""}${detailSummary(a.detail ?? {})}`;
+  return `${slackDate(a.at)} · ${userMention(a.actor)} · *${inline(a.action, 60)}* · ${RESULT_EMOJI[a.result] ?? "❔"} ${inline(a.result, 20)}${target ? ` · ${target}` : ""}${detailSummary(a.detail)}`;
 }
 
 export function logMessages(actions: ActionRecord[], limit: number, opts: { maxMessages?: number } = {}): SlackMessage[] {

@@ -10,7 +10,7 @@ import { isIamDeletionEventName, SEVERITIES, type Severity } from "../../domain.
 import type { AlertRecord, StatusCounts } from "../../store/types.js";
 import { ActionIds } from "../action-ids.js";
 import { alertSummary } from "./workflow.js";
-import { checkTitle, findingText, statusCountsLine, totalOf } from "./audit.js";
+import { checkTitle, findingText, severityOf, statusCountsLine, totalOf } from "./audit.js";
 import { SEVERITY_DISPLAY } from "./alert.js";
 import { code, slackDate, truncate, truncateEscaped } from "../mrkdwn.js";
 import { blocksCharCount, LIMITS } from "./limits.js";
@@ -85,7 +85,7 @@ function button(actionId: string, text: string, value: string, style?: "primary"
 
 /** The section and buttons of one open alert (Remediate only when the catalog offers remediations). */
 export function homeAlertBlocks(alert: AlertRecord): KnownBlock[] {
-  const sev = SEVERITY_DISPLAY[alert.severity] ?? { emoji: "⚪", label: "UNKNOWN" };
+  const sev = severityOf(alert.severity);
   const when = alert.eventTime ? slackDate(alert.eventTime) : `detected ${slackDate(alert.detectedAt)}`;
   const outcome = alert.outcome === "success" ? "" : alert.outcome === "denied" ? " · ⛔ denied attempt" : " · ⚠️ failed attempt";
   const text = `${sev.emoji} ${alertSummary(alert)}\n${when}${outcome}${alert.accountName ? ` · account ${code(alert.accountName, 64)}` : ""}`;

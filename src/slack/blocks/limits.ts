@@ -126,7 +126,7 @@ export function validateBlocks(blocks: readonly (KnownBlock | Block)[], opts: Va
       if (el.value !== undefined) checkLen(where, "value", el.value, LIMITS.buttonValue);
       if (el.url !== undefined) checkLen(where, "url", el.url, LIMITS.buttonUrl);
       if (el.style !== undefined && el.style !== "primary" && el.style !== "danger") {
-        problems.push(`${where}: invalid button style ${String(el.style)}`);
+        problems.push(`${where}: invalid button style ${typeof el.style === "string" ? el.style : JSON.stringify(el.style)}`);
       }
       checkConfirm(where, el.confirm);
     }
@@ -160,7 +160,7 @@ export function validateBlocks(blocks: readonly (KnownBlock | Block)[], opts: Va
             if (b.fields.length > LIMITS.sectionFields) {
               problems.push(`${where}: ${b.fields.length} fields (max ${LIMITS.sectionFields})`);
             }
-            b.fields.forEach((f, j) => checkText(`${where}.fields[${j}]`, f, LIMITS.sectionFieldText));
+            b.fields.forEach((f, j) => { checkText(`${where}.fields[${j}]`, f, LIMITS.sectionFieldText); });
           }
         }
         if (b.accessory !== undefined) checkElement(`${where}.accessory`, b.accessory, new Set());
@@ -191,7 +191,7 @@ export function validateBlocks(blocks: readonly (KnownBlock | Block)[], opts: Va
           problems.push(`${where}: ${b.elements.length} elements (max ${LIMITS.actionsElements})`);
         }
         const ids = new Set<string>();
-        b.elements.forEach((el, j) => checkElement(`${where}.elements[${j}]`, el, ids));
+        b.elements.forEach((el, j) => { checkElement(`${where}.elements[${j}]`, el, ids); });
         break;
       }
       default:

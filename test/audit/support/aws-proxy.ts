@@ -161,7 +161,7 @@ export async function startAwsProxy(upstream: string): Promise<AwsProxy> {
     cloudtrail: () => new CloudTrailClient(common),
     async stop() {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
     },
   };
 }

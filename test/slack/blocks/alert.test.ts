@@ -120,6 +120,7 @@ function expectSafe(msg: Msg): void {
   expect(validateMessage(msg)).toEqual([]);
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the block type it expects at that id
 function block<T extends KnownBlock>(msg: Msg, id: string): T | undefined {
   return msg.blocks.find((b) => b.block_id === id) as T | undefined;
 }
@@ -601,7 +602,7 @@ describe("validateBlocks", () => {
   });
 
   const bad: [string, (KnownBlock | Block)[], RegExp][] = [
-    ["header over 150", [{ type: "header", text: { type: "plain_text", text: long(151) } } as KnownBlock], /header.*151 chars \(max 150\)/],
+    ["header over 150", [{ type: "header", text: { type: "plain_text", text: long(151) } }], /header.*151 chars \(max 150\)/],
     ["header as mrkdwn", [{ type: "header", text: { type: "mrkdwn", text: "x" } } as unknown as KnownBlock], /must be plain_text/],
     ["section text over 3000", [{ type: "section", text: { type: "mrkdwn", text: long(3001) } }], /3001 chars \(max 3000\)/],
     ["empty section text", [{ type: "section", text: { type: "mrkdwn", text: "" } }], /text is empty/],
@@ -611,7 +612,7 @@ describe("validateBlocks", () => {
       /11 fields \(max 10\)/,
     ],
     ["field over 2000", [{ type: "section", fields: [{ type: "mrkdwn", text: long(2001) }] }], /fields\[0\].*2001 chars \(max 2000\)/],
-    ["section with neither", [{ type: "section" } as KnownBlock], /needs text or fields/],
+    ["section with neither", [{ type: "section" }], /needs text or fields/],
     ["51 blocks", Array.from({ length: 51 }, () => ({ type: "divider" as const })), /51 blocks \(max 50\)/],
     [
       "11 context elements",
