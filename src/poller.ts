@@ -49,7 +49,7 @@ export interface PollerDeps {
   /** Event names to watch, in the order to look them up per name (most severe first: they alert soonest). */
   eventNames: readonly IamDeletionEventName[];
   /** Called as soon as a new (unmuted) alert is stored, so delivery does not wait for the poll to end. */
-  onNewAlert?: () => void;
+  onNewAlert?: (() => void) | undefined;
   /** Told about every finished poll (health model, notices). Errors it throws are logged, never fatal. */
   onPollFinished?: (result: PollResult) => void | Promise<void>;
   /** Told when part of the account's history is not watched: a first start, or downtime beyond 90 days. */

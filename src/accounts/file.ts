@@ -9,7 +9,7 @@ export interface AccountEntry {
   /** Display name shown in Slack and in metrics. */
   name: string;
   /** Role the bot assumes in the account (from the default credential chain). */
-  roleArn?: string;
+  roleArn?: string | undefined;
   /** Passed to sts:AssumeRole when the role's trust policy requires it. */
   externalId?: string;
 }

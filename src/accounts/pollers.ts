@@ -46,7 +46,7 @@ interface Slot {
   poller: Poller;
   lastPollAt: Date | null;
   consecutiveFailures: number;
-  running?: Promise<void>;
+  running?: Promise<void> | undefined;
   calls: number;
   throttled: number;
 }

@@ -27,7 +27,7 @@ export interface WatchedAccount {
   /** Display name (ACCOUNTS_FILE name, Organizations name, or "own account"). */
   name: string;
   own: boolean;
-  roleArn?: string;
+  roleArn?: string | undefined;
   externalId?: string;
 }
 
@@ -235,7 +235,7 @@ export class AccountRegistry {
     return entry.clients;
   }
 
-  private apply(others: { id: string; name: string; roleArn?: string; externalId?: string }[]): void {
+  private apply(others: { id: string; name: string; roleArn?: string | undefined; externalId?: string | undefined }[]): void {
     const cfg = this.opts.config;
     const next = new Map<string, Entry>();
     const listedOwn = others.find((a) => a.id === this.ownId);

@@ -421,7 +421,7 @@ export class Delivery {
           const ts = await this.write(async () => {
             const res = await this.deps.client.chat.postMessage({
               channel: group.channelId ?? channelId,
-              thread_ts: group.messageTs,
+              thread_ts: group.messageTs as string, // replies are sent only once the group message is posted
               text: chunk.text,
               blocks: chunk.blocks,
               unfurl_links: false,
@@ -535,7 +535,7 @@ export class Delivery {
           oldest: String(Math.floor(since.getTime() / 1000) - 60),
           limit: 200,
           include_all_metadata: true,
-          cursor,
+          ...(cursor === undefined ? {} : { cursor }),
         });
         for (const m of res.messages ?? []) {
           const md = (m as { metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }).metadata;
@@ -704,7 +704,7 @@ export class Delivery {
           oldest,
           limit: 200,
           include_all_metadata: true,
-          cursor,
+          ...(cursor === undefined ? {} : { cursor }),
         });
         for (const m of res.messages ?? []) {
           const md = (m as { metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }).metadata;

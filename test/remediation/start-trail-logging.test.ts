@@ -1,3 +1,4 @@
+import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { describe, expect, test } from "vitest";
 import { CreateTrailCommand, GetTrailStatusCommand, ListTagsCommand, StartLoggingCommand } from "@aws-sdk/client-cloudtrail";
 import { executePlan, planRemediation, type RemediationPlan } from "../../src/remediation/index.js";
@@ -47,7 +48,7 @@ describe("start-trail-logging", () => {
       applicable: false,
       reason: "trail gone-trail no longer exists",
     });
-    expect(await planRemediation("start-trail-logging", { trailName: "main-trail" }, depsFor(moto.get(), { cloudtrail: undefined }))).toMatchObject({
+    expect(await planRemediation("start-trail-logging", { trailName: "main-trail" }, depsFor(moto.get(), { cloudtrail: undefined as unknown as CloudTrailClient }))).toMatchObject({
       applicable: false,
       reason: "the bot has no CloudTrail client configured",
     });
