@@ -147,17 +147,7 @@ export class Poller {
       this.deps.logger.error({ scope: this.scope, ...fields }, "poll failed: the store could not be read or written");
       const now = this.deps.lookup.clock.now();
       result = {
-        scope: this.scope,
-        start: now,
-        end: now,
-        lookupCalls: 0,
-        eventsSeen: 0,
-        newAlerts: 0,
-        muted: 0,
-        malformed: 0,
-        failedLookups: [],
-        completed: false,
-        strategy: "eventsource",
+        ...this.emptyResult(now, now, "eventsource"),
         failure: { kind: "other", code: "StoreError", message: fields.errorMessage.slice(0, 300) },
         storeError: true,
       };
@@ -183,6 +173,11 @@ export class Poller {
     return cursors;
   }
 
+  /** A poll over [start, end] that has read nothing yet. */
+  private emptyResult(start: Date, end: Date, strategy: PollResult["strategy"]): PollResult {
+    return { scope: this.scope, start, end, lookupCalls: 0, eventsSeen: 0, newAlerts: 0, muted: 0, malformed: 0, failedLookups: [], completed: false, strategy };
+  }
+
   private async poll(): Promise<PollResult> {
     const { store, lookup, logger } = this.deps;
     const names = this.deps.eventNames;
@@ -202,19 +197,7 @@ export class Poller {
         return Math.max(from - lookbackMs, floor);
       };
       const start = new Date(Math.min(...names.map(startOf)));
-      const result: PollResult = {
-        scope: this.scope,
-        start,
-        end,
-        lookupCalls: 0,
-        eventsSeen: 0,
-        newAlerts: 0,
-        muted: 0,
-        malformed: 0,
-        failedLookups: [],
-        completed: false,
-        strategy: this.busyPollsLeft > 0 ? "per-name" : "eventsource",
-      };
+      const result = this.emptyResult(start, end, this.busyPollsLeft > 0 ? "per-name" : "eventsource");
       logger.debug({ start: start.toISOString(), end: end.toISOString(), strategy: result.strategy }, "poll started");
 
       // The names whose window [startOf(name), reachedUntil] is still to be read per name.
