@@ -172,7 +172,7 @@ describe("remediation in the event's account", () => {
       "request message",
     );
     await click(APPROVER_B, "remediation_approve", buttonValue(request, "remediation_approve"), request);
-    const approved = await app.waitForLog((l) => l.msg === "action recorded" && l.action === "remediation-approve" && l.actor === APPROVER_B, 30_000);
+    const approved = await h.waitForAction((a) => a.action === "remediation-approve" && a.actor === APPROVER_B, 30_000);
     expect(approved.result).toBe("ok");
     const inPayments = await paymentsIam.send(new GetInstanceProfileCommand({ InstanceProfileName: "web" }));
     expect(inPayments.InstanceProfile?.Roles?.map((r) => r.RoleName)).toEqual(["web-role"]);

@@ -15,6 +15,7 @@ import { blockActionPayload, sendBlockAction, sendViewSubmission, viewSubmission
 import type { AppProcess } from "../support/app-process.js";
 import { buttonValue } from "../support/slack-helpers.js";
 import { ALERT_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
+import { actionLine } from "../support/actions.js";
 import { iamRecord } from "../support/records.js";
 
 const REQUESTER = "UAPPR001";
@@ -52,7 +53,7 @@ const click = (user: string, actionId: string, value: string, msg: SlackMessage)
   sendBlockAction(events, SIGNING_SECRET, blockActionPayload({ userId: user, actionId, value, channelId: msg.channel, messageTs: msg.ts }));
 const current = (m: SlackMessage) => h.slack.message(m.channel, m.ts) as SlackMessage;
 const ephemeralsFor = (user: string) => h.slack.ephemerals.filter((e) => e.user === user).map((e) => e.text ?? "");
-const recorded = () => app.logs.filter((l) => l.msg === "action recorded").map((l) => `${String(l.actor)} ${String(l.action)} ${String(l.result)} ${String(l.requestId)}`);
+const recorded = async () => (await h.actions()).map((a) => `${actionLine(a)} ${String(a.requestId)}`);
 
 async function openPlans(msg: SlackMessage, user: string): Promise<{ modal: string; privateMetadata: string }> {
   const before = h.slack.views.length;
@@ -132,8 +133,8 @@ describe("approval bound to the policy's content", () => {
     await click(THIRD, "remediation_approve", requestId, message);
     await h.slack.waitFor(() => ephemeralsFor(THIRD).some((t) => t.includes("cannot be approved again")), 5000);
     expect(await attached("app-role")).toEqual([]);
-    await app.waitForLog((l) => l.msg === "action recorded" && l.actor === THIRD && l.result === "noop");
-    expect(recorded()).toEqual(expect.arrayContaining([`${APPROVER} remediation-approve refused ${requestId}`, `${THIRD} remediation-approve noop ${requestId}`]));
+    await h.waitForAction((a) => a.actor === THIRD && a.result === "noop");
+    expect(await recorded()).toEqual(expect.arrayContaining([`${APPROVER} remediation-approve refused ${requestId}`, `${THIRD} remediation-approve noop ${requestId}`]));
   });
 });
 

@@ -75,7 +75,7 @@ describe("deletion chains", () => {
     expect(res.status).toBe(200);
     await h.slack.waitFor(() => allText(topLevel()[0]!).includes("Acknowledged by <@URESP001>"), 20_000, "chain acknowledged");
     expect(JSON.stringify(topLevel()[0]!.blocks)).not.toContain("alert_acknowledge");
-    const acked = await app.waitForLog((l) => l.msg === "action recorded" && l.action === "acknowledge" && l.result === "ok");
+    const acked = await h.waitForAction((a) => a.action === "acknowledge" && a.result === "ok");
     expect(acked.actor).toBe("URESP001");
     const db = new Database(join(h.dataDir, "trailwatch.db"), { readonly: true });
     try {

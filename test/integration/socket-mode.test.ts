@@ -94,7 +94,7 @@ describe("slash commands over the socket", () => {
     expect(ack.elapsedMs).toBeLessThan(3000);
     expect(ack.payload).toMatchObject({ response_type: "ephemeral", text: expect.stringContaining("/iam-audit") as unknown });
     expect(JSON.stringify(ack.payload?.blocks)).toContain("subcommands");
-    await app.waitForLog((l) => l.msg === "action recorded" && l.actor === RESPONDER && l.action === "iam-audit" && l.result === "ok");
+    await h.waitForAction((a) => a.actor === RESPONDER && a.action === "iam-audit" && a.result === "ok");
     // Everything was said in the ack: nothing through the response URL.
     expect(h.slack.responses("help-1")).toEqual([]);
   });
@@ -131,7 +131,7 @@ describe("interactions over the socket", () => {
     expect(ack.elapsedMs).toBeLessThan(3000);
     expect(ack.payload).toEqual({});
     await h.slack.waitFor(() => ephemeralsFor(OUTSIDER).some((t) => t.includes("not allowed")), 5000, "refusal");
-    await app.waitForLog((l) => l.msg === "action recorded" && l.actor === OUTSIDER && l.action === "acknowledge" && l.result === "refused");
+    await h.waitForAction((a) => a.actor === OUTSIDER && a.action === "acknowledge" && a.result === "refused");
     expect(JSON.stringify(current(msg).blocks)).toBe(before);
   });
 

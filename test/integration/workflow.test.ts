@@ -7,6 +7,7 @@ import { blockActionPayload, sendBlockAction, sendViewSubmission, viewSubmission
 import type { AppProcess } from "../support/app-process.js";
 import { buttonValue } from "../support/slack-helpers.js";
 import { ALERT_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
+import { actionLine } from "../support/actions.js";
 import { iamRecord } from "../support/records.js";
 
 const RESPONDER = "URESP001";
@@ -58,8 +59,7 @@ const blocksText = (m: SlackMessage) => JSON.stringify(current(m).blocks);
 const ephemeralsFor = (user: string) => h.slack.ephemerals.filter((e) => e.user === user).map((e) => e.text ?? "");
 
 async function actionLog(): Promise<string[]> {
-  // The record of actions is what the app logs as "action recorded" (and stores): read the log lines.
-  return app.logs.filter((l) => l.msg === "action recorded").map((l) => `${String(l.actor)} ${String(l.action)} ${String(l.result)}`);
+  return (await h.actions()).map(actionLine);
 }
 
 describe("authorization", () => {
@@ -71,7 +71,7 @@ describe("authorization", () => {
     await h.slack.waitFor((s) => s.ephemerals.some((e) => e.user === OUTSIDER), 5000);
     expect(ephemeralsFor(OUTSIDER).join("\n")).toMatch(/not allowed/);
     expect(blocksText(msg)).toBe(before);
-    await app.waitForLog((l) => l.msg === "action recorded" && l.actor === OUTSIDER && l.result === "refused");
+    await h.waitForAction((a) => a.actor === OUTSIDER && a.result === "refused");
   });
 });
 

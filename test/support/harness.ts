@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeCloudTrail, type FakeCloudTrail, type FakeCloudTrailOptions } from "../fakes/cloudtrail.js";
 import { startFakeSlack, type FakeSlack } from "../fakes/slack.js";
+import type { ActionRecord } from "../../src/store/types.js";
 import { motoAccountResolver } from "./accounts.js";
+import { recordedActions, waitForAction } from "./actions.js";
 import { baseEnv, runApp, type AppProcess } from "./app-process.js";
 import { startMoto, type Moto } from "./moto.js";
 import { freePort } from "./ports.js";
@@ -21,6 +23,9 @@ export interface Harness {
   cloudtrail: FakeCloudTrail;
   moto?: Moto;
   dataDir: string;
+  /** The app's record of actions (in the harness's default SQLite database), oldest first. */
+  actions: () => Promise<ActionRecord[]>;
+  waitForAction: (pred: (a: ActionRecord) => boolean, timeoutMs?: number) => Promise<ActionRecord>;
   env: (extra?: Record<string, string | undefined>) => NodeJS.ProcessEnv;
   start: (extra?: Record<string, string | undefined>) => Promise<AppProcess>;
   close: () => Promise<void>;
@@ -38,6 +43,7 @@ export async function startHarness(
   });
   const dataDir = mkdtempSync(join(tmpdir(), "trailwatch-data-"));
   const apps: AppProcess[] = [];
+  const dbPath = join(dataDir, "trailwatch.db");
   const env = (extra: Record<string, string | undefined> = {}) =>
     baseEnv({
       SLACK_BOT_TOKEN: "xoxb-test-token",
@@ -45,7 +51,7 @@ export async function startHarness(
       SLACK_API_URL: `${slack.url}/api/`,
       ALERT_CHANNEL_ID: ALERT_CHANNEL,
       NOTICE_CHANNEL_ID: NOTICE_CHANNEL,
-      DATABASE_URL: `sqlite:${join(dataDir, "trailwatch.db")}`,
+      DATABASE_URL: `sqlite:${dbPath}`,
       AWS_ENDPOINT_URL_CLOUDTRAIL: cloudtrail.url,
       // IAM and STS go to moto when a test needs them; otherwise to a closed port (fail fast, never AWS).
       AWS_ENDPOINT_URL_IAM: moto?.endpoint ?? "http://127.0.0.1:9",
@@ -60,6 +66,8 @@ export async function startHarness(
     cloudtrail,
     moto,
     dataDir,
+    actions: () => recordedActions(dbPath),
+    waitForAction: (pred, timeoutMs) => waitForAction(dbPath, pred, timeoutMs),
     env,
     async start(extra = {}) {
       const port = String(await freePort());
