@@ -16,7 +16,7 @@ export default function setup(project: TestProject): () => void {
   // Workers start after the global setup and inherit this.
   process.env[BUILD_ENV] = root;
   return () => {
-    delete process.env[BUILD_ENV];
+    process.env[BUILD_ENV] = "";
     removeBuild(root);
   };
 }
