@@ -22,6 +22,7 @@ import { createKey, createTrail, createUser, setPasswordPolicy } from "../audit/
 import { blockActionPayload, sendBlockAction, sendEvent, sendSlashCommand } from "../fakes/slack-request.js";
 import type { AppProcess } from "../support/app-process.js";
 import { ALERT_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
+import { buttonsIn } from "../support/slack-helpers.js";
 import type { Moto } from "../support/moto.js";
 import { iamRecord } from "../support/records.js";
 
@@ -174,15 +175,7 @@ function expectWithinLimits(posts: Posted[]): void {
   for (const p of posts) expect(validateMessage({ text: p.text ?? "", blocks: p.blocks ?? [] })).toEqual([]);
 }
 
-function buttons(blocks: unknown[]): { action_id: string; value: string }[] {
-  const out: { action_id: string; value: string }[] = [];
-  for (const b of blocks as Record<string, unknown>[]) {
-    const acc = b.accessory as { type?: string; action_id: string; value: string } | undefined;
-    if (acc?.type === "button") out.push(acc);
-    if (Array.isArray(b.elements)) for (const e of b.elements as { type?: string; action_id: string; value: string }[]) if (e.type === "button") out.push(e);
-  }
-  return out;
-}
+const buttons = (blocks: unknown[]) => buttonsIn(blocks) as { action_id: string; value: string }[];
 
 async function runCommand(text: string, user = RESPONDER): Promise<Posted[]> {
   const { ack, id } = await command(text, user);

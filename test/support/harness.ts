@@ -4,13 +4,14 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeCloudTrail, type FakeCloudTrail, type FakeCloudTrailOptions } from "../fakes/cloudtrail.js";
-import { startFakeSlack, type FakeSlack } from "../fakes/slack.js";
+import { startFakeSlack, type FakeSlack, type SlackMessage } from "../fakes/slack.js";
 import type { ActionRecord } from "../../src/store/types.js";
 import { motoAccountResolver } from "./accounts.js";
 import { recordedActions, waitForAction } from "./actions.js";
 import { baseEnv, runApp, type AppProcess } from "./app-process.js";
 import { startMoto, type Moto } from "./moto.js";
 import { freePort } from "./ports.js";
+import { alertEventId, topLevel } from "./slack-helpers.js";
 
 // Shaped like a real Slack signing secret (32 lowercase hex): start-up refuses anything else.
 export const SIGNING_SECRET = "0123456789abcdef0123456789abcdef";
@@ -89,8 +90,11 @@ export const minutesAgo = (m: number): Date => new Date(Date.now() - m * 60_000)
 
 /** Event ids of the alert messages (not thread replies) in the alert channel, in channel order. */
 export function alertEventIds(h: Harness): string[] {
-  return h.slack
-    .messages(ALERT_CHANNEL)
-    .filter((m) => !m.thread_ts || m.thread_ts === m.ts)
-    .map((m) => String((m.metadata?.event_payload as { event_id?: unknown } | undefined)?.event_id));
+  return topLevel(h.slack, ALERT_CHANNEL).map((m) => String(alertEventId(m)));
+}
+
+/** Adds a CloudTrail record to the fake and waits for the alert message the app posts for it. */
+export function alertPostedFor(h: Harness, record: Record<string, unknown>, timeoutMs = 40_000): Promise<SlackMessage> {
+  const added = h.cloudtrail.addEvent(record);
+  return h.slack.waitFor((s) => s.messages(ALERT_CHANNEL).find((m) => alertEventId(m) === added.EventId), timeoutMs, `alert for ${String(record.eventName)}`);
 }
