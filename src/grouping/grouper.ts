@@ -112,6 +112,8 @@ export class Grouper {
   private readonly seenIds = new Map<string, number>();
   private forgetIdsAbove = MAX_IDS;
   private readonly assigned = new Map<string, string | null>();
+  /** While `assign` runs: the event times of its batch, per actor and in total, sorted (see `bridged`). */
+  private batchTimes: { byActor: Map<string, number[]>; all: number[] } | null = null;
 
   constructor(
     private readonly settings: GroupingSettings,
@@ -164,12 +166,23 @@ export class Grouper {
       .filter((e) => !this.assigned.has(e.id))
       .sort((a, b) => a.time.getTime() - b.time.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     for (const e of fresh) this.see(e);
-    const out: Assignment[] = [];
+    const byActor = new Map<string, number[]>();
     for (const e of fresh) {
-      if (this.assigned.has(e.id)) continue; // duplicate id within the batch
-      const a = this.assignOne(e);
-      this.assigned.set(e.id, a.groupId);
-      out.push(a);
+      const mine = byActor.get(e.actor) ?? [];
+      mine.push(e.time.getTime());
+      byActor.set(e.actor, mine);
+    }
+    this.batchTimes = { byActor, all: fresh.map((e) => e.time.getTime()) };
+    const out: Assignment[] = [];
+    try {
+      for (const e of fresh) {
+        if (this.assigned.has(e.id)) continue; // duplicate id within the batch
+        const a = this.assignOne(e);
+        this.assigned.set(e.id, a.groupId);
+        out.push(a);
+      }
+    } finally {
+      this.batchTimes = null;
     }
     return out;
   }
@@ -254,12 +267,33 @@ export class Grouper {
     let total: Group | undefined;
     for (const g of this.groups.values()) {
       if (g.kind !== "digest" || !sameRoute(g, e)) continue;
-      if (t < g.firstAt.getTime() - w || t > g.lastAt.getTime() + w) continue;
+      if (t > g.lastAt.getTime() + w) continue;
+      if (t < g.firstAt.getTime() - w && !this.bridged(t, g.firstAt.getTime() - w, g.actor === null ? null : e.actor)) continue;
       // The actor's own digest first: a storm by one actor stays in one message even while others act.
       if (g.actor === e.actor) return g;
       if (g.actor === null) total ??= g;
     }
     return total;
+  }
+
+  /**
+   * Whether events of the batch being assigned (of `actor`, or of everyone for null) lead from `t` up to
+   * `reach` with no gap wider than the digest window. A batch is taken oldest first, so when it holds the
+   * older part of a storm whose newer part already has a digest (LookupEvents answers newest first), its
+   * oldest events reach that digest only through the batch's later ones: without this they would open a
+   * second digest for the same storm.
+   */
+  private bridged(t: number, reach: number, actor: string | null): boolean {
+    const times = actor === null ? this.batchTimes?.all : this.batchTimes?.byActor.get(actor);
+    if (!times) return false;
+    const w = this.settings.digestWindowMs;
+    let at = t;
+    for (let i = lowerBound(times, t, true); i < times.length && at < reach; i++) {
+      const x = times[i] as number;
+      if (x - at > w) return false;
+      at = x;
+    }
+    return at >= reach;
   }
 
   private findChain(e: GroupableEvent, keys: readonly string[]): Group | undefined {

@@ -4,17 +4,14 @@ import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import { iamResult, startAwsProxy } from "../audit/support/aws-proxy.js";
 import { startFakeCloudTrail, type FakeCloudTrail } from "../fakes/cloudtrail.js";
 import { FAKE_BOT_SCOPES } from "../fakes/slack.js";
-import { REPO_ROOT } from "../support/app-process.js";
+import { nodeArgs } from "../support/app-build.js";
 import { ALERT_CHANNEL, startHarness, type Harness } from "../support/harness.js";
 
-const LOADER = pathToFileURL(join(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
-const CLI = join(REPO_ROOT, "src/cli/doctor.ts");
 const ESCALATIONS = "CESCAL001";
 const SECRET_TOKEN = "xoxb-doctor-TOPSECRET";
 
@@ -32,7 +29,7 @@ afterAll(async () => {
 
 function doctor(extra: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env = h.env({ SLACK_BOT_TOKEN: SECRET_TOKEN, RESPONDERS: "URESP001,SONCALL1", APPROVERS: "UAPPR001", ONCALL_USERGROUP_ID: "SONCALL1", ESCALATION_CHANNEL_ID: ESCALATIONS, ...extra });
-  const child = spawn(process.execPath, ["--import", LOADER, CLI], { cwd: mkdtempSync(join(tmpdir(), "trailwatch-doctor-")), env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, nodeArgs("src/cli/doctor.ts"), { cwd: mkdtempSync(join(tmpdir(), "trailwatch-doctor-")), env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -134,8 +134,11 @@ export interface FakeCloudTrail {
   readonly calls: readonly CloudTrailCall[];
   /** Number of calls answered with ThrottlingException. */
   readonly throttledCount: number;
-  /** The most LookupEvents calls that arrived within any window of `windowMs` (default 1000), as received. */
-  maxCallsInAnyWindow(windowMs?: number): number;
+  /**
+   * The most LookupEvents calls that arrived within any window of `windowMs` (default 1000), as received;
+   * only calls from index `from` of `calls` on when given.
+   */
+  maxCallsInAnyWindow(windowMs?: number, from?: number): number;
   /** While set, every LookupEvents call answers AccessDeniedException (HTTP 400, JSON `__type`) with this message. */
   setDeny(message: string | null): void;
   /** Number of stored events (visible or not). */
@@ -322,8 +325,8 @@ class FakeCloudTrailServer implements FakeCloudTrail {
     }
   }
 
-  maxCallsInAnyWindow(windowMs = 1000): number {
-    const times = this.calls.filter((c) => c.operation === "LookupEvents").map((c) => c.received);
+  maxCallsInAnyWindow(windowMs = 1000, from = 0): number {
+    const times = this.calls.slice(from).filter((c) => c.operation === "LookupEvents").map((c) => c.received);
     times.sort((a, b) => a - b);
     let max = 0;
     let lo = 0;

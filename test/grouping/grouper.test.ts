@@ -187,6 +187,19 @@ describe("storm digests", () => {
     expect(late!.groupId).toBe(out[0]!.groupId);
   });
 
+  test("a first page of the newest events, then the rest of the storm in one batch longer than the window: still one digest", () => {
+    // Seen live on a busy machine: the poller stores LookupEvents' newest page, delivery groups it, and the
+    // rest (more than DIGEST_WINDOW of event time) lands before the next grouping. Taken oldest first, the
+    // rest's oldest events were too far from the open digest and opened a second one.
+    const { g, clock } = grouper({}, T0 + 10 * 60_000);
+    const events = storm(600, ALICE, 0.3);
+    const first = g.assign(events.slice(550));
+    clock.t += 1000;
+    const rest = g.assign(events.slice(0, 550));
+    expect(new Set([...first, ...rest].map((a) => a.groupId)).size).toBe(1);
+    expect([...first, ...rest].filter((a) => a.opened)).toHaveLength(1);
+  });
+
   test("the storm's actor gets its own digest while another actor's work is unaffected", () => {
     const { g } = grouper();
     const quiet = consoleRoleDeletion("app", 10, BOB);

@@ -14,6 +14,7 @@ import { ALERT_CHANNEL, NOTICE_CHANNEL, SIGNING_SECRET, startHarness, type Harne
 import { MOTO_ACCOUNT_ID } from "../support/moto.js";
 import { iamRecord } from "../support/records.js";
 import { buttonValue } from "../support/slack-helpers.js";
+import { alertEventId } from "../support/slack-helpers.js";
 
 const PAYMENTS = "444455556666";
 const SANDBOX = "777788889999";
@@ -39,7 +40,7 @@ function deletionIn(account: string, eventName: string, requestParameters: Recor
   return h.cloudtrail.addEvent({ ...record, recipientAccountId: account });
 }
 
-const eventIdOf = (m: SlackMessage) => (m.metadata?.event_payload as { event_id?: string } | undefined)?.event_id;
+const eventIdOf = alertEventId;
 // Top-level alerts: a parent with a details reply in its thread has thread_ts === ts.
 const alertMessages = () => h.slack.messages(ALERT_CHANNEL).filter((m) => (!m.thread_ts || m.thread_ts === m.ts) && eventIdOf(m) !== undefined);
 const alertWithId = (id: string) => alertMessages().find((m) => eventIdOf(m) === id);
@@ -172,7 +173,7 @@ describe("remediation in the event's account", () => {
       "request message",
     );
     await click(APPROVER_B, "remediation_approve", buttonValue(request, "remediation_approve"), request);
-    const approved = await app.waitForLog((l) => l.msg === "action recorded" && l.action === "remediation-approve" && l.actor === APPROVER_B, 30_000);
+    const approved = await h.waitForAction((a) => a.action === "remediation-approve" && a.actor === APPROVER_B, 30_000);
     expect(approved.result).toBe("ok");
     const inPayments = await paymentsIam.send(new GetInstanceProfileCommand({ InstanceProfileName: "web" }));
     expect(inPayments.InstanceProfile?.Roles?.map((r) => r.RoleName)).toEqual(["web-role"]);

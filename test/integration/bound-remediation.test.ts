@@ -11,11 +11,13 @@ import {
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SlackMessage } from "../fakes/slack.js";
-import { blockActionPayload, sendBlockAction, sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-request.js";
+import { sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-request.js";
 import type { AppProcess } from "../support/app-process.js";
 import { buttonValue } from "../support/slack-helpers.js";
-import { ALERT_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
+import { ALERT_CHANNEL, alertPostedFor, type Harness, SIGNING_SECRET, startHarness } from "../support/harness.js";
+import { actionLine } from "../support/actions.js";
 import { iamRecord } from "../support/records.js";
+import { clickButton, current as currentIn, ephemeralsFor as ephemeralsIn, eventIdOf } from "../support/slack-helpers.js";
 
 const REQUESTER = "UAPPR001";
 const APPROVER = "UAPPR002";
@@ -39,20 +41,13 @@ afterAll(async () => {
 let seq = 0;
 async function alertFor(eventName: string, requestParameters: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<SlackMessage> {
   const eventId = `1000000${++seq}-aaaa-bbbb-cccc-dddddddddddd`;
-  h.cloudtrail.addEvent({ ...iamRecord({ eventId, eventName, eventTime: new Date(Date.now() - 60_000), requestParameters }), ...extra });
-  return h.slack.waitFor(
-    (s) => s.messages(ALERT_CHANNEL).find((m) => (m.metadata?.event_payload as { event_id?: string } | undefined)?.event_id === eventId),
-    40_000,
-    `alert for ${eventName}`,
-  );
+  return alertPostedFor(h, { ...iamRecord({ eventId, eventName, eventTime: new Date(Date.now() - 60_000), requestParameters }), ...extra });
 }
 
-const eventIdOf = (m: SlackMessage) => String((m.metadata?.event_payload as { event_id: string }).event_id);
-const click = (user: string, actionId: string, value: string, msg: SlackMessage) =>
-  sendBlockAction(events, SIGNING_SECRET, blockActionPayload({ userId: user, actionId, value, channelId: msg.channel, messageTs: msg.ts }));
-const current = (m: SlackMessage) => h.slack.message(m.channel, m.ts) as SlackMessage;
-const ephemeralsFor = (user: string) => h.slack.ephemerals.filter((e) => e.user === user).map((e) => e.text ?? "");
-const recorded = () => app.logs.filter((l) => l.msg === "action recorded").map((l) => `${String(l.actor)} ${String(l.action)} ${String(l.result)} ${String(l.requestId)}`);
+const click = (user: string, actionId: string, value: string, msg: SlackMessage) => clickButton(events, SIGNING_SECRET, user, actionId, value, msg);
+const current = (m: SlackMessage) => currentIn(h.slack, m);
+const ephemeralsFor = (user: string) => ephemeralsIn(h.slack, user);
+const recorded = async () => (await h.actions()).map((a) => `${actionLine(a)} ${String(a.requestId)}`);
 
 async function openPlans(msg: SlackMessage, user: string): Promise<{ modal: string; privateMetadata: string }> {
   const before = h.slack.views.length;
@@ -132,8 +127,8 @@ describe("approval bound to the policy's content", () => {
     await click(THIRD, "remediation_approve", requestId, message);
     await h.slack.waitFor(() => ephemeralsFor(THIRD).some((t) => t.includes("cannot be approved again")), 5000);
     expect(await attached("app-role")).toEqual([]);
-    await app.waitForLog((l) => l.msg === "action recorded" && l.actor === THIRD && l.result === "noop");
-    expect(recorded()).toEqual(expect.arrayContaining([`${APPROVER} remediation-approve refused ${requestId}`, `${THIRD} remediation-approve noop ${requestId}`]));
+    await h.waitForAction((a) => a.actor === THIRD && a.result === "noop");
+    expect(await recorded()).toEqual(expect.arrayContaining([`${APPROVER} remediation-approve refused ${requestId}`, `${THIRD} remediation-approve noop ${requestId}`]));
   });
 });
 

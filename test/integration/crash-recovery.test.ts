@@ -11,7 +11,7 @@ import { startAwsProxy, type AwsProxy } from "../audit/support/aws-proxy.js";
 import type { SlackMessage } from "../fakes/slack.js";
 import { blockActionPayload, sendBlockAction, sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-request.js";
 import type { AppProcess } from "../support/app-process.js";
-import { ALERT_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
+import { ALERT_CHANNEL, alertPostedFor, type Harness, SIGNING_SECRET, startHarness } from "../support/harness.js";
 import { iamRecord } from "../support/records.js";
 import { buttonValue } from "../support/slack-helpers.js";
 
@@ -35,12 +35,7 @@ afterAll(async () => {
 let seq = 0;
 async function alertFor(eventName: string, requestParameters: Record<string, unknown>): Promise<SlackMessage> {
   const eventId = `c0000000-0000-4000-8000-00000000000${++seq}`;
-  h.cloudtrail.addEvent(iamRecord({ eventId, eventName, eventTime: new Date(Date.now() - 60_000), requestParameters }));
-  return h.slack.waitFor(
-    (s) => s.messages(ALERT_CHANNEL).find((m) => (m.metadata?.event_payload as { event_id?: string } | undefined)?.event_id === eventId),
-    40_000,
-    `alert for ${eventName}`,
-  );
+  return alertPostedFor(h, iamRecord({ eventId, eventName, eventTime: new Date(Date.now() - 60_000), requestParameters }));
 }
 
 async function requestRemediation(app: AppProcess, msg: SlackMessage, remediationId: string): Promise<{ requestId: string; message: SlackMessage }> {

@@ -14,7 +14,7 @@ import { startApp, type RunningApp } from "../../src/main.js";
 import { startFakeCloudTrail, type FakeCloudTrail } from "../fakes/cloudtrail.js";
 import { startFakeSlack, type FakeSlack, type SlackMessage } from "../fakes/slack.js";
 import { blockActionPayload, sendBlockAction, sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-request.js";
-import { REPO_ROOT } from "../support/app-process.js";
+import { nodeArgs, REPO_ROOT } from "../support/app-build.js";
 import { startMoto, TEST_CREDENTIALS, type Moto } from "../support/moto.js";
 import { freePort } from "../support/ports.js";
 import { iamRecord } from "../support/records.js";
@@ -105,7 +105,7 @@ test("an expired request is never executed, says so, and the record of actions e
 
   // The record survives the process (stop = restart) and exports as JSON lines.
   await app.stop();
-  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", join(REPO_ROOT, "src/cli/export-actions.ts")], {
+  const { stdout } = await promisify(execFile)(process.execPath, nodeArgs("src/cli/export-actions.ts"), {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, DATABASE_URL: `sqlite:${dbPath}` },
   });

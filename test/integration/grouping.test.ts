@@ -9,6 +9,7 @@ import { blockActionPayload, sendBlockAction } from "../fakes/slack-request.js";
 import { buttonValue } from "../support/slack-helpers.js";
 import { ALERT_CHANNEL, SIGNING_SECRET, minutesAgo, startHarness, type Harness } from "../support/harness.js";
 import { ASSUMED_DEPLOYER, iamRecord } from "../support/records.js";
+import { allText, topLevel as topLevelIn } from "../support/slack-helpers.js";
 
 let h: Harness;
 beforeEach(async () => {
@@ -18,8 +19,7 @@ afterEach(async () => {
   await h.close();
 });
 
-const topLevel = (): SlackMessage[] => h.slack.messages(ALERT_CHANNEL).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
-const allText = (m: SlackMessage): string => `${m.text ?? ""}\n${JSON.stringify(m.blocks ?? [])}`;
+const topLevel = (): SlackMessage[] => topLevelIn(h.slack, ALERT_CHANNEL);
 
 const CONSOLE_USER = {
   type: "AssumedRole",
@@ -75,7 +75,7 @@ describe("deletion chains", () => {
     expect(res.status).toBe(200);
     await h.slack.waitFor(() => allText(topLevel()[0]!).includes("Acknowledged by <@URESP001>"), 20_000, "chain acknowledged");
     expect(JSON.stringify(topLevel()[0]!.blocks)).not.toContain("alert_acknowledge");
-    const acked = await app.waitForLog((l) => l.msg === "action recorded" && l.action === "acknowledge" && l.result === "ok");
+    const acked = await h.waitForAction((a) => a.action === "acknowledge" && a.result === "ok");
     expect(acked.actor).toBe("URESP001");
     const db = new Database(join(h.dataDir, "trailwatch.db"), { readonly: true });
     try {

@@ -5,11 +5,11 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import type { SlackMessage } from "../fakes/slack.js";
 import { runApp } from "../support/app-process.js";
 import { ALERT_CHANNEL, alertEventIds, NOTICE_CHANNEL, startHarness, type Harness } from "../support/harness.js";
 import { freePort } from "../support/ports.js";
 import { iamRecord } from "../support/records.js";
+import { allText } from "../support/slack-helpers.js";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -32,7 +32,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false> |
   }
 }
 
-const textOf = (m: SlackMessage): string => `${m.text ?? ""} ${JSON.stringify(m.blocks ?? [])}`;
+const textOf = allText;
 const noticesMatching = (hh: Harness, channel: string, re: RegExp) => hh.slack.messages(channel).filter((m) => re.test(textOf(m)));
 
 describe("LookupEvents denied", () => {

@@ -15,15 +15,14 @@ import type { AddressInfo } from "node:net";
 import { GetAccountPasswordPolicyCommand, type IAMClient } from "@aws-sdk/client-iam";
 import type { KnownBlock } from "@slack/types";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { join } from "node:path";
 import { ActionIds } from "../../src/slack/action-ids.js";
-import { KyselyStore } from "../../src/store/kysely.js";
 import { validateBlocks, validateMessage } from "../../src/slack/blocks/limits.js";
 import { setSummaryValue, startAwsProxy, type AwsProxy } from "../audit/support/aws-proxy.js";
 import { createKey, createTrail, createUser, setPasswordPolicy } from "../audit/support/seed.js";
 import { blockActionPayload, sendBlockAction, sendEvent, sendSlashCommand } from "../fakes/slack-request.js";
 import type { AppProcess } from "../support/app-process.js";
 import { ALERT_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
+import { buttonsIn } from "../support/slack-helpers.js";
 import type { Moto } from "../support/moto.js";
 import { iamRecord } from "../support/records.js";
 
@@ -176,15 +175,7 @@ function expectWithinLimits(posts: Posted[]): void {
   for (const p of posts) expect(validateMessage({ text: p.text ?? "", blocks: p.blocks ?? [] })).toEqual([]);
 }
 
-function buttons(blocks: unknown[]): { action_id: string; value: string }[] {
-  const out: { action_id: string; value: string }[] = [];
-  for (const b of blocks as Record<string, unknown>[]) {
-    const acc = b.accessory as { type?: string; action_id: string; value: string } | undefined;
-    if (acc?.type === "button") out.push(acc);
-    if (Array.isArray(b.elements)) for (const e of b.elements as { type?: string; action_id: string; value: string }[]) if (e.type === "button") out.push(e);
-  }
-  return out;
-}
+const buttons = (blocks: unknown[]) => buttonsIn(blocks) as { action_id: string; value: string }[];
 
 async function runCommand(text: string, user = RESPONDER): Promise<Posted[]> {
   const { ack, id } = await command(text, user);
@@ -227,7 +218,7 @@ describe("authorization", () => {
     const { ack, id } = await command("", OUTSIDER);
     expect(ack.response_type).toBe("ephemeral");
     expect(ack.text).toMatch(/not allowed to use \/iam-audit/);
-    await app.waitForLog((l) => l.msg === "action recorded" && l.actor === OUTSIDER && l.action === "iam-audit" && l.result === "refused");
+    await h.waitForAction((a) => a.actor === OUTSIDER && a.action === "iam-audit" && a.result === "refused");
     expect(h.slack.responses(id)).toEqual([]);
 
     const log = await runCommand("log public");
@@ -408,7 +399,7 @@ describe("events, user and the App Home", () => {
     await sendBlockAction(appUrl(), SIGNING_SECRET, blockActionPayload({ userId: OUTSIDER, actionId: ActionIds.acknowledge, value: deleteRoleEventId, view: homeView }));
     await h.slack.waitFor((s) => s.ephemerals.some((e) => e.user === OUTSIDER && /not allowed/.test(e.text ?? "")), 10_000);
     await sendBlockAction(appUrl(), SIGNING_SECRET, blockActionPayload({ userId: RESPONDER, actionId: ActionIds.acknowledge, value: deleteRoleEventId, view: homeView }));
-    await app.waitForLog((l) => l.msg === "action recorded" && l.actor === RESPONDER && l.action === "acknowledge" && l.result === "ok");
+    await h.waitForAction((a) => a.actor === RESPONDER && a.action === "acknowledge" && a.result === "ok");
 
     await sendEvent(appUrl(), SIGNING_SECRET, { type: "app_home_opened", user: RESPONDER, channel: "D0HOME", tab: "home" });
     const again = await h.slack.waitFor((s) => s.views.find((v) => v.createdBy === "views.publish" && v.userId === RESPONDER && v.updates >= 1), 10_000, "home re-published");
@@ -446,9 +437,7 @@ describe("remediating an audit finding", () => {
     await sendBlockAction(appUrl(), SIGNING_SECRET, blockActionPayload({ userId: APPROVER_1, actionId: ActionIds.auditRemediate, value: invented, channelId: OPS_CHANNEL }));
     await h.slack.waitFor((s) => s.ephemerals.some((e) => e.user === APPROVER_1 && /does not match a finding trailwatch reported/.test(e.text ?? "")), 10_000);
     await h.slack.waitFor((s) => s.ephemerals.filter((e) => e.user === APPROVER_1 && /not valid/.test(e.text ?? "")).length === 2, 10_000);
-    const store = await KyselyStore.openSqlite(join(h.dataDir, "trailwatch.db"));
-    const refusals = (await store.listActions({ limit: 50 })).filter((a) => a.actor === APPROVER_1 && a.action === "remediation-request" && a.result === "refused");
-    await store.close();
+    const refusals = (await h.actions()).filter((a) => a.actor === APPROVER_1 && a.action === "remediation-request" && a.result === "refused");
     expect(refusals.map((a) => a.detail.reason)).toEqual(
       expect.arrayContaining(["invalid button value", "no such finding with a remediation in the stored report (forged or stale button)"]),
     );

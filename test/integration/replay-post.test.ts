@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startFakeSlack, type FakeSlack } from "../fakes/slack.js";
-import { REPO_ROOT } from "../support/app-process.js";
+import { nodeArgs } from "../support/app-build.js";
 import { iamRecord } from "../support/records.js";
 import { SIGNING_SECRET } from "../support/harness.js";
 
@@ -20,7 +20,7 @@ afterAll(async () => {
 
 function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(REPO_ROOT, "bin/trailwatch.js"), ...args], {
+    const p = spawn(process.execPath, [...nodeArgs("src/cli/trailwatch.ts"), ...args], {
       cwd: mkdtempSync(join(tmpdir(), "tw-post-")),
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     });

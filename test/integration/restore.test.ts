@@ -21,13 +21,14 @@ import {
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { SlackMessage } from "../fakes/slack.js";
-import { blockActionPayload, sendBlockAction, sendSlashCommand, sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-request.js";
+import { sendSlashCommand, sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-request.js";
 import type { AppProcess } from "../support/app-process.js";
 import { ALERT_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
 import { APP_PROFILE, APP_ROLE, APP_USER, BOUNDARY_ARN, MANAGED_ARN, PROFILE_TAGS, ROLE_INLINE, ROLE_TAGS, seedAcceptanceIam, TRUST, USER_INLINE } from "../support/iam-seed.js";
 import { iamRecord } from "../support/records.js";
 import { buttonValue } from "../support/slack-helpers.js";
 import { decodePolicyDocument } from "../../src/remediation/aws.js";
+import { allText, clickButton, eventIdOf, topLevel as topLevelIn } from "../support/slack-helpers.js";
 
 const REQUESTER = "UAPPR001";
 const APPROVER = "UAPPR002";
@@ -49,9 +50,7 @@ afterAll(async () => {
   await h.close();
 });
 
-const eventIdOf = (m: SlackMessage) => String((m.metadata?.event_payload as { event_id: string }).event_id);
-const click = (user: string, actionId: string, value: string, msg: SlackMessage) =>
-  sendBlockAction(events, SIGNING_SECRET, blockActionPayload({ userId: user, actionId, value, channelId: msg.channel, messageTs: msg.ts }));
+const click = (user: string, actionId: string, value: string, msg: SlackMessage) => clickButton(events, SIGNING_SECRET, user, actionId, value, msg);
 
 /** Remediate → modal with plans → submit the restore → request message in the thread; then a second approver approves. */
 async function restoreFrom(msg: SlackMessage, remediationId: string): Promise<{ modal: string; request: string; outcome: string }> {
@@ -79,8 +78,8 @@ async function restoreFrom(msg: SlackMessage, remediationId: string): Promise<{ 
   return { modal, request: JSON.stringify(request.blocks), outcome: JSON.stringify(outcome.blocks) };
 }
 
-const topLevel = (): SlackMessage[] => h.slack.messages(ALERT_CHANNEL).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
-const textOf = (m: SlackMessage) => `${m.text ?? ""} ${JSON.stringify(m.blocks ?? [])}`;
+const topLevel = (): SlackMessage[] => topLevelIn(h.slack, ALERT_CHANNEL);
+const textOf = allText;
 
 test("a role and a user deleted the console's way are one chain alert each, and one Restore from each brings everything back", async () => {
   await app.waitForLog((l) => l.msg === "IAM snapshot stored", 60_000);

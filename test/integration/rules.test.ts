@@ -9,6 +9,7 @@ import { runApp } from "../support/app-process.js";
 import { ALERT_CHANNEL, SIGNING_SECRET, alertEventIds, minutesAgo, startHarness, type Harness } from "../support/harness.js";
 import { freePort } from "../support/ports.js";
 import { ALICE, iamRecord } from "../support/records.js";
+import { alertEventId } from "../support/slack-helpers.js";
 
 const TEAM_CHANNEL = "CTEAM0001";
 const RESPONDER = "U0RESPOND1";
@@ -22,7 +23,7 @@ afterEach(async () => {
   await h.close();
 });
 
-const eventIdOf = (m: { metadata?: { event_payload?: unknown } }) => String((m.metadata?.event_payload as { event_id?: unknown } | undefined)?.event_id);
+const eventIdOf = (m: { metadata?: { event_payload?: unknown } }) => String(alertEventId(m));
 
 function roleSession(role: string, session: string) {
   return {

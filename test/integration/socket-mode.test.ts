@@ -12,6 +12,7 @@ import { runApp, type AppProcess } from "../support/app-process.js";
 import { ALERT_CHANNEL, startHarness, type Harness } from "../support/harness.js";
 import { freePort } from "../support/ports.js";
 import { iamRecord } from "../support/records.js";
+import { alertEventId, current as currentIn, ephemeralsFor as ephemeralsIn, eventIdOf } from "../support/slack-helpers.js";
 
 const APP_TOKEN = "xapp-1-A1-1111111111-0123456789abcdef";
 const RESPONDER = "URESP001";
@@ -35,9 +36,8 @@ afterAll(async () => {
 });
 
 let alert: SlackMessage | undefined;
-const eventIdOf = (m: SlackMessage) => String((m.metadata?.event_payload as { event_id: string }).event_id);
-const current = (m: SlackMessage) => h.slack.message(m.channel, m.ts) as SlackMessage;
-const ephemeralsFor = (user: string) => h.slack.ephemerals.filter((e) => e.user === user).map((e) => e.text ?? "");
+const current = (m: SlackMessage) => currentIn(h.slack, m);
+const ephemeralsFor = (user: string) => ephemeralsIn(h.slack, user);
 
 describe("start-up in Socket Mode", () => {
   test("starts without a signing secret, connects with the app token, serves /healthz", async () => {
@@ -94,7 +94,7 @@ describe("slash commands over the socket", () => {
     expect(ack.elapsedMs).toBeLessThan(3000);
     expect(ack.payload).toMatchObject({ response_type: "ephemeral", text: expect.stringContaining("/iam-audit") as unknown });
     expect(JSON.stringify(ack.payload?.blocks)).toContain("subcommands");
-    await app.waitForLog((l) => l.msg === "action recorded" && l.actor === RESPONDER && l.action === "iam-audit" && l.result === "ok");
+    await h.waitForAction((a) => a.actor === RESPONDER && a.action === "iam-audit" && a.result === "ok");
     // Everything was said in the ack: nothing through the response URL.
     expect(h.slack.responses("help-1")).toEqual([]);
   });
@@ -131,7 +131,7 @@ describe("interactions over the socket", () => {
     expect(ack.elapsedMs).toBeLessThan(3000);
     expect(ack.payload).toEqual({});
     await h.slack.waitFor(() => ephemeralsFor(OUTSIDER).some((t) => t.includes("not allowed")), 5000, "refusal");
-    await app.waitForLog((l) => l.msg === "action recorded" && l.actor === OUTSIDER && l.action === "acknowledge" && l.result === "refused");
+    await h.waitForAction((a) => a.actor === OUTSIDER && a.action === "acknowledge" && a.result === "refused");
     expect(JSON.stringify(current(msg).blocks)).toBe(before);
   });
 
@@ -148,7 +148,7 @@ describe("interactions over the socket", () => {
     expect(blocks).not.toContain('"alert_acknowledge"');
     expect(h.slack.callsTo("chat.update").length).toBeGreaterThan(updates);
     // Updated in place: still one alert message for this event.
-    expect(h.slack.messages(ALERT_CHANNEL).filter((m) => m.metadata && eventIdOf(m) === eventIdOf(msg))).toHaveLength(1);
+    expect(h.slack.messages(ALERT_CHANNEL).filter((m) => alertEventId(m) === eventIdOf(msg))).toHaveLength(1);
   });
 });
 

@@ -3,11 +3,13 @@
 import { CreateInstanceProfileCommand, CreateRoleCommand, GetInstanceProfileCommand, ListAccountAliasesCommand } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SlackMessage } from "../fakes/slack.js";
-import { blockActionPayload, sendBlockAction, sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-request.js";
+import { sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-request.js";
 import type { AppProcess } from "../support/app-process.js";
 import { buttonValue } from "../support/slack-helpers.js";
-import { ALERT_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
+import { ALERT_CHANNEL, alertPostedFor, type Harness, SIGNING_SECRET, startHarness } from "../support/harness.js";
+import { actionLine } from "../support/actions.js";
 import { iamRecord } from "../support/records.js";
+import { clickButton, current as currentIn, ephemeralsFor as ephemeralsIn, eventIdOf } from "../support/slack-helpers.js";
 
 const RESPONDER = "URESP001";
 const GROUP_MEMBER = "URESP002"; // responder through the user group SONCALL1
@@ -39,27 +41,18 @@ let seq = 0;
 /** Makes CloudTrail show a new event and waits for its alert message. */
 async function alertFor(eventName: string, requestParameters: Record<string, unknown>): Promise<SlackMessage> {
   const eventId = `0000000${++seq}-aaaa-bbbb-cccc-dddddddddddd`;
-  h.cloudtrail.addEvent(iamRecord({ eventId, eventName, eventTime: new Date(Date.now() - 60_000), requestParameters }));
-  return h.slack.waitFor(
-    (s) => s.messages(ALERT_CHANNEL).find((m) => (m.metadata?.event_payload as { event_id?: string } | undefined)?.event_id === eventId),
-    40_000,
-    `alert for ${eventName}`,
-  );
+  return alertPostedFor(h, iamRecord({ eventId, eventName, eventTime: new Date(Date.now() - 60_000), requestParameters }));
 }
 
-const eventIdOf = (m: SlackMessage) => String((m.metadata?.event_payload as { event_id: string }).event_id);
 
-function click(user: string, actionId: string, value: string, msg: SlackMessage) {
-  return sendBlockAction(events, SIGNING_SECRET, blockActionPayload({ userId: user, actionId, value, channelId: msg.channel, messageTs: msg.ts }));
-}
+const click = (user: string, actionId: string, value: string, msg: SlackMessage) => clickButton(events, SIGNING_SECRET, user, actionId, value, msg);
 
-const current = (m: SlackMessage) => h.slack.message(m.channel, m.ts) as SlackMessage;
+const current = (m: SlackMessage) => currentIn(h.slack, m);
 const blocksText = (m: SlackMessage) => JSON.stringify(current(m).blocks);
-const ephemeralsFor = (user: string) => h.slack.ephemerals.filter((e) => e.user === user).map((e) => e.text ?? "");
+const ephemeralsFor = (user: string) => ephemeralsIn(h.slack, user);
 
 async function actionLog(): Promise<string[]> {
-  // The record of actions is what the app logs as "action recorded" (and stores): read the log lines.
-  return app.logs.filter((l) => l.msg === "action recorded").map((l) => `${String(l.actor)} ${String(l.action)} ${String(l.result)}`);
+  return (await h.actions()).map(actionLine);
 }
 
 describe("authorization", () => {
@@ -71,7 +64,7 @@ describe("authorization", () => {
     await h.slack.waitFor((s) => s.ephemerals.some((e) => e.user === OUTSIDER), 5000);
     expect(ephemeralsFor(OUTSIDER).join("\n")).toMatch(/not allowed/);
     expect(blocksText(msg)).toBe(before);
-    await app.waitForLog((l) => l.msg === "action recorded" && l.actor === OUTSIDER && l.result === "refused");
+    await h.waitForAction((a) => a.actor === OUTSIDER && a.result === "refused");
   });
 });
 

@@ -1,6 +1,5 @@
 // Shared fixtures for the remediation tests: one moto_server per test file (reset before each test),
 // deps for the engine, realistic IamEvent builders and seeding helpers.
-import { afterAll, beforeAll, beforeEach } from "vitest";
 import {
   CreateRoleCommand,
   GetInstanceProfileCommand,
@@ -11,32 +10,14 @@ import {
 } from "@aws-sdk/client-iam";
 import { DEFAULT_PASSWORD_POLICY, type Actor, type BotIdentity, type IamEvent } from "../../src/domain.js";
 import type { ExecutionContext, RemediationDeps } from "../../src/remediation/index.js";
-import { MOTO_ACCOUNT_ID, startMoto, type Moto } from "../support/moto.js";
+import { createBucket as createS3Bucket, MOTO_ACCOUNT_ID, type Moto } from "../support/moto.js";
 
 export const ACCOUNT = MOTO_ACCOUNT_ID;
 export const BOT: BotIdentity = { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/trailwatch-bot/trailwatch`, accountId: ACCOUNT };
 export const CTX: ExecutionContext = { requestId: "REQ-42", requestedBy: "U_REQUESTER", approvedBy: "U_APPROVER" };
 export const FIXED_NOW = new Date("2025-03-01T12:00:00.000Z");
 
-/** Starts moto for the file and resets it before each test. */
-export function useMoto(): { get(): Moto } {
-  let moto: Moto | undefined;
-  beforeAll(async () => {
-    moto = await startMoto();
-  });
-  afterAll(async () => {
-    await moto?.stop();
-  });
-  beforeEach(async () => {
-    await moto?.reset();
-  });
-  return {
-    get() {
-      if (!moto) throw new Error("moto not started");
-      return moto;
-    },
-  };
-}
+export { useMoto } from "../support/moto.js";
 
 export function depsFor(moto: Moto, overrides: Partial<RemediationDeps> = {}): RemediationDeps {
   return {
@@ -81,11 +62,7 @@ export async function instanceProfileTags(iam: IAMClient, name: string): Promise
 
 /** Creates an S3 bucket in moto (no S3 client in the project): moto routes on the SigV4 credential scope. */
 export async function createBucket(moto: Moto, bucket: string): Promise<void> {
-  const res = await fetch(`${moto.endpoint}/${bucket}`, {
-    method: "PUT",
-    headers: { Authorization: "AWS4-HMAC-SHA256 Credential=AKIATESTTESTTESTTEST/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00" },
-  });
-  if (!res.ok) throw new Error(`bucket creation failed: ${res.status}`);
+  await createS3Bucket(moto.endpoint, bucket);
 }
 
 /** Turns moto's IAM access enforcement on (0) or off (Infinity). */

@@ -1,5 +1,4 @@
 // Replay over real CloudTrail records in every file shape it reads, and over broken files.
-import { spawnSync } from "node:child_process";
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
@@ -13,7 +12,7 @@ import { replay, type ReplayAlert, type ReplayProblem, type ReplaySummary } from
 import { applyRules, effectiveRules, type RuleSpec } from "../../src/rules/index.js";
 import { normalizeRecord } from "../../src/cloudtrail/normalize.js";
 import { decide } from "../../src/detect/index.js";
-import { REPO_ROOT } from "../support/app-process.js";
+import { REPO_ROOT, trailwatchCli } from "../support/app-build.js";
 import { ASSUMED_DEPLOYER, iamRecord } from "../support/records.js";
 
 const FIXTURES = join(REPO_ROOT, "test/fixtures/cloudtrail");
@@ -258,18 +257,13 @@ describe("terminal safety and the command line", () => {
     expect(terminalSafe("a\u001b[31mred\u0007\r\nb\u202ec")).toBe("a\\u001b[31mred\\u0007\\u000d\\u000ab\\u202ec");
   });
 
-  const cli = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, [join(REPO_ROOT, "bin/trailwatch.js"), ...args], {
-      cwd: mkdtempSync(join(tmpdir(), "tw-cli-")),
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-      encoding: "utf8",
-      timeout: 60_000,
-    });
+  const cli = trailwatchCli;
 
   test("prints one line per alert and a summary, exit 0; hostile values are escaped", () => {
     const d = mkdtempSync(join(tmpdir(), "tw-replay-cli-"));
     writeFileSync(join(d, "a.jsonl"), JSON.stringify(iamRecord({ eventName: "DeleteRole", requestParameters: { roleName: "evil\u001b]8;;http://x\u0007role" } })) + "\n");
-    const res = cli(["replay", d]);
+    // Through the launcher `npx trailwatch` runs; the other tests run the command module directly.
+    const res = cli(["replay", d], {}, { launcher: true });
     expect(res.status).toBe(0);
     const lines = res.stdout.trim().split("\n");
     expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\S+Z {2}HIGH {6}DeleteRole +by arn:aws:iam::123456789012:user\/alice {2}on Role evil\\u001b\]8;;http:\/\/x\\u0007role {2}succeeded$/);
@@ -298,13 +292,7 @@ describe("terminal safety and the command line", () => {
 });
 
 describe("chains and digests in replay output", () => {
-  const cli = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, [join(REPO_ROOT, "bin/trailwatch.js"), ...args], {
-      cwd: mkdtempSync(join(tmpdir(), "tw-cli-")),
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-      encoding: "utf8",
-      timeout: 60_000,
-    });
+  const cli = trailwatchCli;
   const at = (s: number) => new Date(Date.UTC(2026, 10, 20, 9, 0, s));
   const iso = (s: number) => at(s).toISOString().replace(/\.000Z$/, "Z");
   const writeLog = (records: Record<string, unknown>[]) => {

@@ -10,6 +10,7 @@ import { SqliteLeadership } from "../../src/lease/sqlite.js";
 import { copySqliteToPostgres } from "../../src/store/copy.js";
 import { KyselyStore } from "../../src/store/kysely.js";
 import type { NewAlert } from "../../src/store/types.js";
+import { nodeArgs } from "../support/app-build.js";
 import { postgresUnavailable, startPostgres, type PgCluster } from "../support/postgres.js";
 import { iamRecord } from "../support/records.js";
 
@@ -92,14 +93,14 @@ describe.skipIf(missing !== null)("copy-sqlite-to-postgres", () => {
     const path = await seeded();
     const url = await cluster.createDatabase("copy_cli");
     const run = (args: string[]) =>
-      execFileSync("node", ["bin/trailwatch.js", ...args], { env: { ...process.env, DATABASE_URL: url }, encoding: "utf8", timeout: 60_000 });
+      execFileSync(process.execPath, [...nodeArgs("src/cli/trailwatch.ts"), ...args], { env: { ...process.env, DATABASE_URL: url }, encoding: "utf8", timeout: 60_000 });
     expect(run(["migrate"])).toContain(`postgres://127.0.0.1:${cluster.port}/copy_cli: applied 0001_initial`);
     expect(run(["migrate"])).toContain("schema already up to date");
     const out = run(["copy-sqlite-to-postgres", path]);
     expect(out).toMatch(/alerts\s+450/);
     expect(out).toContain("start trailwatch with DATABASE_URL set to the PostgreSQL URL");
     // The record of actions exports from PostgreSQL as from SQLite, oldest first.
-    const exported = execFileSync("node", ["--import", "tsx", "src/cli/export-actions.ts"], { env: { ...process.env, DATABASE_URL: url }, encoding: "utf8", timeout: 60_000 });
+    const exported = execFileSync(process.execPath, nodeArgs("src/cli/export-actions.ts"), { env: { ...process.env, DATABASE_URL: url }, encoding: "utf8", timeout: 60_000 });
     expect(exported.trim().split("\n").map((l) => (JSON.parse(l) as { actor: string }).actor)).toEqual(["U0", "U1", "U2"]);
   });
 });

@@ -1,14 +1,12 @@
-// Starts the real trailwatch process (src/index.ts through tsx) with a given environment, from an empty
-// working directory so no developer .env leaks in, and collects its JSON log lines.
+// Starts the real trailwatch process (src/index.ts, transpiled once per run: see app-build.ts) with a given
+// environment, from an empty working directory so no developer .env leaks in, and collects its JSON log lines.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { nodeArgs } from "./app-build.js";
 
-export const REPO_ROOT = resolve(import.meta.dirname, "../..");
-const TSX_LOADER = pathToFileURL(join(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
-const ENTRY = join(REPO_ROOT, "src/index.ts");
+export { REPO_ROOT } from "./app-build.js";
 
 export interface LogLine {
   level: string;
@@ -53,7 +51,7 @@ export function baseEnv(extra: Record<string, string | undefined>): NodeJS.Proce
 
 export function runApp(env: NodeJS.ProcessEnv, opts: { port?: number; cwd?: string } = {}): AppProcess {
   const cwd = opts.cwd ?? mkdtempSync(join(tmpdir(), "trailwatch-app-"));
-  const proc = spawn(process.execPath, ["--import", TSX_LOADER, ENTRY], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, nodeArgs("src/index.ts"), { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   const logs: LogLine[] = [];
   let out = "";
   let err = "";

@@ -4,11 +4,14 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeCloudTrail, type FakeCloudTrail, type FakeCloudTrailOptions } from "../fakes/cloudtrail.js";
-import { startFakeSlack, type FakeSlack } from "../fakes/slack.js";
+import { startFakeSlack, type FakeSlack, type SlackMessage } from "../fakes/slack.js";
+import type { ActionRecord } from "../../src/store/types.js";
 import { motoAccountResolver } from "./accounts.js";
+import { recordedActions, waitForAction } from "./actions.js";
 import { baseEnv, runApp, type AppProcess } from "./app-process.js";
 import { startMoto, type Moto } from "./moto.js";
 import { freePort } from "./ports.js";
+import { alertEventId, topLevel } from "./slack-helpers.js";
 
 // Shaped like a real Slack signing secret (32 lowercase hex): start-up refuses anything else.
 export const SIGNING_SECRET = "0123456789abcdef0123456789abcdef";
@@ -21,6 +24,9 @@ export interface Harness {
   cloudtrail: FakeCloudTrail;
   moto?: Moto;
   dataDir: string;
+  /** The app's record of actions (in the harness's default SQLite database), oldest first. */
+  actions: () => Promise<ActionRecord[]>;
+  waitForAction: (pred: (a: ActionRecord) => boolean, timeoutMs?: number) => Promise<ActionRecord>;
   env: (extra?: Record<string, string | undefined>) => NodeJS.ProcessEnv;
   start: (extra?: Record<string, string | undefined>) => Promise<AppProcess>;
   close: () => Promise<void>;
@@ -38,6 +44,7 @@ export async function startHarness(
   });
   const dataDir = mkdtempSync(join(tmpdir(), "trailwatch-data-"));
   const apps: AppProcess[] = [];
+  const dbPath = join(dataDir, "trailwatch.db");
   const env = (extra: Record<string, string | undefined> = {}) =>
     baseEnv({
       SLACK_BOT_TOKEN: "xoxb-test-token",
@@ -45,7 +52,7 @@ export async function startHarness(
       SLACK_API_URL: `${slack.url}/api/`,
       ALERT_CHANNEL_ID: ALERT_CHANNEL,
       NOTICE_CHANNEL_ID: NOTICE_CHANNEL,
-      DATABASE_URL: `sqlite:${join(dataDir, "trailwatch.db")}`,
+      DATABASE_URL: `sqlite:${dbPath}`,
       AWS_ENDPOINT_URL_CLOUDTRAIL: cloudtrail.url,
       // IAM and STS go to moto when a test needs them; otherwise to a closed port (fail fast, never AWS).
       AWS_ENDPOINT_URL_IAM: moto?.endpoint ?? "http://127.0.0.1:9",
@@ -60,6 +67,8 @@ export async function startHarness(
     cloudtrail,
     moto,
     dataDir,
+    actions: () => recordedActions(dbPath),
+    waitForAction: (pred, timeoutMs) => waitForAction(dbPath, pred, timeoutMs),
     env,
     async start(extra = {}) {
       const port = String(await freePort());
@@ -81,8 +90,11 @@ export const minutesAgo = (m: number): Date => new Date(Date.now() - m * 60_000)
 
 /** Event ids of the alert messages (not thread replies) in the alert channel, in channel order. */
 export function alertEventIds(h: Harness): string[] {
-  return h.slack
-    .messages(ALERT_CHANNEL)
-    .filter((m) => !m.thread_ts || m.thread_ts === m.ts)
-    .map((m) => String((m.metadata?.event_payload as { event_id?: unknown } | undefined)?.event_id));
+  return topLevel(h.slack, ALERT_CHANNEL).map((m) => String(alertEventId(m)));
+}
+
+/** Adds a CloudTrail record to the fake and waits for the alert message the app posts for it. */
+export function alertPostedFor(h: Harness, record: Record<string, unknown>, timeoutMs = 40_000): Promise<SlackMessage> {
+  const added = h.cloudtrail.addEvent(record);
+  return h.slack.waitFor((s) => s.messages(ALERT_CHANNEL).find((m) => alertEventId(m) === added.EventId), timeoutMs, `alert for ${String(record.eventName)}`);
 }

@@ -3,6 +3,7 @@
 // gets its own server; `reset()` clears it between tests.
 import { spawn, type ChildProcess } from "node:child_process";
 import { delimiter, join } from "node:path";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { STSClient } from "@aws-sdk/client-sts";
@@ -87,4 +88,33 @@ export async function startMoto(): Promise<Moto> {
       if (child.exitCode === null) child.kill("SIGKILL");
     },
   };
+}
+
+/** Starts moto for the test file (one server per file) and resets it before each test. */
+export function useMoto(): { get(): Moto } {
+  let moto: Moto | undefined;
+  beforeAll(async () => {
+    moto = await startMoto();
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+  beforeEach(async () => {
+    await moto?.reset();
+  });
+  return {
+    get() {
+      if (!moto) throw new Error("moto not started");
+      return moto;
+    },
+  };
+}
+
+/** Creates an S3 bucket in moto (CloudTrail trails need one); moto reads the account from the credential. */
+export async function createBucket(endpoint: string, bucket: string): Promise<void> {
+  const res = await fetch(`${endpoint}/${bucket}`, {
+    method: "PUT",
+    headers: { Authorization: `AWS4-HMAC-SHA256 Credential=${TEST_CREDENTIALS.accessKeyId}/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00` },
+  });
+  if (!res.ok) throw new Error(`CreateBucket ${bucket}: HTTP ${res.status}`);
 }

@@ -10,6 +10,7 @@ import {
   ListUsersCommand,
   UpdateAccountPasswordPolicyCommand,
 } from "@aws-sdk/client-iam";
+import { createBucket } from "../../support/moto.js";
 import { DEFAULT_PASSWORD_POLICY, type PasswordPolicyBaseline } from "../../../src/domain.js";
 
 export async function createUser(
@@ -67,10 +68,6 @@ export async function setPasswordPolicy(iam: IAMClient, b: PasswordPolicyBaselin
 }
 
 /** moto serves S3 on the same endpoint and accepts an unsigned CreateBucket. */
-export async function createBucket(endpoint: string, bucket: string): Promise<void> {
-  const res = await fetch(`${endpoint}/${bucket}`, { method: "PUT" });
-  if (!res.ok) throw new Error(`CreateBucket ${bucket}: HTTP ${res.status}`);
-}
 
 export async function createTrail(
   ct: CloudTrailClient,

@@ -7,6 +7,7 @@ import type { Outcome } from "../../../src/detect/types.js";
 import { ActionIds, ALERT_METADATA_EVENT_TYPE } from "../../../src/slack/action-ids.js";
 import { AlertBlockIds, buildAlertDetails, buildAlertMessage as buildTopLevel, cloudTrailEventUrl } from "../../../src/slack/blocks/alert.js";
 import { blocksCharCount, LIMITS, validateBlocks, validateMessage } from "../../../src/slack/blocks/limits.js";
+import { allText, visibleTexts } from "../../support/slack-helpers.js";
 
 // ---------------------------------------------------------------------------------------------- fixtures
 
@@ -82,25 +83,7 @@ function details(msg: Msg): Msg {
   return d;
 }
 
-/** Every string in the blocks plus the fallback text. */
-function allText(msg: Msg): string {
-  return `${msg.text}\n${JSON.stringify(msg.blocks)}`;
-}
-
-/** Texts of every mrkdwn/plain_text object in the blocks. */
-function texts(blocks: readonly (KnownBlock | Block)[]): string[] {
-  const out: string[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (typeof v === "object" && v !== null) {
-      const o = v as Record<string, unknown>;
-      if ((o.type === "mrkdwn" || o.type === "plain_text") && typeof o.text === "string") out.push(o.text);
-      else Object.values(o).forEach(walk);
-    }
-  };
-  walk(blocks);
-  return out;
-}
+const texts = visibleTexts;
 
 /** All `<...>` control sequences in the rendered mrkdwn (and the fallback text). */
 function controlSequences(msg: Msg): string[] {

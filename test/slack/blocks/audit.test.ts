@@ -1,7 +1,7 @@
 // Pure builders of /iam-audit: parsing, escaping of AWS-provided names, splitting into messages within
 // Slack's limits (5 response_url posts at most, nothing silently dropped), help, status counts, and the
 // Remediate button value.
-import type { Block, KnownBlock, SectionBlock } from "@slack/types";
+import type { SectionBlock } from "@slack/types";
 import { describe, expect, test } from "vitest";
 import { evaluateAccessKey } from "../../../src/audit/index.js";
 import type { AuditCheckError, AuditFinding, AuditReport, UserPostureFound } from "../../../src/audit/types.js";
@@ -30,6 +30,7 @@ import {
   type SlackMessage,
 } from "../../../src/slack/blocks/audit.js";
 import { LIMITS, validateMessage } from "../../../src/slack/blocks/limits.js";
+import { allText as messageText, buttonsIn, visibleTexts } from "../../support/slack-helpers.js";
 
 const DAY = 86_400_000;
 const NOW = new Date("2026-03-01T12:00:00Z");
@@ -138,27 +139,10 @@ function action(i: number, over: Partial<ActionRecord> = {}): ActionRecord {
 // ---------------------------------------------------------------------------------------------- helpers
 
 /** Every string in the messages' blocks and texts. */
-function allText(msgs: SlackMessage[]): string {
-  return msgs.map((m) => `${m.text}\n${JSON.stringify(m.blocks)}`).join("\n");
-}
+const allText = (msgs: SlackMessage[]): string => msgs.map(messageText).join("\n");
 
 /** Every text Slack displays (fallback text, text objects), but not button values. */
-function displayed(msgs: SlackMessage[]): string {
-  const out: string[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (typeof v === "object" && v !== null) {
-      const o = v as Record<string, unknown>;
-      if ((o.type === "mrkdwn" || o.type === "plain_text") && typeof o.text === "string") out.push(o.text);
-      for (const [k, x] of Object.entries(o)) if (k !== "value") walk(x);
-    }
-  };
-  for (const m of msgs) {
-    out.push(m.text);
-    walk(m.blocks);
-  }
-  return out.join("\n");
-}
+const displayed = (msgs: SlackMessage[]): string => msgs.flatMap((m) => [m.text, ...visibleTexts(m.blocks)]).join("\n");
 
 function expectValid(msgs: SlackMessage[]): void {
   expect(msgs.length).toBeGreaterThan(0);
@@ -179,15 +163,7 @@ function countMatches(text: string, re: RegExp): number {
   return (text.match(re) ?? []).length;
 }
 
-function buttonsOf(blocks: (KnownBlock | Block)[]): { action_id: string; value?: string }[] {
-  const out: { action_id: string; value?: string }[] = [];
-  for (const b of blocks as unknown as Record<string, unknown>[]) {
-    const acc = b.accessory as { type?: string; action_id: string; value?: string } | undefined;
-    if (acc?.type === "button") out.push(acc);
-    if (Array.isArray(b.elements)) for (const e of b.elements as { type?: string; action_id: string; value?: string }[]) if (e.type === "button") out.push(e);
-  }
-  return out;
-}
+const buttonsOf = buttonsIn;
 
 // ---------------------------------------------------------------------------------------------- parsing
 

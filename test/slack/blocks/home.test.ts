@@ -8,6 +8,7 @@ import type { AlertRecord, StatusCounts } from "../../../src/store/types.js";
 import { ActionIds } from "../../../src/slack/action-ids.js";
 import { buildHomeView, decodeStoredReport, HOME_MAX_ALERTS, homeErrorView } from "../../../src/slack/blocks/home.js";
 import { validateBlocks } from "../../../src/slack/blocks/limits.js";
+import { visibleTexts } from "../../support/slack-helpers.js";
 
 const NOW = new Date("2026-03-01T12:00:00Z");
 const ZERO: StatusCounts = { open: 0, acknowledged: 0, escalated: 0, remediated: 0, muted: 0 };
@@ -73,19 +74,7 @@ function auditReport(findings: AuditFinding[], errors: AuditReport["errors"] = [
   return { generatedAt: new Date(NOW.getTime() - 3600_000), findings, errors, checksRun: ["password-policy", "root-account", "console-users-mfa", "access-keys", "cloudtrail"], clean: findings.length === 0 && errors.length === 0 };
 }
 
-function texts(blocks: readonly unknown[]): string {
-  const out: string[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (typeof v === "object" && v !== null) {
-      const o = v as Record<string, unknown>;
-      if ((o.type === "mrkdwn" || o.type === "plain_text") && typeof o.text === "string") out.push(o.text);
-      for (const [k, x] of Object.entries(o)) if (k !== "value") walk(x);
-    }
-  };
-  walk(blocks);
-  return out.join("\n");
-}
+const texts = (blocks: readonly unknown[]): string => visibleTexts(blocks).join("\n");
 
 function buttons(blocks: readonly unknown[]): { action_id: string; value: string }[] {
   return (blocks as KnownBlock[]).flatMap((b) => (b.type === "actions" ? (b.elements as { type: string; action_id: string; value: string }[]).filter((e) => e.type === "button") : []));
