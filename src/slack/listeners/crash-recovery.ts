@@ -38,7 +38,7 @@ export function recoveryMessage(req: RemediationRequestRecord, plan: Remediation
 
 /** Settles one request; returns its outcome, or null when something else settled it first. */
 async function recoverOne(deps: ListenerDeps, req: RemediationRequestRecord): Promise<Reconciliation["outcome"] | null> {
-  const plan = req.plan as RemediationPlan;
+  const { plan } = req;
   const r = await reconcileExecution(plan, await remediationDepsForRequest(deps, req));
   if (!(await deps.store.settleRecoveredRemediationRequest(req.id, r.outcome, r.result))) return null;
   await record(deps, {
