@@ -101,7 +101,11 @@ export class KyselyStore implements Store {
   ) {
     this.owner = opts.owner ?? randomUUID();
     this.now = opts.now ?? (() => new Date());
-    this.onCorruptRow = opts.onCorruptRow ?? ((err) => process.emitWarning(err.message, { code: err.code }));
+    this.onCorruptRow =
+      opts.onCorruptRow ??
+      ((err) => {
+        process.emitWarning(err.message, { code: err.code });
+      });
   }
 
   /** Maps rows, leaving out (and reporting) those whose stored JSON does not decode: one bad row never hides the rest. */

@@ -81,17 +81,17 @@ export interface RemediationRequestRecord {
   requestedAt: Date;
   expiresAt: Date;
   state: RemediationState;
-  decidedBy?: string;
-  decidedAt?: Date;
+  decidedBy?: string | undefined;
+  decidedAt?: Date | undefined;
   /**
    * The instance (store owner id) whose approval claimed it for execution. Crash recovery between PostgreSQL
    * replicas settles an execution only once this instance is gone. Absent on requests claimed by an older build.
    */
-  executedBy?: string;
+  executedBy?: string | undefined;
   /** The execution's result once executed (or the read-back's, for a request settled after a crash). */
-  result?: StoredExecutionResult;
-  channelId?: string;
-  messageTs?: string;
+  result?: StoredExecutionResult | undefined;
+  channelId?: string | undefined;
+  messageTs?: string | undefined;
 }
 
 export interface ActionRecord {
@@ -246,18 +246,18 @@ export interface Store {
 export interface AlertGroupRecord {
   id: string;
   snapshot: GroupSnapshot;
-  channelId?: string;
-  messageTs?: string;
+  channelId?: string | undefined;
+  messageTs?: string | undefined;
   postAttempts: number;
-  inDoubtSince?: Date;
+  inDoubtSince?: Date | undefined;
   nextAttemptAt: Date;
-  lastError?: string;
+  lastError?: string | undefined;
   /** Members whose events are in the store but not yet shown in Slack (top level or thread). */
   unshownMembers: number;
   /** Last change to the group's membership, so the message is updated only when something changed. */
   changedAt: Date;
   /** When the message last showed the group as it is (null: never updated since posting). */
-  renderedAt?: Date;
+  renderedAt?: Date | undefined;
 }
 
 /** One stretch of time during which a health problem held (issue 8). */
