@@ -1,5 +1,6 @@
 // The workflow services on their own: plain inputs, an in-memory store, a recording notifier, no Slack.
 // Each returns a result the edge renders, records what it did, and tells the notifier what changed.
+import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { RemediationPlan } from "../../src/remediation/types.js";
 import { acknowledgeAlert, checkEscalation, escalateAlert, type EscalationPoster } from "../../src/services/alerts.js";
@@ -156,5 +157,13 @@ describe("requestFindingRemediation", () => {
     const report = await h.store.saveAuditReport(T0, auditReport([auditFinding({ id: "f1" })]));
     expect(await requestFindingRemediation(deps, notifier(), { user: RESPONDER, channel: CHANNEL, ref: { report, finding: "f1" } })).toEqual({ kind: "unknown_finding" });
     expect(await requestFindingRemediation(deps, notifier(), { user: RESPONDER, channel: CHANNEL, ref: { report: report + 1, finding: "f1" } })).toEqual({ kind: "unknown_finding" });
+  });
+
+  test("a stored report that no longer decodes is refused like an unknown finding, never planned from", async () => {
+    const report = await h.store.saveAuditReport(T0, auditReport([auditFinding({ id: "f1", remediation: { id: "enforce-password-policy", params: {} } })]));
+    await sql`UPDATE audit_reports SET report_json = ${JSON.stringify({ findings: [{ id: "f1", remediation: { id: "enforce-password-policy", params: {} } }] })} WHERE id = ${report}`.execute(h.store.db);
+    expect(await requestFindingRemediation(deps, notifier(), { user: RESPONDER, channel: CHANNEL, ref: { report, finding: "f1" } })).toEqual({ kind: "unknown_finding" });
+    expect(seen).toEqual([]);
+    expect(await recordedLines(h.store)).toEqual([`${RESPONDER} remediation-request refused`]);
   });
 });
