@@ -186,7 +186,15 @@ async function startWithLease(
   // First, before anything is opened: an invalid rules file stops start-up (RulesFileError, exit 2).
   const rules = new Rules(config.noise, config.rulesFile, logger.child({ component: "rules" }));
   // The store knows this instance by the lease's owner id: it records it on the remediations this replica executes.
-  const store = instrumentedStore(await openConfiguredStore(config, leadership ? { owner: leadership.ownerId } : {}));
+  const storeLog = logger.child({ component: "store" });
+  const store = instrumentedStore(
+    await openConfiguredStore(config, {
+      ...(leadership ? { owner: leadership.ownerId } : {}),
+      onCorruptRow: (err) => {
+        storeLog.error({ table: err.table, row: err.rowId, column: err.column, errorMessage: err.message }, "a stored row does not decode; it is left out of listings");
+      },
+    }),
+  );
   setOutboxDepthSource(() => store.pendingCount());
 
   // Endpoints come from the standard AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables (SDK built-in).

@@ -48,7 +48,7 @@ export function instrumentedStore(store: Store): Store {
         };
       }
       if (prop === "finishRemediationRequest") {
-        return async (id: string, state: "succeeded" | "failed", result: unknown) => {
+        return async (...[id, state, result]: Parameters<Store["finishRemediationRequest"]>) => {
           await target.finishRemediationRequest(id, state, result);
           const req = await target.getRemediationRequest(id);
           remediationOutcomes.inc({ remediation: req?.remediationId ?? "unknown", outcome: state });

@@ -7,7 +7,7 @@ import type { AccountStatus } from "../accounts/pollers.js";
 import { awsErrorCode, awsErrorMessage, classifyAwsError, missingPermission } from "../aws/errors.js";
 import { errorFields } from "../log.js";
 import type { SnapshotRunResult } from "../snapshot/service.js";
-import type { ActionRecord, AlertRecord, AuditReportScope, StatusCounts } from "../store/types.js";
+import type { ActionRecord, AlertRecord, StatusCounts, UserFindingsReport } from "../store/types.js";
 import type { ServiceDeps } from "./deps.js";
 
 const HOUR_MS = 3_600_000;
@@ -32,9 +32,9 @@ export function describeAwsError(api: string, err: unknown): AwsErrorInfo {
 }
 
 /** Stores the findings an answer offers Remediate buttons for; null (no buttons) when the store fails. */
-async function storeFindings(deps: ServiceDeps, at: Date, report: unknown, scope: AuditReportScope): Promise<number | null> {
+async function storeFindings(deps: ServiceDeps, at: Date, stored: { scope: "account"; report: AuditReport } | { scope: "user"; report: UserFindingsReport }): Promise<number | null> {
   try {
-    return await deps.store.saveAuditReport(at, report, scope);
+    return await (stored.scope === "user" ? deps.store.saveAuditReport(at, stored.report, "user") : deps.store.saveAuditReport(at, stored.report, "account"));
   } catch (err) {
     deps.logger.error(errorFields(err), "could not save the audit report; its findings are shown without Remediate buttons");
     return null;
@@ -53,7 +53,7 @@ export interface PostureReport {
 export async function postureReport(deps: ServiceDeps): Promise<PostureReport> {
   const now = deps.now();
   const report = await runAudit({ iam: deps.iam, cloudtrail: deps.cloudtrail, baseline: deps.config.passwordPolicy, now: () => now });
-  const reportId = await storeFindings(deps, now, report, "account");
+  const reportId = await storeFindings(deps, now, { scope: "account", report });
   const counts24h = await deps.store.countByStatus(new Date(now.getTime() - 24 * HOUR_MS));
   return { report, reportId, counts24h };
 }
@@ -92,7 +92,7 @@ export async function principalActivity(deps: ServiceDeps, query: string, alertL
   );
   const [alerts, posture] = await Promise.all([deps.store.listAlerts({ since, includeMuted: true, limit: alertLimit, ...filter }), postureP]);
   const found = posture.posture?.exists ? posture.posture : null;
-  const reportId = found?.findings.some((f) => f.remediation) ? await storeFindings(deps, now, { generatedAt: now, findings: found.findings, errors: found.errors, user: found.arn }, "user") : null;
+  const reportId = found?.findings.some((f) => f.remediation) ? await storeFindings(deps, now, { scope: "user", report: { generatedAt: now, findings: found.findings, errors: found.errors, user: found.arn } }) : null;
   return { alerts, posture: posture.posture, ...(posture.error ? { error: posture.error } : {}), reportId };
 }
 

@@ -1,4 +1,5 @@
 // What the App Home tab shows: the open alerts, this week's counts and the last audit, read from the store.
+import type { AuditReport } from "../audit/types.js";
 import type { AlertRecord, StatusCounts } from "../store/types.js";
 import type { ServiceDeps } from "./deps.js";
 
@@ -10,7 +11,7 @@ export interface HomeSummary {
   /** Every open alert, for the "…N more" line. */
   openTotal: number;
   counts7d: StatusCounts;
-  lastAudit: { at: Date; report: unknown } | null;
+  lastAudit: { at: Date; report: AuditReport } | null;
   now: Date;
 }
 

@@ -20,7 +20,7 @@ export interface RecoveryNotifier extends AlertNotifier {
 
 /** Settles one request; returns its outcome, or null when something else settled it first. */
 async function recoverOne(deps: ServiceDeps, notifier: RecoveryNotifier, req: RemediationRequestRecord): Promise<Reconciliation["outcome"] | null> {
-  const plan = req.plan as RemediationPlan;
+  const { plan } = req;
   const r = await reconcileExecution(plan, await remediationDepsForRequest(deps, req));
   if (!(await deps.store.settleRecoveredRemediationRequest(req.id, r.outcome, r.result))) return null;
   await recordAction(deps, {

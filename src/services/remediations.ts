@@ -9,7 +9,8 @@ import { REMEDIATION_IDS } from "../domain.js";
 import { errorFields } from "../log.js";
 import { executePlan, planRemediation } from "../remediation/index.js";
 import type { ExecutionResult, RemediationPlan } from "../remediation/types.js";
-import type { AlertRecord, RemediationRequestRecord } from "../store/types.js";
+import { StoredRecordError } from "../store/codecs.js";
+import type { AlertRecord, RemediationRequestRecord, StoredAuditReport } from "../store/types.js";
 import { recordAction } from "./actions.js";
 import { plansFor, type AlertNotifier } from "./alerts.js";
 import type { ServiceDeps } from "./deps.js";
@@ -24,11 +25,6 @@ export interface RequestPoster {
 export interface RemediationNotifier extends AlertNotifier {
   requestChanged(requestId: string): Promise<void>;
   remediationFinished(request: RemediationRequestRecord, thread: ThreadRef, result: ExecutionResult, approvedBy: string): Promise<void>;
-}
-
-/** The plan stored with a request (written by createRemediationRequest). */
-export function planOf(req: RemediationRequestRecord): RemediationPlan {
-  return req.plan as RemediationPlan;
 }
 
 /** An admin-level plan runs only after the approver ticks an explicit confirmation. */
@@ -115,11 +111,17 @@ export interface FindingRef {
 
 /** The finding the button names, from the stored report, if it was reported with a remediation. */
 async function reportedFinding(deps: ServiceDeps, ref: FindingRef): Promise<StoredFinding | null> {
-  const stored = await deps.store.getAuditReport(ref.report);
-  const findings = z.object({ findings: z.array(z.unknown()) }).safeParse(stored?.report);
-  if (!findings.success) return null;
-  for (const raw of findings.data.findings) {
-    const f = StoredFinding.safeParse(raw);
+  let stored: StoredAuditReport | null;
+  try {
+    stored = await deps.store.getAuditReport(ref.report);
+  } catch (err) {
+    if (!(err instanceof StoredRecordError)) throw err;
+    deps.logger.error(errorFields(err), "the stored audit report a Remediate button names does not decode");
+    return null;
+  }
+  for (const reported of stored?.report.findings ?? []) {
+    // Re-checked: the parameters go to a planner, so they keep the shape a Remediate button may carry.
+    const f = StoredFinding.safeParse(reported);
     if (f.success && f.data.id === ref.finding) return f.data;
   }
   return null;
@@ -200,7 +202,7 @@ export async function approveRemediation(
     await recordAction(deps, { ...base, result: "refused", detail: { reason: "requester cannot approve own request" } });
     return { kind: "own_request", request: req };
   }
-  const plan = planOf(req);
+  const { plan } = req;
   // The button never runs an admin-level plan: it opens the dialog that asks for the confirmation.
   if (input.via === "button" && isAdminPlan(plan) && req.state === "pending") return { kind: "confirm", request: req, plan };
   if (isAdminPlan(plan) && !adminConfirmed) {

@@ -13,7 +13,7 @@ export function activityOf(alert: AlertRecord, requests: RemediationRequestRecor
   const remediated: RemediationOutcomeView[] = requests
     .filter((r) => r.state === "succeeded" && r.decidedBy && r.decidedAt)
     .map((r) => ({
-      summary: (r.result as { summary?: string } | undefined)?.summary ?? r.remediationId,
+      summary: r.result?.summary ?? r.remediationId,
       requestedBy: r.requestedBy,
       approvedBy: r.decidedBy as string,
       at: r.decidedAt as Date,

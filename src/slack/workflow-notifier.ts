@@ -8,7 +8,7 @@ import type { EscalationPoster } from "../services/alerts.js";
 import { groupOf } from "../services/groups.js";
 import { ownAccountId, type ThreadRef } from "../services/remediation-deps.js";
 import type { RecoveryNotifier } from "../services/recovery.js";
-import { planOf, type RemediationNotifier, type RequestPoster } from "../services/remediations.js";
+import type { RemediationNotifier, RequestPoster } from "../services/remediations.js";
 import { accountRestoreLine } from "../snapshot/restorable.js";
 import { alertMetadata } from "./action-ids.js";
 import { recoveryMessage } from "./blocks/recovery.js";
@@ -63,7 +63,7 @@ export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): 
 export async function updateRequestMessage(deps: ListenerDeps, id: string): Promise<void> {
   const req = await deps.store.getRemediationRequest(id);
   if (!req?.channelId || !req.messageTs) return;
-  const msg = requestMessage(req, planOf(req));
+  const msg = requestMessage(req, req.plan);
   try {
     await deps.client.chat.update({ channel: req.channelId, ts: req.messageTs, text: msg.text, blocks: msg.blocks });
   } catch (err) {
@@ -111,7 +111,7 @@ export function slackNotifier(deps: ListenerDeps, client: WebClient): SlackNotif
       return null;
     },
     async remediationFinished(request, thread, result, approvedBy) {
-      await post(client, deps, thread, outcomeMessage(planOf(request), result, approvedBy), "remediation outcome", { requestId: request.id });
+      await post(client, deps, thread, outcomeMessage(request.plan, result, approvedBy), "remediation outcome", { requestId: request.id });
     },
     async remediationRecovered(request, plan, thread, reconciliation) {
       await post(client, deps, thread, recoveryMessage(request, plan, reconciliation), "recovered remediation outcome", { requestId: request.id });

@@ -18,11 +18,14 @@ import type { SnapshotMeta } from "../snapshot/model.js";
 import { TrailwatchError } from "../aws/errors.js";
 import { StoreMigrations, type Dialect } from "./migrations.js";
 import { reviveSnapshot, toAction, toAlert, toGroup, toRequest, toSnapshotMeta } from "./rows.js";
+import { AuditReportSchema, BlocksSchema, DetailSchema, EventIdsSchema, StoredRecordError, UserFindingsReportSchema, decodeColumn, type StoredExecutionResult, type UserFindingsReport } from "./codecs.js";
+import type { AuditReport } from "../audit/types.js";
 import type {
   ActionRecord,
   AlertGroupRecord,
   AlertRecord,
   AuditReportScope,
+  StoredAuditReport,
   HealthEpisodeRecord,
   NewAlert,
   NoticeRecord,
@@ -79,11 +82,17 @@ export interface KyselyStoreOptions {
    */
   owner?: string;
   now?: () => Date;
+  /**
+   * Told about a stored row whose JSON does not decode (StoredRecordError names the table, row and column)
+   * and that a listing therefore leaves out. Default: a process warning. Reading such a row by id throws.
+   */
+  onCorruptRow?: (err: StoredRecordError) => void;
 }
 
 export class KyselyStore implements Store {
   readonly owner: string;
   private readonly now: () => Date;
+  private readonly onCorruptRow: (err: StoredRecordError) => void;
 
   private constructor(
     readonly db: Db,
@@ -92,17 +101,36 @@ export class KyselyStore implements Store {
   ) {
     this.owner = opts.owner ?? randomUUID();
     this.now = opts.now ?? (() => new Date());
+    this.onCorruptRow =
+      opts.onCorruptRow ??
+      ((err) => {
+        process.emitWarning(err.message, { code: err.code });
+      });
+  }
+
+  /** Maps rows, leaving out (and reporting) those whose stored JSON does not decode: one bad row never hides the rest. */
+  private decodeRows<T>(rows: Row[], map: (r: Row) => T): T[] {
+    const out: T[] = [];
+    for (const r of rows) {
+      try {
+        out.push(map(r));
+      } catch (err) {
+        if (!(err instanceof StoredRecordError)) throw err;
+        this.onCorruptRow(err);
+      }
+    }
+    return out;
   }
 
   /** Opens (and, unless `migrate: false`, migrates) a SQLite file, or ":memory:". */
-  static async openSqlite(path: string, opts: { migrate?: boolean } = {}): Promise<KyselyStore> {
+  static async openSqlite(path: string, opts: { migrate?: boolean } & Pick<KyselyStoreOptions, "onCorruptRow"> = {}): Promise<KyselyStore> {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     const raw = new Database(path);
     raw.pragma("journal_mode = WAL");
     raw.pragma("synchronous = NORMAL");
     raw.pragma("foreign_keys = ON");
     raw.pragma("busy_timeout = 5000");
-    const store = new KyselyStore(new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) }), "sqlite");
+    const store = new KyselyStore(new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) }), "sqlite", opts.onCorruptRow ? { onCorruptRow: opts.onCorruptRow } : {});
     try {
       if (opts.migrate !== false) await store.migrate();
     } catch (err) {
@@ -170,7 +198,7 @@ export class KyselyStore implements Store {
 
   async nextPendingAlerts(limit: number): Promise<AlertRecord[]> {
     if (this.dialect === "postgres") return this.claimPending(sql`TRUE`, limit);
-    return (await this.all(sql`SELECT * FROM alerts WHERE delivery = 'pending' ORDER BY COALESCE(event_time, detected_at), event_id LIMIT ${limit}`)).map(toAlert);
+    return this.decodeRows(await this.all(sql`SELECT * FROM alerts WHERE delivery = 'pending' ORDER BY COALESCE(event_time, detected_at), event_id LIMIT ${limit}`), toAlert);
   }
 
   /**
@@ -188,7 +216,7 @@ export class KyselyStore implements Store {
         ORDER BY COALESCE(a.event_time, a.detected_at), a.event_id LIMIT ${limit}
         FOR UPDATE OF a SKIP LOCKED)
       RETURNING *`);
-    return rows.map(toAlert).sort(
+    return this.decodeRows(rows, toAlert).sort(
       (x, y) => (x.eventTime ?? x.detectedAt).getTime() - (y.eventTime ?? y.detectedAt).getTime() || (x.eventId < y.eventId ? -1 : x.eventId > y.eventId ? 1 : 0),
     );
   }
@@ -238,9 +266,10 @@ export class KyselyStore implements Store {
     if (!filter.includeMuted) where.push(sql`muted = 0`);
     if (filter.status) where.push(sql`status = ${filter.status}`);
     const cond = where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``;
-    return (
-      await this.all(sql`SELECT * FROM alerts ${cond} ORDER BY COALESCE(event_time, detected_at) DESC, event_id LIMIT ${filter.limit}`)
-    ).map(toAlert);
+    return this.decodeRows(
+      await this.all(sql`SELECT * FROM alerts ${cond} ORDER BY COALESCE(event_time, detected_at) DESC, event_id LIMIT ${filter.limit}`),
+      toAlert,
+    );
   }
 
   async countByStatus(since: Date): Promise<StatusCounts> {
@@ -276,18 +305,18 @@ export class KyselyStore implements Store {
     return n === 1;
   }
 
-  async finishRemediationRequest(id: string, state: "succeeded" | "failed" | "refused", result: unknown): Promise<void> {
+  async finishRemediationRequest(id: string, state: "succeeded" | "failed" | "refused", result: StoredExecutionResult): Promise<void> {
     await this.run(sql`UPDATE remediation_requests SET state = ${state}, result_json = ${JSON.stringify(result)} WHERE id = ${id} AND state = 'executing'`);
   }
 
   async expireRemediationRequests(now: Date): Promise<RemediationRequestRecord[]> {
     // RETURNING gives exactly the rows this statement expired, so two replicas never both report one.
     const rows = await this.all(sql`UPDATE remediation_requests SET state = 'expired' WHERE state = 'pending' AND expires_at <= ${now.getTime()} RETURNING *`);
-    return rows.map(toRequest).sort((a, b) => a.requestedAt.getTime() - b.requestedAt.getTime() || a.id.localeCompare(b.id));
+    return this.decodeRows(rows, toRequest).sort((a, b) => a.requestedAt.getTime() - b.requestedAt.getTime() || a.id.localeCompare(b.id));
   }
 
   async listRemediationRequests(alertEventId: string): Promise<RemediationRequestRecord[]> {
-    return (await this.all(sql`SELECT * FROM remediation_requests WHERE alert_event_id = ${alertEventId} ORDER BY requested_at`)).map(toRequest);
+    return this.decodeRows(await this.all(sql`SELECT * FROM remediation_requests WHERE alert_event_id = ${alertEventId} ORDER BY requested_at`), toRequest);
   }
 
   async recordAction(a: Omit<ActionRecord, "id">): Promise<void> {
@@ -296,9 +325,10 @@ export class KyselyStore implements Store {
   }
 
   async listActions(filter: { since?: Date; limit?: number }): Promise<ActionRecord[]> {
-    return (
-      await this.all(sql`SELECT * FROM actions WHERE at >= ${filter.since?.getTime() ?? 0} ORDER BY at DESC, id DESC LIMIT ${filter.limit ?? 100}`)
-    ).map(toAction);
+    return this.decodeRows(
+      await this.all(sql`SELECT * FROM actions WHERE at >= ${filter.since?.getTime() ?? 0} ORDER BY at DESC, id DESC LIMIT ${filter.limit ?? 100}`),
+      toAction,
+    );
   }
 
   async *iterateActions(): AsyncIterable<ActionRecord> {
@@ -306,26 +336,37 @@ export class KyselyStore implements Store {
     let after = 0;
     for (;;) {
       const rows = await this.all(sql`SELECT * FROM actions WHERE id > ${after} ORDER BY id LIMIT 500`);
-      for (const r of rows) yield toAction(r);
+      for (const a of this.decodeRows(rows, toAction)) yield a;
       if (rows.length < 500) return;
       after = Number(rows[rows.length - 1]?.id);
     }
   }
 
-  async saveAuditReport(at: Date, report: unknown, scope: AuditReportScope = "account"): Promise<number> {
+  saveAuditReport(at: Date, report: AuditReport, scope?: "account"): Promise<number>;
+  saveAuditReport(at: Date, report: UserFindingsReport, scope: "user"): Promise<number>;
+  async saveAuditReport(at: Date, report: AuditReport | UserFindingsReport, scope: AuditReportScope = "account"): Promise<number> {
     const row = await this.one(sql`INSERT INTO audit_reports (at, report_json, scope) VALUES (${at.getTime()}, ${JSON.stringify(report)}, ${scope}) RETURNING id`);
     return Number(row?.id);
   }
 
-  async lastAuditReport(): Promise<{ at: Date; report: unknown } | null> {
+  /** A latest report that does not decode is reported (onCorruptRow) and read as none: the Home tab still opens. */
+  async lastAuditReport(): Promise<{ at: Date; report: AuditReport } | null> {
     const row = await this.one(sql`SELECT * FROM audit_reports WHERE scope = 'account' ORDER BY id DESC LIMIT 1`);
-    return row ? { at: new Date(row.at as number), report: JSON.parse(row.report_json as string) as unknown } : null;
+    if (!row) return null;
+    return (
+      this.decodeRows([row], (r) => ({ at: new Date(r.at as number), report: decodeColumn(AuditReportSchema, r.report_json, { table: "audit report", id: String(r.id), column: "report_json" }) }))[0] ?? null
+    );
   }
 
-  async getAuditReport(id: number): Promise<{ id: number; at: Date; scope: AuditReportScope; report: unknown } | null> {
+  /** Throws StoredRecordError when the stored report does not decode. */
+  async getAuditReport(id: number): Promise<StoredAuditReport | null> {
     const row = await this.one(sql`SELECT * FROM audit_reports WHERE id = ${id}`);
     if (!row) return null;
-    return { id, at: new Date(row.at as number), scope: row.scope === "user" ? "user" : "account", report: JSON.parse(row.report_json as string) as unknown };
+    const at = new Date(row.at as number);
+    const where = { table: "audit report", id: String(id), column: "report_json" };
+    return row.scope === "user"
+      ? { id, at, scope: "user", report: decodeColumn(UserFindingsReportSchema, row.report_json, where) }
+      : { id, at, scope: "account", report: decodeColumn(AuditReportSchema, row.report_json, where) };
   }
 
   // --- health and notices (issue 8) ---
@@ -353,7 +394,7 @@ export class KyselyStore implements Store {
       scope: r.scope as string,
       code: r.code as string,
       startedAt: new Date(r.started_at as number),
-      detail: JSON.parse(r.detail_json as string) as Record<string, unknown>,
+      detail: decodeColumn(DetailSchema, r.detail_json, { table: "health episode", id: `${String(r.scope)}/${String(r.code)}`, column: "detail_json" }),
     }));
   }
 
@@ -399,7 +440,7 @@ export class KyselyStore implements Store {
       key: r.key as string,
       createdAt: new Date(r.created_at as number),
       text: r.text as string,
-      blocks: JSON.parse(r.blocks_json as string) as unknown[],
+      blocks: decodeColumn(BlocksSchema, r.blocks_json, { table: "notice", id: String(r.key), column: "blocks_json" }),
       attempts: r.attempts as number,
       lastError: typeof r.last_error === "string" ? r.last_error : undefined,
     }));
@@ -460,10 +501,10 @@ export class KyselyStore implements Store {
   // --- crash recovery (issue 8) ---
 
   async listExecutingRemediationRequests(): Promise<RemediationRequestRecord[]> {
-    return (await this.all(sql`SELECT * FROM remediation_requests WHERE state = 'executing' ORDER BY decided_at, id`)).map(toRequest);
+    return this.decodeRows(await this.all(sql`SELECT * FROM remediation_requests WHERE state = 'executing' ORDER BY decided_at, id`), toRequest);
   }
 
-  async settleRecoveredRemediationRequest(id: string, state: "succeeded" | "failed" | "unknown", result: unknown): Promise<boolean> {
+  async settleRecoveredRemediationRequest(id: string, state: "succeeded" | "failed" | "unknown", result: StoredExecutionResult): Promise<boolean> {
     return (await this.run(sql`UPDATE remediation_requests SET state = ${state}, result_json = ${JSON.stringify(result)} WHERE id = ${id} AND state = 'executing'`)) === 1;
   }
 
@@ -471,17 +512,19 @@ export class KyselyStore implements Store {
 
   async nextPostableAlerts(limit: number): Promise<AlertRecord[]> {
     if (this.dialect === "postgres") return this.claimPending(sql`a.grouped = 1 AND (a.group_id IS NULL OR g.message_ts IS NULL)`, limit);
-    return (
+    return this.decodeRows(
       await this.all(sql`SELECT a.* FROM alerts a LEFT JOIN alert_groups g ON g.id = a.group_id
         WHERE a.delivery = 'pending' AND a.grouped = 1 AND (a.group_id IS NULL OR g.message_ts IS NULL)
-        ORDER BY COALESCE(a.event_time, a.detected_at), a.event_id LIMIT ${limit}`)
-    ).map(toAlert);
+        ORDER BY COALESCE(a.event_time, a.detected_at), a.event_id LIMIT ${limit}`),
+      toAlert,
+    );
   }
 
   async ungroupedPendingAlerts(limit: number): Promise<AlertRecord[]> {
-    return (
-      await this.all(sql`SELECT * FROM alerts WHERE delivery = 'pending' AND grouped = 0 ORDER BY COALESCE(event_time, detected_at), event_id LIMIT ${limit}`)
-    ).map(toAlert);
+    return this.decodeRows(
+      await this.all(sql`SELECT * FROM alerts WHERE delivery = 'pending' AND grouped = 0 ORDER BY COALESCE(event_time, detected_at), event_id LIMIT ${limit}`),
+      toAlert,
+    );
   }
 
   async recordGrouping(decisions: readonly { eventId: string; groupId: string | null }[], groups: readonly GroupSnapshot[], now: Date): Promise<void> {
@@ -500,12 +543,11 @@ export class KyselyStore implements Store {
   }
 
   async groupingState(since: Date): Promise<{ groups: GroupSnapshot[]; alerts: { alert: AlertRecord; groupId: string | null }[] }> {
-    const groups = (await this.all(sql`SELECT snapshot_json FROM alert_groups WHERE last_at >= ${since.getTime()} ORDER BY first_at`)).map((r) =>
-      reviveSnapshot(r.snapshot_json as string),
+    const groups = this.decodeRows(await this.all(sql`SELECT id, snapshot_json FROM alert_groups WHERE last_at >= ${since.getTime()} ORDER BY first_at`), reviveSnapshot);
+    const alerts = this.decodeRows(
+      await this.all(sql`SELECT * FROM alerts WHERE grouped = 1 AND COALESCE(event_time, detected_at) >= ${since.getTime()} ORDER BY COALESCE(event_time, detected_at)`),
+      (r) => ({ alert: toAlert(r), groupId: typeof r.group_id === "string" ? r.group_id : null }),
     );
-    const alerts = (
-      await this.all(sql`SELECT * FROM alerts WHERE grouped = 1 AND COALESCE(event_time, detected_at) >= ${since.getTime()} ORDER BY COALESCE(event_time, detected_at)`)
-    ).map((r) => ({ alert: toAlert(r), groupId: typeof r.group_id === "string" ? r.group_id : null }));
     return { groups, alerts };
   }
 
@@ -518,7 +560,7 @@ export class KyselyStore implements Store {
   }
 
   async groupMembers(id: string): Promise<AlertRecord[]> {
-    return (await this.all(sql`SELECT * FROM alerts WHERE group_id = ${id} ORDER BY COALESCE(event_time, detected_at), event_id`)).map(toAlert);
+    return this.decodeRows(await this.all(sql`SELECT * FROM alerts WHERE group_id = ${id} ORDER BY COALESCE(event_time, detected_at), event_id`), toAlert);
   }
 
   async groupsWithWork(limit: number): Promise<AlertGroupRecord[]> {
@@ -541,7 +583,7 @@ export class KyselyStore implements Store {
       rows = await this.all(sql`${KyselyStore.GROUP_SELECT} WHERE ${work} ORDER BY g.first_at LIMIT ${limit}`);
     }
     // A group whose every member is muted or was posted alone has nothing to show.
-    return rows.map(toGroup).filter((g) => g.messageTs !== undefined || g.unshownMembers > 0);
+    return this.decodeRows(rows, toGroup).filter((g) => g.messageTs !== undefined || g.unshownMembers > 0);
   }
 
   async markGroupPostAttempt(id: string, at: Date): Promise<void> {
@@ -587,7 +629,7 @@ export class KyselyStore implements Store {
   async openGroupReplies(groupId: string): Promise<{ seq: number; eventIds: string[]; startedAt: Date }[]> {
     return (await this.all(sql`SELECT * FROM alert_group_replies WHERE group_id = ${groupId} AND ts IS NULL ORDER BY seq`)).map((r) => ({
       seq: Number(r.seq),
-      eventIds: JSON.parse(r.event_ids_json as string) as string[],
+      eventIds: decodeColumn(EventIdsSchema, r.event_ids_json, { table: "group reply", id: `${groupId}/${String(r.seq)}`, column: "event_ids_json" }),
       startedAt: new Date(r.started_at as number),
     }));
   }
@@ -596,7 +638,7 @@ export class KyselyStore implements Store {
     const row = await this.one(sql`SELECT event_ids_json FROM alert_group_replies WHERE group_id = ${groupId} AND seq = ${seq}`);
     if (!row) return;
     await this.run(sql`UPDATE alert_group_replies SET ts = ${ts} WHERE group_id = ${groupId} AND seq = ${seq}`);
-    await this.markGroupMembersShown(groupId, JSON.parse(row.event_ids_json as string) as string[], at);
+    await this.markGroupMembersShown(groupId, decodeColumn(EventIdsSchema, row.event_ids_json, { table: "group reply", id: `${groupId}/${String(seq)}`, column: "event_ids_json" }), at);
   }
 
   async dropGroupReply(groupId: string, seq: number): Promise<void> {
@@ -620,14 +662,15 @@ export class KyselyStore implements Store {
             AND (claimed_by IS NULL OR claimed_by = ${this.owner} OR claimed_until < ${at})
           ORDER BY COALESCE(event_time, detected_at), event_id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
         RETURNING *`);
-      return rows.map(toAlert).sort(
+      return this.decodeRows(rows, toAlert).sort(
         (x, y) => (x.eventTime ?? x.detectedAt).getTime() - (y.eventTime ?? y.detectedAt).getTime() || (x.eventId < y.eventId ? -1 : x.eventId > y.eventId ? 1 : 0),
       );
     }
-    return (
+    return this.decodeRows(
       await this.all(sql`SELECT * FROM alerts WHERE details_state = 'wanted' AND message_ts IS NOT NULL AND COALESCE(details_next_at, 0) <= ${now.getTime()}
-        ORDER BY COALESCE(event_time, detected_at), event_id LIMIT ${limit}`)
-    ).map(toAlert);
+        ORDER BY COALESCE(event_time, detected_at), event_id LIMIT ${limit}`),
+      toAlert,
+    );
   }
 
   async markDetailsAttempt(eventId: string, at: Date): Promise<void> {

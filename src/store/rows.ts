@@ -1,10 +1,11 @@
 // Row mappers shared by both engines of the Kysely store: a database row (snake_case columns, times as epoch
 // milliseconds, JSON as text) to the records of the Store interface.
-import type { IamEvent, RemediationId, Severity } from "../domain.js";
+import type { RemediationId, Severity } from "../domain.js";
 import type { AlertStatus } from "../alerts.js";
 import type { Outcome } from "../detect/types.js";
 import type { GroupSnapshot } from "../grouping/grouper.js";
 import type { SnapshotMeta } from "../snapshot/model.js";
+import { DetailSchema, ExecutionResultSchema, GroupSnapshotSchema, IamEventSchema, ParamsSchema, RemediationPlanSchema, decodeColumn } from "./codecs.js";
 import type { ActionRecord, AlertGroupRecord, AlertRecord, RemediationRequestRecord, RemediationState } from "./types.js";
 
 type Row = Record<string, unknown>;
@@ -12,19 +13,16 @@ type Row = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const date = (v: unknown): Date | undefined => (typeof v === "number" ? new Date(v) : undefined);
 
-function reviveEvent(json: string): IamEvent {
-  const ev = JSON.parse(json) as IamEvent & { eventTime: string | null };
-  return { ...ev, eventTime: ev.eventTime ? new Date(ev.eventTime) : null };
-}
-
+/** Throws StoredRecordError when the stored event does not decode. */
 export function toAlert(r: Row): AlertRecord {
+  const eventId = r.event_id as string;
   return {
-    eventId: r.event_id as string,
+    eventId,
     eventName: r.event_name as string,
     severity: r.severity as Severity,
     severityReason: r.severity_reason as string,
     outcome: r.outcome as Outcome,
-    event: reviveEvent(r.event_json as string),
+    event: decodeColumn(IamEventSchema, r.event_json, { table: "alert", id: eventId, column: "event_json" }),
     eventTime: date(r.event_time) ?? null,
     detectedAt: new Date(r.detected_at as number),
     muted: r.muted === 1,
@@ -53,15 +51,15 @@ export function toAlert(r: Row): AlertRecord {
   };
 }
 
-export function reviveSnapshot(json: string): GroupSnapshot {
-  const g = JSON.parse(json) as Omit<GroupSnapshot, "firstAt" | "lastAt"> & { firstAt: string; lastAt: string };
-  return { ...g, firstAt: new Date(g.firstAt), lastAt: new Date(g.lastAt) };
+/** The grouper's snapshot stored with a group; throws StoredRecordError when it does not decode. */
+export function reviveSnapshot(r: Row): GroupSnapshot {
+  return decodeColumn(GroupSnapshotSchema, r.snapshot_json, { table: "alert group", id: String(r.id), column: "snapshot_json" });
 }
 
 export function toGroup(r: Row): AlertGroupRecord {
   return {
     id: r.id as string,
-    snapshot: reviveSnapshot(r.snapshot_json as string),
+    snapshot: reviveSnapshot(r),
     channelId: str(r.channel_id),
     messageTs: str(r.message_ts),
     postAttempts: r.post_attempts as number,
@@ -74,14 +72,17 @@ export function toGroup(r: Row): AlertGroupRecord {
   };
 }
 
+/** Throws StoredRecordError naming the request and the column when its params, plan or result do not decode. */
 export function toRequest(r: Row): RemediationRequestRecord {
+  const id = r.id as string;
+  const where = (column: string) => ({ table: "remediation request", id, column });
   return {
-    id: r.id as string,
+    id,
     alertEventId: str(r.alert_event_id) ?? null,
     findingId: str(r.finding_id) ?? null,
     remediationId: r.remediation_id as RemediationId,
-    params: JSON.parse(r.params_json as string) as Record<string, string>,
-    plan: JSON.parse(r.plan_json as string) as unknown,
+    params: decodeColumn(ParamsSchema, r.params_json, where("params_json")),
+    plan: decodeColumn(RemediationPlanSchema, r.plan_json, where("plan_json")),
     requestedBy: r.requested_by as string,
     requestedAt: new Date(r.requested_at as number),
     expiresAt: new Date(r.expires_at as number),
@@ -89,7 +90,7 @@ export function toRequest(r: Row): RemediationRequestRecord {
     decidedBy: str(r.decided_by),
     decidedAt: date(r.decided_at),
     ...(typeof r.executed_by === "string" ? { executedBy: r.executed_by } : {}),
-    result: typeof r.result_json === "string" ? (JSON.parse(r.result_json) as unknown) : undefined,
+    result: typeof r.result_json === "string" ? decodeColumn(ExecutionResultSchema, r.result_json, where("result_json")) : undefined,
     channelId: str(r.channel_id),
     messageTs: str(r.message_ts),
   };
@@ -104,7 +105,7 @@ export function toAction(r: Row): ActionRecord {
     alertEventId: str(r.alert_event_id) ?? null,
     requestId: str(r.request_id) ?? null,
     result: r.result as ActionRecord["result"],
-    detail: JSON.parse(r.detail_json as string) as Record<string, unknown>,
+    detail: decodeColumn(DetailSchema, r.detail_json, { table: "action", id: String(r.id), column: "detail_json" }),
   };
 }
 

@@ -6,6 +6,11 @@ import type { Outcome } from "../detect/types.js";
 import type { AlertStatus } from "../alerts.js";
 import type { SnapshotMeta } from "../snapshot/model.js";
 import type { GroupSnapshot } from "../grouping/grouper.js";
+import type { AuditReport } from "../audit/types.js";
+import type { RemediationPlan } from "../remediation/types.js";
+import type { StoredExecutionResult, UserFindingsReport } from "./codecs.js";
+
+export type { StoredExecutionResult, UserFindingsReport } from "./codecs.js";
 
 export interface AlertRecord {
   eventId: string;
@@ -70,8 +75,8 @@ export interface RemediationRequestRecord {
   findingId: string | null;
   remediationId: RemediationId;
   params: Record<string, string>;
-  /** The dry-run plan shown to the requester and approver (JSON of RemediationPlan). */
-  plan: unknown;
+  /** The dry-run plan shown to the requester and approver (stored as JSON, decoded by src/store/codecs.ts). */
+  plan: RemediationPlan;
   requestedBy: string;
   requestedAt: Date;
   expiresAt: Date;
@@ -83,8 +88,8 @@ export interface RemediationRequestRecord {
    * replicas settles an execution only once this instance is gone. Absent on requests claimed by an older build.
    */
   executedBy?: string | undefined;
-  /** JSON of ExecutionResult once executed. */
-  result?: unknown | undefined;
+  /** The execution's result once executed (or the read-back's, for a request settled after a crash). */
+  result?: StoredExecutionResult | undefined;
   channelId?: string | undefined;
   messageTs?: string | undefined;
 }
@@ -141,7 +146,7 @@ export interface Store {
    * was not pending (already decided, executing or expired): the caller must not act.
    */
   claimRemediationRequest(id: string, to: "executing" | "rejected", by: string, at: Date): Promise<boolean>;
-  finishRemediationRequest(id: string, state: "succeeded" | "failed" | "refused", result: unknown): Promise<void>;
+  finishRemediationRequest(id: string, state: "succeeded" | "failed" | "refused", result: StoredExecutionResult): Promise<void>;
   /** Marks pending requests past their expiry as expired and returns them. */
   expireRemediationRequests(now: Date): Promise<RemediationRequestRecord[]>;
   listRemediationRequests(alertEventId: string): Promise<RemediationRequestRecord[]>;
@@ -152,14 +157,16 @@ export interface Store {
   iterateActions(): AsyncIterable<ActionRecord>;
 
   /** Stores a report and returns its id (what audit Remediate buttons name). */
-  saveAuditReport(at: Date, report: unknown, scope?: AuditReportScope): Promise<number>;
-  lastAuditReport(): Promise<{ at: Date; report: unknown } | null>;
+  saveAuditReport(at: Date, report: AuditReport, scope?: "account"): Promise<number>;
+  saveAuditReport(at: Date, report: UserFindingsReport, scope: "user"): Promise<number>;
+  /** The latest full (scope "account") report. */
+  lastAuditReport(): Promise<{ at: Date; report: AuditReport } | null>;
 
   close(): Promise<void>;
 
   // Audit remediation buttons (edge)
   /** A stored report by id, whatever its scope; null when unknown. */
-  getAuditReport(id: number): Promise<{ id: number; at: Date; scope: AuditReportScope; report: unknown } | null>;
+  getAuditReport(id: number): Promise<StoredAuditReport | null>;
   // --- health and notices (issue 8) ---
   /** LookupEvents cursors of one account scope ("default" = the bot's own account): event name -> end of the last window read completely. */
   getLookupCursors(scope: string): Promise<Map<string, Date>>;
@@ -189,7 +196,7 @@ export interface Store {
   /** Requests in state executing, oldest decision first. */
   listExecutingRemediationRequests(): Promise<RemediationRequestRecord[]>;
   /** Settles an executing request found after a crash. false when it was no longer executing. */
-  settleRecoveredRemediationRequest(id: string, state: "succeeded" | "failed" | "unknown", result: unknown): Promise<boolean>;
+  settleRecoveredRemediationRequest(id: string, state: "succeeded" | "failed" | "unknown", result: StoredExecutionResult): Promise<boolean>;
   // --- Grouping: deletion chains and storm digests (src/grouping, src/slack/group-delivery.ts) ---
   /**
    * Pending alerts the grouper has decided on that are not inside a group whose message exists (those are
@@ -272,3 +279,8 @@ export interface NoticeRecord {
 
 /** `account`: a full `/iam-audit` (the App Home's "last audit"); `user`: an `/iam-audit user` answer. */
 export type AuditReportScope = "account" | "user";
+
+/** A stored audit report by id, typed by its scope. */
+export type StoredAuditReport =
+  | { id: number; at: Date; scope: "account"; report: AuditReport }
+  | { id: number; at: Date; scope: "user"; report: UserFindingsReport };

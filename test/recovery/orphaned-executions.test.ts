@@ -5,6 +5,7 @@ import { describe, expect, test } from "vitest";
 import { createLogger } from "../../src/log.js";
 import { OrphanedExecutions, UNOWNED_GRACE_MS } from "../../src/recovery/orphaned-executions.js";
 import type { RemediationRequestRecord } from "../../src/store/types.js";
+import { storedPlan } from "../support/stored.js";
 
 const logger = createLogger("silent");
 const NOW = new Date("2026-12-01T12:00:00Z");
@@ -16,7 +17,7 @@ function req(id: string, executedBy: string | undefined, decidedAgoMs = 1000): R
     findingId: null,
     remediationId: "readd-user-to-group",
     params: {},
-    plan: {},
+    plan: storedPlan({ remediationId: "readd-user-to-group", params: {} }),
     requestedBy: "U1",
     requestedAt: new Date(NOW.getTime() - decidedAgoMs - 1000),
     expiresAt: new Date(NOW.getTime() + 3_600_000),

@@ -1,5 +1,6 @@
 // The workflow services on their own: plain inputs, an in-memory store, a recording notifier, no Slack.
 // Each returns a result the edge renders, records what it did, and tells the notifier what changed.
+import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { RemediationPlan } from "../../src/remediation/types.js";
 import { acknowledgeAlert, checkEscalation, escalateAlert, type EscalationPoster } from "../../src/services/alerts.js";
@@ -7,6 +8,7 @@ import type { ServiceDeps } from "../../src/services/deps.js";
 import { approveRemediation, createRemediationRequest, expireRemediationRequests, rejectRemediation, requestFindingRemediation, type RemediationNotifier, type RequestPoster } from "../../src/services/remediations.js";
 import type { AlertRecord } from "../../src/store/types.js";
 import { APPROVER, APPROVER_2, CHANNEL, listenerHarness, recordedLines, RESPONDER, seedAlert, type Harness } from "../support/slack-listeners.js";
+import { auditFinding, auditReport } from "../support/stored.js";
 
 const ALERT_TS = "1699999999.000100";
 const T0 = new Date("2026-12-01T10:00:00Z");
@@ -144,7 +146,7 @@ describe("rejectRemediation and expireRemediationRequests", () => {
 
 describe("requestFindingRemediation", () => {
   test("a finding whose state IAM cannot give is not requested; the reason is returned and recorded", async () => {
-    const report = await h.store.saveAuditReport(T0, { findings: [{ id: "f1", remediation: { id: "enforce-password-policy", params: {} } }], errors: [] });
+    const report = await h.store.saveAuditReport(T0, auditReport([auditFinding({ id: "f1", remediation: { id: "enforce-password-policy", params: {} } })]));
     const r = await requestFindingRemediation(deps, notifier(), { user: RESPONDER, channel: CHANNEL, ref: { report, finding: "f1" } });
     expect(r).toEqual({ kind: "not_applicable", reason: "could not read the current state: GetAccountPasswordPolicy failed with Error: this test does not expect an AWS call" });
     expect(seen).toEqual([]);
@@ -152,8 +154,16 @@ describe("requestFindingRemediation", () => {
   });
 
   test("a finding the stored report does not have is unknown; nothing is planned", async () => {
-    const report = await h.store.saveAuditReport(T0, { findings: [{ id: "f1" }], errors: [] });
+    const report = await h.store.saveAuditReport(T0, auditReport([auditFinding({ id: "f1" })]));
     expect(await requestFindingRemediation(deps, notifier(), { user: RESPONDER, channel: CHANNEL, ref: { report, finding: "f1" } })).toEqual({ kind: "unknown_finding" });
     expect(await requestFindingRemediation(deps, notifier(), { user: RESPONDER, channel: CHANNEL, ref: { report: report + 1, finding: "f1" } })).toEqual({ kind: "unknown_finding" });
+  });
+
+  test("a stored report that no longer decodes is refused like an unknown finding, never planned from", async () => {
+    const report = await h.store.saveAuditReport(T0, auditReport([auditFinding({ id: "f1", remediation: { id: "enforce-password-policy", params: {} } })]));
+    await sql`UPDATE audit_reports SET report_json = ${JSON.stringify({ findings: [{ id: "f1", remediation: { id: "enforce-password-policy", params: {} } }] })} WHERE id = ${report}`.execute(h.store.db);
+    expect(await requestFindingRemediation(deps, notifier(), { user: RESPONDER, channel: CHANNEL, ref: { report, finding: "f1" } })).toEqual({ kind: "unknown_finding" });
+    expect(seen).toEqual([]);
+    expect(await recordedLines(h.store)).toEqual([`${RESPONDER} remediation-request refused`]);
   });
 });

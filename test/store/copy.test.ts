@@ -13,6 +13,7 @@ import type { NewAlert } from "../../src/store/types.js";
 import { nodeArgs } from "../support/app-build.js";
 import { postgresUnavailable, startPostgres, type PgCluster } from "../support/postgres.js";
 import { iamRecord } from "../support/records.js";
+import { auditReport, storedPlan } from "../support/stored.js";
 
 const missing = postgresUnavailable();
 if (missing) console.warn(`skipping the SQLite -> PostgreSQL copy tests: ${missing}`);
@@ -28,12 +29,12 @@ async function seeded(): Promise<string> {
   for (let i = 0; i < 450; i++) await s.insertAlert(alert(`e${i}`, 500 - i), new Date());
   await s.markPosted("e0", "C1", "1.1");
   await s.acknowledge("e0", "U1", new Date(5000));
-  await s.createRemediationRequest({ id: "r1", alertEventId: "e0", findingId: null, remediationId: "recreate-account-alias", params: { accountAlias: "a" }, plan: { calls: [] }, requestedBy: "U1", requestedAt: new Date(0), expiresAt: new Date(Date.now() + 3_600_000) });
+  await s.createRemediationRequest({ id: "r1", alertEventId: "e0", findingId: null, remediationId: "recreate-account-alias", params: { accountAlias: "a" }, plan: storedPlan(), requestedBy: "U1", requestedAt: new Date(0), expiresAt: new Date(Date.now() + 3_600_000) });
   for (let i = 0; i < 3; i++) await s.recordAction({ at: new Date(i * 1000), actor: `U${i}`, action: "acknowledge", alertEventId: "e0", requestId: null, result: "ok", detail: { i } });
   await s.saveSnapshot({ at: new Date(1000), hash: "h1", data: Buffer.from([0, 1, 255]), rawBytes: 3 });
   await s.setPollCursor(new Date(777));
   await s.setLookupCursors("default", new Map([["DeleteRole", new Date(888)]]));
-  await s.saveAuditReport(new Date(1000), { findings: [] });
+  await s.saveAuditReport(new Date(1000), auditReport());
   await s.close();
   return path;
 }
@@ -67,7 +68,7 @@ describe.skipIf(missing !== null)("copy-sqlite-to-postgres", () => {
       expect(await pg.insertAlert(alert("e1", 1), new Date())).toBe(false);
       await pg.recordAction({ at: new Date(9000), actor: "U9", action: "escalate", alertEventId: null, requestId: null, result: "ok", detail: {} });
       expect((await pg.listActions({ limit: 1 }))[0]).toMatchObject({ id: 4, actor: "U9" });
-      expect(await pg.saveAuditReport(new Date(2000), {})).toBe(2);
+      expect(await pg.saveAuditReport(new Date(2000), auditReport())).toBe(2);
     } finally {
       await sqlite.close();
       await pg.close();

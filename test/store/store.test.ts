@@ -4,12 +4,12 @@ import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { normalizeRecord } from "../../src/cloudtrail/normalize.js";
-import type { GroupSnapshot } from "../../src/grouping/grouper.js";
 import { KyselyStore } from "../../src/store/kysely.js";
 import { MIGRATIONS } from "../../src/store/legacy-sqlite.js";
 import type { NewAlert, Store } from "../../src/store/types.js";
 import { postgresUnavailable, startPostgres, type PgCluster } from "../support/postgres.js";
 import { iamRecord } from "../support/records.js";
+import { auditFinding, auditReport, executionResult, groupSnapshot, storedPlan } from "../support/stored.js";
 
 function alert(eventId: string, minutesAgo = 1): NewAlert {
   const ev = normalizeRecord(iamRecord({ eventId, eventName: "DeleteRole", eventTime: new Date(Date.now() - minutesAgo * 60_000), requestParameters: { roleName: "r" } }));
@@ -126,11 +126,11 @@ describe.each(engines.filter((e) => !e.skip))("$name", ({ open }) => {
   test("a remediation request can be claimed once and never after it expired", async () => {
     const s = await fresh();
     await s.insertAlert(alert("e1"), new Date());
-    const base = { alertEventId: "e1", findingId: null, remediationId: "recreate-account-alias" as const, params: { accountAlias: "a" }, plan: { calls: [] }, requestedBy: "U1", requestedAt: new Date(0) };
+    const base = { alertEventId: "e1", findingId: null, remediationId: "recreate-account-alias" as const, params: { accountAlias: "a" }, plan: storedPlan(), requestedBy: "U1", requestedAt: new Date(0) };
     await s.createRemediationRequest({ ...base, id: "r1", expiresAt: new Date(10_000) });
     expect(await s.claimRemediationRequest("r1", "executing", "U2", new Date(5000))).toBe(true);
     expect(await s.claimRemediationRequest("r1", "executing", "U3", new Date(5001))).toBe(false);
-    await s.finishRemediationRequest("r1", "succeeded", { ok: true });
+    await s.finishRemediationRequest("r1", "succeeded", executionResult());
     expect((await s.getRemediationRequest("r1"))?.state).toBe("succeeded");
 
     await s.createRemediationRequest({ ...base, id: "r2", expiresAt: new Date(10_000) });
@@ -151,11 +151,13 @@ describe.each(engines.filter((e) => !e.skip))("$name", ({ open }) => {
   test("audit reports: ids to name them by, and `user` answers never become the last audit", async () => {
     const s = await fresh();
     expect(await s.lastAuditReport()).toBeNull();
-    const a = await s.saveAuditReport(new Date(1000), { findings: [{ id: "a" }] });
-    const u = await s.saveAuditReport(new Date(2000), { findings: [{ id: "u" }] }, "user");
+    const account = auditReport([auditFinding({ id: "a" })]);
+    const user = { generatedAt: new Date(2000), findings: [auditFinding({ id: "u" })], errors: [], user: "arn:aws:iam::111122223333:user/u" };
+    const a = await s.saveAuditReport(new Date(1000), account);
+    const u = await s.saveAuditReport(new Date(2000), user, "user");
     expect(u).toBeGreaterThan(a);
-    expect((await s.lastAuditReport())?.report).toEqual({ findings: [{ id: "a" }] });
-    expect(await s.getAuditReport(u)).toEqual({ id: u, at: new Date(2000), scope: "user", report: { findings: [{ id: "u" }] } });
+    expect((await s.lastAuditReport())?.report).toEqual(account);
+    expect(await s.getAuditReport(u)).toEqual({ id: u, at: new Date(2000), scope: "user", report: user });
     expect((await s.getAuditReport(a))?.scope).toBe("account");
     expect(await s.getAuditReport(u + 100)).toBeNull();
     await s.close();
@@ -214,7 +216,7 @@ describe.each(engines.filter((e) => !e.skip))("$name", ({ open }) => {
     await s.insertAlert(alert("solo", 1), new Date());
     expect((await s.ungroupedPendingAlerts(10)).map((a) => a.eventId)).toEqual(["a1", "a2", "solo"]);
     const t = Date.now();
-    const snap = { id: "g1", kind: "chain", key: "k", firstAt: new Date(t - 180_000), lastAt: new Date(t - 120_000), members: ["a1", "a2"] } as unknown as GroupSnapshot;
+    const snap = groupSnapshot({ id: "g1", firstAt: new Date(t - 180_000), lastAt: new Date(t - 120_000), memberIds: ["a1", "a2"] });
     await s.recordGrouping([{ eventId: "a1", groupId: "g1" }, { eventId: "a2", groupId: "g1" }, { eventId: "solo", groupId: null }], [snap], new Date(t));
     expect(await s.ungroupedPendingAlerts(10)).toEqual([]);
     expect((await s.nextPostableAlerts(10)).map((a) => a.eventId)).toEqual(["a1", "a2", "solo"]);
@@ -269,7 +271,7 @@ describe.skipIf(pgMissing !== null)("KyselyStore: several replicas on one Postgr
     const [a, b] = await Promise.all([KyselyStore.openPostgres(url, { owner: "replica-a" }), KyselyStore.openPostgres(url, { owner: "replica-b" })]);
     try {
       await a.insertAlert(alert("e1"), new Date());
-      const base = { alertEventId: "e1", findingId: null, remediationId: "recreate-account-alias" as const, params: { accountAlias: "a" }, plan: { calls: [] }, requestedBy: "U1", requestedAt: new Date(0), expiresAt: new Date(Date.now() + 60_000) };
+      const base = { alertEventId: "e1", findingId: null, remediationId: "recreate-account-alias" as const, params: { accountAlias: "a" }, plan: storedPlan(), requestedBy: "U1", requestedAt: new Date(0), expiresAt: new Date(Date.now() + 60_000) };
       for (let i = 0; i < 20; i++) {
         await a.createRemediationRequest({ ...base, id: `r${i}` });
         const wins = await Promise.all([
@@ -329,7 +331,7 @@ describe.skipIf(pgMissing !== null)("KyselyStore: outbox claims between replicas
     try {
       // Two groups with pending members, two posted alerts owing their details reply, two notices.
       for (const id of ["g1a", "g1b", "g2a", "g2b", "d1", "d2"]) await a.insertAlert(alert(id, 5), new Date(t));
-      const snap = (id: string, ago: number) => ({ id, kind: "chain", key: id, firstAt: new Date(t - ago), lastAt: new Date(t - ago + 1000), members: [] }) as unknown as GroupSnapshot;
+      const snap = (id: string, ago: number) => groupSnapshot({ id, firstAt: new Date(t - ago), lastAt: new Date(t - ago + 1000) });
       await a.recordGrouping(
         [{ eventId: "g1a", groupId: "g1" }, { eventId: "g1b", groupId: "g1" }, { eventId: "g2a", groupId: "g2" }, { eventId: "g2b", groupId: "g2" }],
         [snap("g1", 200_000), snap("g2", 100_000)],

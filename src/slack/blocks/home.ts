@@ -26,7 +26,7 @@ export interface HomeInput {
   /** All open (unmuted) alerts, for the "…N more" line. */
   openTotal: number;
   counts7d: StatusCounts;
-  /** As stored by saveAuditReport (JSON: dates are strings); null before the first audit. */
+  /** As stored by saveAuditReport (read defensively: tests and older rows hand in partial shapes); null before the first audit. */
   lastAudit: { at: Date; report: unknown } | null;
   now: Date;
   maxAlerts?: number;
@@ -70,7 +70,7 @@ export function decodeStoredReport(stored: { at: Date; report: unknown }): Store
       ...(missing ? { missingPermission: missing } : {}),
     });
   }
-  const generated = typeof o.generatedAt === "string" ? new Date(o.generatedAt) : null;
+  const generated = typeof o.generatedAt === "string" || o.generatedAt instanceof Date ? new Date(o.generatedAt) : null;
   const at = generated && !Number.isNaN(generated.getTime()) ? generated : stored.at;
   return { at, findings, errors, clean: findings.length === 0 && errors.length === 0 };
 }

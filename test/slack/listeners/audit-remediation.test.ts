@@ -6,6 +6,7 @@ import { auditRemediateRule, onAuditRemediate } from "../../../src/slack/listene
 import { AuditRemediateValue } from "../../../src/slack/payloads.js";
 import { startMoto, type Moto } from "../../support/moto.js";
 import { buttonArgs, callsOf, CHANNEL, dispatch, ephemerals, listenerHarness, OUTSIDER, recorded, RESPONDER, type Harness } from "../../support/slack-listeners.js";
+import { auditReport } from "../../support/stored.js";
 
 const FINDING = "account:password-policy";
 const DM = "D0DIRECTMSG";
@@ -22,10 +23,10 @@ afterAll(async () => {
 beforeEach(async () => {
   await moto.reset();
   h = await listenerHarness({ iam: moto.iam(), cloudtrail: moto.cloudtrail() });
-  reportId = await h.store.saveAuditReport(new Date(), {
-    findings: [{ id: FINDING, check: "password-policy", severity: "medium", title: "No password policy", detail: "d", remediation: { id: "enforce-password-policy", params: {} } }],
-    errors: [],
-  });
+  reportId = await h.store.saveAuditReport(
+    new Date(),
+    auditReport([{ id: FINDING, check: "password-policy", severity: "medium", title: "No password policy", detail: "d", remediation: { id: "enforce-password-policy", params: {} } }]),
+  );
 });
 afterEach(async () => {
   await h.store.close();

@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { onAppHomeOpened, type HomeOpenedArgs } from "../../../src/slack/listeners/home.js";
 import { callsOf, listenerHarness, OUTSIDER, RESPONDER, seedAlert, type Harness } from "../../support/slack-listeners.js";
+import { auditReport } from "../../support/stored.js";
 
 const ROLE = "billing-admin-role";
 let h: Harness;
@@ -9,7 +10,7 @@ let h: Harness;
 beforeEach(async () => {
   h = await listenerHarness();
   await seedAlert(h.store, { eventName: "DeleteRole", eventTime: new Date(Date.now() - 60_000), requestParameters: { roleName: ROLE } });
-  await h.store.saveAuditReport(new Date(), { generatedAt: new Date().toISOString(), findings: [{ id: "root:no-mfa", check: "root-account", severity: "critical", title: "Root user has no MFA", detail: "d" }], errors: [] });
+  await h.store.saveAuditReport(new Date(), auditReport([{ id: "root:no-mfa", check: "root-account", severity: "critical", title: "Root user has no MFA", detail: "d" }], { generatedAt: new Date() }));
 });
 afterEach(async () => {
   await h.store.close();
