@@ -32,7 +32,7 @@ export { TAG_ACTION, TAG_REQUEST } from "./aws.js";
 /** Params for a remediation from a normalised CloudTrail event, or why it cannot apply to it. */
 export function paramsFromEvent(id: RemediationId, event: IamEvent): RemediationParams | { error: string } {
   const def = definitionFor(id);
-  if (!def) return { error: `unknown remediation ${JSON.stringify(String(id))}` };
+  if (!def) return { error: `unknown remediation ${JSON.stringify(id)}` };
   const params = def.fromEvent(event);
   if ("error" in params && typeof params.error === "string") return { error: params.error };
   const invalid = def.validate(params);

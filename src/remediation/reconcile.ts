@@ -22,7 +22,11 @@ export interface Reconciliation {
 
 function plannedCalls(plan: unknown): PlannedCall[] {
   const calls = (plan as { calls?: unknown } | null)?.calls;
-  return Array.isArray(calls) ? (calls as PlannedCall[]).filter((c) => c && typeof c.api === "string" && c.params && typeof c.params === "object") : [];
+  const wellFormed = (c: unknown): c is PlannedCall => {
+    const call = c as Partial<PlannedCall> | null;
+    return typeof call?.api === "string" && typeof call.params === "object";
+  };
+  return Array.isArray(calls) ? (calls as unknown[]).filter(wellFormed) : [];
 }
 
 /**
@@ -51,8 +55,8 @@ export async function reconcileExecution(plan: RemediationPlan, deps: Remediatio
   const unreadable = readBack.filter((r) => r.status === "unreadable");
   const outcome: RecoveredOutcome =
     calls.length > 0 && confirmed.length === calls.length ? "succeeded" : unreadable.length > 0 || calls.length === 0 ? "unknown" : "failed";
-  const def = definitionFor(plan?.remediationId);
-  const title = typeof plan?.title === "string" ? plan.title : "the remediation";
+  const def = definitionFor(plan.remediationId);
+  const title = plan.title || "the remediation";
   const summary =
     outcome === "succeeded"
       ? `${def ? def.summary(plan.params, confirmed) : title} (confirmed by reading IAM back after a restart)`

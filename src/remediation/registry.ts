@@ -54,7 +54,7 @@ export function definitionFor(id: unknown): RemediationDefinition | undefined {
 }
 
 export function remediationTitle(id: RemediationId): string {
-  return definitionFor(id)?.title ?? String(id);
+  return definitionFor(id)?.title ?? id;
 }
 
 /**
@@ -88,6 +88,7 @@ export async function planRemediation(
   subject?: PlanSubject,
 ): Promise<RemediationPlan> {
   const def = definitionFor(id);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- params from Slack forms, checked as if untyped
   const safeParams: RemediationParams = params && typeof params === "object" ? { ...params } : {};
   const observations: string[] = [];
   const bindings: Binding[] = [];
@@ -108,7 +109,7 @@ export async function planRemediation(
     bindings: [],
     ...context,
   });
-  if (!def) return notApplicable(String(id), `unknown remediation ${JSON.stringify(String(id))}`);
+  if (!def) return notApplicable(id, `unknown remediation ${JSON.stringify(id)}`);
   const invalid = def.validate(safeParams);
   if (invalid) return notApplicable(def.title, `invalid parameters: ${invalid}`);
   const title = def.planTitle(safeParams);

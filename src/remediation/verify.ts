@@ -132,7 +132,7 @@ const CHECKS: Record<string, Checker> = {
       const defaultValue = f === "MaxPasswordAge" || f === "PasswordReusePrevention" ? 0 : f === "MinimumPasswordLength" ? 6 : false;
       const want = p[f] ?? defaultValue;
       const have = got[f] ?? defaultValue;
-      if (want !== have) mismatches.push(`${f} is ${String(have)}, expected ${String(want)}`);
+      if (want !== have) mismatches.push(`${f} is ${JSON.stringify(have)}, expected ${JSON.stringify(want)}`);
     }
     return mismatches.length === 0
       ? { ok: true, detail: "the password policy matches the planned settings (GetAccountPasswordPolicy)" }

@@ -66,7 +66,7 @@ export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: stri
 
 async function copyAll(src: Kysely<unknown>, dst: Kysely<unknown>): Promise<CopyCounts> {
   for (const t of COPIED_TABLES) {
-    const n = Number((await sql<{ n: number }>`SELECT COUNT(*) AS n FROM ${sql.table(t)}`.execute(dst)).rows[0]?.n ?? 0);
+    const n = Number((await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM ${sql.table(t)}`.execute(dst)).rows[0]?.n ?? 0);
     if (n > 0) throw new CopyError(`the PostgreSQL database already has data (table ${t} has ${n} rows); copy into an empty database`);
   }
   const counts = {} as CopyCounts;

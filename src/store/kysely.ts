@@ -45,8 +45,9 @@ export function createPgPool(connectionString: string, max = 10): pg.Pool {
     connectionString,
     max,
     types: {
-      getTypeParser: ((oid: number, format?: "text" | "binary") =>
-        oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
+      // BIGINT (epoch milliseconds, counts) as a number; every other type as pg parses it.
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-enum-assignment -- pg's own parser, typed any
+      getTypeParser: ((oid: number, format?: "text" | "binary") => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? "text"))) as typeof pg.types.getTypeParser,
     },
   });
   // An idle connection dropped by the server (restart, failover) is discarded by the pool; without a listener
@@ -66,7 +67,7 @@ export async function migrateToLatest(db: Db, dialect: Dialect): Promise<string[
   const migrator = new Migrator({ db, provider: new StoreMigrations(dialect) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
-    const msg = error instanceof Error ? error.message : String(error);
+    const msg = error instanceof Error ? error.message : JSON.stringify(error);
     throw new MigrationError(`database migration failed: ${msg}`, error);
   }
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);

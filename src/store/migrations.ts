@@ -201,7 +201,7 @@ const ENTRIES: Entry[] = [
   {
     // Outbox claims between replicas (PostgreSQL only: SQLite has one writer and no row locks).
     name: "0002_outbox_claims",
-    sqlite: async () => undefined,
+    sqlite: () => Promise.resolve(),
     postgres: (db) => runScript(db, "ALTER TABLE alerts ADD COLUMN claimed_by TEXT; ALTER TABLE alerts ADD COLUMN claimed_until BIGINT"),
   },
   {
@@ -234,9 +234,9 @@ const ENTRIES: Entry[] = [
 export class StoreMigrations implements MigrationProvider {
   constructor(private readonly dialect: Dialect) {}
 
-  async getMigrations(): Promise<Record<string, Migration>> {
+  getMigrations(): Promise<Record<string, Migration>> {
     const out: Record<string, Migration> = {};
     for (const e of ENTRIES) out[e.name] = { up: this.dialect === "sqlite" ? e.sqlite : e.postgres };
-    return out;
+    return Promise.resolve(out);
   }
 }

@@ -37,40 +37,40 @@ export type LookupAttributeKey = (typeof LOOKUP_ATTRIBUTE_KEYS)[number];
 /** One item of a LookupEvents response, as it travels on the wire (EventTime in epoch seconds). */
 export interface LookupEventItem {
   EventId: string;
-  EventName?: string;
+  EventName?: string | undefined;
   /** "true" or "false": a string on the wire. */
-  ReadOnly?: string;
-  AccessKeyId?: string;
+  ReadOnly?: string | undefined;
+  AccessKeyId?: string | undefined;
   /** Epoch seconds. */
   EventTime: number;
-  EventSource?: string;
-  Username?: string;
-  Resources?: LookupResource[];
+  EventSource?: string | undefined;
+  Username?: string | undefined;
+  Resources?: LookupResource[] | undefined;
   /** The whole record as a JSON string (not necessarily valid JSON for raw events). */
-  CloudTrailEvent?: string;
+  CloudTrailEvent?: string | undefined;
 }
 
 export interface LookupResource {
-  ResourceType?: string;
-  ResourceName?: string;
+  ResourceType?: string | undefined;
+  ResourceName?: string | undefined;
 }
 
 export interface FakeCloudTrailOptions {
   /** Port to listen on; 0 (default) picks a free one. */
-  port?: number;
+  port?: number | undefined;
   /** Clock for event visibility (`deliveredAt`) and call timestamps, epoch ms. Default `Date.now`. */
   now?: () => number;
   /** LookupEvents calls per second (token bucket refill); `false` disables throttling. Default 2. */
-  ratePerSecond?: number | false;
+  ratePerSecond?: number | false | undefined;
   /** Token bucket capacity. Default: `ratePerSecond`. */
-  burst?: number;
+  burst?: number | undefined;
   /** Account id used in generated records. Default "123456789012". */
-  accountId?: string;
+  accountId?: string | undefined;
   /**
    * How far AWS's clock is from this host's, ms: the `Date` header of every answer is real now + offset, and so
    * is the fake's own "now" (default event times, `deliveredAt`). A host clock 30 minutes fast is -1_800_000.
    */
-  clockOffsetMs?: number;
+  clockOffsetMs?: number | undefined;
   /**
    * Many accounts: resolves the account a request is for from the access key id of its SigV4 Authorization
    * header (e.g. through moto, which maps assumed-role keys to their account). When set, each account sees
@@ -81,13 +81,13 @@ export interface FakeCloudTrailOptions {
 
 export interface AddEventOptions {
   /** Epoch ms (on the fake's clock) from which the event is returned. Default: now. */
-  deliveredAt?: number;
+  deliveredAt?: number | undefined;
   /** Resources of the item; default derived from `record.resources` or IAM `requestParameters`. */
-  resources?: LookupResource[];
+  resources?: LookupResource[] | undefined;
   /** Username of the item; default derived from `record.userIdentity`. */
-  username?: string;
+  username?: string | undefined;
   /** Account whose event history holds the event (with `accountOf`); default: `recipientAccountId`, else `accountId`. */
-  account?: string;
+  account?: string | undefined;
 }
 
 export interface NoiseOptions {
@@ -95,7 +95,7 @@ export interface NoiseOptions {
   start: number | Date;
   end: number | Date;
   /** Epoch ms from which the events are visible. Default: now. */
-  deliveredAt?: number;
+  deliveredAt?: number | undefined;
 }
 
 export interface CloudTrailCall {
@@ -107,24 +107,24 @@ export interface CloudTrailCall {
   clock: number;
   /** Operation from X-Amz-Target, e.g. "LookupEvents" ("" when the header is missing). */
   operation: string;
-  attributeKey?: string;
-  attributeValue?: string;
+  attributeKey?: string | undefined;
+  attributeValue?: string | undefined;
   /** StartTime / EndTime as sent (epoch seconds). */
-  startTime?: number;
-  endTime?: number;
-  maxResults?: number;
+  startTime?: number | undefined;
+  endTime?: number | undefined;
+  maxResults?: number | undefined;
   hasNextToken: boolean;
   throttled: boolean;
   /** HTTP status, or null when the connection was reset by `failNext(n, "reset")`. */
   status: number | null;
   /** `__type` of an error answer. */
-  errorType?: string;
+  errorType?: string | undefined;
   /** Number of events in a successful answer. */
-  returned?: number;
+  returned?: number | undefined;
   /** Access key id from the Authorization header. */
-  accessKeyId?: string;
+  accessKeyId?: string | undefined;
   /** Account the request was resolved to (with `accountOf`). */
-  account?: string;
+  account?: string | undefined;
 }
 
 export interface FakeCloudTrail {
@@ -178,7 +178,7 @@ interface StoredEvent {
 }
 
 interface LookupQuery {
-  attribute?: { key: LookupAttributeKey; value: string };
+  attribute?: { key: LookupAttributeKey; value: string } | undefined;
   startMs: number;
   endMs: number;
   maxResults: number;
@@ -566,7 +566,7 @@ function parseLookupQuery(input: Record<string, unknown>): LookupQuery {
 
   const category = input.EventCategory;
   if (category !== undefined && category !== null && category !== "insight") {
-    throw new AwsError("InvalidEventCategoryException", `Invalid event category: ${String(category)}`);
+    throw new AwsError("InvalidEventCategoryException", `Invalid event category: ${JSON.stringify(category)}`);
   }
 
   const paramsKey = createHash("sha256")

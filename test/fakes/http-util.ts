@@ -41,7 +41,10 @@ export async function listenLoopback(handler: RequestHandler, port = 0): Promise
     port: actualPort,
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
+        server.close((err) => {
+          if (err) reject(err);
+          else resolve();
+        });
         server.closeAllConnections();
       });
       return closing;

@@ -194,7 +194,7 @@ export interface BlockActionOptions {
 export function blockActionPayload(opts: BlockActionOptions): BlockAction<ButtonAction> {
   const teamId = opts.teamId ?? FAKE_SLACK_IDENTITY.teamId;
   const userName = opts.userName ?? opts.userId.toLowerCase();
-  const actionTs = `${(Date.now() / 1000).toFixed(6)}`;
+  const actionTs = (Date.now() / 1000).toFixed(6);
   const channelId = opts.channelId ?? "C0ALERTS";
   const messageTs = opts.messageTs ?? actionTs;
   const action: ButtonAction = {

@@ -56,24 +56,24 @@ export interface SlackMessage {
   bot_id: string;
   app_id: string;
   team: string;
-  text?: string;
-  blocks?: unknown[];
-  attachments?: unknown[];
-  metadata?: SlackMessageMetadata;
+  text?: string | undefined;
+  blocks?: unknown[] | undefined;
+  attachments?: unknown[] | undefined;
+  metadata?: SlackMessageMetadata | undefined;
   /** Set on replies, and on a parent once it has replies. */
-  thread_ts?: string;
-  reply_count?: number;
-  latest_reply?: string;
-  edited?: { user: string; ts: string };
+  thread_ts?: string | undefined;
+  reply_count?: number | undefined;
+  latest_reply?: string | undefined;
+  edited?: { user: string | undefined; ts: string };
 }
 
 export interface SlackEphemeral {
   channel: string;
   user: string;
   message_ts: string;
-  text?: string;
-  blocks?: unknown[];
-  thread_ts?: string;
+  text?: string | undefined;
+  blocks?: unknown[] | undefined;
+  thread_ts?: string | undefined;
 }
 
 export interface SlackView {
@@ -81,8 +81,8 @@ export interface SlackView {
   /** The call that created the view. */
   createdBy: "views.open" | "views.push" | "views.publish";
   /** views.publish: whose Home tab this is. */
-  userId?: string;
-  triggerId?: string;
+  userId?: string | undefined;
+  triggerId?: string | undefined;
   /** The view as Slack returns it: the definition sent, plus id, hash, state, ... */
   view: Record<string, unknown>;
   /** Number of views.update / re-publish calls applied. */
@@ -104,7 +104,7 @@ export interface SlackCall {
   /** HTTP status answered, or null when the connection was reset, dropped or left hanging. */
   status: number | null;
   /** Slack error code of an `ok:false` answer, or the injected failure ("reset", "dropped", "hang", ...). */
-  error?: string;
+  error?: string | undefined;
 }
 
 /** A failure to inject for one call: an HTTP status, a dropped connection, a 429, no answer, or `ok:false`. */
@@ -114,27 +114,27 @@ export type SlackDownMode = "http503" | "reset";
 
 export interface FakeSlackOptions {
   /** Port to listen on; 0 (default) picks a free one. */
-  port?: number;
+  port?: number | undefined;
   /** Clock for message ts values and call times, epoch ms. Default `Date.now`. */
   now?: () => number;
   /** The only accepted token; by default any token starting with "xoxb-". */
-  token?: string;
+  token?: string | undefined;
   /** apps.connections.open: the WebSocket URL to answer (see `setSocketModeUrl`). */
-  socketModeUrl?: string;
+  socketModeUrl?: string | undefined;
   /** apps.connections.open: the only accepted app-level token; by default any token starting with "xapp-". */
-  appToken?: string;
+  appToken?: string | undefined;
   /** chat.postMessage calls allowed per channel per second (sliding window); unlimited by default. */
-  postRateLimitPerChannel?: number;
+  postRateLimitPerChannel?: number | undefined;
   /** When set, other channel ids answer `channel_not_found`. */
-  knownChannels?: string[];
+  knownChannels?: string[] | undefined;
   /** usergroups.users.list members by usergroup id. */
-  usergroups?: Record<string, string[]>;
+  usergroups?: Record<string, string[]> | undefined;
   /** users.info overrides by user id (merged over a generated minimal user). */
-  users?: Record<string, Record<string, unknown>>;
+  users?: Record<string, Record<string, unknown>> | undefined;
   /** Scopes granted to the bot token, sent in the `x-oauth-scopes` header of every answer. Default FAKE_BOT_SCOPES. */
-  scopes?: string[];
+  scopes?: string[] | undefined;
   /** Channels the bot is not a member of (conversations.info is_member false; conversations.history not_in_channel). */
-  notMemberOf?: string[];
+  notMemberOf?: string[] | undefined;
 }
 
 export type WaitForPredicate<T> = (slack: FakeSlack) => T | false | null | undefined;
@@ -223,7 +223,7 @@ function answer(body: SlackResult, status = 200, headers: Record<string, string>
 
 interface ResponseUrlBinding {
   channel: string;
-  ts?: string;
+  ts?: string | undefined;
 }
 
 class FakeSlackServer implements FakeSlack {
@@ -400,7 +400,7 @@ class FakeSlackServer implements FakeSlack {
       `  predicate: ${predicate.toString().replace(/\s+/g, " ").slice(0, 300)}`,
     ];
     if (lastError !== undefined) {
-      lines.push(`  last predicate error: ${lastError instanceof Error ? lastError.message : String(lastError)}`);
+      lines.push(`  last predicate error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}`);
     }
     lines.push(...this.describeState());
     throw new Error(lines.join("\n"));

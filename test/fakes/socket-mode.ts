@@ -125,7 +125,7 @@ class FakeSocketModeServer implements FakeSocketMode {
     });
     // Upgrades to another path are refused with HTTP 400 by ws.
     this.wss = new WebSocketServer({ server: this.http, path: PATH });
-    this.wss.on("connection", (ws) => this.accept(ws));
+    this.wss.on("connection", (ws) => { this.accept(ws); });
   }
 
   async listen(port: number): Promise<void> {
@@ -211,7 +211,10 @@ class FakeSocketModeServer implements FakeSocketMode {
     this.closing ??= new Promise<void>((resolve, reject) => {
       for (const c of this.connections) c.ws.terminate();
       this.wss.close();
-      this.http.close((err) => (err ? reject(err) : resolve()));
+      this.http.close((err) => {
+        if (err) reject(err);
+        else resolve();
+      });
       this.http.closeAllConnections();
     });
     return this.closing;
@@ -223,7 +226,7 @@ class FakeSocketModeServer implements FakeSocketMode {
     this.connectionCount++;
     const connection: Connection = { id: this.connectionCount, ws };
     this.connections.add(connection);
-    ws.on("message", (data, isBinary) => this.onMessage(connection, data, isBinary));
+    ws.on("message", (data, isBinary) => { this.onMessage(connection, data, isBinary); });
     ws.on("close", () => {
       this.connections.delete(connection);
       for (const p of [...this.pending.values()]) {

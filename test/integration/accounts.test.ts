@@ -134,7 +134,7 @@ describe("remediation in the event's account", () => {
     const paymentsIam = new IAMClient({
       endpoint: motoEndpoint,
       region: "us-east-1",
-      credentials: { accessKeyId: c?.AccessKeyId as string, secretAccessKey: c?.SecretAccessKey as string, sessionToken: c?.SessionToken },
+      credentials: { accessKeyId: c?.AccessKeyId as string, secretAccessKey: c?.SecretAccessKey as string, sessionToken: c?.SessionToken as string },
     });
     const ownIam = (h.moto as NonNullable<Harness["moto"]>).iam();
     const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });

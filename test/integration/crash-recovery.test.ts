@@ -40,7 +40,7 @@ async function alertFor(eventName: string, requestParameters: Record<string, unk
 
 async function requestRemediation(app: AppProcess, msg: SlackMessage, remediationId: string): Promise<{ requestId: string; message: SlackMessage }> {
   const events = `${app.url}/slack/events`;
-  const eventId = String((msg.metadata?.event_payload as { event_id: string }).event_id);
+  const eventId = (msg.metadata?.event_payload as { event_id: string }).event_id;
   const viewsBefore = h.slack.views.length;
   await sendBlockAction(events, SIGNING_SECRET, blockActionPayload({ userId: REQUESTER, actionId: "alert_remediate", value: eventId, channelId: msg.channel, messageTs: msg.ts }));
   const view = await h.slack.waitFor((s) => (s.views.length > viewsBefore && s.views[s.views.length - 1]?.updates ? s.views[s.views.length - 1] : undefined), 15_000, "remediation modal");

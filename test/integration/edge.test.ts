@@ -80,7 +80,7 @@ function buttonsIn(blocks: unknown[]): { action_id: string; value: string }[] {
     if (Array.isArray(v)) v.forEach(walk);
     else if (typeof v === "object" && v !== null) {
       const o = v as Record<string, unknown>;
-      if (o.type === "button" && typeof o.action_id === "string") out.push({ action_id: o.action_id, value: String(o.value ?? "") });
+      if (o.type === "button" && typeof o.action_id === "string") out.push({ action_id: o.action_id, value: typeof o.value === "string" ? o.value : "" });
       Object.values(o).forEach(walk);
     }
   };

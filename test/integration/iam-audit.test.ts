@@ -72,7 +72,7 @@ async function startCloudTrailRouter(lookupUrl: string, otherUrl: string): Promi
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => { resolve(); });
       }),
   };
 }
@@ -396,9 +396,9 @@ describe("events, user and the App Home", () => {
 
     // An outsider's click from the Home tab is refused on the server; a responder's is not.
     const homeView = { ...home.view, type: "home" } as unknown as Parameters<typeof blockActionPayload>[0]["view"];
-    await sendBlockAction(appUrl(), SIGNING_SECRET, blockActionPayload({ userId: OUTSIDER, actionId: ActionIds.acknowledge, value: deleteRoleEventId, view: homeView }));
+    await sendBlockAction(appUrl(), SIGNING_SECRET, blockActionPayload({ userId: OUTSIDER, actionId: ActionIds.acknowledge, value: deleteRoleEventId, view: homeView! }));
     await h.slack.waitFor((s) => s.ephemerals.some((e) => e.user === OUTSIDER && /not allowed/.test(e.text ?? "")), 10_000);
-    await sendBlockAction(appUrl(), SIGNING_SECRET, blockActionPayload({ userId: RESPONDER, actionId: ActionIds.acknowledge, value: deleteRoleEventId, view: homeView }));
+    await sendBlockAction(appUrl(), SIGNING_SECRET, blockActionPayload({ userId: RESPONDER, actionId: ActionIds.acknowledge, value: deleteRoleEventId, view: homeView! }));
     await h.waitForAction((a) => a.actor === RESPONDER && a.action === "acknowledge" && a.result === "ok");
 
     await sendEvent(appUrl(), SIGNING_SECRET, { type: "app_home_opened", user: RESPONDER, channel: "D0HOME", tab: "home" });

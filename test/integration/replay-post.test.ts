@@ -28,7 +28,7 @@ function cli(args: string[], env: Record<string, string>): Promise<{ status: num
     let stderr = "";
     p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    p.on("exit", (status) => resolve({ status, stdout, stderr }));
+    p.on("exit", (status) => { resolve({ status, stdout, stderr }); });
   });
 }
 

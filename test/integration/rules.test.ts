@@ -23,7 +23,7 @@ afterEach(async () => {
   await h.close();
 });
 
-const eventIdOf = (m: { metadata?: { event_payload?: unknown } }) => String(alertEventId(m));
+const eventIdOf = (m: { metadata?: { event_payload?: unknown } | undefined }) => String(alertEventId(m));
 
 function roleSession(role: string, session: string) {
   return {

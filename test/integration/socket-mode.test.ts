@@ -188,7 +188,7 @@ describe("a rejected app-level token", () => {
     // Its own database: the running app holds the poller lease on the shared one.
     const other = runApp(h.env({ PORT: String(await freePort()), SLACK_APP_TOKEN: "xapp-1-A1-2222222222-revoked", SLACK_SIGNING_SECRET: undefined, DATABASE_URL: `sqlite:${join(h.dataDir, "rejected.db")}` }));
     try {
-      const code = await Promise.race([other.exited, new Promise<"running">((r) => setTimeout(() => r("running"), 20_000))]);
+      const code = await Promise.race([other.exited, new Promise<"running">((r) => setTimeout(() => { r("running"); }, 20_000))]);
       expect(code).not.toBe("running");
       expect(code).toBe(2);
       expect(h.slack.callsTo("apps.connections.open").some((c) => c.error === "invalid_auth")).toBe(true);

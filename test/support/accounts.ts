@@ -49,7 +49,7 @@ export async function startStsProxy(motoEndpoint: string): Promise<StsProxy> {
   const server: LoopbackServer = await listenLoopback(async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBody(req);
     const params = Object.fromEntries(new URLSearchParams(body));
-    const accessKeyId = /Credential=([A-Z0-9]+)\//.exec(String(req.headers.authorization ?? ""))?.[1];
+    const accessKeyId = /Credential=([A-Z0-9]+)\//.exec(req.headers.authorization ?? "")?.[1];
     requests.push({ action: params.Action ?? "", params, ...(accessKeyId ? { accessKeyId } : {}) });
     if (params.Action === "AssumeRole" && params.RoleArn && deny.has(params.RoleArn)) {
       res.writeHead(403, { "content-type": "text/xml" });
@@ -58,7 +58,7 @@ export async function startStsProxy(motoEndpoint: string): Promise<StsProxy> {
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string" && k !== "host" && k !== "content-length") headers[k] = v;
-    const upstream = await fetch(`${motoEndpoint}${req.url ?? "/"}`, { method: req.method, headers, body: req.method === "GET" ? undefined : body });
+    const upstream = await fetch(`${motoEndpoint}${req.url ?? "/"}`, { method: req.method ?? "GET", headers, ...(req.method === "GET" ? {} : { body }) });
     res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "text/xml" });
     res.end(Buffer.from(await upstream.arrayBuffer()));
   });

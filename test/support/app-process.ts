@@ -43,6 +43,7 @@ export function baseEnv(extra: Record<string, string | undefined>): NodeJS.Proce
     AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: "true",
   };
   for (const [k, v] of Object.entries(extra)) {
+    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- an environment variable the test unsets
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
@@ -76,7 +77,7 @@ export function runApp(env: NodeJS.ProcessEnv, opts: { port?: number; cwd?: stri
   proc.stderr?.on("data", (d: Buffer) => {
     err += d.toString();
   });
-  const exited = new Promise<number | null>((res) => proc.once("exit", (code) => res(code)));
+  const exited = new Promise<number | null>((res) => proc.once("exit", (code) => { res(code); }));
   const port = env.PORT ?? "3000";
   const url = `http://127.0.0.1:${port}`;
   const app: AppProcess = {
@@ -124,7 +125,7 @@ export function runApp(env: NodeJS.ProcessEnv, opts: { port?: number; cwd?: stri
     async stop() {
       if (proc.exitCode !== null) return proc.exitCode;
       proc.kill("SIGTERM");
-      const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 25_000));
+      const timeout = new Promise<"timeout">((r) => setTimeout(() => { r("timeout"); }, 25_000));
       const res = await Promise.race([exited, timeout]);
       if (res === "timeout") {
         proc.kill("SIGKILL");

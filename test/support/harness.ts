@@ -22,7 +22,7 @@ export const NOTICE_CHANNEL = "CNOTICES1";
 export interface Harness {
   slack: FakeSlack;
   cloudtrail: FakeCloudTrail;
-  moto?: Moto;
+  moto?: Moto | undefined;
   dataDir: string;
   /** The app's record of actions (in the harness's default SQLite database), oldest first. */
   actions: () => Promise<ActionRecord[]>;

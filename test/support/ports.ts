@@ -18,8 +18,8 @@ function bindable(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.once("error", (err: NodeJS.ErrnoException) => resolve(err.code !== "EADDRINUSE" && err.code !== "EACCES"));
-    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
+    srv.once("error", (err: NodeJS.ErrnoException) => { resolve(err.code !== "EADDRINUSE" && err.code !== "EACCES"); });
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => { resolve(true); }));
   });
 }
 

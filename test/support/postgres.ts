@@ -101,7 +101,7 @@ export async function startPostgres(opts: { database?: string } = {}): Promise<P
     async stop() {
       if (proc.exitCode === null) {
         // SIGINT: fast shutdown (disconnects clients, no checkpoint wait beyond what is needed).
-        const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+        const exited = new Promise<void>((r) => proc.once("exit", () => { r(); }));
         proc.kill("SIGINT");
         const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
         await exited;

@@ -37,7 +37,7 @@ function absentLabel(t: AbsentThing): string {
 /** Binds the plan to the thing it recreates not existing. */
 export function absentBinding(t: AbsentThing): Binding {
   const ref: Record<string, string> = {};
-  for (const [k, v] of Object.entries(t)) ref[k] = String(v);
+  for (const [k, v] of Object.entries(t)) ref[k] = v;
   return { kind: "absent", label: absentLabel(t), ref, expected: ABSENT };
 }
 

@@ -108,6 +108,7 @@ export const CREDENTIALS_GONE =
 
 /** A restore's own params checked like any remediation's, plus the shared snapshotId / before. */
 export function checkRestoreParams(p: RemediationParams, required: Record<string, ParamKind>, optional: Record<string, ParamKind> = {}): string | null {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- params from Slack forms and stored plans, checked as if untyped
   if (p === null || typeof p !== "object") return "params are missing";
   const { snapshotId: _s, before: _b, ...rest } = p;
   return checkParams(rest, required, optional) ?? checkSnapshotParams(p);
@@ -137,10 +138,11 @@ export function policySummary(document: string, max = 160): string {
   } catch {
     return "a document that is not valid JSON";
   }
-  const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]).join(", ");
+  const show = (x: unknown): string => (typeof x === "string" ? x : JSON.stringify(x));
+  const list = (v: unknown) => (Array.isArray(v) ? v.map(show) : v === undefined ? [] : [show(v)]).join(", ");
   const parts = statements.map((s) => {
     const actions = s.Action !== undefined ? list(s.Action) : `everything except ${list(s.NotAction)}`;
-    return `${String(s.Effect ?? "?")} ${actions}${s.Resource !== undefined ? ` on ${list(s.Resource)}` : ""}`;
+    return `${s.Effect === undefined ? "?" : show(s.Effect)} ${actions}${s.Resource !== undefined ? ` on ${list(s.Resource)}` : ""}`;
   });
   const text = parts.join("; ");
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
