@@ -2,25 +2,18 @@
 // action, and shown through the notifier; it is never run again. Against moto's IAM, with an in-memory store
 // and a recording notifier (no Slack).
 import { AddUserToGroupCommand, CreateGroupCommand, CreateUserCommand, ListGroupsForUserCommand } from "@aws-sdk/client-iam";
-import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "vitest";
-import type { RemediationPlan } from "../../src/remediation/types.js";
+import { afterEach, beforeEach, expect, test } from "vitest";
 import { recoverExecutingRequests, type RecoveryNotifier } from "../../src/services/recovery.js";
 import { createRemediationRequest } from "../../src/services/remediations.js";
-import { startMoto, type Moto } from "../support/moto.js";
+import { useMoto } from "../support/moto.js";
+import { readdPlan } from "../support/stored.js";
 import { APPROVER, listenerHarness, recorded, RESPONDER, seedAlert, type Harness } from "../support/slack-listeners.js";
 
-let moto: Moto;
+const moto = useMoto();
 let h: Harness;
 let seen: string[];
-beforeAll(async () => {
-  moto = await startMoto();
-});
-afterAll(async () => {
-  await moto.stop();
-});
 beforeEach(async () => {
-  await moto.reset();
-  h = await listenerHarness({ iam: moto.iam(), cloudtrail: moto.cloudtrail() });
+  h = await listenerHarness({ iam: moto.get().iam(), cloudtrail: moto.get().cloudtrail() });
   seen = [];
 });
 afterEach(async () => {
@@ -33,16 +26,7 @@ const notifier = (): RecoveryNotifier => ({
   remediationRecovered: (req, plan, thread, r) => (seen.push(`recovered ${req.id} "${plan.title}" in ${thread.channel}: ${r.outcome}`), Promise.resolve()),
 });
 
-const readd: RemediationPlan = {
-  remediationId: "readd-user-to-group",
-  title: "Re-add user bob to group admins",
-  params: { groupName: "admins", userName: "bob" },
-  applicable: true,
-  reason: "bob is not in admins",
-  observations: [],
-  calls: [{ api: "AddUserToGroup", params: { GroupName: "admins", UserName: "bob" }, description: "Add user bob to group admins" }],
-  bindings: [],
-};
+const readd = readdPlan();
 
 /** A request approved and claimed for execution, as a crash leaves it. */
 async function leftExecuting(id: string): Promise<void> {
@@ -52,7 +36,7 @@ async function leftExecuting(id: string): Promise<void> {
 }
 
 test("a change that reached IAM before the crash: succeeded, recorded by system, the alert marked remediated, nothing re-run", async () => {
-  const iam = moto.iam();
+  const iam = moto.get().iam();
   await iam.send(new CreateUserCommand({ UserName: "bob" }));
   await iam.send(new CreateGroupCommand({ GroupName: "admins" }));
   await iam.send(new AddUserToGroupCommand({ GroupName: "admins", UserName: "bob" }));
@@ -73,7 +57,7 @@ test("a change that reached IAM before the crash: succeeded, recorded by system,
 });
 
 test("a change that never reached IAM: failed, and the user is still not in the group (the call is not made again)", async () => {
-  const iam = moto.iam();
+  const iam = moto.get().iam();
   await iam.send(new CreateUserCommand({ UserName: "bob" }));
   await iam.send(new CreateGroupCommand({ GroupName: "admins" }));
   await leftExecuting("req-b");

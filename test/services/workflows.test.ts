@@ -2,11 +2,11 @@
 // Each returns a result the edge renders, records what it did, and tells the notifier what changed.
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import type { RemediationPlan } from "../../src/remediation/types.js";
 import { acknowledgeAlert, checkEscalation, escalateAlert, type EscalationPoster } from "../../src/services/alerts.js";
 import type { ServiceDeps } from "../../src/services/deps.js";
 import { approveRemediation, createRemediationRequest, expireRemediationRequests, rejectRemediation, requestFindingRemediation, type RemediationNotifier, type RequestPoster } from "../../src/services/remediations.js";
 import type { AlertRecord } from "../../src/store/types.js";
+import { readdPlan } from "../support/stored.js";
 import { APPROVER, APPROVER_2, CHANNEL, listenerHarness, recordedLines, RESPONDER, seedAlert, type Harness } from "../support/slack-listeners.js";
 import { auditFinding, auditReport } from "../support/stored.js";
 
@@ -29,19 +29,7 @@ function notifier(o: { failPosts?: boolean } = {}): EscalationPoster & RequestPo
   };
 }
 
-function plan(o: Partial<RemediationPlan> = {}): RemediationPlan {
-  return {
-    remediationId: "readd-user-to-group",
-    title: "Re-add user bob to group admins",
-    params: { groupName: "admins", userName: "bob" },
-    applicable: true,
-    reason: "bob is not in admins",
-    observations: [],
-    calls: [{ api: "AddUserToGroup", params: { GroupName: "admins", UserName: "bob" }, description: "Add user bob to group admins" }],
-    bindings: [],
-    ...o,
-  };
-}
+const plan = readdPlan;
 
 beforeEach(async () => {
   now = T0;

@@ -18,6 +18,18 @@ export function storedPlan(o: Partial<RemediationPlan> = {}): RemediationPlan {
   };
 }
 
+/** Re-add user bob to group admins: the plan the workflow tests request, approve and recover. */
+export function readdPlan(o: Partial<RemediationPlan> = {}): RemediationPlan {
+  return storedPlan({
+    remediationId: "readd-user-to-group",
+    title: "Re-add user bob to group admins",
+    params: { groupName: "admins", userName: "bob" },
+    reason: "bob is not in admins",
+    calls: [{ api: "AddUserToGroup", params: { GroupName: "admins", UserName: "bob" }, description: "Add user bob to group admins" }],
+    ...o,
+  });
+}
+
 export function executionResult(o: Partial<ExecutionResult> = {}): ExecutionResult {
   return { ok: true, done: [], notDone: [], verification: { ok: true, details: [] }, summary: "done", ...o };
 }

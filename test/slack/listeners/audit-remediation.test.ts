@@ -1,27 +1,22 @@
 // The Remediate button of an /iam-audit finding in process, against moto's IAM: the remediation comes from
 // the stored report the button names, never from the button itself.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { ActionIds } from "../../../src/slack/action-ids.js";
 import { auditRemediateRule, onAuditRemediate } from "../../../src/slack/listeners/audit-remediation.js";
 import { AuditRemediateValue } from "../../../src/slack/payloads.js";
-import { startMoto, type Moto } from "../../support/moto.js";
+import { useMoto, type Moto } from "../../support/moto.js";
 import { buttonArgs, callsOf, CHANNEL, dispatch, ephemerals, listenerHarness, OUTSIDER, recorded, RESPONDER, type Harness } from "../../support/slack-listeners.js";
 import { auditReport } from "../../support/stored.js";
 
 const FINDING = "account:password-policy";
 const DM = "D0DIRECTMSG";
+const motoServer = useMoto();
 let moto: Moto;
 let h: Harness;
 let reportId: number;
 
-beforeAll(async () => {
-  moto = await startMoto();
-});
-afterAll(async () => {
-  await moto.stop();
-});
 beforeEach(async () => {
-  await moto.reset();
+  moto = motoServer.get();
   h = await listenerHarness({ iam: moto.iam(), cloudtrail: moto.cloudtrail() });
   reportId = await h.store.saveAuditReport(
     new Date(),

@@ -11,14 +11,14 @@ import {
   ListGroupsForUserCommand,
   RemoveUserFromGroupCommand,
 } from "@aws-sdk/client-iam";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { ActionIds, BlockIds, CallbackIds, InputIds } from "../../../src/slack/action-ids.js";
 import { AdminConfirmIds } from "../../../src/slack/blocks/workflow.js";
 import { onRemediate, onRemediateSubmit, remediateRule, remediateSubmitRule } from "../../../src/slack/listeners/alerts.js";
 import { adminConfirmRule, approveRule, onAdminConfirmSubmit, onApprove, onReject, rejectRule } from "../../../src/slack/listeners/remediation.js";
 import { ModalMetadata } from "../../../src/slack/payloads.js";
 import type { AlertRecord } from "../../../src/store/types.js";
-import { startMoto, type Moto } from "../../support/moto.js";
+import { useMoto, type Moto } from "../../support/moto.js";
 import {
   APPROVER,
   APPROVER_2,
@@ -41,16 +41,12 @@ const ALERT_TS = "1699999999.000100";
 const ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess";
 const TRUST = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
 
+const motoServer = useMoto();
 let moto: Moto;
 let h: Harness;
-beforeAll(async () => {
-  moto = await startMoto();
-});
-afterAll(async () => {
-  await moto.stop();
-});
+
 beforeEach(async () => {
-  await moto.reset();
+  moto = motoServer.get();
   h = await listenerHarness({ iam: moto.iam(), cloudtrail: moto.cloudtrail() });
 });
 afterEach(async () => {
