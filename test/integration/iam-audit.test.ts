@@ -22,7 +22,7 @@ import { createKey, createTrail, createUser, setPasswordPolicy } from "../audit/
 import { blockActionPayload, sendBlockAction, sendEvent, sendSlashCommand } from "../fakes/slack-request.js";
 import type { AppProcess } from "../support/app-process.js";
 import { ALERT_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
-import { buttonsIn } from "../support/slack-helpers.js";
+import { buttonsIn, visibleTexts } from "../support/slack-helpers.js";
 import type { Moto } from "../support/moto.js";
 import { iamRecord } from "../support/records.js";
 
@@ -154,20 +154,7 @@ async function answer(id: string, timeoutMs = 45_000): Promise<Posted[]> {
 
 /** The text Slack shows for the posts (fallback texts and every text object, not button values). */
 function shown(posts: Posted[]): string {
-  const out: string[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (typeof v === "object" && v !== null) {
-      const o = v as Record<string, unknown>;
-      if ((o.type === "mrkdwn" || o.type === "plain_text") && typeof o.text === "string") out.push(o.text);
-      for (const [k, x] of Object.entries(o)) if (k !== "value") walk(x);
-    }
-  };
-  for (const p of posts) {
-    out.push(p.text ?? "");
-    walk(p.blocks ?? []);
-  }
-  return out.join("\n");
+  return posts.flatMap((p) => [p.text ?? "", ...visibleTexts(p.blocks ?? [])]).join("\n");
 }
 
 function expectWithinLimits(posts: Posted[]): void {

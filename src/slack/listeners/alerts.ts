@@ -32,13 +32,13 @@ async function alertOfModal(deps: ListenerDeps, args: SubmitArgs): Promise<Alert
 
 const tellUnknownAlert = async (deps: ListenerDeps, args: ButtonArgs): Promise<void> => tellUser(args.client, deps, args.body.channel?.id, args.body.user.id, UNKNOWN_ALERT);
 
+/** What every alert button and form requires, and what a refused user is told. */
+const RESPONDER_ONLY = { role: "responder", reason: "not a responder", text: NOT_RESPONDER, explainMembership: true } as const;
+
 /** Responders act on an alert's buttons; the refusal names the alert and the action the button is for. */
 function alertButtonRule(action: string): AccessRule<ButtonArgs> {
   return {
-    role: "responder",
-    reason: "not a responder",
-    text: NOT_RESPONDER,
-    explainMembership: true,
+    ...RESPONDER_ONLY,
     subject: async (deps, args) => {
       const alert = await alertOfButton(deps, args);
       return alert ? { action, alertEventId: alert.eventId, requestId: null, channel: args.body.channel?.id } : null;
@@ -52,10 +52,7 @@ const remediationChoice = (args: SubmitArgs): string | undefined => args.view.st
 /** Responders submit the alert's forms; an unknown alert's form is dropped without a word. */
 function alertModalRule(action: string, detail: (args: SubmitArgs) => Record<string, unknown> = () => ({})): AccessRule<SubmitArgs> {
   return {
-    role: "responder",
-    reason: "not a responder",
-    text: NOT_RESPONDER,
-    explainMembership: true,
+    ...RESPONDER_ONLY,
     subject: async (deps, args) => {
       const alert = await alertOfModal(deps, args);
       return alert ? { action, alertEventId: alert.eventId, requestId: null, detail: detail(args), channel: alert.channelId } : null;
