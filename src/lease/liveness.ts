@@ -9,9 +9,10 @@
 // dead one look alive (its executions then wait), never the reverse, and an id sharing this instance's own hash
 // is always reported alive.
 import { createHash } from "node:crypto";
-import pg from "pg";
+import type pg from "pg";
 import { TrailwatchError } from "../aws/errors.js";
 import { errorFields, type Logger } from "../log.js";
+import { lockSession } from "./postgres.js";
 
 /** First key of every liveness lock ("twlv" as an int4). */
 export const LIVENESS_LOCK_SPACE = 0x74776c76;
@@ -61,16 +62,7 @@ export class PostgresLiveness implements OwnerLiveness {
   }
 
   private async takeOwnLock(): Promise<boolean> {
-    const c = new pg.Client({
-      connectionString: this.url,
-      application_name: `trailwatch liveness ${this.ownerId}`.slice(0, 63),
-      // A dead network path must end the session on the server too, or the lock would outlive the replica.
-      keepAlive: true,
-    });
-    c.on("error", () => {
-      this.dropped(c);
-    });
-    c.on("end", () => {
+    const c: pg.Client = lockSession(this.url, `trailwatch liveness ${this.ownerId}`, () => {
       this.dropped(c);
     });
     try {

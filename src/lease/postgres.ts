@@ -17,6 +17,18 @@ export interface PostgresLeaseOptions {
   now?: () => Date;
 }
 
+/**
+ * A connection of its own for session-level advisory locks. TCP keepalive, so a dead network path ends the session
+ * on the server too (or a lock would outlive its holder); `onDropped` runs once the session ends, since its locks
+ * went with it, and an error on it never crashes the process.
+ */
+export function lockSession(url: string, applicationName: string, onDropped: () => void): pg.Client {
+  const c = new pg.Client({ connectionString: url, application_name: applicationName.slice(0, 63), keepAlive: true });
+  c.on("error", onDropped);
+  c.on("end", onDropped);
+  return c;
+}
+
 export class PostgresLeadership implements Leadership {
   readonly ownerId: string;
   readonly resource: string;
@@ -46,20 +58,12 @@ export class PostgresLeadership implements Leadership {
 
   private async connection(): Promise<pg.Client> {
     if (this.client) return this.client;
-    const c = new pg.Client({
-      connectionString: this.url,
-      // The holder's owner id is visible to the others through pg_stat_activity, for the "who leads" message.
-      application_name: `trailwatch ${this.ownerId}`.slice(0, 63),
-      // A dead network path must end the session on the server too, or the lock would outlive the leader.
-      keepAlive: true,
-    });
-    // A dropped connection means the lock is gone with the session: forget both, never crash on the event.
-    const drop = () => {
+    // The holder's owner id is visible to the others through pg_stat_activity, for the "who leads" message.
+    // A dropped connection means the lock is gone with the session: forget both.
+    const c = lockSession(this.url, `trailwatch ${this.ownerId}`, () => {
       if (this.client === c) this.client = null;
       this.held = false;
-    };
-    c.on("error", drop);
-    c.on("end", drop);
+    });
     try {
       await c.connect();
     } catch (err) {
