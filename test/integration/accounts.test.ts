@@ -3,12 +3,11 @@
 // its own events (it tells accounts apart by the access key moto issued for each assumed role).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, GetInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
-import { AssumeRoleCommand } from "@aws-sdk/client-sts";
+import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, GetInstanceProfileCommand } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SlackMessage } from "../fakes/slack.js";
 import { blockActionPayload, sendBlockAction, sendSlashCommand, sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-request.js";
-import { startStsProxy, type StsProxy } from "../support/accounts.js";
+import { iamInAccount, startStsProxy, type StsProxy } from "../support/accounts.js";
 import type { AppProcess } from "../support/app-process.js";
 import { ALERT_CHANNEL, NOTICE_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
 import { MOTO_ACCOUNT_ID } from "../support/moto.js";
@@ -128,14 +127,7 @@ describe("ACCOUNTS_FILE with a reachable and an unreachable account beside the b
 
 describe("remediation in the event's account", () => {
   test("re-adding a role to an instance profile acts in the account the deletion happened in, through its role", async () => {
-    const motoEndpoint = (h.moto as NonNullable<Harness["moto"]>).endpoint;
-    const assumed = await (h.moto as NonNullable<Harness["moto"]>).sts().send(new AssumeRoleCommand({ RoleArn: PAYMENTS_ROLE, RoleSessionName: "test-setup" }));
-    const c = assumed.Credentials;
-    const paymentsIam = new IAMClient({
-      endpoint: motoEndpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: c?.AccessKeyId as string, secretAccessKey: c?.SecretAccessKey as string, sessionToken: c?.SessionToken as string },
-    });
+    const paymentsIam = await iamInAccount(h.moto as NonNullable<Harness["moto"]>, PAYMENTS_ROLE);
     const ownIam = (h.moto as NonNullable<Harness["moto"]>).iam();
     const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
     // The same names exist in both accounts; only the payments profile lost its role.
