@@ -15,28 +15,34 @@ export interface RemediationRun {
   outcome: string;
 }
 
-/** Requests `remediationId` from alert `msg` as `requester` and has `approver` approve it; waits for the outcome. */
-export async function remediateAndApprove(slack: FakeSlack, eventsUrl: string, msg: SlackMessage, remediationId: string, requester: string, approver: string): Promise<RemediationRun> {
+/** Clicks Remediate on `msg` as `user`, waits for the plans, submits `remediationId`; returns the request message. */
+export async function requestRemediation(slack: FakeSlack, eventsUrl: string, msg: SlackMessage, user: string, remediationId: string): Promise<{ requestId: string; message: SlackMessage; modal: string }> {
   const viewsBefore = slack.views.length;
-  await clickButton(eventsUrl, SIGNING_SECRET, requester, "alert_remediate", eventIdOf(msg), msg);
-  const view = await slack.waitFor((s) => (s.views.length > viewsBefore && s.views[s.views.length - 1]?.updates ? s.views[s.views.length - 1] : undefined), 20_000, "modal with plans");
+  await clickButton(eventsUrl, SIGNING_SECRET, user, "alert_remediate", eventIdOf(msg), msg);
+  const view = await slack.waitFor((s) => (s.views.length > viewsBefore && s.views[s.views.length - 1]?.updates ? s.views[s.views.length - 1] : undefined), 20_000, "remediation modal with plans");
   const modal = JSON.stringify(view.view.blocks);
   await sendViewSubmission(
     eventsUrl,
     SIGNING_SECRET,
     viewSubmissionPayload({
-      userId: requester,
+      userId: user,
       callbackId: "remediate_modal",
       privateMetadata: String(view.view.private_metadata),
       values: { remediation_choice: { remediation_choice_input: { type: "radio_buttons", selected_option: { text: { type: "plain_text", text: remediationId }, value: remediationId } } } },
     }),
   );
-  const request = await slack.waitFor(
-    (s) => s.messages(ALERT_CHANNEL).find((m) => m.thread_ts === msg.ts && JSON.stringify(m.blocks).includes("remediation_approve")),
+  const message = await slack.waitFor(
+    (s) => s.messages(ALERT_CHANNEL).find((m) => m.thread_ts === msg.ts && JSON.stringify(m.blocks).includes("remediation_approve") && !JSON.stringify(m.blocks).includes("Rejected")),
     20_000,
-    "request message",
+    "remediation request message",
   );
-  await clickButton(eventsUrl, SIGNING_SECRET, approver, "remediation_approve", buttonValue(request, "remediation_approve"), request);
+  return { requestId: buttonValue(message, "remediation_approve"), message, modal };
+}
+
+/** Requests `remediationId` from alert `msg` as `requester` and has `approver` approve it; waits for the outcome. */
+export async function remediateAndApprove(slack: FakeSlack, eventsUrl: string, msg: SlackMessage, remediationId: string, requester: string, approver: string): Promise<RemediationRun> {
+  const { requestId, message, modal } = await requestRemediation(slack, eventsUrl, msg, requester, remediationId);
+  await clickButton(eventsUrl, SIGNING_SECRET, approver, "remediation_approve", requestId, message);
   const outcome = await slack.waitFor((s) => s.messages(ALERT_CHANNEL).find((m) => m.thread_ts === msg.ts && /^Remediat(ed|ion failed)/.test(m.text ?? "")), 60_000, "outcome");
-  return { modal, request: JSON.stringify(request.blocks), outcome: JSON.stringify(outcome.blocks) };
+  return { modal, request: JSON.stringify(message.blocks), outcome: JSON.stringify(outcome.blocks) };
 }

@@ -3,7 +3,9 @@
 import type { SlashCommand } from "@slack/bolt";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { NOT_ALLOWED, onIamAudit, WORKING, type CommandArgs } from "../../../src/slack/listeners/commands.js";
+import type { AccountSnapshotResult, SnapshotFleet } from "../../../src/snapshot/fleet.js";
 import { callsOf, CHANNEL, listenerHarness, OUTSIDER, recorded, RESPONDER, seedAlert, type Harness } from "../../support/slack-listeners.js";
+import { visibleTexts } from "../../support/slack-helpers.js";
 
 let h: Harness;
 beforeEach(async () => {
@@ -67,5 +69,35 @@ describe("onIamAudit", () => {
     await onIamAudit(h.deps, args);
     expect(respond).toHaveBeenCalledTimes(1);
     expect((await recorded(h.store))[0]).toMatchObject({ result: "ok", detail: { delivered: 0 } });
+  });
+
+  test("snapshot with several accounts: one line per account, the failed one first with what AWS said, recorded as an error", async () => {
+    const results: AccountSnapshotResult[] = [
+      {
+        account: { scope: "default", id: "123456789012", name: "own account", own: true },
+        result: { ok: true, stored: false, calls: 12, ms: 900, rawBytes: 2048, gaps: [], pruned: 0, meta: { id: 3, scope: "default", takenAt: new Date(0), confirmedAt: new Date(1000), hash: "h", rawBytes: 2048, storedBytes: 512 } },
+      },
+      {
+        account: { scope: "444455556666", id: "444455556666", name: "payments-prod", own: false },
+        result: { ok: true, stored: true, calls: 40, ms: 1200, rawBytes: 4096, gaps: [], pruned: 0, meta: { id: 7, scope: "444455556666", takenAt: new Date(0), confirmedAt: new Date(0), hash: "h2", rawBytes: 4096, storedBytes: 800 } },
+      },
+      {
+        account: { scope: "777788889999", id: "777788889999", name: "sandbox <!here>", own: false },
+        result: { ok: false, error: "AccessDenied: not authorized to perform: sts:AssumeRole on *trailwatch*", calls: 0, ms: 30 },
+      },
+    ];
+    const run = vi.fn((_reason: string) => Promise.resolve(results));
+    const { args, respond } = command(RESPONDER, "snapshot");
+    await onIamAudit({ ...h.deps, snapshots: { run } as unknown as SnapshotFleet }, args);
+    expect(run).toHaveBeenCalledWith("command");
+    const shown = visibleTexts(respond.mock.calls.map(([r]) => r.blocks));
+    expect(shown[0]).toBe("*IAM snapshots of 3 watched accounts:* 1 stored, 1 unchanged, ⚠️ 1 failed (their restores keep using their previous snapshot)");
+    // Failed first; the account name and the error are shown as text, never as mentions or formatting.
+    expect(shown[1]).toMatch(/^\*sandbox &lt;!here&gt;\* `777788889999`: ⚠️ failed: `AccessDenied: not authorized to perform: sts:AssumeRole on \S*trailwatch\S*`$/);
+    expect(shown.slice(2)).toEqual([
+      "*own account* `123456789012`: unchanged since snapshot #3, 12 AWS calls",
+      "*payments-prod* `444455556666`: stored snapshot #7, 40 AWS calls",
+    ]);
+    expect((await recorded(h.store))[0]).toMatchObject({ result: "error", detail: { subcommand: "snapshot", accounts: 3, stored: 1, failed: 1 } });
   });
 });
