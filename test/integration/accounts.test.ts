@@ -13,8 +13,7 @@ import type { AppProcess } from "../support/app-process.js";
 import { ALERT_CHANNEL, NOTICE_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
 import { MOTO_ACCOUNT_ID } from "../support/moto.js";
 import { iamRecord } from "../support/records.js";
-import { buttonValue } from "../support/slack-helpers.js";
-import { alertEventId } from "../support/slack-helpers.js";
+import { alertEventId, buttonValue, visibleTexts } from "../support/slack-helpers.js";
 
 const PAYMENTS = "444455556666";
 const SANDBOX = "777788889999";
@@ -111,9 +110,12 @@ describe("ACCOUNTS_FILE with a reachable and an unreachable account beside the b
       30_000,
       "unreachable account notice",
     );
+    // The notification text names the account; the message says why and what to fix.
     expect(notice.text).toContain(SANDBOX);
-    expect(notice.text).toContain("AccessDenied");
-    expect(notice.text).toContain(SANDBOX_ROLE);
+    const shown = visibleTexts(notice.blocks).join("\n");
+    expect(shown).toContain(SANDBOX);
+    expect(shown).toContain("AccessDenied");
+    expect(shown).toContain(SANDBOX_ROLE);
     expect(app.logs.some((l) => l.msg === "a watched account cannot be polled; posting a notice" && l.account === SANDBOX)).toBe(true);
     // More polls of every account, still one notice: one per episode, not one per poll.
     const sandboxAttempts = () => sts.requests.filter((r) => r.action === "AssumeRole" && r.params.RoleArn === SANDBOX_ROLE).length;
