@@ -6,6 +6,7 @@ import type { PlannedCall, RemediationDeps } from "./types.js";
 import { RESTORE_CHECKS } from "./restore/verify.js";
 import { iamGateway } from "../aws/iam-gateway.js";
 import { cloudTrailGateway } from "../aws/cloudtrail-gateway.js";
+import { passwordPolicySettings, type PasswordPolicySettings } from "../domain.js";
 
 /** ok + a line saying what was seen. */
 export interface Check {
@@ -115,24 +116,12 @@ const CHECKS: Record<string, Checker> = {
   },
   async UpdateAccountPasswordPolicy(deps, p) {
     const res = await iamGateway(deps.iam).getAccountPasswordPolicy();
-    const got = res.PasswordPolicy ?? {};
+    // Both sides with IAM's defaults where unset.
+    const have = passwordPolicySettings(res.PasswordPolicy ?? {});
+    const want = passwordPolicySettings(p);
     const mismatches: string[] = [];
-    const fields = [
-      "MinimumPasswordLength",
-      "RequireSymbols",
-      "RequireNumbers",
-      "RequireUppercaseCharacters",
-      "RequireLowercaseCharacters",
-      "AllowUsersToChangePassword",
-      "HardExpiry",
-      "MaxPasswordAge",
-      "PasswordReusePrevention",
-    ] as const;
-    for (const f of fields) {
-      const defaultValue = f === "MaxPasswordAge" || f === "PasswordReusePrevention" ? 0 : f === "MinimumPasswordLength" ? 6 : false;
-      const want = p[f] ?? defaultValue;
-      const have = got[f] ?? defaultValue;
-      if (want !== have) mismatches.push(`${f} is ${JSON.stringify(have)}, expected ${JSON.stringify(want)}`);
+    for (const f of Object.keys(want) as (keyof PasswordPolicySettings)[]) {
+      if (want[f] !== have[f]) mismatches.push(`${f} is ${JSON.stringify(have[f])}, expected ${JSON.stringify(want[f])}`);
     }
     return mismatches.length === 0
       ? { ok: true, detail: "the password policy matches the planned settings (GetAccountPasswordPolicy)" }
