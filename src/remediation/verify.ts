@@ -1,9 +1,8 @@
 // Read-back verification: after execution, read IAM / CloudTrail again and confirm each executed call
 // took effect. Reads are retried a few times because IAM is eventually consistent.
 import { AwsCallError } from "../aws/errors.js";
-import { decodePolicyDocument, stableJson } from "./aws.js";
 import type { PlannedCall, RemediationDeps } from "./types.js";
-import { RESTORE_CHECKS } from "./restore/verify.js";
+import { inlinePolicyCheck, RESTORE_CHECKS } from "./restore/verify.js";
 import { iamGateway } from "../aws/iam-gateway.js";
 import { cloudTrailGateway } from "../aws/cloudtrail-gateway.js";
 import { passwordPolicySettings, type PasswordPolicySettings } from "../domain.js";
@@ -105,14 +104,7 @@ const CHECKS: Record<string, Checker> = {
   async PutRolePolicy(deps, p) {
     const role = str(p, "RoleName");
     const name = str(p, "PolicyName");
-    const res = await iamGateway(deps.iam).getRolePolicy(role, name);
-    let same = false;
-    try {
-      same = stableJson(decodePolicyDocument(res.PolicyDocument ?? "")) === stableJson(JSON.parse(str(p, "PolicyDocument")));
-    } catch {
-      same = false;
-    }
-    return { ok: same, detail: `inline policy ${name} on role ${role} ${same ? "has the planned document" : "differs from the planned document"} (GetRolePolicy)` };
+    return inlinePolicyCheck(`role ${role}`, name, (await iamGateway(deps.iam).getRolePolicy(role, name)).PolicyDocument, p.PolicyDocument, "GetRolePolicy");
   },
   async UpdateAccountPasswordPolicy(deps, p) {
     const res = await iamGateway(deps.iam).getAccountPasswordPolicy();

@@ -132,20 +132,19 @@ export class KyselyStore implements Store {
     raw.pragma("foreign_keys = ON");
     raw.pragma("busy_timeout = 5000");
     const store = new KyselyStore(new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) }), "sqlite", opts.onCorruptRow ? { onCorruptRow: opts.onCorruptRow } : {});
-    try {
-      if (opts.migrate !== false) await store.migrate();
-    } catch (err) {
-      await store.close();
-      throw err;
-    }
-    return store;
+    return KyselyStore.migrated(store, opts.migrate);
   }
 
   /** Opens (and migrates) a PostgreSQL database by URL. */
   static async openPostgres(url: string, opts: { migrate?: boolean; poolSize?: number } & KyselyStoreOptions = {}): Promise<KyselyStore> {
     const store = new KyselyStore(new Kysely<unknown>({ dialect: new PostgresDialect({ pool: createPgPool(url, opts.poolSize) }) }), "postgres", opts);
+    return KyselyStore.migrated(store, opts.migrate);
+  }
+
+  /** Migrates a store just opened, unless `migrate` is false; closes it when that fails. */
+  private static async migrated(store: KyselyStore, migrate: boolean | undefined): Promise<KyselyStore> {
     try {
-      if (opts.migrate !== false) await store.migrate();
+      if (migrate !== false) await store.migrate();
     } catch (err) {
       await store.close();
       throw err;
