@@ -96,7 +96,7 @@ export function setOutboxDepthSource(source: () => Promise<number>): void {
   outboxDepthSource = source;
 }
 
-export const slackPostLatency = new Histogram({
+const slackPostLatency = new Histogram({
   name: "trailwatch_slack_post_duration_seconds",
   help: "Time chat.postMessage took for alert posts, by result.",
   labelNames: ["result"] as const,
@@ -104,7 +104,7 @@ export const slackPostLatency = new Histogram({
   registers,
 });
 
-export const slackPostErrors = new Counter({
+const slackPostErrors = new Counter({
   name: "trailwatch_slack_post_errors_total",
   help: "Failed alert posts, by Slack error code (or the network error name).",
   labelNames: ["error"] as const,

@@ -72,10 +72,10 @@ export interface DeliveryDeps {
 const SETTLE_MS = 300;
 
 /** Metadata event type of an alert's details reply (how an in-doubt one is found). */
-export const DETAILS_METADATA_EVENT_TYPE = "trailwatch_alert_details";
+const DETAILS_METADATA_EVENT_TYPE = "trailwatch_alert_details";
 
 /** Metadata event type of thread replies that list a group's events (how an in-doubt reply is found). */
-export const GROUP_REPLY_METADATA_EVENT_TYPE = "trailwatch_group_reply";
+const GROUP_REPLY_METADATA_EVENT_TYPE = "trailwatch_group_reply";
 
 
 /** Slack errors that mean this message body will never be accepted: fall back to the minimal rendering. */

@@ -40,7 +40,7 @@ type Db = Kysely<unknown>;
 const INT8_OID = 20;
 
 /** A pg pool whose BIGINT columns (times in ms, counts) come back as numbers, as better-sqlite3 gives them. */
-export function createPgPool(connectionString: string, max = 10): pg.Pool {
+function createPgPool(connectionString: string, max = 10): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max,
@@ -63,7 +63,7 @@ export class MigrationError extends TrailwatchError {
 }
 
 /** Applies every pending migration; returns the names applied now. */
-export async function migrateToLatest(db: Db, dialect: Dialect): Promise<string[]> {
+async function migrateToLatest(db: Db, dialect: Dialect): Promise<string[]> {
   const migrator = new Migrator({ db, provider: new StoreMigrations(dialect) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
@@ -74,7 +74,7 @@ export async function migrateToLatest(db: Db, dialect: Dialect): Promise<string[
 }
 
 /** How long a claim on pending alerts keeps other replicas off them; renewed at every read, so only a dead or cut-off holder lets it lapse (its in-flight alerts then wait this long). */
-export const OUTBOX_CLAIM_MS = 20_000;
+const OUTBOX_CLAIM_MS = 20_000;
 
 export interface KyselyStoreOptions {
   /**

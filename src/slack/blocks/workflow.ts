@@ -64,7 +64,7 @@ export function remediateLoadingModal(alert: AlertRecord): ModalView {
 }
 
 /** The admin-level warning of a plan, or "" when it grants no admin-level access. */
-export function adminWarning(plan: RemediationPlan): string {
+function adminWarning(plan: RemediationPlan): string {
   const reasons = Array.isArray(plan.adminReasons) ? plan.adminReasons : [];
   if (reasons.length === 0) return "";
   const lines = [`⚠️ *Grants admin-level access.* The approver must confirm it explicitly.`];
@@ -74,7 +74,7 @@ export function adminWarning(plan: RemediationPlan): string {
 }
 
 /** The lines that describe a plan: state found, what it is bound to, exact calls, or why it cannot apply. */
-export function planLines(plan: RemediationPlan): string {
+function planLines(plan: RemediationPlan): string {
   const lines: string[] = [];
   lines.push(`${plan.applicable ? "✅" : "🚫"} *${inline(plan.title, 150)}*`);
   lines.push(prose(plan.reason, 500));

@@ -31,7 +31,7 @@ export type GuardedArgs = InteractiveArgs | CommandArgs;
 export type Role = "responder" | "approver";
 
 /** What a request acts on, as its refusal is recorded and told. */
-export interface Subject {
+interface Subject {
   /** The recorded action name ("acknowledge", "remediation-approve", ...). */
   action: string;
   alertEventId: string | null;
@@ -76,7 +76,7 @@ export async function hasRole(deps: ListenerDeps, user: string, role: Role): Pro
 }
 
 /** The user a request comes from. */
-export const userOf = (args: GuardedArgs): string => ("command" in args ? args.command.user_id : args.body.user.id);
+const userOf = (args: GuardedArgs): string => ("command" in args ? args.command.user_id : args.body.user.id);
 
 /** What the role check said; `failed` when it could not say (then never allowed). */
 interface Verdict {
@@ -151,7 +151,7 @@ export async function tellUser(client: WebClient, deps: Pick<ListenerDeps, "conf
  * Appended to a refusal when user-group membership cannot be confirmed with Slack right now, so a group
  * member who is refused knows why (and that it is not their permissions that changed).
  */
-export function membershipNote(deps: Pick<ListenerDeps, "auth">): string {
+function membershipNote(deps: Pick<ListenerDeps, "auth">): string {
   return deps.auth.unverifiedGroups.length > 0
     ? " Slack cannot confirm user-group membership right now, so only people listed by user id may act; try again in a few minutes."
     : "";

@@ -51,7 +51,7 @@ const ANSWERED_IN_ACK = "iamAuditAnsweredInAck";
 export const WORKING = "Working on it…";
 export const NOT_ALLOWED = `You are not allowed to use ${COMMAND} (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was run.`;
 
-export interface Answer {
+interface Answer {
   messages: SlackMessage[];
   result: ActionRecord["result"];
   detail: Record<string, unknown>;
@@ -147,7 +147,7 @@ async function send(deps: ListenerDeps, respond: RespondFn, messages: SlackMessa
   return sent;
 }
 
-export async function answerCommand(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {
+async function answerCommand(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {
   switch (parsed.sub) {
     case "report":
       return answerReport(deps, parsed);
@@ -267,7 +267,7 @@ function usage(text: string): Answer {
  * `…/archives/<channel>/p<ts digits>` shape: the rest are derived from it. Otherwise one call per alert,
  * within a count and time budget; an alert without a link is still listed.
  */
-export async function permalinksFor(deps: ListenerDeps, alerts: AlertRecord[]): Promise<Map<string, string | null>> {
+async function permalinksFor(deps: ListenerDeps, alerts: AlertRecord[]): Promise<Map<string, string | null>> {
   const out = new Map<string, string | null>();
   const prefixes = new Map<string, string | null>();
   const deadline = Date.now() + PERMALINK_DEADLINE_MS;

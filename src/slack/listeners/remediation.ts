@@ -12,12 +12,12 @@ import { authorize, tellUser, type AccessRule, type ButtonArgs, type Interactive
 import type { ListenerDeps } from "./deps.js";
 import { slackNotifier } from "../workflow-notifier.js";
 
-export const UNKNOWN_REQUEST = "This remediation request is not known to trailwatch.";
-export const NOT_APPROVER = "Only approvers (APPROVERS) may approve remediations. Nothing was changed.";
-export const NOT_APPROVER_OR_REQUESTER = "Only approvers or the requester may reject this request. Nothing was changed.";
+const UNKNOWN_REQUEST = "This remediation request is not known to trailwatch.";
+const NOT_APPROVER = "Only approvers (APPROVERS) may approve remediations. Nothing was changed.";
+const NOT_APPROVER_OR_REQUESTER = "Only approvers or the requester may reject this request. Nothing was changed.";
 
 /** What a decided (or expired) request says to someone who clicks it again. */
-export function describeDecided(req: RemediationRequestRecord): string {
+function describeDecided(req: RemediationRequestRecord): string {
   switch (req.state) {
     case "expired":
       return "This request has expired; request a new remediation from the alert.";
