@@ -81,7 +81,7 @@ export class ConfigError extends TrailwatchError {
  * Slack signing secrets are 32 lowercase hex characters. Anything else (the `.env.example` placeholder, a
  * pasted token) would let anyone who guesses it forge requests and approvals, so start-up refuses it.
  */
-export const SIGNING_SECRET_FORMAT = /^[0-9a-f]{32}$/;
+const SIGNING_SECRET_FORMAT = /^[0-9a-f]{32}$/;
 
 const SECRET_VARS = new Set(["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"]);
 

@@ -159,6 +159,36 @@ export const DEFAULT_PASSWORD_POLICY: PasswordPolicyBaseline = {
   allowUsersToChangePassword: true,
 };
 
+/** An account password policy as the fields UpdateAccountPasswordPolicy takes; 0 = not set for age and reuse. */
+export interface PasswordPolicySettings {
+  MinimumPasswordLength: number;
+  RequireSymbols: boolean;
+  RequireNumbers: boolean;
+  RequireUppercaseCharacters: boolean;
+  RequireLowercaseCharacters: boolean;
+  AllowUsersToChangePassword: boolean;
+  HardExpiry: boolean;
+  /** days; 0 = passwords never expire */
+  MaxPasswordAge: number;
+  /** 0 = reuse not prevented */
+  PasswordReusePrevention: number;
+}
+
+/** Every setting of a password policy as IAM returns it (GetAccountPasswordPolicy), IAM's default where unset. */
+export function passwordPolicySettings(p: { [K in keyof PasswordPolicySettings]?: PasswordPolicySettings[K] | undefined }): PasswordPolicySettings {
+  return {
+    MinimumPasswordLength: p.MinimumPasswordLength ?? 6,
+    RequireSymbols: p.RequireSymbols ?? false,
+    RequireNumbers: p.RequireNumbers ?? false,
+    RequireUppercaseCharacters: p.RequireUppercaseCharacters ?? false,
+    RequireLowercaseCharacters: p.RequireLowercaseCharacters ?? false,
+    AllowUsersToChangePassword: p.AllowUsersToChangePassword ?? false,
+    HardExpiry: p.HardExpiry ?? false,
+    MaxPasswordAge: p.MaxPasswordAge ?? 0,
+    PasswordReusePrevention: p.PasswordReusePrevention ?? 0,
+  };
+}
+
 /** The identity the bot itself runs as (STS GetCallerIdentity), so it never contains itself. */
 export interface BotIdentity {
   arn: string;

@@ -259,7 +259,7 @@ async function startWithLease(
     },
     onSlackResult: (r) => { health.slackResult(r); },
   });
-  // Operational notices (cannot see CloudTrail, cannot post, clock skew, coverage) go through their own outbox.
+  // Operational notices (cannot see CloudTrail, cannot post, clock skew, coverage, a watched account unreachable) go through their own outbox.
   const notifier = new Notifier({
     store,
     health,
@@ -325,7 +325,8 @@ async function startWithLease(
             },
             onCoverage: (n) => notifier.coverage(n),
           },
-    notices: new AccountNotices({ client: deliveryClient, channelId: config.noticeChannelId, logger: logger.child({ component: "accounts" }), now }),
+    // Per-account notices share the health notices' store-kept episodes and outbox (the notifier posts them).
+    notices: new AccountNotices({ store, notifier, logger: logger.child({ component: "accounts" }), now }),
   });
   const poller = pollers.primary() as Poller;
   const metricsServer = config.metricsPort ? await startMetricsServer(config.metricsPort) : undefined;

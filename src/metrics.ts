@@ -55,6 +55,7 @@ export const accountUp = new Gauge({
 /** Newest event time seen per account (epoch ms), for the lag gauge computed at scrape time. */
 const newestEventMs = new Map<string, number>();
 
+/** @public Registered on creation and filled at scrape time: nothing imports it. */
 export const lag = new Gauge({
   name: "trailwatch_lag_seconds",
   help: "Now minus the time of the newest CloudTrail event seen in the account (absent until one is seen).",
@@ -82,6 +83,7 @@ export const alertsDetected = new Counter({
 
 let outboxDepthSource: (() => Promise<number>) | undefined;
 
+/** @public Registered on creation and filled at scrape time: nothing imports it. */
 export const outboxDepth = new Gauge({
   name: "trailwatch_outbox_depth",
   help: "Alerts recorded but not yet posted to Slack.",
@@ -96,7 +98,7 @@ export function setOutboxDepthSource(source: () => Promise<number>): void {
   outboxDepthSource = source;
 }
 
-export const slackPostLatency = new Histogram({
+const slackPostLatency = new Histogram({
   name: "trailwatch_slack_post_duration_seconds",
   help: "Time chat.postMessage took for alert posts, by result.",
   labelNames: ["result"] as const,
@@ -104,7 +106,7 @@ export const slackPostLatency = new Histogram({
   registers,
 });
 
-export const slackPostErrors = new Counter({
+const slackPostErrors = new Counter({
   name: "trailwatch_slack_post_errors_total",
   help: "Failed alert posts, by Slack error code (or the network error name).",
   labelNames: ["error"] as const,
@@ -144,6 +146,7 @@ export const remediationOutcomes = new Counter({
 /** When each account's last IAM snapshot was taken or confirmed unchanged, by account label. */
 const lastSnapshotMs = new Map<string, number>();
 
+/** @public Registered on creation and filled at scrape time: nothing imports it. */
 export const snapshotAge = new Gauge({
   name: "trailwatch_snapshot_age_seconds",
   help: "Seconds since the account's last IAM snapshot was taken or confirmed unchanged (absent until one is).",

@@ -90,7 +90,7 @@ export interface PollResult {
   storeError?: boolean;
 }
 
-export function describeLookupFailure(err: unknown, eventName?: string): LookupFailure {
+function describeLookupFailure(err: unknown, eventName?: string): LookupFailure {
   const name = (sdkErrorOf(err) as { name?: unknown } | null)?.name;
   if (name === "CredentialsProviderError") {
     return {

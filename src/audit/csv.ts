@@ -52,14 +52,14 @@ export function parseCsv(text: string): string[][] {
 }
 
 /** Rows as objects keyed by the header row. Missing trailing fields become "". */
-export function parseCsvRecords(text: string): Record<string, string>[] {
+function parseCsvRecords(text: string): Record<string, string>[] {
   const [header, ...rows] = parseCsv(text);
   if (!header) return [];
   const keys = header.map((h) => h.trim());
   return rows.map((r) => Object.fromEntries(keys.map((k, idx) => [k, r[idx] ?? ""])));
 }
 
-export const ROOT_ACCOUNT_ROW = "<root_account>";
+const ROOT_ACCOUNT_ROW = "<root_account>";
 
 /** One row of the credential report. Booleans are null and dates undefined for N/A, no_information, not_supported. */
 export interface CredentialReportRow {

@@ -11,30 +11,17 @@ import { AuditCallError } from "./errors.js";
 import { sortFindings } from "./sort.js";
 import { AUDIT_CHECKS, type AuditCheckName, type AuditDeps, type AuditReport } from "./types.js";
 
-export { AUDIT_CHECKS } from "./types.js";
 export type {
   AccessKeyPosture,
-  AuditCheckError,
-  AuditCheckName,
   AuditDeps,
   AuditFinding,
   AuditReport,
-  AuditResourceType,
-  MfaDevicePosture,
-  UserPosture,
   UserPostureFound,
-  UserPostureNotFound,
 } from "./types.js";
 export { userPosture, UserPostureError, parseUserRef } from "./user-posture.js";
-export { parseCsv, parseCredentialReport, type CredentialReportRow } from "./csv.js";
+export { parseCsv, parseCredentialReport } from "./csv.js";
 export { comparePasswordPolicy } from "./checks/password-policy.js";
-export {
-  evaluateAccessKey,
-  NEVER_USED_GRACE_DAYS,
-  ROTATION_DAYS,
-  ROTATION_OVERDUE_DAYS,
-  UNUSED_KEY_DAYS,
-} from "./checks/access-keys.js";
+export { evaluateAccessKey } from "./checks/access-keys.js";
 export { sortFindings } from "./sort.js";
 
 const CHECKS: Record<AuditCheckName, (ctx: CheckContext) => Promise<void>> = {

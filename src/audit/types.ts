@@ -6,7 +6,7 @@ import type { PasswordPolicyBaseline, RemediationId, Severity } from "../domain.
 export const AUDIT_CHECKS = ["password-policy", "root-account", "console-users-mfa", "access-keys", "cloudtrail"] as const;
 export type AuditCheckName = (typeof AUDIT_CHECKS)[number];
 
-export type AuditResourceType = "user" | "access-key" | "trail" | "account" | "password-policy";
+type AuditResourceType = "user" | "access-key" | "trail" | "account" | "password-policy";
 
 export interface AuditFinding {
   /** Stable across runs, e.g. "password-policy:min-length", "user-no-mfa:alice", "access-key-unused:AKIA...". */
@@ -92,7 +92,7 @@ export interface UserPostureFound {
   errors: AuditCheckError[];
 }
 
-export interface UserPostureNotFound {
+interface UserPostureNotFound {
   exists: false;
   query: string;
   /** not-found: no such user in this account; not-a-user-arn / invalid-name: the query cannot name an IAM user. */

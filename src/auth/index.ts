@@ -9,7 +9,7 @@ import type { WebClient } from "@slack/web-api";
 import { errorFields, type Logger } from "../log.js";
 
 /** How long a membership answer is used before asking Slack again. */
-export const GROUP_REFRESH_MS = 60_000;
+const GROUP_REFRESH_MS = 60_000;
 /** The oldest membership answer that may still grant anything when Slack cannot be asked. */
 export const GROUP_MAX_AGE_MS = 10 * 60_000;
 

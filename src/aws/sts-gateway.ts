@@ -4,8 +4,8 @@ import { paginateListAccounts, type Account, type OrganizationsClient } from "@a
 import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
 import { CallCounter } from "./gateway.js";
 
-export const STS_ACTIONS = { getCallerIdentity: "sts:GetCallerIdentity" } as const;
-export const ORGANIZATIONS_ACTIONS = { listAccounts: "organizations:ListAccounts" } as const;
+const STS_ACTIONS = { getCallerIdentity: "sts:GetCallerIdentity" } as const;
+const ORGANIZATIONS_ACTIONS = { listAccounts: "organizations:ListAccounts" } as const;
 
 export class StsGateway extends CallCounter {
   constructor(readonly client: STSClient) {

@@ -11,7 +11,6 @@ import type { EntryMap } from "./remedies.js";
 import type { CatalogEntry } from "./types.js";
 
 export type { CatalogEntry } from "./types.js";
-export type { AttackTechnique } from "./attack.js";
 
 // The annotation makes the compiler reject a catalog that misses an event or mislabels an entry.
 const TOPIC_ENTRIES: EntryMap<IamDeletionEventName> = {

@@ -72,11 +72,11 @@ export function humanizeKey(key: string): string {
   return out.join(" ");
 }
 
-export function labelForParameter(key: string): string {
+function labelForParameter(key: string): string {
   return Object.hasOwn(PARAMETER_LABELS, key) ? (PARAMETER_LABELS[key] ?? humanizeKey(key)) : humanizeKey(key);
 }
 
-export function labelForResourceType(type: string): string {
+function labelForResourceType(type: string): string {
   if (Object.hasOwn(RESOURCE_TYPE_LABELS, type)) return RESOURCE_TYPE_LABELS[type] ?? type;
   const last = type.split("::").pop() ?? type;
   return humanizeKey(last);

@@ -22,9 +22,7 @@ import {
 } from "./normalize-values.js";
 
 export { classifyClient } from "./normalize-client.js";
-export type { ClientHints } from "./normalize-client.js";
-export { humanizeKey } from "./normalize-resources.js";
-export { LIMITS, MAX_RESOURCES, parseTime } from "./normalize-values.js";
+export { parseTime } from "./normalize-values.js";
 
 /**
  * An item of the CloudTrail LookupEvents response. Matches the SDK's `Event` (EventTime is a Date there);

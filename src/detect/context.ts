@@ -38,7 +38,7 @@ export function isRootActor(ev: IamEvent): boolean {
 }
 
 /** True when the call acts on the root user's own credentials. */
-export function targetsRoot(ev: IamEvent, name: IamDeletionEventName): boolean {
+function targetsRoot(ev: IamEvent, name: IamDeletionEventName): boolean {
   if (!CALLER_DEFAULT_TARGET.has(name)) return false;
   if (name === "DeleteVirtualMFADevice" && /:mfa\/root-account-mfa-device$/.test(param(ev, "serialNumber") ?? "")) return true;
   return isRootActor(ev) && param(ev, "userName") === undefined;

@@ -82,7 +82,7 @@ function param(ev: IamEvent, key: string): string | null {
   return typeof v === "string" && v !== "" ? v : null;
 }
 
-export function actorKey(ev: IamEvent): string {
+function actorKey(ev: IamEvent): string {
   const a = ev.actor;
   return a.arn ?? a.principalId ?? a.userName ?? a.invokedBy ?? `unknown:${a.type}`;
 }

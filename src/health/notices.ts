@@ -28,9 +28,13 @@ export interface NoticeContext {
   scopeLabel: (scope: string) => string;
 }
 
+const PROBLEM_CODES: ReadonlySet<string> = new Set<ProblemCode>(["cloudtrail_blind", "slack_unusable", "store_unavailable", "clock_skew"]);
+const isProblemCode = (c: string): c is ProblemCode => PROBLEM_CODES.has(c);
+
 const defaultScopeLabel = (scope: string): string => (scope === "default" ? "this AWS account" : `account ${scope}`);
 
-function message(lines: string[]): NoticeMessage {
+/** A notice from its lines: the first is the fallback text notifications show, all of them (bounded) the section. */
+export function noticeMessage(lines: string[]): NoticeMessage {
   const body = lines.filter((l) => l !== "").join("\n");
   const text = body.length > SECTION_MAX ? `${body.slice(0, SECTION_MAX - 1)}…` : body;
   // The fallback text is what notifications show; the first line says it all.
@@ -76,7 +80,7 @@ export function problemMessage(p: Problem, ctx: NoticeContext): NoticeMessage {
           ? "trailwatch has *no AWS credentials*: it found none in the environment, shared config, SSO profile or instance/task role, so it cannot call LookupEvents at all."
           : `\`LookupEvents\` fails${f.kind === "denied" ? ": *access denied*" : ""}. AWS says ${code(f.code, 80)}: ${prose(f.message, 400)}`
         : "No poll has completed: LookupEvents calls do not come back.";
-      return message([
+      return noticeMessage([
         `:rotating_light: *trailwatch cannot see CloudTrail for ${where}* since ${since}: IAM deletions are not being alerted.`,
         `*What is wrong:* ${what}${p.consecutiveFailures ? ` (${p.consecutiveFailures} polls in a row failed)` : ""}`,
         f?.kind === "denied" ? `*Missing permission:* ${code(f.missingPermission ?? "cloudtrail:LookupEvents", 100)}` : "",
@@ -86,14 +90,14 @@ export function problemMessage(p: Problem, ctx: NoticeContext): NoticeMessage {
     }
     case "slack_unusable": {
       const err = p.slackError ?? "unknown";
-      return message([
+      return noticeMessage([
         `:warning: *trailwatch cannot post alerts to <#${ctx.alertChannelId}>* since ${since}. Slack answers ${code(err, 80)}.`,
         `*How to fix:* ${slackFix(err, ctx.alertChannelId)}`,
         "*Meanwhile:* alerts wait in trailwatch's store and go out in the order things happened as soon as Slack takes them. Nothing is lost; polling goes on.",
       ]);
     }
     case "store_unavailable":
-      return message([
+      return noticeMessage([
         `:warning: *trailwatch cannot use its database* since ${since}: ${prose(p.storeError ?? "unknown error", 300)}`,
         "*How to fix:* check the disk and the path in `DATABASE_URL` (free space, permissions, the volume is mounted).",
         "*Meanwhile:* polls cannot record alerts; the cursor does not move, so the next poll that can write reads the same window again.",
@@ -101,7 +105,7 @@ export function problemMessage(p: Problem, ctx: NoticeContext): NoticeMessage {
     case "clock_skew": {
       const skew = p.skewMs ?? 0;
       // skew = AWS - host: a positive value means the host is behind.
-      return message([
+      return noticeMessage([
         `:clock3: *The host clock is ${formatDuration(skew)} ${skew > 0 ? "behind" : "ahead of"} AWS* (clock skew measured from LookupEvents' \`Date\` header, ${where}) since ${since}.`,
         "*Meanwhile:* trailwatch computes its poll windows in AWS time, so no event is missed. Times the host stamps (logs, detection times) are off by the skew.",
         "*How to fix:* synchronise the host clock (NTP: chrony or systemd-timesyncd).",
@@ -134,29 +138,29 @@ export function recoveryMessage(code_: ProblemCode, scope: string, since: Date, 
     case "cloudtrail_blind": {
       const n = caughtUp?.alerted ?? 0;
       const muted = caughtUp?.muted ?? 0;
-      return message([
+      return noticeMessage([
         `:white_check_mark: *trailwatch can see CloudTrail again for ${where}.* It was blind ${span}.`,
         `It has read that time back: *${n} deletion${n === 1 ? "" : "s"}* made meanwhile ${n === 1 ? "was" : "were"} caught up and alerted${muted > 0 ? ` (${muted} more muted by the noise settings)` : ""}.`,
       ]);
     }
     case "slack_unusable":
-      return message([`:white_check_mark: *trailwatch can post to <#${ctx.alertChannelId}> again* (it could not ${span}). Alerts that waited are being posted in order.`]);
+      return noticeMessage([`:white_check_mark: *trailwatch can post to <#${ctx.alertChannelId}> again* (it could not ${span}). Alerts that waited are being posted in order.`]);
     case "store_unavailable":
-      return message([`:white_check_mark: *trailwatch can use its database again* (it could not ${span}).`]);
+      return noticeMessage([`:white_check_mark: *trailwatch can use its database again* (it could not ${span}).`]);
     case "clock_skew":
-      return message([`:white_check_mark: *The host clock agrees with AWS again* (${where}; it was off ${span}).`]);
+      return noticeMessage([`:white_check_mark: *The host clock agrees with AWS again* (${where}; it was off ${span}).`]);
   }
 }
 
 export function coverageMessage(n: CoverageNotice, ctx: NoticeContext): NoticeMessage {
   const where = prose(ctx.scopeLabel(n.scope), 120);
   if (n.kind === "first-start") {
-    return message([
+    return noticeMessage([
       `:eyes: *trailwatch is watching ${where} for IAM deletions from ${slackDate(n.watchingFrom)} on.*`,
       "This is a first start, or its database is new or was lost: deletions before that time are not checked. To check earlier history, search CloudTrail (event history keeps 90 days) or your trail's logs.",
     ]);
   }
-  return message([
+  return noticeMessage([
     `:warning: *trailwatch was stopped longer than CloudTrail's 90-day event history for ${where}.* Deletions between ${slackDate(n.from)} and ${slackDate(n.to)} cannot be checked by trailwatch any more.`,
     "To check that range, search the logs of a CloudTrail trail (S3) or CloudTrail Lake, if the account has one. Watching continues from the oldest time LookupEvents still serves.",
   ]);
@@ -205,6 +209,8 @@ function slackErrorOf(err: unknown): string {
 export class Notifier {
   private readonly ctx: NoticeContext;
   private syncing: Promise<void> | null = null;
+  private draining: Promise<void> | null = null;
+  private nextDrain: Promise<void> | null = null;
   private failures = 0;
   private retryAt = 0;
 
@@ -238,15 +244,17 @@ export class Notifier {
         }
       }
       for (const e of await store.openHealthEpisodes()) {
+        // Episodes of other kinds (a watched account's, src/accounts/notices.ts) are closed by their owner.
+        if (!isProblemCode(e.code)) continue;
         if (problems.some((p) => p.scope === e.scope && p.code === e.code)) continue;
-        if (!this.cleared(e.scope, e.code as ProblemCode)) continue;
+        if (!this.cleared(e.scope, e.code)) continue;
         if (!(await store.closeHealthEpisode(e.scope, e.code, now))) continue;
         const caughtUp = e.code === "cloudtrail_blind" ? await this.caughtUp(e.startedAt) : undefined;
         logger.info({ scope: e.scope, code: e.code, since: e.startedAt.toISOString(), ...caughtUp }, "health problem cleared");
         await store.enqueueNotice({
           key: `recovered:${e.scope}:${e.code}:${e.startedAt.getTime()}`,
           createdAt: now,
-          ...recoveryMessage(e.code as ProblemCode, e.scope, e.startedAt, now, this.ctx, caughtUp),
+          ...recoveryMessage(e.code, e.scope, e.startedAt, now, this.ctx, caughtUp),
         });
       }
     } catch (err) {
@@ -288,8 +296,27 @@ export class Notifier {
     await this.drain();
   }
 
-  /** Posts waiting notices: to the alert channel, or to the approvers when the channel cannot be used. */
-  async drain(): Promise<void> {
+  /**
+   * Posts waiting notices (every kind in the outbox: health, coverage, watched accounts): to the alert channel,
+   * or to the approvers when the channel cannot be used. One drain at a time: two at once would read the same
+   * pending notices (on PostgreSQL this replica's own claim hands them to both) and post them twice. A call made
+   * while one runs waits for the next, which sees what was queued meanwhile; calls made together share it.
+   */
+  drain(): Promise<void> {
+    this.nextDrain ??= (this.draining ?? Promise.resolve())
+      .catch(() => undefined) // the failed drain's callers were told; the next one runs regardless
+      .then(() => {
+        this.nextDrain = null;
+        this.draining = this.drainNow().finally(() => {
+          this.draining = null;
+        });
+        return this.draining;
+      });
+    return this.nextDrain;
+  }
+
+
+  private async drainNow(): Promise<void> {
     const { store, logger } = this.deps;
     // After a failure, wait before asking Slack again (1 s, 2 s, 4 s, … up to a minute): sync runs often.
     if (this.deps.now().getTime() < this.retryAt) return;

@@ -4,7 +4,7 @@ import { errorFields } from "../log.js";
 import { LeaseLostError, type Leadership } from "./types.js";
 
 export * from "./types.js";
-export { SqliteLeadership, defaultOwnerId } from "./sqlite.js";
+export { SqliteLeadership } from "./sqlite.js";
 export { PostgresLeadership } from "./postgres.js";
 
 export interface LeaseKeeper {

@@ -15,7 +15,7 @@ import { errorFields, type Logger } from "../log.js";
 import { lockSession } from "./postgres.js";
 
 /** First key of every liveness lock ("twlv" as an int4). */
-export const LIVENESS_LOCK_SPACE = 0x74776c76;
+const LIVENESS_LOCK_SPACE = 0x74776c76;
 
 /** The second key of an instance's liveness lock: 32 bits of SHA-256 of its id, as a signed int4. */
 export function livenessKey(ownerId: string): number {

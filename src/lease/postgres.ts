@@ -8,7 +8,7 @@ import type { AcquireResult, Leadership, LeaseHolder } from "./types.js";
 import { defaultOwnerId } from "./sqlite.js";
 
 /** One advisory lock key per purpose; this one is "trailwatch poller" (any fixed 64-bit value would do). */
-export const POLLER_LOCK_KEY = "7461696c77617463";
+const POLLER_LOCK_KEY = "7461696c77617463";
 
 export interface PostgresLeaseOptions {
   ownerId?: string;

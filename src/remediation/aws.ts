@@ -4,7 +4,7 @@
 export type AwsService = "iam" | "cloudtrail";
 
 export const TAG_REQUEST = "trailwatch:remediation-request";
-export const TAG_ACTION = "trailwatch:action";
+const TAG_ACTION = "trailwatch:action";
 /** Tag value used when a plan is computed before a request id exists; replaced at execution. */
 export const PENDING_REQUEST_ID = "pending";
 

@@ -8,7 +8,7 @@ import type { AwsService } from "./aws.js";
 import { RESTORE_APIS } from "./restore/calls.js";
 import type { RemediationDeps } from "./types.js";
 
-export type FieldType = "string" | "boolean" | "number" | "tags" | "status" | "strings";
+type FieldType = "string" | "boolean" | "number" | "tags" | "status" | "strings";
 
 export interface AllowedApi {
   service: AwsService;

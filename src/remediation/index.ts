@@ -12,22 +12,15 @@ import type { PlanSubject, RemediationParams, UndoneChange } from "./types.js";
 
 export type {
   ExecutionContext,
-  ExecutionResult,
-  PlannedCall,
   RemediationDeps,
   RemediationParams,
   RemediationPlan,
   PlanSubject,
-  UndoneChange,
-  Binding,
 } from "./types.js";
-export { bindingText, registerBindingKind } from "./bindings.js";
-export { ADMIN_CONFIRMATION } from "./executor.js";
 export { definitionFor, planRemediation, remediationTitle } from "./registry.js";
 export { executePlan } from "./executor.js";
 export { ALLOWED_APIS } from "./calls.js";
-export { QUARANTINE_POLICY_ARN, REVOKE_POLICY_NAME } from "./remediations/contain-actor.js";
-export { TAG_ACTION, TAG_REQUEST } from "./aws.js";
+export { QUARANTINE_POLICY_ARN } from "./remediations/contain-actor.js";
 
 /** Params for a remediation from a normalised CloudTrail event, or why it cannot apply to it. */
 export function paramsFromEvent(id: RemediationId, event: IamEvent): RemediationParams | { error: string } {
@@ -70,7 +63,7 @@ const RESPONDER_NAME = /(incident|responder|response|secops|security|forensic|br
  * Why the change looks like a deliberate responder action, or undefined. A heuristic for the approver's
  * eyes only: it never blocks a plan, and an attacker can choose such names, so it is worded as a hint.
  */
-export function deliberateHint(event: IamEvent, bot: BotIdentity | null): string | undefined {
+function deliberateHint(event: IamEvent, bot: BotIdentity | null): string | undefined {
   const a = event.actor;
   if (bot && a.arn) {
     const params: RemediationParams = { actorArn: a.arn, accountId: a.accountId ?? event.accountId, principalType: a.type };

@@ -3,13 +3,13 @@
 // a false alarm costs one extra checkbox and a miss hands an attacker the account.
 
 /** AWS managed policies that are admin-level by definition, whatever their current document says. */
-export const ADMIN_POLICY_NAMES: readonly string[] = ["AdministratorAccess", "IAMFullAccess", "PowerUserAccess"];
+const ADMIN_POLICY_NAMES: readonly string[] = ["AdministratorAccess", "IAMFullAccess", "PowerUserAccess"];
 
 /**
  * Actions that let a principal give itself (or a role it controls) any permission. An Allow of any of
  * them on every resource is admin-level.
  */
-export const ESCALATION_ACTIONS: readonly string[] = [
+const ESCALATION_ACTIONS: readonly string[] = [
   "iam:PassRole",
   "iam:AttachUserPolicy",
   "iam:AttachGroupPolicy",
@@ -89,7 +89,7 @@ export function documentAdminReasons(doc: unknown): string[] {
 }
 
 /** The policy's name when it is one of the named admin policies (any partition, AWS managed or not). */
-export function adminPolicyName(policyArn: string): string | undefined {
+function adminPolicyName(policyArn: string): string | undefined {
   const name = policyArn.slice(policyArn.lastIndexOf("/") + 1);
   return ADMIN_POLICY_NAMES.find((n) => n === name);
 }

@@ -5,7 +5,7 @@ import type { RemediationParams } from "./types.js";
 
 const IAM_NAME = /^[\w+=,.@-]+$/;
 
-export const PATTERNS = {
+const PATTERNS = {
   userName: { re: IAM_NAME, max: 64 },
   roleName: { re: IAM_NAME, max: 64 },
   groupName: { re: IAM_NAME, max: 128 },

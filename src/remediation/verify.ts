@@ -1,11 +1,11 @@
 // Read-back verification: after execution, read IAM / CloudTrail again and confirm each executed call
 // took effect. Reads are retried a few times because IAM is eventually consistent.
 import { AwsCallError } from "../aws/errors.js";
-import { decodePolicyDocument, stableJson } from "./aws.js";
 import type { PlannedCall, RemediationDeps } from "./types.js";
-import { RESTORE_CHECKS } from "./restore/verify.js";
+import { inlinePolicyCheck, RESTORE_CHECKS } from "./restore/verify.js";
 import { iamGateway } from "../aws/iam-gateway.js";
 import { cloudTrailGateway } from "../aws/cloudtrail-gateway.js";
+import { passwordPolicySettings, type PasswordPolicySettings } from "../domain.js";
 
 /** ok + a line saying what was seen. */
 export interface Check {
@@ -104,35 +104,16 @@ const CHECKS: Record<string, Checker> = {
   async PutRolePolicy(deps, p) {
     const role = str(p, "RoleName");
     const name = str(p, "PolicyName");
-    const res = await iamGateway(deps.iam).getRolePolicy(role, name);
-    let same = false;
-    try {
-      same = stableJson(decodePolicyDocument(res.PolicyDocument ?? "")) === stableJson(JSON.parse(str(p, "PolicyDocument")));
-    } catch {
-      same = false;
-    }
-    return { ok: same, detail: `inline policy ${name} on role ${role} ${same ? "has the planned document" : "differs from the planned document"} (GetRolePolicy)` };
+    return inlinePolicyCheck(`role ${role}`, name, (await iamGateway(deps.iam).getRolePolicy(role, name)).PolicyDocument, p.PolicyDocument, "GetRolePolicy");
   },
   async UpdateAccountPasswordPolicy(deps, p) {
     const res = await iamGateway(deps.iam).getAccountPasswordPolicy();
-    const got = res.PasswordPolicy ?? {};
+    // Both sides with IAM's defaults where unset.
+    const have = passwordPolicySettings(res.PasswordPolicy ?? {});
+    const want = passwordPolicySettings(p);
     const mismatches: string[] = [];
-    const fields = [
-      "MinimumPasswordLength",
-      "RequireSymbols",
-      "RequireNumbers",
-      "RequireUppercaseCharacters",
-      "RequireLowercaseCharacters",
-      "AllowUsersToChangePassword",
-      "HardExpiry",
-      "MaxPasswordAge",
-      "PasswordReusePrevention",
-    ] as const;
-    for (const f of fields) {
-      const defaultValue = f === "MaxPasswordAge" || f === "PasswordReusePrevention" ? 0 : f === "MinimumPasswordLength" ? 6 : false;
-      const want = p[f] ?? defaultValue;
-      const have = got[f] ?? defaultValue;
-      if (want !== have) mismatches.push(`${f} is ${JSON.stringify(have)}, expected ${JSON.stringify(want)}`);
+    for (const f of Object.keys(want) as (keyof PasswordPolicySettings)[]) {
+      if (want[f] !== have[f]) mismatches.push(`${f} is ${JSON.stringify(have[f])}, expected ${JSON.stringify(want[f])}`);
     }
     return mismatches.length === 0
       ? { ok: true, detail: "the password policy matches the planned settings (GetAccountPasswordPolicy)" }

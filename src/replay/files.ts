@@ -10,7 +10,7 @@ import { createGunzip } from "node:zlib";
 import { RecordSplitter, SplitError } from "./splitter.js";
 
 /** Files picked up when walking a folder. A file named on the command line is read whatever its name. */
-export const LOG_FILE_RE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
+const LOG_FILE_RE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 /** Folders never walked: CloudTrail's digest files are signatures of log files, not events. */
 const SKIPPED_DIRS = new Set(["CloudTrail-Digest", "node_modules", ".git"]);
 

@@ -78,7 +78,7 @@ function byEventText(g: ReplayGroup): string {
 }
 
 /** One line per chain or digest: label, severity, first and last time, actor, root or counts per operation. */
-export function groupLine(g: ReplayGroup): string {
+function groupLine(g: ReplayGroup): string {
   const who = g.actor === null ? `${g.actors}${g.actors >= 1000 ? "+" : ""} actors` : `by ${terminalSafe(g.actor)}`;
   const what = g.root ? `  on ${g.root.type} ${terminalSafe(g.root.name)}` : "";
   return `  ${g.label.padEnd(10)}  ${g.severity.toUpperCase().padEnd(8)}  ${isoSeconds(g.firstAt)} to ${isoSeconds(g.lastAt)}  ${who}${what}  ${g.events} events: ${byEventText(g)}`;

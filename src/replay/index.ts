@@ -29,7 +29,7 @@ export interface Grouper<T = ReplayAlert> {
   flush(): T[];
 }
 
-export const identityGrouper: Grouper = { push: (a) => [a], flush: () => [] };
+const identityGrouper: Grouper = { push: (a) => [a], flush: () => [] };
 
 export interface ReplayOptions {
   rules: RuleSet;

@@ -10,7 +10,7 @@ import type { NoiseSettings } from "../detect/noise.js";
 import { parsePrincipal, principalArns, safeGlob, textGlob } from "./principal.js";
 
 /** The parsed principal match of a rule: every given part must match (safe globs). */
-export interface PrincipalMatch {
+interface PrincipalMatch {
   type?: string | undefined;
   account?: string | undefined;
   user?: string | undefined;
@@ -96,7 +96,7 @@ function cidrList(cidrs: readonly string[]): BlockList {
   return list;
 }
 
-export function compileRule(spec: RuleSpec): CompiledRule {
+function compileRule(spec: RuleSpec): CompiledRule {
   const preds: Predicate[] = [];
   const m = spec.match;
   if (m.events) {
@@ -199,14 +199,14 @@ export class RuleSet {
 }
 
 /** Rule names the MUTE_* shorthand compiles to. */
-export const NOISE_RULE_NAMES = { events: "MUTE_EVENTS", principals: "MUTE_PRINCIPALS", minSeverity: "MIN_SEVERITY" } as const;
+const NOISE_RULE_NAMES = { events: "MUTE_EVENTS", principals: "MUTE_PRINCIPALS", minSeverity: "MIN_SEVERITY" } as const;
 
 /**
  * MUTE_EVENTS and MUTE_PRINCIPALS become suppress rules ahead of the file's rules (a mute always wins, as
  * before rules existed); MIN_SEVERITY becomes a suppress rule after them, so it applies to events no rule
  * in the file took.
  */
-export function compileNoiseRules(noise: NoiseSettings): { before: RuleSpec[]; after: RuleSpec[] } {
+function compileNoiseRules(noise: NoiseSettings): { before: RuleSpec[]; after: RuleSpec[] } {
   const before: RuleSpec[] = [];
   if (noise.muteEvents.length > 0) before.push({ name: NOISE_RULE_NAMES.events, match: { events: [...noise.muteEvents] }, suppress: true });
   if (noise.mutePrincipals.length > 0) {

@@ -10,7 +10,7 @@ import { errorFields, type Logger } from "../log.js";
 import { effectiveRules, type RuleOutcome, type RuleSet } from "./engine.js";
 import { formatProblem, loadRulesFile, RulesFileError } from "./file.js";
 
-export { RuleSet, effectiveRules, type RuleOutcome, type RuleSpec } from "./engine.js";
+export { RuleSet, effectiveRules, type RuleSpec } from "./engine.js";
 export { RulesFileError, formatProblem, loadRulesFile, parseRules } from "./file.js";
 
 /** An alert decision after the rules: what is stored on the alert record. */

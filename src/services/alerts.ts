@@ -18,7 +18,7 @@ export interface AlertNotifier {
 }
 
 /** The longest escalation note kept. */
-export const ESCALATION_NOTE_MAX = 2000;
+const ESCALATION_NOTE_MAX = 2000;
 
 /** An alert by its event id; null when trailwatch does not know it. */
 export async function findAlert(deps: Pick<ServiceDeps, "store">, eventId: string): Promise<AlertRecord | null> {
@@ -64,7 +64,7 @@ export async function checkEscalation(deps: ServiceDeps, input: { user: string; 
 }
 
 /** Where an escalation is posted: ESCALATION_CHANNEL_ID, else the alert's thread. */
-export interface EscalationTarget {
+interface EscalationTarget {
   channel: string;
   threadTs?: string;
 }

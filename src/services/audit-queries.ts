@@ -12,7 +12,7 @@ import type { ServiceDeps } from "./deps.js";
 
 const HOUR_MS = 3_600_000;
 /** Alerts `events` fetches; more than fit in five messages, so the overflow line can count them. */
-export const EVENTS_FETCH_LIMIT = 250;
+const EVENTS_FETCH_LIMIT = 250;
 /** Actions `log` shows. */
 export const LOG_LIMIT = 50;
 /** How far back `user` looks for the principal's deletions. */

@@ -22,7 +22,7 @@ export interface Health {
  * A caller on this host, not relayed by a proxy. Details (ARNs, account ids, error text) go only to such
  * callers, since the port may be public; a request a local reverse proxy relays carries X-Forwarded-For.
  */
-export function isLoopbackCaller(req: IncomingMessage): boolean {
+function isLoopbackCaller(req: IncomingMessage): boolean {
   const addr = req.socket.remoteAddress ?? "";
   const local = addr === "127.0.0.1" || addr === "::1" || addr === "::ffff:127.0.0.1";
   return local && req.headers["x-forwarded-for"] === undefined && req.headers.forwarded === undefined;

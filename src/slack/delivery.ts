@@ -72,10 +72,10 @@ export interface DeliveryDeps {
 const SETTLE_MS = 300;
 
 /** Metadata event type of an alert's details reply (how an in-doubt one is found). */
-export const DETAILS_METADATA_EVENT_TYPE = "trailwatch_alert_details";
+const DETAILS_METADATA_EVENT_TYPE = "trailwatch_alert_details";
 
 /** Metadata event type of thread replies that list a group's events (how an in-doubt reply is found). */
-export const GROUP_REPLY_METADATA_EVENT_TYPE = "trailwatch_group_reply";
+const GROUP_REPLY_METADATA_EVENT_TYPE = "trailwatch_group_reply";
 
 
 /** Slack errors that mean this message body will never be accepted: fall back to the minimal rendering. */
@@ -171,42 +171,36 @@ export class Delivery {
     const groupsSeen = new Set<string>();
     for (const alert of queue) {
       if (!this.running && this.loop !== null) break;
+      /** A chain of one is an ordinary alert until a second step arrives; its message is then adopted. */
+      let chainOfOne: string | null = null;
       if (alert.groupId && this.grouper) {
         if (groupsSeen.has(alert.groupId)) continue;
         groupsSeen.add(alert.groupId);
         const group = await this.deps.store.getGroup(alert.groupId);
-        if (group && !group.messageTs) {
-          if (group.snapshot.memberIds.length > 1 || group.snapshot.kind === "digest") {
-            if (group.nextAttemptAt.getTime() > this.deps.now().getTime()) break;
-            if (!(await this.postGroup(group))) {
-              blocked = true;
-              break;
-            }
-            posted++;
-            continue;
-          }
-          // A chain of one is an ordinary alert until a second step arrives; its message is then adopted.
-          if (alert.nextAttemptAt.getTime() > this.deps.now().getTime()) break;
-          await this.pace();
-          if (!(await this.deliver(alert))) {
+        if (!group || group.messageTs) continue;
+        if (group.snapshot.memberIds.length > 1 || group.snapshot.kind === "digest") {
+          if (group.nextAttemptAt.getTime() > this.deps.now().getTime()) break;
+          if (!(await this.postGroup(group))) {
             blocked = true;
             break;
-          }
-          const after = await this.deps.store.getAlert(alert.eventId);
-          if (after?.messageTs) {
-            await this.deps.store.markGroupPosted(group.id, after.channelId ?? this.deps.channelId, after.messageTs);
-            await this.deps.store.markGroupRendered(group.id, this.deps.now());
           }
           posted++;
           continue;
         }
-        continue;
+        chainOfOne = group.id;
       }
       if (alert.nextAttemptAt.getTime() > this.deps.now().getTime()) break;
       await this.pace();
       if (!(await this.deliver(alert))) {
         blocked = true;
         break;
+      }
+      if (chainOfOne !== null) {
+        const after = await this.deps.store.getAlert(alert.eventId);
+        if (after?.messageTs) {
+          await this.deps.store.markGroupPosted(chainOfOne, after.channelId ?? this.deps.channelId, after.messageTs);
+          await this.deps.store.markGroupRendered(chainOfOne, this.deps.now());
+        }
       }
       posted++;
     }
@@ -328,18 +322,11 @@ export class Delivery {
         return true;
       }
     }
-    if (group.inDoubtSince) {
-      const found = await this.findPosted(channelId, group.inDoubtSince, (p) => p.group_id === group.id, log);
-      if (found === UNKNOWN) {
-        await store.markGroupPostFailed(group.id, this.groupBackoff(group), "could not check Slack for an earlier post", true);
-        return false;
-      }
-      if (found) {
-        await store.markGroupPosted(group.id, channelId, found);
-        log.info({ ts: found }, "group message was already posted before a restart or timeout; recorded, not reposted");
-        return true;
-      }
-    }
+    const earlier = await this.settleEarlierPost("group message", channelId, group.inDoubtSince, (p) => p.group_id === group.id, log, {
+      found: (ts) => store.markGroupPosted(group.id, channelId, ts),
+      unknown: () => store.markGroupPostFailed(group.id, this.groupBackoff(group), "could not check Slack for an earlier post", true),
+    });
+    if (earlier !== null) return earlier;
     const msg = await this.renderGroup(group, members);
     await store.markGroupPostAttempt(group.id, this.deps.now());
     try {
@@ -576,18 +563,11 @@ export class Delivery {
     const channelId = this.channelOf(alert);
     const log = logger.child({ eventId: alert.eventId, eventName: alert.eventName });
 
-    if (alert.inDoubtSince) {
-      const found = await this.findPosted(this.channelOf(alert), alert.inDoubtSince, (p) => p.event_id === alert.eventId, log);
-      if (found === UNKNOWN) {
-        await store.markPostFailed(alert.eventId, this.backoff(alert), "could not check Slack for an earlier post", true);
-        return false;
-      }
-      if (found) {
-        await store.markPosted(alert.eventId, channelId, found);
-        log.info({ ts: found }, "alert was already posted before a restart or timeout; recorded, not reposted");
-        return true;
-      }
-    }
+    const earlier = await this.settleEarlierPost("alert", channelId, alert.inDoubtSince, (p) => p.event_id === alert.eventId, log, {
+      found: (ts) => store.markPosted(alert.eventId, channelId, ts),
+      unknown: () => store.markPostFailed(alert.eventId, this.backoff(alert), "could not check Slack for an earlier post", true),
+    });
+    if (earlier !== null) return earlier;
 
     let message: RenderedMessage;
     try {
@@ -680,6 +660,31 @@ export class Delivery {
     });
     await this.deps.store.markPostFailed(alert.eventId, next, reason, inDoubt);
     log.warn({ reason, inDoubt, nextAttemptAt: next.toISOString(), attempts: alert.postAttempts + 1 }, "alert post failed; will retry");
+  }
+
+  /**
+   * After an attempt that may have reached Slack (in doubt since `since`), looks for that message: true when
+   * found (recorded as posted), false when Slack cannot be asked (recorded as a failed attempt: try later),
+   * null when there was no such attempt or no such message (post now).
+   */
+  private async settleEarlierPost(
+    what: string,
+    channel: string,
+    since: Date | undefined,
+    matches: (payload: Record<string, unknown>) => boolean,
+    log: Logger,
+    record: { found: (ts: string) => Promise<unknown>; unknown: () => Promise<unknown> },
+  ): Promise<boolean | null> {
+    if (!since) return null;
+    const found = await this.findPosted(channel, since, matches, log);
+    if (found === UNKNOWN) {
+      await record.unknown();
+      return false;
+    }
+    if (!found) return null;
+    await record.found(found);
+    log.info({ ts: found }, `${what} was already posted before a restart or timeout; recorded, not reposted`);
+    return true;
   }
 
   /**

@@ -4,7 +4,7 @@
 // HTML entity or a surrogate pair in half. Pure functions, no Slack SDK imports.
 
 /** The marker every truncation ends with. It counts within the limit. */
-export const ELLIPSIS = "…";
+const ELLIPSIS = "…";
 
 /**
  * Slack's escaping rule: replace `&`, `<` and `>` with their HTML entities. These three are the only
@@ -21,7 +21,7 @@ export function escapeMrkdwn(s: string): string {
 const LINE_BREAKS = /[\t\n\v\f\r\u0085\u2028\u2029]/g;
 // eslint-disable-next-line no-control-regex
 const INVISIBLE_OR_CONTROL = /[\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
-export const REPLACEMENT_CHAR = "\uFFFD";
+const REPLACEMENT_CHAR = "\uFFFD";
 
 /** Backticks inside a value would end a code span; this look-alike (U+02CB) cannot. */
 export const BACKTICK_STANDIN = "\u02CB";
@@ -133,7 +133,7 @@ export function slackDate(d: Date, fallback?: string): string {
 /** Slack user ids (U…) and enterprise-grid user ids (W…). Bounded so a junk id cannot bloat a message. */
 const SLACK_USER_ID = /^[UW][A-Z0-9]{1,30}$/;
 
-export function isSlackUserId(id: string): boolean {
+function isSlackUserId(id: string): boolean {
   return SLACK_USER_ID.test(id);
 }
 

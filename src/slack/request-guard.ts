@@ -15,7 +15,7 @@ import type { Logger } from "../log.js";
 /** Bolt refuses a timestamp older than this; a signature is remembered at least this long. */
 export const REPLAY_WINDOW_MS = 5 * 60_000;
 /** Slack retries an event up to 3 times over about an hour and a half. */
-export const EVENT_ID_MEMORY_MS = 2 * 3600_000;
+const EVENT_ID_MEMORY_MS = 2 * 3600_000;
 
 const REPLAY_KEY = "trailwatchReplayed";
 

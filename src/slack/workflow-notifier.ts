@@ -18,7 +18,7 @@ import { renderAlert } from "./render.js";
 import type { ListenerDeps } from "./listeners/deps.js";
 
 /** Edits the alert message in place so it shows the current state (buttons gone, activity lines). */
-export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): Promise<void> {
+async function refreshAlertMessage(deps: ListenerDeps, eventId: string): Promise<void> {
   const alert = await deps.store.getAlert(eventId);
   if (!alert?.channelId || !alert.messageTs) return;
   // A chain or digest: its one message shows the whole group.
@@ -60,7 +60,7 @@ export async function refreshAlertMessage(deps: ListenerDeps, eventId: string): 
 }
 
 /** Edits the request message in place so it shows the request's state (buttons gone once decided). */
-export async function updateRequestMessage(deps: ListenerDeps, id: string): Promise<void> {
+async function updateRequestMessage(deps: ListenerDeps, id: string): Promise<void> {
   const req = await deps.store.getRemediationRequest(id);
   if (!req?.channelId || !req.messageTs) return;
   const msg = requestMessage(req, req.plan);

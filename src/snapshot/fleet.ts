@@ -14,7 +14,7 @@ import { SnapshotService, type SnapshotRunResult, type SnapshotSource } from "./
 import { eachLimited } from "./take.js";
 
 /** Store scope of the bot's own account (as the pollers' and the registry's). */
-export const OWN_SNAPSHOT_SCOPE = "default";
+const OWN_SNAPSHOT_SCOPE = "default";
 
 /** The part of a watched account the snapshots need (src/accounts/registry.ts WatchedAccount). */
 export interface SnapshotAccount {
@@ -38,14 +38,14 @@ export interface AccountSnapshotState {
 }
 
 /** Which account's snapshots serve an alert: its scope, or why none can. */
-export type SnapshotScope = { ok: true; scope: string } | { ok: false; reason: string };
+type SnapshotScope = { ok: true; scope: string } | { ok: false; reason: string };
 
 /** Each account's snapshots, found from an alert's account id. */
 export interface AccountSnapshotSources {
   forAccount(accountId: string | null | undefined, ownAccountId: string | null): { ok: true; scope: string; source: SnapshotSource } | { ok: false; reason: string };
 }
 
-export interface SnapshotFleetOptions {
+interface SnapshotFleetOptions {
   store: Store;
   /** The accounts to snapshot, read at each run (the registry's list). */
   accounts: () => SnapshotAccount[];

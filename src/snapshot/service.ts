@@ -75,11 +75,6 @@ export class SnapshotService implements SnapshotSource {
     return this.running;
   }
 
-  /** The run in progress, if any (shutdown waits for it). */
-  get inProgress(): Promise<SnapshotRunResult> | null {
-    return this.running;
-  }
-
   private async runOnce(reason: string): Promise<SnapshotRunResult> {
     const { logger, store, scope } = this.opts;
     const started = Date.now();

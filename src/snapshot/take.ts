@@ -6,6 +6,7 @@
 import type { IAMClient, Tag } from "@aws-sdk/client-iam";
 import { classifyAwsError } from "../aws/errors.js";
 import { IamGateway } from "../aws/iam-gateway.js";
+import { passwordPolicySettings } from "../domain.js";
 import type { IamSnapshot, SnapInlinePolicy, SnapPolicy, SnapRole, SnapTag, SnapUser } from "./model.js";
 
 export interface TakeResult {
@@ -198,17 +199,8 @@ export async function takeSnapshot(iam: IAMClient, opts: { concurrency?: number 
   try {
     const p = (await gw.getAccountPasswordPolicy()).PasswordPolicy;
     if (p) {
-      passwordPolicy = {
-        MinimumPasswordLength: p.MinimumPasswordLength ?? 6,
-        RequireSymbols: p.RequireSymbols ?? false,
-        RequireNumbers: p.RequireNumbers ?? false,
-        RequireUppercaseCharacters: p.RequireUppercaseCharacters ?? false,
-        RequireLowercaseCharacters: p.RequireLowercaseCharacters ?? false,
-        AllowUsersToChangePassword: p.AllowUsersToChangePassword ?? false,
-        HardExpiry: p.HardExpiry ?? false,
-        ...(p.MaxPasswordAge ? { MaxPasswordAge: p.MaxPasswordAge } : {}),
-        ...(p.PasswordReusePrevention ? { PasswordReusePrevention: p.PasswordReusePrevention } : {}),
-      };
+      const { MaxPasswordAge, PasswordReusePrevention, ...settings } = passwordPolicySettings(p);
+      passwordPolicy = { ...settings, ...(MaxPasswordAge ? { MaxPasswordAge } : {}), ...(PasswordReusePrevention ? { PasswordReusePrevention } : {}) };
     }
   } catch (error) {
     if (classifyAwsError(error).kind !== "not-found") gaps.push(`password policy (GetAccountPasswordPolicy): ${describe(error)}`);

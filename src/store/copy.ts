@@ -10,7 +10,7 @@ import { SqliteLeadership } from "../lease/sqlite.js";
 import { KyselyStore } from "./kysely.js";
 
 /** Parents before children (foreign keys). */
-export const COPIED_TABLES = [
+const COPIED_TABLES = [
   "meta",
   "alerts",
   "remediation_requests",
@@ -30,7 +30,7 @@ const IDENTITY_TABLES = ["actions", "audit_reports", "iam_snapshots"] as const;
 
 const BATCH = 200;
 
-export class CopyError extends TrailwatchError {
+class CopyError extends TrailwatchError {
   constructor(message: string) {
     super("copy-refused", message);
   }

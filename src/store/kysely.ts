@@ -40,7 +40,7 @@ type Db = Kysely<unknown>;
 const INT8_OID = 20;
 
 /** A pg pool whose BIGINT columns (times in ms, counts) come back as numbers, as better-sqlite3 gives them. */
-export function createPgPool(connectionString: string, max = 10): pg.Pool {
+function createPgPool(connectionString: string, max = 10): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max,
@@ -63,7 +63,7 @@ export class MigrationError extends TrailwatchError {
 }
 
 /** Applies every pending migration; returns the names applied now. */
-export async function migrateToLatest(db: Db, dialect: Dialect): Promise<string[]> {
+async function migrateToLatest(db: Db, dialect: Dialect): Promise<string[]> {
   const migrator = new Migrator({ db, provider: new StoreMigrations(dialect) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
@@ -74,7 +74,7 @@ export async function migrateToLatest(db: Db, dialect: Dialect): Promise<string[
 }
 
 /** How long a claim on pending alerts keeps other replicas off them; renewed at every read, so only a dead or cut-off holder lets it lapse (its in-flight alerts then wait this long). */
-export const OUTBOX_CLAIM_MS = 20_000;
+const OUTBOX_CLAIM_MS = 20_000;
 
 export interface KyselyStoreOptions {
   /**
@@ -132,20 +132,19 @@ export class KyselyStore implements Store {
     raw.pragma("foreign_keys = ON");
     raw.pragma("busy_timeout = 5000");
     const store = new KyselyStore(new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) }), "sqlite", opts.onCorruptRow ? { onCorruptRow: opts.onCorruptRow } : {});
-    try {
-      if (opts.migrate !== false) await store.migrate();
-    } catch (err) {
-      await store.close();
-      throw err;
-    }
-    return store;
+    return KyselyStore.migrated(store, opts.migrate);
   }
 
   /** Opens (and migrates) a PostgreSQL database by URL. */
   static async openPostgres(url: string, opts: { migrate?: boolean; poolSize?: number } & KyselyStoreOptions = {}): Promise<KyselyStore> {
     const store = new KyselyStore(new Kysely<unknown>({ dialect: new PostgresDialect({ pool: createPgPool(url, opts.poolSize) }) }), "postgres", opts);
+    return KyselyStore.migrated(store, opts.migrate);
+  }
+
+  /** Migrates a store just opened, unless `migrate` is false; closes it when that fails. */
+  private static async migrated(store: KyselyStore, migrate: boolean | undefined): Promise<KyselyStore> {
     try {
-      if (opts.migrate !== false) await store.migrate();
+      if (migrate !== false) await store.migrate();
     } catch (err) {
       await store.close();
       throw err;

@@ -157,23 +157,10 @@ CREATE TABLE alert_group_replies (
 `;
 
 /** Both drivers run one statement per call with parameters, so a script is split (no `;` inside literals here). */
-export async function runScript(db: Kysely<unknown>, script: string): Promise<void> {
+async function runScript(db: Kysely<unknown>, script: string): Promise<void> {
   for (const stmt of script.split(";").map((s) => s.trim()).filter((s) => s.length > 0)) {
     await sql.raw(stmt).execute(db);
   }
-}
-
-/**
- * For a later entry mirroring a legacy SQLite migration (index `v` of MIGRATIONS in legacy-sqlite.ts): applies it to
- * a file that has not seen it yet (a file already at that legacy version is left alone).
- */
-export function legacySqlite(v: number): (db: Kysely<unknown>) => Promise<void> {
-  return async (db) => {
-    const row = (await sql<{ user_version: number }>`PRAGMA user_version`.execute(db)).rows[0];
-    if ((row?.user_version ?? 0) > v) return;
-    await runScript(db, LEGACY_SQLITE[v] as string);
-    await sql.raw(`PRAGMA user_version = ${v + 1}`).execute(db);
-  };
 }
 
 const SNAPSHOT_SCOPE =

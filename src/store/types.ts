@@ -10,7 +10,7 @@ import type { AuditReport } from "../audit/types.js";
 import type { RemediationPlan } from "../remediation/types.js";
 import type { StoredExecutionResult, UserFindingsReport } from "./codecs.js";
 
-export type { StoredExecutionResult, UserFindingsReport } from "./codecs.js";
+export type { UserFindingsReport } from "./codecs.js";
 
 export interface AlertRecord {
   eventId: string;

@@ -12,7 +12,7 @@ import { ALERT_CHANNEL, NOTICE_CHANNEL, SIGNING_SECRET, startHarness, type Harne
 import { MOTO_ACCOUNT_ID } from "../support/moto.js";
 import { iamRecord } from "../support/records.js";
 import { remediateAndApprove } from "../support/remediate.js";
-import { alertEventId, allText, clickButton } from "../support/slack-helpers.js";
+import { alertEventId, allText, clickButton, visibleTexts } from "../support/slack-helpers.js";
 import { decodePolicyDocument } from "../../src/remediation/aws.js";
 
 const PAYMENTS = "444455556666";
@@ -124,9 +124,12 @@ describe("ACCOUNTS_FILE with a reachable and an unreachable account beside the b
       30_000,
       "unreachable account notice",
     );
+    // The notification text names the account; the message says why and what to fix.
     expect(notice.text).toContain(SANDBOX);
-    expect(notice.text).toContain("AccessDenied");
-    expect(notice.text).toContain(SANDBOX_ROLE);
+    const shown = visibleTexts(notice.blocks).join("\n");
+    expect(shown).toContain(SANDBOX);
+    expect(shown).toContain("AccessDenied");
+    expect(shown).toContain(SANDBOX_ROLE);
     expect(app.logs.some((l) => l.msg === "a watched account cannot be polled; posting a notice" && l.account === SANDBOX)).toBe(true);
     // More polls of every account, still one notice: one per episode, not one per poll.
     const sandboxAttempts = () => sts.requests.filter((r) => r.action === "AssumeRole" && r.params.RoleArn === SANDBOX_ROLE).length;

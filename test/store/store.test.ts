@@ -3,10 +3,12 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { FAILURES_BEFORE_NOTICE } from "../../src/accounts/notices.js";
 import { normalizeRecord } from "../../src/cloudtrail/normalize.js";
 import { KyselyStore } from "../../src/store/kysely.js";
 import { MIGRATIONS } from "../../src/store/legacy-sqlite.js";
 import type { NewAlert, Store } from "../../src/store/types.js";
+import { assumeDenied, hostileAccount, noticeInstance, openAccountEpisodes, pollOk, sandboxAccount, shownText, testClock } from "../support/notices.js";
 import { postgresUnavailable, startPostgres, type PgCluster } from "../support/postgres.js";
 import { iamRecord } from "../support/records.js";
 import { auditFinding, auditReport, executionResult, groupSnapshot, storedPlan } from "../support/stored.js";
@@ -408,6 +410,50 @@ describe.skipIf(pgMissing !== null)("KyselyStore: outbox claims between replicas
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+});
+
+// Watched-account notices (src/accounts/notices.ts) keep their episodes and messages here: only the leader polls,
+// so only it records them; when it dies another takes the lead on the same database with its own outbox claims.
+describe.skipIf(pgMissing !== null)("KyselyStore: account notices across a leader failover", () => {
+  test("an episode's notice is posted once by either leader, and the new leader posts the recovery", async () => {
+    const url = await (cluster as PgCluster).createDatabase("account_notices");
+    const c = testClock(Date.now());
+    const storeA = await KyselyStore.openPostgres(url, { owner: "A", now: c.now });
+    const storeB = await KyselyStore.openPostgres(url, { owner: "B", now: c.now });
+    try {
+      const a = noticeInstance(storeA, c);
+      const startedAt = Math.floor(c.now().getTime() / 1000);
+      // Leader A: the account's notice is posted; the other account's post fails, and A holds its claim.
+      await a.notices.update(hostileAccount, assumeDenied(1));
+      a.slack.state.down = true;
+      await a.notices.update(sandboxAccount, assumeDenied(1));
+      expect(a.slack.posts.map(shownText)).toEqual([expect.stringContaining("`444455556666`")]);
+      // A dies (kill -9: no more calls); B takes the lead and polls both accounts, still failing.
+      const b = noticeInstance(storeB, c);
+      for (let i = 1; i <= FAILURES_BEFORE_NOTICE; i++) {
+        await b.notices.update(hostileAccount, assumeDenied(i));
+        await b.notices.update(sandboxAccount, assumeDenied(i));
+      }
+      await b.notifier.sync();
+      // The dead leader's claim on the unposted notice holds it back until it lapses; then B posts it.
+      expect(b.slack.posts).toHaveLength(0);
+      c.advance(21_000);
+      await b.notifier.sync();
+      expect(b.slack.posts.map(shownText)).toEqual([expect.stringContaining("`777788889999`")]);
+      // Both accounts recover under B: one recovery each, with the start A recorded.
+      await b.notices.update(hostileAccount, pollOk);
+      await b.notices.update(sandboxAccount, pollOk);
+      await b.notices.update(hostileAccount, pollOk);
+      const recoveries = b.slack.posts.slice(1).map((p) => p.text);
+      expect(recoveries).toEqual([expect.stringContaining("`444455556666`"), expect.stringContaining("`777788889999`")]);
+      for (const r of recoveries) expect(r).toContain(`again (it could not since <!date^${startedAt}^`);
+      expect([...a.slack.posts, ...b.slack.posts]).toHaveLength(4);
+      expect(await openAccountEpisodes(storeB)).toEqual([]);
+    } finally {
+      await storeA.close();
+      await storeB.close();
     }
   });
 });

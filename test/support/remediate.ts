@@ -6,7 +6,7 @@ import { sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-reques
 import { ALERT_CHANNEL, SIGNING_SECRET } from "./harness.js";
 import { buttonValue, clickButton, eventIdOf } from "./slack-helpers.js";
 
-export interface RemediationRun {
+interface RemediationRun {
   /** The modal's blocks (the plans offered), as JSON. */
   modal: string;
   /** The request message's blocks, as JSON. */

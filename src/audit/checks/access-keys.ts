@@ -8,13 +8,13 @@ import type { AccessKeyPosture, AuditFinding } from "../types.js";
 import { iamGateway } from "../../aws/iam-gateway.js";
 
 /** A key not used for this many days is "unused". */
-export const UNUSED_KEY_DAYS = 90;
+const UNUSED_KEY_DAYS = 90;
 /** A never-used key younger than this is not reported (it was just handed out). */
-export const NEVER_USED_GRACE_DAYS = 7;
+const NEVER_USED_GRACE_DAYS = 7;
 /** A key older than this many days should be rotated. */
-export const ROTATION_DAYS = 90;
+const ROTATION_DAYS = 90;
 /** A key older than this many days is reported as medium rather than low. */
-export const ROTATION_OVERDUE_DAYS = 365;
+const ROTATION_OVERDUE_DAYS = 365;
 
 /** Users whose keys are inspected at the same time (each costs 1 + one call per key). */
 const USER_CONCURRENCY = 4;

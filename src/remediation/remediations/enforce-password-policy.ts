@@ -1,42 +1,11 @@
 // Harden the account password policy to the baseline without ever weakening a stricter setting.
 // UpdateAccountPasswordPolicy resets every omitted field to its default, so the call always carries
 // every field: the stricter of baseline and current for each, and HardExpiry (not in the baseline) as is.
-import type { PasswordPolicy } from "@aws-sdk/client-iam";
-import type { PasswordPolicyBaseline } from "../../domain.js";
+import { passwordPolicySettings, type PasswordPolicyBaseline, type PasswordPolicySettings as PolicySettings } from "../../domain.js";
 import { checkParams } from "../validate.js";
 import type { RemediationDefinition } from "../types.js";
 import { iamGateway } from "../../aws/iam-gateway.js";
 import { orMissing } from "../../aws/errors.js";
-
-/** The policy as the fields UpdateAccountPasswordPolicy takes; 0 = not set for age and reuse. */
-export interface PolicySettings {
-  MinimumPasswordLength: number;
-  RequireSymbols: boolean;
-  RequireNumbers: boolean;
-  RequireUppercaseCharacters: boolean;
-  RequireLowercaseCharacters: boolean;
-  AllowUsersToChangePassword: boolean;
-  HardExpiry: boolean;
-  /** days; 0 = passwords never expire */
-  MaxPasswordAge: number;
-  /** 0 = reuse not prevented */
-  PasswordReusePrevention: number;
-}
-
-function currentSettings(p: PasswordPolicy): PolicySettings {
-  const expires = p.ExpirePasswords === true || (p.MaxPasswordAge ?? 0) > 0;
-  return {
-    MinimumPasswordLength: p.MinimumPasswordLength ?? 6,
-    RequireSymbols: p.RequireSymbols ?? false,
-    RequireNumbers: p.RequireNumbers ?? false,
-    RequireUppercaseCharacters: p.RequireUppercaseCharacters ?? false,
-    RequireLowercaseCharacters: p.RequireLowercaseCharacters ?? false,
-    AllowUsersToChangePassword: p.AllowUsersToChangePassword ?? false,
-    HardExpiry: p.HardExpiry ?? false,
-    MaxPasswordAge: expires ? (p.MaxPasswordAge ?? 0) : 0,
-    PasswordReusePrevention: p.PasswordReusePrevention ?? 0,
-  };
-}
 
 function baselineProblem(b: PasswordPolicyBaseline): string | null {
   const int = (n: number, lo: number, hi: number) => Number.isInteger(n) && n >= lo && n <= hi;
@@ -127,7 +96,7 @@ export const enforcePasswordPolicy: RemediationDefinition = {
     const bad = baselineProblem(b);
     if (bad) return { applicable: false, reason: `the configured password policy baseline is invalid: ${bad}` };
     const res = await orMissing(iamGateway(ctx.deps.iam).getAccountPasswordPolicy());
-    const current = res?.PasswordPolicy ? currentSettings(res.PasswordPolicy) : null;
+    const current = res?.PasswordPolicy ? passwordPolicySettings(res.PasswordPolicy) : null;
     if (!current) ctx.observations.push("no password policy is set (AWS defaults apply)");
     const target = targetSettings(current, b);
     for (const row of rows(current, b, target)) {

@@ -21,6 +21,12 @@ function missingTags(actual: { Key?: string | undefined; Value?: string | undefi
     .map((w) => `${w.Key}=${w.Value}`);
 }
 
+/** An inline policy read back (GetUserPolicy, GetGroupPolicy, GetRolePolicy) against the planned document. */
+export function inlinePolicyCheck(owner: string, name: string, got: string | undefined, want: unknown, via: string): Check {
+  const same = sameDocument(got, want);
+  return { ok: same, detail: `inline policy ${name} on ${owner} ${same ? "has the planned document" : "differs from the planned document"} (${via})` };
+}
+
 function result(what: string, problems: string[], via: string): Check {
   return problems.length === 0
     ? { ok: true, detail: `${what} is back as planned (${via})` }
@@ -54,16 +60,12 @@ export const RESTORE_CHECKS: Record<string, Checker> = {
   async PutUserPolicy(deps, p) {
     const user = str(p, "UserName");
     const name = str(p, "PolicyName");
-    const res = await iamGateway(deps.iam).getUserPolicy(user, name);
-    const same = sameDocument(res.PolicyDocument, p.PolicyDocument);
-    return { ok: same, detail: `inline policy ${name} on user ${user} ${same ? "has the planned document" : "differs from the planned document"} (GetUserPolicy)` };
+    return inlinePolicyCheck(`user ${user}`, name, (await iamGateway(deps.iam).getUserPolicy(user, name)).PolicyDocument, p.PolicyDocument, "GetUserPolicy");
   },
   async PutGroupPolicy(deps, p) {
     const group = str(p, "GroupName");
     const name = str(p, "PolicyName");
-    const res = await iamGateway(deps.iam).getGroupPolicy(group, name);
-    const same = sameDocument(res.PolicyDocument, p.PolicyDocument);
-    return { ok: same, detail: `inline policy ${name} on group ${group} ${same ? "has the planned document" : "differs from the planned document"} (GetGroupPolicy)` };
+    return inlinePolicyCheck(`group ${group}`, name, (await iamGateway(deps.iam).getGroupPolicy(group, name)).PolicyDocument, p.PolicyDocument, "GetGroupPolicy");
   },
   async CreateUser(deps, p) {
     const name = str(p, "UserName");

@@ -33,7 +33,7 @@ export const SEVERITY_DISPLAY: Record<Severity, { emoji: string; label: string }
   low: { emoji: "🔵", label: "LOW" },
 };
 
-export const CLIENT_LABEL: Partial<Record<ClientKind, string>> = {
+const CLIENT_LABEL: Partial<Record<ClientKind, string>> = {
   console: "AWS Management Console",
   cli: "AWS CLI",
   sdk: "AWS SDK",
@@ -50,7 +50,7 @@ const OUTCOME_PREFIX: Record<Outcome, string> = {
 };
 
 /** A plausible AWS region name (us-east-1, us-gov-west-1, ap-southeast-2 ...). */
-export const PLAUSIBLE_REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const PLAUSIBLE_REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 /** Event ids longer than this are not real CloudTrail ids; the link then opens the event list instead. */
 const MAX_LINKED_EVENT_ID = 256;
 

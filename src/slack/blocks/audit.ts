@@ -36,7 +36,7 @@ export const COMMAND = "/iam-audit";
 
 // ------------------------------------------------------------------------------------------------ parsing
 
-export type Subcommand = "report" | "events" | "user" | "log" | "health" | "help" | "snapshot" | "accounts" | "unknown";
+type Subcommand = "report" | "events" | "user" | "log" | "health" | "help" | "snapshot" | "accounts" | "unknown";
 
 export interface ParsedCommand {
   sub: Subcommand;
@@ -70,7 +70,7 @@ export function parseCommand(text: string): ParsedCommand {
 export type TimeWindow = { ok: true; hours: number; label: string; phrase: string } | { ok: false; error: string };
 
 /** Longest window `events` accepts. */
-export const MAX_WINDOW_DAYS = 365;
+const MAX_WINDOW_DAYS = 365;
 
 /** `24h`, `7d`, `30d`, `<N>h`, `<N>d`; empty means 24h. */
 export function parseWindow(arg: string): TimeWindow {
@@ -154,7 +154,7 @@ export function safeLink(url: string | null | undefined, label: string): string 
 }
 
 /** What one failed AWS call means for the operator: the permission to add, when AWS named one. */
-export function awsErrorLine(e: Pick<AuditCheckError, "api" | "errorName" | "message" | "missingPermission">): string {
+function awsErrorLine(e: Pick<AuditCheckError, "api" | "errorName" | "message" | "missingPermission">): string {
   if (e.missingPermission) {
     return `AWS denied ${code(e.missingPermission, 120)} — add it to the bot's policy`;
   }

@@ -22,7 +22,7 @@ export interface GroupMessage {
   shownIds: string[];
 }
 
-export const GroupBlockIds = {
+const GroupBlockIds = {
   header: "group_header",
   summary: "group_summary",
   steps: "group_steps",
@@ -80,7 +80,7 @@ export function representative(snapshot: GroupSnapshot, members: readonly AlertR
 }
 
 /** One line per event, for chain steps and digest thread replies. Safe mrkdwn. */
-export function eventLine(a: AlertRecord): string {
+function eventLine(a: AlertRecord): string {
   const sev = SEVERITY_DISPLAY[a.severity];
   const when = a.eventTime ? slackDate(a.eventTime) : "unknown time";
   const res = a.event.resources
@@ -132,7 +132,7 @@ function timeRange(members: readonly AlertRecord[]): string {
 }
 
 /** Chain: one actor, one resource, each step listed; grows in place as steps arrive. */
-export function buildChainMessage(snapshot: GroupSnapshot, members: readonly AlertRecord[], activity: AlertActivity, restorable?: string): GroupMessage {
+function buildChainMessage(snapshot: GroupSnapshot, members: readonly AlertRecord[], activity: AlertActivity, restorable?: string): GroupMessage {
   const rep = representative(snapshot, members) as AlertRecord;
   const severity = highest(members);
   const sev = SEVERITY_DISPLAY[severity];
@@ -188,7 +188,7 @@ function countLines(counts: Map<string, number>, max: number, noun: string): str
 }
 
 /** Digest: what a storm did, in counts; updated in place; each event in the thread. */
-export function buildDigestMessage(snapshot: GroupSnapshot, members: readonly AlertRecord[], activity: AlertActivity): GroupMessage {
+function buildDigestMessage(snapshot: GroupSnapshot, members: readonly AlertRecord[], activity: AlertActivity): GroupMessage {
   const rep = representative(snapshot, members) as AlertRecord;
   const severity = highest(members);
   const sev = SEVERITY_DISPLAY[severity];

@@ -17,7 +17,7 @@ import { blocksCharCount, LIMITS } from "./limits.js";
 
 export const HOME_MAX_ALERTS = 15;
 /** Findings of the last audit listed on the Home tab. */
-export const HOME_MAX_FINDINGS = 8;
+const HOME_MAX_FINDINGS = 8;
 const SECTION_MAX = 2900;
 
 export interface HomeInput {
@@ -84,7 +84,7 @@ function button(actionId: string, text: string, value: string, style?: "primary"
 }
 
 /** The section and buttons of one open alert (Remediate only when the catalog offers remediations). */
-export function homeAlertBlocks(alert: AlertRecord): KnownBlock[] {
+function homeAlertBlocks(alert: AlertRecord): KnownBlock[] {
   const sev = severityOf(alert.severity);
   const when = alert.eventTime ? slackDate(alert.eventTime) : `detected ${slackDate(alert.detectedAt)}`;
   const outcome = alert.outcome === "success" ? "" : alert.outcome === "denied" ? " · ⛔ denied attempt" : " · ⚠️ failed attempt";

@@ -19,25 +19,29 @@ export function alertSummary(alert: AlertRecord): string {
 
 const plain = (text: string) => ({ type: "plain_text" as const, text: text.slice(0, 75) });
 
-export function escalateModal(alert: AlertRecord): ModalView {
+/** A modal about one alert: its metadata names the alert, and it opens with the alert's summary. */
+function alertModal(alert: AlertRecord, o: { callbackId: string; title: string; close: string; submit?: string | undefined }, blocks: KnownBlock[]): ModalView {
   return {
     type: "modal",
-    callback_id: CallbackIds.escalateModal,
+    callback_id: o.callbackId,
     private_metadata: ModalMetadata.encode({ eventId: alert.eventId }),
-    title: plain("Escalate alert"),
-    submit: plain("Escalate"),
-    close: plain("Cancel"),
-    blocks: [
-      { type: "section", text: { type: "mrkdwn", text: alertSummary(alert) } },
-      {
-        type: "input",
-        block_id: BlockIds.escalateNote,
-        optional: true,
-        label: plain("Note for the on-call team"),
-        element: { type: "plain_text_input", action_id: InputIds.escalateNote, multiline: true, max_length: 2000 },
-      },
-    ],
+    title: plain(o.title),
+    ...(o.submit === undefined ? {} : { submit: plain(o.submit) }),
+    close: plain(o.close),
+    blocks: [{ type: "section", text: { type: "mrkdwn", text: alertSummary(alert) } }, ...blocks],
   };
+}
+
+export function escalateModal(alert: AlertRecord): ModalView {
+  return alertModal(alert, { callbackId: CallbackIds.escalateModal, title: "Escalate alert", submit: "Escalate", close: "Cancel" }, [
+    {
+      type: "input",
+      block_id: BlockIds.escalateNote,
+      optional: true,
+      label: plain("Note for the on-call team"),
+      element: { type: "plain_text_input", action_id: InputIds.escalateNote, multiline: true, max_length: 2000 },
+    },
+  ]);
 }
 
 export function escalationPost(alert: AlertRecord, by: string, note: string, permalink: string | null, oncallGroupId?: string): { text: string; blocks: KnownBlock[] } {
@@ -51,22 +55,16 @@ export function escalationPost(alert: AlertRecord, by: string, note: string, per
   return { text: inline(`Escalation: ${alert.eventName} (${alert.severity})`, 200), blocks };
 }
 
+/** The remediation modal's frame: the same view while loading and with its plans (only then a submit). */
+const remediateFrame = (alert: AlertRecord, blocks: KnownBlock[], submit?: string): ModalView =>
+  alertModal(alert, { callbackId: CallbackIds.remediateModal, title: "Remediate", close: "Close", submit }, blocks);
+
 export function remediateLoadingModal(alert: AlertRecord): ModalView {
-  return {
-    type: "modal",
-    callback_id: CallbackIds.remediateModal,
-    private_metadata: ModalMetadata.encode({ eventId: alert.eventId }),
-    title: plain("Remediate"),
-    close: plain("Close"),
-    blocks: [
-      { type: "section", text: { type: "mrkdwn", text: alertSummary(alert) } },
-      { type: "context", elements: [{ type: "mrkdwn", text: "Computing dry-run plans against live IAM…" }] },
-    ],
-  };
+  return remediateFrame(alert, [{ type: "context", elements: [{ type: "mrkdwn", text: "Computing dry-run plans against live IAM…" }] }]);
 }
 
 /** The admin-level warning of a plan, or "" when it grants no admin-level access. */
-export function adminWarning(plan: RemediationPlan): string {
+function adminWarning(plan: RemediationPlan): string {
   const reasons = Array.isArray(plan.adminReasons) ? plan.adminReasons : [];
   if (reasons.length === 0) return "";
   const lines = [`⚠️ *Grants admin-level access.* The approver must confirm it explicitly.`];
@@ -76,7 +74,7 @@ export function adminWarning(plan: RemediationPlan): string {
 }
 
 /** The lines that describe a plan: state found, what it is bound to, exact calls, or why it cannot apply. */
-export function planLines(plan: RemediationPlan): string {
+function planLines(plan: RemediationPlan): string {
   const lines: string[] = [];
   lines.push(`${plan.applicable ? "✅" : "🚫"} *${inline(plan.title, 150)}*`);
   lines.push(prose(plan.reason, 500));
@@ -99,10 +97,7 @@ export function planLines(plan: RemediationPlan): string {
 
 export function remediateModal(alert: AlertRecord, plans: RemediationPlan[]): ModalView {
   const applicable = plans.map((p, i) => ({ p, i })).filter(({ p }) => p.applicable);
-  const blocks: KnownBlock[] = [
-    { type: "section", text: { type: "mrkdwn", text: alertSummary(alert) } },
-    { type: "context", elements: [{ type: "mrkdwn", text: "Dry run: nothing has been changed. A second approver must approve before anything runs." }] },
-  ];
+  const blocks: KnownBlock[] = [{ type: "context", elements: [{ type: "mrkdwn", text: "Dry run: nothing has been changed. A second approver must approve before anything runs." }] }];
   for (const plan of plans.slice(0, 20)) {
     blocks.push({ type: "divider" });
     blocks.push({ type: "section", text: { type: "mrkdwn", text: planLines(plan) } });
@@ -122,15 +117,7 @@ export function remediateModal(alert: AlertRecord, plans: RemediationPlan[]): Mo
       },
     });
   }
-  return {
-    type: "modal",
-    callback_id: CallbackIds.remediateModal,
-    private_metadata: ModalMetadata.encode({ eventId: alert.eventId }),
-    title: plain("Remediate"),
-    close: plain("Close"),
-    ...(applicable.length > 0 ? { submit: plain("Request approval") } : {}),
-    blocks,
-  };
+  return remediateFrame(alert, blocks, applicable.length > 0 ? "Request approval" : undefined);
 }
 
 function stateLine(req: RemediationRequestRecord): string {

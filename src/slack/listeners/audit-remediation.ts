@@ -13,7 +13,7 @@ import { authorize, tellUser, type AccessRule, type ButtonArgs } from "./authori
 import type { ListenerDeps } from "./deps.js";
 import { slackNotifier } from "../workflow-notifier.js";
 
-export const NOT_RESPONDER_REQUEST = "You are not allowed to request remediations (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was changed.";
+const NOT_RESPONDER_REQUEST = "You are not allowed to request remediations (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was changed.";
 
 /**
  * A private note to the clicker: through the button's response URL (works in any conversation), else as an

@@ -5,10 +5,11 @@
 // privately unless the text holds the word `public`. A response URL takes 5 posts: the builders split a
 // large answer into at most 5 messages and count what did not fit. Every use is recorded.
 //
-// Authorization here is the command's own (not the button middleware's): the check may take up to 2 s before
-// the command is acknowledged with the refusal itself, else it goes on behind "Working on it…". The data
-// comes from the audit query services (src/services/audit-queries.ts); this module parses and renders.
-import type { App, RespondFn, SlackCommandMiddlewareArgs } from "@slack/bolt";
+// The command goes through the authorization middleware like every button (`iamAuditRule`): the role check may
+// take up to 2 s before the command is acknowledged, with the refusal itself when it is known by then, else
+// with "Working on it…" (or help, when that is all there is to say and the user is known to be allowed). The
+// data comes from the audit query services (src/services/audit-queries.ts); this module parses and renders.
+import type { App, RespondFn, SlashCommand } from "@slack/bolt";
 import { healthReport } from "../../health/notices.js";
 import { errorFields } from "../../log.js";
 import { recordAction } from "../../services/actions.js";
@@ -34,81 +35,83 @@ import {
 import { accountsMessages, snapshotRunMessages } from "../blocks/accounts.js";
 import { validateMessage } from "../blocks/limits.js";
 import { code } from "../mrkdwn.js";
-import { hasRole } from "./authorize.js";
+import { within } from "../../within.js";
+import { authorize, type AccessRule, type CommandArgs } from "./authorize.js";
 import type { ListenerDeps } from "./deps.js";
 
-/** How long the authorization check may take before the command is acknowledged anyway. */
-const AUTH_WAIT_MS = 2000;
+/** How long the role check may take before the command is acknowledged anyway (Slack allows 3 s). */
+export const ROLE_WAIT_MS = 2000;
 /** Permalinks looked up per answer, and the time allowed for them. */
 const PERMALINK_MAX = 200;
 const PERMALINK_DEADLINE_MS = 8000;
 const PERMALINK_CALL_TIMEOUT_MS = 3000;
+/** Set in Bolt's context when the acknowledgement carried the whole answer. */
+const ANSWERED_IN_ACK = "iamAuditAnsweredInAck";
 
 export const WORKING = "Working on it…";
 export const NOT_ALLOWED = `You are not allowed to use ${COMMAND} (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was run.`;
 
-export interface Answer {
+interface Answer {
   messages: SlackMessage[];
   result: ActionRecord["result"];
   detail: Record<string, unknown>;
 }
 
-/** What the command listener receives from Bolt (the part it uses). */
-export type CommandArgs = Pick<SlackCommandMiddlewareArgs, "command" | "ack" | "respond">;
+/** What every record of a use says (bounded: the text is the user's). */
+function useDetail(command: SlashCommand, parsed: ParsedCommand): Record<string, unknown> {
+  return { subcommand: parsed.sub === "unknown" ? parsed.word.slice(0, 60) : parsed.sub, args: parsed.args.slice(0, 200), public: parsed.public, channel: command.channel_id };
+}
+
+const responseTypeOf = (parsed: ParsedCommand) => (parsed.public ? "in_channel" : "ephemeral");
+
+/** The answers that need no work (help, an unknown subcommand): they can go in the acknowledgement. */
+function immediateAnswer(parsed: ParsedCommand): Answer | null {
+  switch (parsed.sub) {
+    case "help":
+      return helpAnswer();
+    case "unknown":
+      return unknownAnswer(parsed.word);
+    default:
+      return null;
+  }
+}
+
+const helpAnswer = (): Answer => ({ messages: [helpMessage()], result: "ok", detail: {} });
+const unknownAnswer = (word: string): Answer => ({ messages: [unknownSubcommandMessage(word)], result: "noop", detail: { reason: "unknown subcommand" } });
+
+/** Responders use the command; a refusal is recorded as a use of it. */
+export const iamAuditRule: AccessRule<CommandArgs> = {
+  role: "responder",
+  reason: "not a responder",
+  text: NOT_ALLOWED,
+  explainMembership: true,
+  roleWaitMs: ROLE_WAIT_MS,
+  subject: (_deps, { command }) =>
+    Promise.resolve({ action: "iam-audit", alertEventId: null, requestId: null, detail: useDetail(command, parseCommand(command.text)), channel: command.channel_id }),
+  // Only someone known to be allowed gets an answer in the ack; anyone else waits behind "Working on it…".
+  ack: async ({ command, ack, context }, early) => {
+    const parsed = parseCommand(command.text);
+    const msg = early ? immediateAnswer(parsed)?.messages[0] : undefined;
+    if (!msg) return ack({ response_type: "ephemeral", text: WORKING });
+    context[ANSWERED_IN_ACK] = true;
+    await ack({ response_type: responseTypeOf(parsed), text: msg.text, blocks: msg.blocks });
+  },
+};
 
 export function registerCommandListeners(app: App, deps: ListenerDeps): void {
-  app.command(COMMAND, (args) => onIamAudit(deps, args));
+  app.command(COMMAND, authorize(deps, iamAuditRule), (args) => onIamAudit(deps, args));
 }
 
-/** Resolves with the promise's value, or undefined when it takes longer than `ms`. */
-async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => {
-      resolve(undefined);
-    }, ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** `/iam-audit [subcommand] [public]`: authorizes (responders), answers and records the use. */
-export async function onIamAudit(deps: ListenerDeps, { command, ack, respond }: CommandArgs): Promise<void> {
+/** `/iam-audit [subcommand] [public]` for an allowed user (after `iamAuditRule`): answers and records the use. */
+export async function onIamAudit(deps: ListenerDeps, { command, respond, context }: CommandArgs): Promise<void> {
   const user = command.user_id;
   const parsed = parseCommand(command.text);
-  const responseType = parsed.public ? "in_channel" : "ephemeral";
   const base = { actor: user, action: "iam-audit", alertEventId: null, requestId: null } as const;
-  const detail = {
-    subcommand: parsed.sub === "unknown" ? parsed.word.slice(0, 60) : parsed.sub,
-    args: parsed.args.slice(0, 200),
-    public: parsed.public,
-    channel: command.channel_id,
-  };
+  const detail = useDetail(command, parsed);
 
-  const authorized = hasRole(deps, user, "responder").catch((err: unknown) => {
-    deps.logger.warn({ user, ...errorFields(err) }, "authorization check failed; refusing");
-    return false;
-  });
-  const early = await within(authorized, AUTH_WAIT_MS);
-  if (early === false) {
-    await ack({ response_type: "ephemeral", text: NOT_ALLOWED });
-    await recordAction(deps, { ...base, result: "refused", detail: { ...detail, reason: "not a responder" } });
-    return;
-  }
-  if (early === true && (parsed.sub === "help" || parsed.sub === "unknown")) {
-    const msg = parsed.sub === "help" ? helpMessage() : unknownSubcommandMessage(parsed.word);
-    await ack({ response_type: responseType, text: msg.text, blocks: msg.blocks });
-    await recordAction(deps, { ...base, result: parsed.sub === "help" ? "ok" : "noop", detail: parsed.sub === "help" ? detail : { ...detail, reason: "unknown subcommand" } });
-    return;
-  }
-  await ack({ response_type: "ephemeral", text: WORKING });
-
-  if (!(early ?? (await authorized))) {
-    await send(deps, respond, [textMessage(NOT_ALLOWED)], "ephemeral");
-    await recordAction(deps, { ...base, result: "refused", detail: { ...detail, reason: "not a responder" } });
+  const inAck = context[ANSWERED_IN_ACK] === true ? immediateAnswer(parsed) : null;
+  if (inAck) {
+    await recordAction(deps, { ...base, result: inAck.result, detail: { ...detail, ...inAck.detail } });
     return;
   }
   let answer: Answer;
@@ -119,7 +122,7 @@ export async function onIamAudit(deps: ListenerDeps, { command, ack, respond }: 
     const info = describeAwsError("(internal)", err);
     answer = { messages: [failureMessage(`${COMMAND} ${parsed.sub === "report" ? "" : parsed.sub}`.trim(), info)], result: "error", detail: { reason: `${info.errorName}: ${info.message}`.slice(0, 300) } };
   }
-  const delivered = await send(deps, respond, answer.messages, responseType);
+  const delivered = await send(deps, respond, answer.messages, responseTypeOf(parsed));
   await recordAction(deps, { ...base, result: answer.result, detail: { ...detail, ...answer.detail, messages: answer.messages.length, delivered } });
 }
 
@@ -144,7 +147,7 @@ async function send(deps: ListenerDeps, respond: RespondFn, messages: SlackMessa
   return sent;
 }
 
-export async function answerCommand(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {
+async function answerCommand(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {
   switch (parsed.sub) {
     case "report":
       return answerReport(deps, parsed);
@@ -156,14 +159,14 @@ export async function answerCommand(deps: ListenerDeps, parsed: ParsedCommand): 
       return answerLog(deps);
     case "health":
       return answerHealth(deps);
-    case "help":
-      return { messages: [helpMessage()], result: "ok", detail: {} };
     case "snapshot":
       return answerSnapshot(deps, parsed);
     case "accounts":
       return answerAccounts(deps);
+    case "help":
+      return helpAnswer();
     case "unknown":
-      return { messages: [unknownSubcommandMessage(parsed.word)], result: "noop", detail: { reason: "unknown subcommand" } };
+      return unknownAnswer(parsed.word);
   }
 }
 
@@ -272,7 +275,7 @@ function usage(text: string): Answer {
  * `…/archives/<channel>/p<ts digits>` shape: the rest are derived from it. Otherwise one call per alert,
  * within a count and time budget; an alert without a link is still listed.
  */
-export async function permalinksFor(deps: ListenerDeps, alerts: AlertRecord[]): Promise<Map<string, string | null>> {
+async function permalinksFor(deps: ListenerDeps, alerts: AlertRecord[]): Promise<Map<string, string | null>> {
   const out = new Map<string, string | null>();
   const prefixes = new Map<string, string | null>();
   const deadline = Date.now() + PERMALINK_DEADLINE_MS;

@@ -8,16 +8,16 @@ import { ActionIds, CallbackIds } from "../action-ids.js";
 import { AdminConfirmIds, adminConfirmModal } from "../blocks/workflow.js";
 import { prose, userMention } from "../mrkdwn.js";
 import { decodeOrNull, RequestButtonValue } from "../payloads.js";
-import { authorize, tellUser, type AccessRule, type ButtonArgs, type GuardedArgs, type SubmitArgs } from "./authorize.js";
+import { authorize, tellUser, type AccessRule, type ButtonArgs, type InteractiveArgs, type SubmitArgs } from "./authorize.js";
 import type { ListenerDeps } from "./deps.js";
 import { slackNotifier } from "../workflow-notifier.js";
 
-export const UNKNOWN_REQUEST = "This remediation request is not known to trailwatch.";
-export const NOT_APPROVER = "Only approvers (APPROVERS) may approve remediations. Nothing was changed.";
-export const NOT_APPROVER_OR_REQUESTER = "Only approvers or the requester may reject this request. Nothing was changed.";
+const UNKNOWN_REQUEST = "This remediation request is not known to trailwatch.";
+const NOT_APPROVER = "Only approvers (APPROVERS) may approve remediations. Nothing was changed.";
+const NOT_APPROVER_OR_REQUESTER = "Only approvers or the requester may reject this request. Nothing was changed.";
 
 /** What a decided (or expired) request says to someone who clicks it again. */
-export function describeDecided(req: RemediationRequestRecord): string {
+function describeDecided(req: RemediationRequestRecord): string {
   switch (req.state) {
     case "expired":
       return "This request has expired; request a new remediation from the alert.";
@@ -33,12 +33,12 @@ export function describeDecided(req: RemediationRequestRecord): string {
 }
 
 /** The request id a button or the dialog's private_metadata names; never trusted beyond a lookup. */
-const requestIdOf = (args: GuardedArgs): string | null => decodeOrNull(RequestButtonValue, "action" in args ? args.action.value : args.view.private_metadata);
+const requestIdOf = (args: InteractiveArgs): string | null => decodeOrNull(RequestButtonValue, "action" in args ? args.action.value : args.view.private_metadata);
 
 /** Where a refusal about this request is told: the button's conversation, or the request's for the dialog. */
-const channelOf = (args: GuardedArgs, req: RemediationRequestRecord): string | undefined => ("action" in args ? args.body.channel?.id : req.channelId);
+const channelOf = (args: InteractiveArgs, req: RemediationRequestRecord): string | undefined => ("action" in args ? args.body.channel?.id : req.channelId);
 
-function requestRule<A extends GuardedArgs>(rule: Omit<AccessRule<A>, "subject" | "unknown" | "role"> & { action: string; requesterToo: boolean }): AccessRule<A> {
+function requestRule<A extends InteractiveArgs>(rule: Omit<AccessRule<A>, "subject" | "unknown" | "role"> & { action: string; requesterToo: boolean }): AccessRule<A> {
   const { action, requesterToo, ...rest } = rule;
   return {
     ...rest,
@@ -74,7 +74,7 @@ export const adminConfirmRule = requestRule<SubmitArgs>({
 export const rejectRule = requestRule<ButtonArgs>({ action: "remediation-reject", requesterToo: true, reason: "not an approver or the requester", text: NOT_APPROVER_OR_REQUESTER, explainMembership: false });
 
 /** Tells the approver what came of an approval (the thread and the request message show the rest). */
-async function renderApproval(deps: ListenerDeps, args: GuardedArgs, channel: string | undefined, r: ApproveResult, triggerId?: string): Promise<void> {
+async function renderApproval(deps: ListenerDeps, args: InteractiveArgs, channel: string | undefined, r: ApproveResult, triggerId?: string): Promise<void> {
   const { client } = args;
   const user = args.body.user.id;
   switch (r.kind) {

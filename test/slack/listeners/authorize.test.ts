@@ -1,6 +1,8 @@
 // The one authorization middleware: ack first, find the subject, check the role, record and tell a refusal,
-// and run the listener only for someone allowed.
+// and run the listener only for someone allowed. (The slash command's way, waiting for the role before the
+// ack, is tested with the command in commands.test.ts.)
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import type { Authorizer } from "../../../src/auth/index.js";
 import { authorize, type AccessRule, type ButtonArgs } from "../../../src/slack/listeners/authorize.js";
 import { APPROVER, buttonArgs, CHANNEL, ephemerals, listenerHarness, OUTSIDER, recorded, RESPONDER, withBrokenGroup, type Harness } from "../../support/slack-listeners.js";
 
@@ -76,5 +78,13 @@ describe("authorize", () => {
     expect(args.ack).not.toHaveBeenCalled();
     expect(tell).toHaveBeenCalledWith(h.deps, expect.anything(), "Approvers only.");
     expect(ephemerals(h.client)).toEqual([]);
+  });
+
+  test("a role check that fails refuses (fail closed): recorded with the failure, told privately, the listener never runs", async () => {
+    const broken = { ...h.deps, auth: { isApprover: () => Promise.reject(new Error("lookup exploded")), isResponder: () => Promise.reject(new Error("lookup exploded")), unverifiedGroups: [] } as unknown as Authorizer };
+    const { next } = await run(rule(), APPROVER, "known", broken);
+    expect(next).not.toHaveBeenCalled();
+    expect(ephemerals(h.client)).toEqual([{ user: APPROVER, channel: CHANNEL, text: "Approvers only." }]);
+    expect(await recorded(h.store)).toEqual([expect.objectContaining({ actor: APPROVER, result: "refused", detail: { reason: "not an approver", roleCheckFailed: "lookup exploded", extra: 1 } })]);
   });
 });

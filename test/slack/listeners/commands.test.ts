@@ -1,17 +1,26 @@
-// `/iam-audit` in process: a fake ack and respond, a stubbed WebClient, an in-memory store. The answer the
-// user sees (the ack, the response URL posts) and the recorded use.
+// `/iam-audit` in process, behind its authorization rule as Bolt runs it: a fake ack and respond, a stubbed
+// WebClient, an in-memory store. The answer the user sees (the ack, the response URL posts) and the recorded use.
 import type { SlashCommand } from "@slack/bolt";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { NOT_ALLOWED, onIamAudit, WORKING, type CommandArgs } from "../../../src/slack/listeners/commands.js";
+import { Authorizer } from "../../../src/auth/index.js";
+import type { CommandArgs } from "../../../src/slack/listeners/authorize.js";
+import { iamAuditRule, NOT_ALLOWED, onIamAudit, ROLE_WAIT_MS, WORKING } from "../../../src/slack/listeners/commands.js";
+import type { ListenerDeps } from "../../../src/slack/listeners/deps.js";
 import type { AccountSnapshotResult, SnapshotFleet } from "../../../src/snapshot/fleet.js";
-import { callsOf, CHANNEL, listenerHarness, OUTSIDER, recorded, RESPONDER, seedAlert, type Harness } from "../../support/slack-listeners.js";
+import { APPROVER, callsOf, CHANNEL, dispatch, listenerHarness, OUTSIDER, recorded, RESPONDER, seedAlert, type Harness } from "../../support/slack-listeners.js";
 import { visibleTexts } from "../../support/slack-helpers.js";
+
+/** A user group in RESPONDERS, and one of its members (not listed by id). */
+const GROUP = "SRESPONDRS1";
+const MEMBER = "UGROUPMEM01";
+const MEMBERSHIP_NOTE = "Slack cannot confirm user-group membership right now";
 
 let h: Harness;
 beforeEach(async () => {
   h = await listenerHarness();
 });
 afterEach(async () => {
+  vi.useRealTimers();
   await h.store.close();
 });
 
@@ -19,16 +28,36 @@ function command(user: string, text: string) {
   const cmd = { command: "/iam-audit", text, user_id: user, user_name: user, channel_id: CHANNEL, channel_name: "alerts", team_id: "T1", team_domain: "example", response_url: "https://hooks.slack.com/commands/T1/1/x", trigger_id: "trigger-1", api_app_id: "A1", token: "t" } as SlashCommand;
   const ack = vi.fn((_r?: unknown) => Promise.resolve());
   const respond = vi.fn((_r: Record<string, unknown>) => Promise.resolve());
-  return { args: { command: cmd, ack, respond } as unknown as CommandArgs, ack, respond };
+  return { args: { command: cmd, ack, respond, context: {} } as unknown as CommandArgs, ack, respond };
 }
+
+/** Runs the command as Bolt does: the authorization middleware, then the listener. */
+const run = (args: CommandArgs, deps: ListenerDeps = h.deps) => dispatch(deps, iamAuditRule, onIamAudit, args);
 
 const answered = (respond: ReturnType<typeof command>["respond"]) => respond.mock.calls.map(([r]) => JSON.stringify(r)).join("\n");
 
-describe("onIamAudit", () => {
+/** The deps with RESPONDERS holding GROUP, whose members Slack lists only when `members` resolves. */
+function withGroup(members: Promise<string[]>): ListenerDeps {
+  h.client.usergroups.users.list.mockImplementation(async () => ({ ok: true, users: await members }));
+  return { ...h.deps, auth: new Authorizer(h.web, [RESPONDER, GROUP], [APPROVER], h.deps.logger) };
+}
+
+/** A promise settled by the test. */
+function gate<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+describe("/iam-audit (iamAuditRule + onIamAudit)", () => {
   test("events: acknowledged with 'Working on it…', then the alerts of the window with links, recorded ok", async () => {
     const alert = await seedAlert(h.store, { eventName: "DeleteRole", requestParameters: { roleName: "billing-admin-role" } });
     const { args, ack, respond } = command(RESPONDER, "events 24h");
-    await onIamAudit(h.deps, args);
+    await run(args);
     expect(ack).toHaveBeenCalledWith({ response_type: "ephemeral", text: WORKING });
     const shown = answered(respond);
     expect(shown).toContain("billing-admin-role");
@@ -42,23 +71,83 @@ describe("onIamAudit", () => {
   test("log, public: the action log is posted in the channel", async () => {
     await h.store.recordAction({ at: new Date(), actor: "UEARLIER01", action: "acknowledge", alertEventId: null, requestId: null, result: "ok", detail: {} });
     const { args, respond } = command(RESPONDER, "log public");
-    await onIamAudit(h.deps, args);
+    await run(args);
     expect(answered(respond)).toContain("<@UEARLIER01>");
     expect(respond.mock.calls[0]?.[0].response_type).toBe("in_channel");
   });
 
-  test("someone not in RESPONDERS is refused in the acknowledgement itself, and the refusal is recorded", async () => {
-    const { args, ack, respond } = command(OUTSIDER, "log");
-    await onIamAudit(h.deps, args);
-    expect(ack).toHaveBeenCalledWith({ response_type: "ephemeral", text: NOT_ALLOWED });
-    expect(NOT_ALLOWED).toBe("You are not allowed to use /iam-audit (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was run.");
+  test("help, for someone allowed: the help is the acknowledgement itself, nothing follows, recorded ok", async () => {
+    const { args, ack, respond } = command(RESPONDER, "help public");
+    await run(args);
+    expect(ack).toHaveBeenCalledTimes(1);
+    expect(ack.mock.calls[0]?.[0]).toMatchObject({ response_type: "in_channel", text: expect.stringContaining("/iam-audit") as unknown });
+    expect(JSON.stringify(ack.mock.calls[0]?.[0])).toContain("`/iam-audit log`");
     expect(respond).not.toHaveBeenCalled();
-    expect((await recorded(h.store))[0]).toMatchObject({ actor: OUTSIDER, action: "iam-audit", result: "refused", detail: { subcommand: "log", reason: "not a responder" } });
+    expect(await recorded(h.store)).toEqual([expect.objectContaining({ actor: RESPONDER, action: "iam-audit", result: "ok", detail: { subcommand: "help", args: "", public: true, channel: CHANNEL } })]);
+  });
+
+  test("someone not in RESPONDERS is refused in the acknowledgement itself (even for help), and the refusal is recorded", async () => {
+    for (const text of ["log", "help"]) {
+      const { args, ack, respond } = command(OUTSIDER, text);
+      await run(args);
+      expect(ack.mock.calls).toEqual([[{ response_type: "ephemeral", text: NOT_ALLOWED }]]);
+      expect(respond).not.toHaveBeenCalled();
+    }
+    expect(NOT_ALLOWED).toBe("You are not allowed to use /iam-audit (ask an admin to add you to RESPONDERS or APPROVERS). Nothing was run.");
+    const refusals = await recorded(h.store);
+    expect(refusals).toHaveLength(2);
+    expect(refusals[0]).toMatchObject({ actor: OUTSIDER, action: "iam-audit", alertEventId: null, requestId: null, result: "refused", detail: { subcommand: "log", reason: "not a responder", channel: CHANNEL } });
+    expect(refusals[1]).toMatchObject({ result: "refused", detail: { subcommand: "help", reason: "not a responder" } });
+  });
+
+  test("a slow user-group look-up: acknowledged with 'Working on it…' after the wait, answered once Slack lists the member", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const slack = gate<string[]>();
+    const { args, ack, respond } = command(MEMBER, "help");
+    const done = run(args, withGroup(slack.promise));
+    await vi.advanceTimersByTimeAsync(ROLE_WAIT_MS - 1);
+    expect(ack).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    // Not known to be allowed yet: no help in the ack, only the interim answer.
+    expect(ack.mock.calls).toEqual([[{ response_type: "ephemeral", text: WORKING }]]);
+    expect(respond).not.toHaveBeenCalled();
+    vi.useRealTimers();
+    slack.resolve([MEMBER]);
+    await done;
+    expect(answered(respond)).toContain("`/iam-audit log`");
+    expect(await recorded(h.store)).toEqual([expect.objectContaining({ actor: MEMBER, result: "ok", detail: expect.objectContaining({ subcommand: "help", delivered: 1 }) as unknown })]);
+    expect(callsOf(h.client.usergroups.users.list)).toEqual([{ usergroup: GROUP }]);
+  });
+
+  test("a slow user-group look-up that then fails: refused through the response URL, saying why, recorded; nothing is answered", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const slack = gate<string[]>();
+    const { args, ack, respond } = command(MEMBER, "log");
+    const done = run(args, withGroup(slack.promise));
+    await vi.advanceTimersByTimeAsync(ROLE_WAIT_MS);
+    expect(ack.mock.calls).toEqual([[{ response_type: "ephemeral", text: WORKING }]]);
+    vi.useRealTimers();
+    slack.reject(new Error("usergroups.users.list: fatal_error"));
+    await done;
+    expect(respond.mock.calls).toEqual([[{ response_type: "ephemeral", text: expect.stringContaining(NOT_ALLOWED) as unknown }]]);
+    expect(answered(respond)).toContain(MEMBERSHIP_NOTE);
+    expect(await recorded(h.store)).toEqual([expect.objectContaining({ actor: MEMBER, action: "iam-audit", result: "refused", detail: expect.objectContaining({ subcommand: "log", reason: "not a responder" }) as unknown })]);
+  });
+
+  test("a role check that throws refuses (fail closed): told in the ack, recorded with the failure, the command never runs", async () => {
+    const broken = { ...h.deps, auth: { isResponder: () => Promise.reject(new Error("authorizer exploded")), isApprover: () => Promise.reject(new Error("authorizer exploded")), unverifiedGroups: [] } as unknown as Authorizer };
+    const listener = vi.fn(() => Promise.resolve());
+    const { args, ack, respond } = command(RESPONDER, "log");
+    await dispatch(broken, iamAuditRule, listener, args);
+    expect(ack.mock.calls).toEqual([[{ response_type: "ephemeral", text: NOT_ALLOWED }]]);
+    expect(listener).not.toHaveBeenCalled();
+    expect(respond).not.toHaveBeenCalled();
+    expect(await recorded(h.store)).toEqual([expect.objectContaining({ actor: RESPONDER, result: "refused", detail: expect.objectContaining({ reason: "not a responder", roleCheckFailed: "authorizer exploded" }) as unknown })]);
   });
 
   test("user: when IAM cannot be read the answer says so, and the use is recorded as an error", async () => {
     const { args, respond } = command(RESPONDER, "user alice");
-    await onIamAudit(h.deps, args);
+    await run(args);
     expect(answered(respond)).toContain("Could not look up the user");
     expect((await recorded(h.store))[0]).toMatchObject({ result: "error", detail: { subcommand: "user", found: null } });
   });
@@ -66,7 +155,7 @@ describe("onIamAudit", () => {
   test("when the response URL fails, nothing more is sent and the record says none was delivered", async () => {
     const { args, respond } = command(RESPONDER, "log");
     respond.mockRejectedValue(new Error("expired_url"));
-    await onIamAudit(h.deps, args);
+    await run(args);
     expect(respond).toHaveBeenCalledTimes(1);
     expect((await recorded(h.store))[0]).toMatchObject({ result: "ok", detail: { delivered: 0 } });
   });
@@ -86,10 +175,10 @@ describe("onIamAudit", () => {
         result: { ok: false, error: "AccessDenied: not authorized to perform: sts:AssumeRole on *trailwatch*", calls: 0, ms: 30 },
       },
     ];
-    const run = vi.fn((_reason: string) => Promise.resolve(results));
+    const runSnapshots = vi.fn((_reason: string) => Promise.resolve(results));
     const { args, respond } = command(RESPONDER, "snapshot");
-    await onIamAudit({ ...h.deps, snapshots: { run } as unknown as SnapshotFleet }, args);
-    expect(run).toHaveBeenCalledWith("command");
+    await run(args, { ...h.deps, snapshots: { run: runSnapshots } as unknown as SnapshotFleet });
+    expect(runSnapshots).toHaveBeenCalledWith("command");
     const shown = visibleTexts(respond.mock.calls.map(([r]) => r.blocks));
     expect(shown[0]).toBe("*IAM snapshots of 3 watched accounts:* 1 stored, 1 unchanged, ⚠️ 1 failed (their restores keep using their previous snapshot)");
     // Failed first; the account name and the error are shown as text, never as mentions or formatting.

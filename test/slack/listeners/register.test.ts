@@ -1,10 +1,11 @@
-// The wiring: every button and form is registered behind the authorization middleware, under the ids the
-// messages carry; a click runs through the chain as Bolt runs it.
+// The wiring: every button, form and the command is registered behind the authorization middleware, under the
+// ids the messages carry; a click and a command run through the chain as Bolt runs it.
 import type { App } from "@slack/bolt";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { ActionIds, CallbackIds } from "../../../src/slack/action-ids.js";
+import { NOT_ALLOWED, WORKING } from "../../../src/slack/listeners/commands.js";
 import { registerListeners } from "../../../src/slack/listeners/index.js";
-import { buttonArgs, ephemerals, listenerHarness, OUTSIDER, recordedLines, RESPONDER, seedAlert, type Harness } from "../../support/slack-listeners.js";
+import { buttonArgs, CHANNEL, ephemerals, listenerHarness, OUTSIDER, recordedLines, RESPONDER, seedAlert, type Harness } from "../../support/slack-listeners.js";
 
 type Handler = (args: Record<string, unknown>) => Promise<void>;
 let h: Harness;
@@ -33,7 +34,7 @@ async function run(route: string, args: object): Promise<void> {
 }
 
 describe("registerListeners", () => {
-  test("every button and form has the authorization middleware before its listener; the command and Home their own checks", () => {
+  test("every button, form and the command has the authorization middleware before its listener; Home its own check", () => {
     const guarded = [
       `action ${ActionIds.acknowledge}`,
       `action ${ActionIds.escalate}`,
@@ -44,8 +45,9 @@ describe("registerListeners", () => {
       `view ${CallbackIds.escalateModal}`,
       `view ${CallbackIds.remediateModal}`,
       `view ${CallbackIds.adminConfirmModal}`,
+      "command /iam-audit",
     ];
-    expect([...routes.keys()].sort()).toEqual([...guarded, "command /iam-audit", "event app_home_opened"].sort());
+    expect([...routes.keys()].sort()).toEqual([...guarded, "event app_home_opened"].sort());
     for (const r of guarded) expect(routes.get(r), r).toHaveLength(2);
   });
 
@@ -55,5 +57,22 @@ describe("registerListeners", () => {
     await run(`action ${ActionIds.acknowledge}`, buttonArgs(h.web, { user: RESPONDER, value: alert.eventId }));
     expect(ephemerals(h.client).map((e) => e.user)).toEqual([OUTSIDER]);
     expect(await recordedLines(h.store)).toEqual([`${OUTSIDER} acknowledge refused`, `${RESPONDER} acknowledge ok`]);
+  });
+
+  test("a command goes through the chain: an outsider is refused in the ack, a responder gets the answer", async () => {
+    const use = (user: string) => {
+      const ack = vi.fn(() => Promise.resolve());
+      const respond = vi.fn(() => Promise.resolve());
+      const command = { command: "/iam-audit", text: "log", user_id: user, channel_id: CHANNEL, response_url: "https://hooks.slack.com/commands/T1/1/x" };
+      return { args: { command, body: command, ack, respond, context: {} }, ack, respond };
+    };
+    const outsider = use(OUTSIDER);
+    await run("command /iam-audit", outsider.args);
+    expect(outsider.ack).toHaveBeenCalledWith({ response_type: "ephemeral", text: NOT_ALLOWED });
+    const responder = use(RESPONDER);
+    await run("command /iam-audit", responder.args);
+    expect(responder.ack).toHaveBeenCalledWith({ response_type: "ephemeral", text: WORKING });
+    expect(JSON.stringify(responder.respond.mock.calls)).toContain(`<@${OUTSIDER}>`);
+    expect(await recordedLines(h.store)).toEqual([`${OUTSIDER} iam-audit refused`, `${RESPONDER} iam-audit ok`]);
   });
 });
