@@ -9,6 +9,17 @@ import { SnapshotFleet } from "../../src/snapshot/fleet.js";
 import { createLogger } from "../../src/log.js";
 import type { Store } from "../../src/store/types.js";
 import type { SnapshotService } from "../../src/snapshot/service.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import type { IamSnapshot } from "../../src/snapshot/model.js";
+import { renderGroupMessage } from "../../src/slack/group-message.js";
+import { KyselyStore } from "../../src/store/kysely.js";
+import type { AlertGroupRecord, AlertRecord } from "../../src/store/types.js";
+import { iamEvent } from "../remediation/helpers.js";
+import { groupSnapshot } from "../support/stored.js";
+import { visibleTexts } from "../support/slack-helpers.js";
 
 const OWN = "123456789012";
 const MEMBER = "210987654321";
@@ -79,5 +90,58 @@ describe("restoreUnavailable", () => {
     // A member account is its own scope whatever the own id: its snapshots and clients are both that account's.
     expect(await restoreUnavailable(deps({ registry: true, sts: false }), MEMBER)).toBeNull();
     expect(scopeOf(await remediationDeps(deps({ registry: true, sts: false }), MEMBER))).toBe(MEMBER);
+  });
+});
+
+describe("a chain's message judges its Restore from its own account's snapshots", () => {
+  const T0 = new Date("2026-03-01T10:00:00.000Z");
+  /** A snapshot holding just these roles (of `account`). */
+  const holding = (account: string, roles: string[]): IamSnapshot => ({
+    formatVersion: 1,
+    roles: roles.map((name) => ({ name, id: `AROA${name.toUpperCase()}`, arn: `arn:aws:iam::${account}:role/${name}`, path: "/", trustPolicy: "{}", tags: [], inlinePolicies: [], managedPolicyArns: [], instanceProfileNames: [] })),
+    users: [],
+    groups: [],
+    policies: [],
+    instanceProfiles: [],
+    accountAlias: null,
+    passwordPolicy: null,
+    oidcProviders: [],
+    samlProviders: [],
+    gaps: [],
+  });
+  const save = async (store: KyselyStore, scope: string, snap: IamSnapshot) => {
+    const json = JSON.stringify(snap);
+    await store.saveSnapshot({ scope, at: new Date(T0.getTime() - 3_600_000), hash: `h-${scope}`, data: gzipSync(json), rawBytes: json.length });
+  };
+  let seq = 0;
+  /** A stored alert for a DeleteRole in `account`, and the chain group it is the root deletion of. */
+  const chainIn = async (store: KyselyStore, account: string, roleName: string): Promise<{ group: AlertGroupRecord; members: AlertRecord[] }> => {
+    const eventId = `ev-${String(++seq)}`;
+    const event = { ...iamEvent("DeleteRole", { roleName }, undefined, { eventTime: T0 }), eventId, accountId: account };
+    await store.insertAlert({ eventId, eventName: "DeleteRole", severity: "high", severityReason: "x", outcome: "success", event, eventTime: T0, muted: false, accountId: account }, T0);
+    const members = [(await store.getAlert(eventId)) as AlertRecord];
+    const snapshot = groupSnapshot({ id: `g-${eventId}`, firstAt: T0, lastAt: T0, accountId: account, root: { type: "role", name: roleName }, keys: [`role:${roleName}`], memberIds: [eventId], rootFromDeletion: true });
+    return { group: { id: snapshot.id, snapshot, postAttempts: 0, nextAttemptAt: T0, unshownMembers: 0, changedAt: T0 }, members };
+  };
+
+  test("a member account's chain is restorable from its snapshot; the own account's role of that name does not count", async () => {
+    const store = await KyselyStore.openSqlite(join(mkdtempSync(join(tmpdir(), "tw-group-restore-")), "t.db"));
+    try {
+      await save(store, "default", holding(OWN, ["app-role", "own-only"]));
+      await save(store, MEMBER, holding(MEMBER, ["app-role"]));
+      const watched = [{ scope: "default", id: OWN, name: "own", own: true }, { scope: MEMBER, id: MEMBER, name: "payments", own: false }];
+      const snapshots = new SnapshotFleet({ store, accounts: () => watched, iamFor: () => { throw new Error("no snapshot runs here"); }, logger: createLogger("silent"), now: () => T0, retentionDays: 90 });
+      const restoreLine = async (account: string, roleName: string) => {
+        const { group, members } = await chainIn(store, account, roleName);
+        const msg = await renderGroupMessage(store, group, members, { snapshots, logger: createLogger("silent"), ownAccountId: OWN });
+        return visibleTexts(msg.blocks).find((t) => t.startsWith("*Restore:*"));
+      };
+      expect(await restoreLine(MEMBER, "app-role")).toMatch(/^\*Restore:\* restorable from the snapshot of 2026-03-01 09:00 UTC$/);
+      expect(await restoreLine(MEMBER, "own-only")).toBe("*Restore:* not restorable from a snapshot: the snapshot of 2026-03-01 09:00 UTC does not hold role own-only (it is newer than that snapshot)");
+      expect(await restoreLine(OWN, "own-only")).toMatch(/^\*Restore:\* restorable from the snapshot of/);
+      expect(await restoreLine(STRANGER, "app-role")).toBe(`*Restore:* not restorable: account ${STRANGER} is not among the accounts trailwatch watches, so it has no IAM snapshots of it`);
+    } finally {
+      await store.close();
+    }
   });
 });
