@@ -76,7 +76,7 @@ export async function snapshotBench(roles = 1000, users = 1000): Promise<void> {
     console.log(`\nIAM snapshot (moto): ${roles.toLocaleString("en")} roles, ${users.toLocaleString("en")} users`);
     console.log(`seeding moto (not part of the snapshot): ${seedCalls.toLocaleString("en")} calls in ${seedS.toFixed(1)} s (8 concurrent)`);
     const store = await KyselyStore.openSqlite(join(mkdtempSync(join(tmpdir(), "tw-bench-snap-")), "s.db"));
-    const service = new SnapshotService({ store, iam, logger: createLogger("silent"), now: () => new Date(), retentionDays: 90 });
+    const service = new SnapshotService({ store, scope: "default", iam, logger: createLogger("silent"), now: () => new Date(), retentionDays: 90 });
     for (const label of ["first snapshot", "unchanged snapshot"]) {
       const r = await service.run("bench");
       if (!r.ok) {

@@ -33,7 +33,7 @@ import { slackNotifier } from "./slack/workflow-notifier.js";
 import { renderAlert, renderAlertDetails, renderMinimal } from "./slack/render.js";
 import { renderGroupMessage } from "./slack/group-message.js";
 import { openConfiguredStore } from "./store/open.js";
-import { SnapshotService } from "./snapshot/service.js";
+import { SnapshotFleet } from "./snapshot/fleet.js";
 import { accountRestoreLine } from "./snapshot/restorable.js";
 import type { Store } from "./store/types.js";
 import { stsGateway } from "./aws/sts-gateway.js";
@@ -208,14 +208,6 @@ async function startWithLease(
   health.registerScope(DEFAULT_SCOPE);
   // A standby replica polls nothing, so it has no CloudTrail problem of its own until it leads.
   health.setStandby(leadership !== null && !leadership.isHeld);
-  const snapshots = new SnapshotService({
-    store,
-    iam,
-    logger: logger.child({ component: "snapshot" }),
-    now,
-    retentionDays: config.snapshot.retentionDays,
-    schedule: config.snapshot.schedule,
-  });
   // Many accounts: the own account with the clients above, others through roles assumed from them.
   const accounts = new AccountRegistry({
     config: config.accounts,
@@ -226,6 +218,17 @@ async function startWithLease(
     now,
   });
   await accounts.load();
+  // IAM snapshots of every watched account, each through that account's IAM client (the registry's list is read
+  // at each run, so accounts discovery adds are snapshotted at the next one).
+  const snapshots = new SnapshotFleet({
+    store,
+    accounts: () => accounts.list(),
+    iamFor: (scope) => accounts.clientsForScope(scope).iam,
+    logger: logger.child({ component: "snapshot" }),
+    now,
+    retentionDays: config.snapshot.retentionDays,
+    schedule: config.snapshot.schedule,
+  });
   // The delivery client posts alerts itself and owns retrying, so every attempt is visible to the outbox.
   const deliveryClient = new WebClient(config.slack.botToken, {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
@@ -424,7 +427,7 @@ async function startWithLease(
         },
       },
     );
-    // A first IAM snapshot now (restores need one from before a deletion), then on SNAPSHOT_SCHEDULE.
+    // A first IAM snapshot of every watched account now (restores need one from before a deletion), then on SNAPSHOT_SCHEDULE.
     snapshots.start();
     // A first poll right away, so a restart (or a new leader) catches up without waiting for the schedule.
     firstPoll = pollers.tick().catch((err: unknown) => { logger.error(errorFields(err), "first poll failed"); });

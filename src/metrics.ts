@@ -143,21 +143,30 @@ export const remediationOutcomes = new Counter({
   registers,
 });
 
-let lastSnapshotMs: number | undefined;
+/** When each account's last IAM snapshot was taken or confirmed unchanged, by account label. */
+const lastSnapshotMs = new Map<string, number>();
 
 /** @public Registered on creation and filled at scrape time: nothing imports it. */
 export const snapshotAge = new Gauge({
   name: "trailwatch_snapshot_age_seconds",
-  help: "Seconds since the last IAM snapshot was taken (NaN until one is taken).",
+  help: "Seconds since the account's last IAM snapshot was taken or confirmed unchanged (absent until one is).",
+  labelNames: ["account"] as const,
   registers,
   collect() {
-    this.set(lastSnapshotMs === undefined ? Number.NaN : Math.max(0, (Date.now() - lastSnapshotMs) / 1000));
+    this.reset();
+    const now = Date.now();
+    for (const [account, ms] of lastSnapshotMs) this.set({ account }, Math.max(0, (now - ms) / 1000));
   },
 });
 
-/** The snapshot feature calls this after each successful snapshot. */
-export function setSnapshotTakenAt(at: Date): void {
-  lastSnapshotMs = at.getTime();
+/** The snapshot fleet calls this after each successful snapshot of an account (its id, or its scope). */
+export function setSnapshotTakenAt(account: string, at: Date): void {
+  lastSnapshotMs.set(account, at.getTime());
+}
+
+/** Drops the accounts no longer watched (bounded label set). */
+export function forgetSnapshotAccounts(keep: ReadonlySet<string>): void {
+  for (const account of lastSnapshotMs.keys()) if (!keep.has(account)) lastSnapshotMs.delete(account);
 }
 
 /** Handles GET /metrics (Prometheus text format). */

@@ -6,7 +6,7 @@ import type { AuditCheckError, AuditReport, UserPosture } from "../audit/types.j
 import type { AccountStatus } from "../accounts/pollers.js";
 import { awsErrorCode, awsErrorMessage, classifyAwsError, missingPermission } from "../aws/errors.js";
 import { errorFields } from "../log.js";
-import type { SnapshotRunResult } from "../snapshot/service.js";
+import type { AccountSnapshotResult, AccountSnapshotState } from "../snapshot/fleet.js";
 import type { ActionRecord, AlertRecord, StatusCounts, UserFindingsReport } from "../store/types.js";
 import type { ServiceDeps } from "./deps.js";
 
@@ -101,12 +101,13 @@ export async function recentActions(deps: ServiceDeps): Promise<ActionRecord[]> 
   return deps.store.listActions({ limit: LOG_LIMIT });
 }
 
-/** Takes an IAM snapshot now; null when snapshots are not enabled in this process. */
-export async function snapshotNow(deps: ServiceDeps): Promise<SnapshotRunResult | null> {
+/** Takes an IAM snapshot of every watched account now; null when snapshots are not enabled in this process. */
+export async function snapshotNow(deps: ServiceDeps): Promise<AccountSnapshotResult[] | null> {
   return deps.snapshots ? deps.snapshots.run("command") : null;
 }
 
-/** The watched accounts and how their polling goes. */
-export function watchedAccounts(deps: ServiceDeps): { statuses: AccountStatus[]; source: string } {
-  return { statuses: deps.accountPollers?.status() ?? [], source: deps.accounts?.source ?? "own" };
+/** The watched accounts, how their polling goes and (with snapshots) each one's last snapshot. */
+export async function watchedAccounts(deps: ServiceDeps): Promise<{ statuses: AccountStatus[]; source: string; snapshots: Map<string, AccountSnapshotState> | null }> {
+  const snapshots = deps.snapshots ? await deps.snapshots.states() : null;
+  return { statuses: deps.accountPollers?.status() ?? [], source: deps.accounts?.source ?? "own", snapshots };
 }

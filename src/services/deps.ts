@@ -9,7 +9,7 @@ import type { AccountRegistry } from "../accounts/registry.js";
 import type { Config } from "../config.js";
 import type { BotIdentity } from "../domain.js";
 import type { Logger } from "../log.js";
-import type { SnapshotService } from "../snapshot/service.js";
+import type { SnapshotFleet } from "../snapshot/fleet.js";
 import type { Store } from "../store/types.js";
 
 export interface ServiceDeps {
@@ -20,8 +20,8 @@ export interface ServiceDeps {
   iam: IAMClient;
   cloudtrail: CloudTrailClient;
   botIdentity: () => Promise<BotIdentity | null>;
-  /** IAM snapshots (restores, `/iam-audit snapshot`); absent in tests that do not need them. */
-  snapshots?: SnapshotService | undefined;
+  /** IAM snapshots of every watched account (restores, `/iam-audit snapshot`); absent in tests that do not need them. */
+  snapshots?: SnapshotFleet | undefined;
   /** Many accounts: the watched accounts and their clients (absent in unit tests: the own account only). */
   accounts?: AccountRegistry | undefined;
   accountPollers?: AccountPollers | undefined;

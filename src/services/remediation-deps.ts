@@ -1,25 +1,29 @@
 // Which account a remediation is planned and run in, and where its outcome is reported.
 import type { RemediationDeps } from "../remediation/types.js";
+import { snapshotScopeFor } from "../snapshot/fleet.js";
 import type { RemediationRequestRecord } from "../store/types.js";
 import type { ServiceDeps } from "./deps.js";
 
 /**
  * What the remediation engine needs (the bot identity resolved now). With an account id (the account the
  * alert was polled from), the clients and identity are that account's: a plan is made and run where the event
- * happened. An account no longer watched throws rather than fall back. Snapshots describe the bot's own
- * account only, so restores are offered there alone.
+ * happened. An account no longer watched throws rather than fall back. The snapshots are that same account's
+ * (its scope's source refuses another account's snapshot), or none when its scope cannot be determined.
  */
 export async function remediationDeps(deps: ServiceDeps, accountId?: string): Promise<RemediationDeps> {
-  const foreign = Boolean(accountId && deps.accounts && accountId !== (await ownAccountId(deps)));
+  const ownId = accountId ? await ownAccountId(deps) : null;
+  const foreign = Boolean(accountId && deps.accounts && accountId !== ownId);
   const acct = foreign && accountId && deps.accounts ? deps.accounts.clientsFor(accountId) : null;
-  if (acct) return { iam: acct.iam, cloudtrail: acct.cloudtrail, botIdentity: await acct.identity(), passwordPolicy: deps.config.passwordPolicy, now: deps.now };
+  const scope = deps.snapshots?.forAccount(accountId, ownId);
+  const snapshots = scope?.ok ? { snapshots: scope.source } : {};
+  if (acct) return { iam: acct.iam, cloudtrail: acct.cloudtrail, botIdentity: await acct.identity(), passwordPolicy: deps.config.passwordPolicy, now: deps.now, ...snapshots };
   return {
     iam: deps.iam,
     cloudtrail: deps.cloudtrail,
     botIdentity: await deps.botIdentity(),
     passwordPolicy: deps.config.passwordPolicy,
     now: deps.now,
-    ...(deps.snapshots ? { snapshots: deps.snapshots } : {}),
+    ...snapshots,
   };
 }
 
@@ -33,15 +37,14 @@ export async function remediationDepsForRequest(deps: ServiceDeps, req: { alertE
 }
 
 /**
- * Why restores cannot be offered for an alert from this account, or null: snapshots are taken of the bot's own
- * account only, so a member account's deleted resources have nothing to be rebuilt from.
+ * Why restores cannot be offered for an alert from this account, or null: restores read the snapshots of the
+ * event's account, so an account that is not watched, or one that cannot be told apart from the bot's own
+ * (its id unknown), has nothing to be rebuilt from.
  */
 export async function restoreUnavailable(deps: ServiceDeps, accountId: string | null | undefined): Promise<string | null> {
   if (!accountId) return null;
-  const ownId = await ownAccountId(deps);
-  if (ownId === null) return "the bot cannot tell which account is its own (STS GetCallerIdentity failed), so it cannot tell whether its IAM snapshots cover this account";
-  if (accountId === ownId) return null;
-  return `trailwatch takes IAM snapshots of its own account (${ownId}) only; this event happened in account ${accountId}, so there is no snapshot to restore from. Restore it by hand in that account, or contain the actor.`;
+  const scope = snapshotScopeFor(accountId, await ownAccountId(deps), (s) => deps.accounts?.get(s) !== undefined);
+  return scope.ok ? null : `Not restorable: ${scope.reason}. Restore it by hand in that account, or contain the actor.`;
 }
 
 /** The bot's own account: known to the registry with many accounts, else from STS (cached by the resolver). */

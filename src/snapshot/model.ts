@@ -118,6 +118,8 @@ export type IamSnapshot = z.infer<typeof iamSnapshotSchema>;
 /** A stored snapshot's header: when its content was first seen and when it was last confirmed unchanged. */
 export interface SnapshotMeta {
   id: number;
+  /** The account scope it was taken in: "default" (the bot's own account) or a 12-digit account id. */
+  scope: string;
   takenAt: Date;
   confirmedAt: Date;
   hash: string;

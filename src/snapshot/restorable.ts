@@ -4,6 +4,7 @@
 import { RESTORE_FOR_EVENT } from "../catalog/remedies.js";
 import { isIamDeletionEventName, type IamEvent } from "../domain.js";
 import type { IamSnapshot, SnapshotMeta } from "./model.js";
+import type { AccountSnapshotSources } from "./fleet.js";
 import type { SnapshotSource } from "./service.js";
 import { errorFields, type Logger } from "../log.js";
 import { firstRequestString } from "../remediation/restore/common.js";
@@ -127,18 +128,19 @@ export async function restoreLine(event: IamEvent, source: SnapshotSource | unde
 }
 
 /**
- * The restore line for an event from `accountId`: snapshots are of the bot's own account only, so an event from
- * another account is not restorable from them, whatever a resource of the same name in the own account says.
+ * The restore line for an event from `accountId`, judged from that account's own snapshots only: a resource of
+ * the same name in another account (the bot's own included) says nothing about it. An account whose snapshots
+ * cannot be determined (not watched, or the bot's own id unknown) gets the reason instead.
  */
 export async function accountRestoreLine(
   event: IamEvent,
   accountId: string | null | undefined,
   ownAccountId: string | null,
-  source: SnapshotSource | undefined,
+  snapshots: AccountSnapshotSources | undefined,
   logger: Logger,
 ): Promise<string | undefined> {
-  if (!source || !isIamDeletionEventName(event.eventName) || !RESTORE_FOR_EVENT[event.eventName]) return undefined;
-  if (accountId && ownAccountId === null) return "not restorable: the bot cannot tell which account is its own (STS GetCallerIdentity failed), so it cannot match its snapshots to this account";
-  if (accountId && accountId !== ownAccountId) return `not restorable: trailwatch keeps IAM snapshots of its own account only, and this happened in account ${accountId}`;
-  return restoreLine(event, source, logger);
+  if (!snapshots || !isIamDeletionEventName(event.eventName) || !RESTORE_FOR_EVENT[event.eventName]) return undefined;
+  const found = snapshots.forAccount(accountId, ownAccountId);
+  if (!found.ok) return `not restorable: ${found.reason}`;
+  return restoreLine(event, found.source, logger);
 }

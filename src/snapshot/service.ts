@@ -5,7 +5,6 @@ import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { LRUCache } from "lru-cache";
-import cron from "node-cron";
 import { errorFields, type Logger } from "../log.js";
 import { classifyAwsError } from "../aws/errors.js";
 import { stableJson } from "../remediation/aws.js";
@@ -43,20 +42,30 @@ export function decodeSnapshot(data: Buffer): IamSnapshot {
 
 export interface SnapshotServiceOptions {
   store: Store;
-  iam: IAMClient;
+  /** The account scope snapshotted and read: "default" (the bot's own account) or a 12-digit account id. */
+  scope: string;
+  /** An IAM client acting in that account; a function is asked at each run (the registry may replace its clients). */
+  iam: IAMClient | (() => IAMClient);
   logger: Logger;
   now: () => Date;
   retentionDays: number;
-  schedule?: string;
 }
 
+/**
+ * One account's snapshots: takes them with that account's IAM client and reads only that account's stored
+ * snapshots. A snapshot id of another scope is refused (null), so a restore bound to snapshot #N can never
+ * rebuild one account's resources from another account's snapshot. The schedule is SnapshotFleet's.
+ */
 export class SnapshotService implements SnapshotSource {
   private running: Promise<SnapshotRunResult> | null = null;
-  private task: ReturnType<typeof cron.schedule> | null = null;
   // Decompressed snapshots are a few MB for a large account; a handful is plenty for alerts and plans.
   private readonly cache = new LRUCache<number, IamSnapshot>({ max: 4 });
 
   constructor(private readonly opts: SnapshotServiceOptions) {}
+
+  get scope(): string {
+    return this.opts.scope;
+  }
 
   /** Takes a snapshot now; a second caller while one runs gets the same run. */
   run(reason: string): Promise<SnapshotRunResult> {
@@ -67,16 +76,16 @@ export class SnapshotService implements SnapshotSource {
   }
 
   private async runOnce(reason: string): Promise<SnapshotRunResult> {
-    const { logger, store } = this.opts;
+    const { logger, store, scope } = this.opts;
     const started = Date.now();
     const at = this.opts.now();
     let calls = 0;
     try {
-      const taken = await takeSnapshot(this.opts.iam);
+      const taken = await takeSnapshot(typeof this.opts.iam === "function" ? this.opts.iam() : this.opts.iam);
       calls = taken.calls;
       const { json, hash, data } = encodeSnapshot(taken.snapshot);
-      const { meta, stored } = await store.saveSnapshot({ at, hash, data, rawBytes: Buffer.byteLength(json) });
-      const pruned = await store.pruneSnapshots(new Date(at.getTime() - this.opts.retentionDays * 86_400_000));
+      const { meta, stored } = await store.saveSnapshot({ scope, at, hash, data, rawBytes: Buffer.byteLength(json) });
+      const pruned = await store.pruneSnapshots(scope, new Date(at.getTime() - this.opts.retentionDays * 86_400_000));
       const ms = Date.now() - started;
       const fields = {
         reason,
@@ -104,41 +113,13 @@ export class SnapshotService implements SnapshotSource {
     }
   }
 
-  /** A snapshot at start-up, then on the schedule. */
-  start(): void {
-    void this.run("start-up");
-    if (!this.opts.schedule) return;
-    this.task = cron.schedule(
-      this.opts.schedule,
-      async () => {
-        await this.run("schedule");
-      },
-      {
-        name: "iam-snapshot",
-        noOverlap: true,
-        logger: {
-          info: (m: string) => { this.opts.logger.debug({ component: "cron" }, m); },
-          warn: (m: string) => { this.opts.logger.debug({ component: "cron" }, m); },
-          error: (m: string | Error) => { this.opts.logger.error({ component: "cron" }, String(m)); },
-          debug: (m: string | Error) => { this.opts.logger.debug({ component: "cron" }, String(m)); },
-        },
-      },
-    );
-  }
-
-  /** Stops the schedule; a running snapshot gets a few seconds to finish (a large account takes a minute). */
-  async stop(graceMs = 10_000): Promise<void> {
-    await this.task?.stop();
-    this.task = null;
-    if (!this.running) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.running.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
-    clearTimeout(timer);
-  }
-
   async get(id: number): Promise<LoadedSnapshot | null> {
     const row = await this.opts.store.getSnapshot(id);
     if (!row) return null;
+    if (row.meta.scope !== this.opts.scope) {
+      this.opts.logger.warn({ snapshotId: id, snapshotScope: row.meta.scope, scope: this.opts.scope }, "refused a snapshot of another account");
+      return null;
+    }
     let snapshot = this.cache.get(id);
     if (!snapshot) {
       snapshot = decodeSnapshot(row.data);
@@ -148,12 +129,12 @@ export class SnapshotService implements SnapshotSource {
   }
 
   async latestAtOrBefore(at: Date): Promise<LoadedSnapshot | null> {
-    const [meta] = await this.opts.store.listSnapshots({ takenAtOrBefore: at, limit: 1 });
+    const [meta] = await this.opts.store.listSnapshots({ scope: this.opts.scope, takenAtOrBefore: at, limit: 1 });
     return meta ? this.get(meta.id) : null;
   }
 
   async oldest(): Promise<SnapshotMeta | null> {
-    const all = await this.opts.store.listSnapshots({ limit: 100_000 });
+    const all = await this.opts.store.listSnapshots({ scope: this.opts.scope, limit: 100_000 });
     return all.at(-1) ?? null;
   }
 }

@@ -33,7 +33,7 @@ const inline = (list: { PolicyName?: string | undefined; PolicyDocument?: string
 const arns = (list: { PolicyArn?: string | undefined }[] | undefined): string[] => (list ?? []).map((p) => p.PolicyArn ?? "").filter(Boolean).sort();
 
 /** Runs `fn` over items with at most `limit` in flight (IAM throttles bursts). */
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) {

@@ -456,9 +456,9 @@ export class KyselyStore implements Store {
 
   // ---- IAM snapshots (restore) ----
 
-  async saveSnapshot(s: { at: Date; hash: string; data: Buffer; rawBytes: number }): Promise<{ meta: SnapshotMeta; stored: boolean }> {
+  async saveSnapshot(s: { scope: string; at: Date; hash: string; data: Buffer; rawBytes: number }): Promise<{ meta: SnapshotMeta; stored: boolean }> {
     return this.db.transaction().execute(async (trx) => {
-      const latest = await this.one(sql`SELECT * FROM iam_snapshots ORDER BY taken_at DESC, id DESC LIMIT 1`, trx);
+      const latest = await this.one(sql`SELECT * FROM iam_snapshots WHERE scope = ${s.scope} ORDER BY taken_at DESC, id DESC LIMIT 1`, trx);
       if (latest && latest.hash === s.hash) {
         const confirmed = Math.max(latest.confirmed_at as number, s.at.getTime());
         await this.run(sql`UPDATE iam_snapshots SET confirmed_at = ${confirmed} WHERE id = ${latest.id}`, trx);
@@ -466,8 +466,8 @@ export class KyselyStore implements Store {
       }
       await this.run(sql`INSERT INTO iam_snapshot_blobs (hash, data) VALUES (${s.hash}, ${s.data}) ON CONFLICT (hash) DO NOTHING`, trx);
       const row = await this.one(
-        sql`INSERT INTO iam_snapshots (taken_at, confirmed_at, hash, raw_bytes, stored_bytes)
-          VALUES (${s.at.getTime()}, ${s.at.getTime()}, ${s.hash}, ${s.rawBytes}, ${s.data.length}) RETURNING *`,
+        sql`INSERT INTO iam_snapshots (scope, taken_at, confirmed_at, hash, raw_bytes, stored_bytes)
+          VALUES (${s.scope}, ${s.at.getTime()}, ${s.at.getTime()}, ${s.hash}, ${s.rawBytes}, ${s.data.length}) RETURNING *`,
         trx,
       );
       return { meta: toSnapshotMeta(row as Row), stored: true };
@@ -479,16 +479,28 @@ export class KyselyStore implements Store {
     return row ? { meta: toSnapshotMeta(row), data: row.data as Buffer } : null;
   }
 
-  async listSnapshots(filter: { takenAtOrBefore?: Date; limit: number }): Promise<SnapshotMeta[]> {
+  async listSnapshots(filter: { scope: string; takenAtOrBefore?: Date; limit: number }): Promise<SnapshotMeta[]> {
     const rows = await this.all(
-      sql`SELECT * FROM iam_snapshots WHERE taken_at <= ${filter.takenAtOrBefore?.getTime() ?? Number.MAX_SAFE_INTEGER} ORDER BY taken_at DESC, id DESC LIMIT ${filter.limit}`,
+      sql`SELECT * FROM iam_snapshots WHERE scope = ${filter.scope} AND taken_at <= ${filter.takenAtOrBefore?.getTime() ?? Number.MAX_SAFE_INTEGER}
+        ORDER BY taken_at DESC, id DESC LIMIT ${filter.limit}`,
     );
     return rows.map(toSnapshotMeta);
   }
 
-  async pruneSnapshots(confirmedBefore: Date): Promise<number> {
+  async latestSnapshots(): Promise<SnapshotMeta[]> {
+    const rows = await this.all(
+      sql`SELECT * FROM iam_snapshots s WHERE s.id = (SELECT t.id FROM iam_snapshots t WHERE t.scope = s.scope ORDER BY t.taken_at DESC, t.id DESC LIMIT 1) ORDER BY s.scope`,
+    );
+    return rows.map(toSnapshotMeta);
+  }
+
+  async pruneSnapshots(scope: string, confirmedBefore: Date): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
-      const n = await this.run(sql`DELETE FROM iam_snapshots WHERE confirmed_at < ${confirmedBefore.getTime()}`, trx);
+      const n = await this.run(
+        sql`DELETE FROM iam_snapshots WHERE scope = ${scope} AND confirmed_at < ${confirmedBefore.getTime()}
+          AND id <> (SELECT t.id FROM iam_snapshots t WHERE t.scope = ${scope} ORDER BY t.taken_at DESC, t.id DESC LIMIT 1)`,
+        trx,
+      );
       await this.run(sql`DELETE FROM iam_snapshot_blobs WHERE hash NOT IN (SELECT hash FROM iam_snapshots)`, trx);
       return n;
     });

@@ -163,6 +163,9 @@ async function runScript(db: Kysely<unknown>, script: string): Promise<void> {
   }
 }
 
+const SNAPSHOT_SCOPE =
+  "ALTER TABLE iam_snapshots ADD COLUMN scope TEXT NOT NULL DEFAULT 'default'; CREATE INDEX iam_snapshots_scope_taken ON iam_snapshots (scope, taken_at)";
+
 interface Entry {
   name: string;
   sqlite: (db: Kysely<unknown>) => Promise<void>;
@@ -214,6 +217,17 @@ const ENTRIES: Entry[] = [
         "ALTER TABLE alert_groups ADD COLUMN claimed_by TEXT; ALTER TABLE alert_groups ADD COLUMN claimed_until BIGINT; " +
           "ALTER TABLE notices ADD COLUMN claimed_by TEXT; ALTER TABLE notices ADD COLUMN claimed_until BIGINT",
       ),
+  },
+  {
+    // IAM snapshots of every watched account: the account scope each snapshot was taken in ("default" for the
+    // bot's own account, as every snapshot before this was; else the 12-digit account id). Dedup, listings and
+    // retention are per scope, and a restore only reads its own account's snapshots.
+    name: "0005_snapshot_scope",
+    sqlite: async (db) => {
+      const has = (await sql<{ n: number }>`SELECT COUNT(*) AS n FROM pragma_table_info('iam_snapshots') WHERE name = 'scope'`.execute(db)).rows[0]?.n ?? 0;
+      if (has === 0) await runScript(db, SNAPSHOT_SCOPE);
+    },
+    postgres: (db) => runScript(db, SNAPSHOT_SCOPE),
   },
 ];
 

@@ -112,6 +112,7 @@ export function toAction(r: Row): ActionRecord {
 export function toSnapshotMeta(r: Row): SnapshotMeta {
   return {
     id: r.id as number,
+    scope: r.scope as string,
     takenAt: new Date(r.taken_at as number),
     confirmedAt: new Date(r.confirmed_at as number),
     hash: r.hash as string,

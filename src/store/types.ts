@@ -182,16 +182,21 @@ export interface Store {
   markNoticePosted(key: string, channelId: string, ts: string, at: Date): Promise<void>;
   markNoticeFailed(key: string, error: string): Promise<void>;
   // ---- IAM snapshots (restore) ----
+  // Each snapshot belongs to one account scope ("default" for the bot's own account, else the account id);
+  // dedup, listings and retention never cross scopes.
   /**
-   * Stores a compressed snapshot. When its hash equals the latest snapshot's, nothing new is stored: the
-   * latest is marked confirmed at `at` (stored false).
+   * Stores a compressed snapshot of `scope`. When its hash equals that scope's latest snapshot, nothing new is
+   * stored: the latest is marked confirmed at `at` (stored false).
    */
-  saveSnapshot(s: { at: Date; hash: string; data: Buffer; rawBytes: number }): Promise<{ meta: SnapshotMeta; stored: boolean }>;
+  saveSnapshot(s: { scope: string; at: Date; hash: string; data: Buffer; rawBytes: number }): Promise<{ meta: SnapshotMeta; stored: boolean }>;
+  /** Any scope's snapshot by id: readers check `meta.scope` (src/snapshot/service.ts does). */
   getSnapshot(id: number): Promise<{ meta: SnapshotMeta; data: Buffer } | null>;
-  /** Newest first. */
-  listSnapshots(filter: { takenAtOrBefore?: Date; limit: number }): Promise<SnapshotMeta[]>;
-  /** Deletes snapshots last confirmed before the date (retention); returns how many. */
-  pruneSnapshots(confirmedBefore: Date): Promise<number>;
+  /** One scope's snapshots, newest first. */
+  listSnapshots(filter: { scope: string; takenAtOrBefore?: Date; limit: number }): Promise<SnapshotMeta[]>;
+  /** The newest snapshot of every scope that has one. */
+  latestSnapshots(): Promise<SnapshotMeta[]>;
+  /** Deletes a scope's snapshots last confirmed before the date (retention), never its newest; returns how many. */
+  pruneSnapshots(scope: string, confirmedBefore: Date): Promise<number>;
   // --- crash recovery (issue 8): remediations left "executing" by a crash ---
   /** Requests in state executing, oldest decision first. */
   listExecutingRemediationRequests(): Promise<RemediationRequestRecord[]>;

@@ -3,17 +3,17 @@
 // its own events (it tells accounts apart by the access key moto issued for each assumed role).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, GetInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
-import { AssumeRoleCommand } from "@aws-sdk/client-sts";
+import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, DeleteRoleCommand, GetInstanceProfileCommand, GetRoleCommand, type IAMClient, ListRoleTagsCommand } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { SlackMessage } from "../fakes/slack.js";
-import { blockActionPayload, sendBlockAction, sendSlashCommand, sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-request.js";
-import { startStsProxy, type StsProxy } from "../support/accounts.js";
+import { sendSlashCommand } from "../fakes/slack-request.js";
+import { iamInAccount, startStsProxy, type StsProxy } from "../support/accounts.js";
 import type { AppProcess } from "../support/app-process.js";
 import { ALERT_CHANNEL, NOTICE_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
 import { MOTO_ACCOUNT_ID } from "../support/moto.js";
 import { iamRecord } from "../support/records.js";
-import { alertEventId, buttonValue, visibleTexts } from "../support/slack-helpers.js";
+import { remediateAndApprove } from "../support/remediate.js";
+import { alertEventId, allText, clickButton, visibleTexts } from "../support/slack-helpers.js";
+import { decodePolicyDocument } from "../../src/remediation/aws.js";
 
 const PAYMENTS = "444455556666";
 const SANDBOX = "777788889999";
@@ -23,16 +23,22 @@ const EXTERNAL_ID = "tw-payments-7f3a";
 const APPROVER_A = "UAPPR001";
 const APPROVER_B = "UAPPR002";
 
+const LEDGER_ROLE = "ledger-role";
+const SHADOW_ROLE = "shadow-role";
+const trustFor = (service: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] });
+
 let h: Harness;
 let sts: StsProxy;
 let app: AppProcess;
+/** IAM in the payments account (moto), as the test sets it up and checks it. */
+let paymentsIam: IAMClient;
 
-/** A deletion recorded in `account`'s event history, made by a user of that account. */
-function deletionIn(account: string, eventName: string, requestParameters: Record<string, unknown>, eventId: string) {
+/** A deletion recorded in `account`'s event history, made by a user of that account (a minute ago unless `eventTime`). */
+function deletionIn(account: string, eventName: string, requestParameters: Record<string, unknown>, eventId: string, eventTime = new Date(Date.now() - 60_000)) {
   const record = iamRecord({
     eventId,
     eventName,
-    eventTime: new Date(Date.now() - 60_000),
+    eventTime,
     requestParameters,
     identity: { type: "IAMUser", principalId: "AIDAEXAMPLEBOB000001", arn: `arn:aws:iam::${account}:user/bob`, accountId: account, userName: "bob" },
   });
@@ -63,6 +69,14 @@ beforeAll(async () => {
       "",
     ].join("\n"),
   );
+  // Roles the start-up snapshots hold: one in the payments account only, and one of another name in the own
+  // account only (a deletion of that name in payments must not be restored from the own account's snapshot).
+  const moto = h.moto as NonNullable<Harness["moto"]>;
+  paymentsIam = await iamInAccount(moto, PAYMENTS_ROLE);
+  await paymentsIam.send(
+    new CreateRoleCommand({ RoleName: LEDGER_ROLE, Path: "/apps/", Description: "ledger writer", AssumeRolePolicyDocument: trustFor("lambda.amazonaws.com"), Tags: [{ Key: "team", Value: "ledger" }] }),
+  );
+  await moto.iam().send(new CreateRoleCommand({ RoleName: SHADOW_ROLE, AssumeRolePolicyDocument: trustFor("ec2.amazonaws.com") }));
   deletionIn(MOTO_ACCOUNT_ID, "DeleteRole", { roleName: "own-role" }, "00000000-0000-4000-8000-00000000000a");
   deletionIn(PAYMENTS, "DeleteUser", { userName: "payments-batch" }, "00000000-0000-4000-8000-00000000000b");
   // Never visible to the bot: its role cannot be assumed.
@@ -130,14 +144,6 @@ describe("ACCOUNTS_FILE with a reachable and an unreachable account beside the b
 
 describe("remediation in the event's account", () => {
   test("re-adding a role to an instance profile acts in the account the deletion happened in, through its role", async () => {
-    const motoEndpoint = (h.moto as NonNullable<Harness["moto"]>).endpoint;
-    const assumed = await (h.moto as NonNullable<Harness["moto"]>).sts().send(new AssumeRoleCommand({ RoleArn: PAYMENTS_ROLE, RoleSessionName: "test-setup" }));
-    const c = assumed.Credentials;
-    const paymentsIam = new IAMClient({
-      endpoint: motoEndpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: c?.AccessKeyId as string, secretAccessKey: c?.SecretAccessKey as string, sessionToken: c?.SessionToken as string },
-    });
     const ownIam = (h.moto as NonNullable<Harness["moto"]>).iam();
     const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
     // The same names exist in both accounts; only the payments profile lost its role.
@@ -151,30 +157,9 @@ describe("remediation in the event's account", () => {
     const msg = await h.slack.waitFor(() => alertWithId(eventId), 40_000, "payments alert");
     expect(JSON.stringify(msg.blocks)).toContain("payments-prod");
 
-    const events = `${app.url}/slack/events`;
-    const click = (user: string, actionId: string, value: string, m: SlackMessage) =>
-      sendBlockAction(events, SIGNING_SECRET, blockActionPayload({ userId: user, actionId, value, channelId: m.channel, messageTs: m.ts }));
-    const viewsBefore = h.slack.views.length;
-    await click(APPROVER_A, "alert_remediate", eventId, msg);
-    const view = await h.slack.waitFor((s) => (s.views.length > viewsBefore && s.views[s.views.length - 1]?.updates ? s.views[s.views.length - 1] : undefined), 20_000, "plans");
+    const run = await remediateAndApprove(h.slack, `${app.url}/slack/events`, msg, "readd-role-to-instance-profile", APPROVER_A, APPROVER_B);
     // The plan was made against the payments account: its profile is empty there (in the own account it is not).
-    expect(JSON.stringify(view.view.blocks)).toContain("AddRoleToInstanceProfile");
-    await sendViewSubmission(
-      events,
-      SIGNING_SECRET,
-      viewSubmissionPayload({
-        userId: APPROVER_A,
-        callbackId: "remediate_modal",
-        privateMetadata: String(view.view.private_metadata),
-        values: { remediation_choice: { remediation_choice_input: { type: "radio_buttons", selected_option: { text: { type: "plain_text", text: "readd-role-to-instance-profile" }, value: "readd-role-to-instance-profile" } } } },
-      }),
-    );
-    const request = await h.slack.waitFor(
-      (s) => s.messages(ALERT_CHANNEL).find((m) => m.thread_ts === msg.ts && JSON.stringify(m.blocks).includes("remediation_approve")),
-      20_000,
-      "request message",
-    );
-    await click(APPROVER_B, "remediation_approve", buttonValue(request, "remediation_approve"), request);
+    expect(run.modal).toContain("AddRoleToInstanceProfile");
     const approved = await h.waitForAction((a) => a.action === "remediation-approve" && a.actor === APPROVER_B, 30_000);
     expect(approved.result).toBe("ok");
     const inPayments = await paymentsIam.send(new GetInstanceProfileCommand({ InstanceProfileName: "web" }));
@@ -182,6 +167,55 @@ describe("remediation in the event's account", () => {
     expect(inPayments.InstanceProfile?.Roles?.[0]?.Arn).toContain(PAYMENTS);
     const inOwn = await ownIam.send(new GetInstanceProfileCommand({ InstanceProfileName: "web" }));
     expect(inOwn.InstanceProfile?.Roles).toHaveLength(1);
+  });
+});
+
+describe("restore in the event's account", () => {
+  const afterPaymentsSnapshot = async (): Promise<Date> => {
+    await app.waitForLog((l) => l.msg === "IAM snapshot stored" && l.account === PAYMENTS, 60_000);
+    await new Promise((r) => setTimeout(r, 1100)); // CloudTrail times have whole seconds: the deletion is after the snapshot
+    return new Date();
+  };
+
+  test("a role deleted in the member account is restorable from that account's snapshot and comes back there, not in the own account", async () => {
+    const at = await afterPaymentsSnapshot();
+    await paymentsIam.send(new DeleteRoleCommand({ RoleName: LEDGER_ROLE }));
+    const eventId = "00000000-0000-4000-8000-00000000000e";
+    deletionIn(PAYMENTS, "DeleteRole", { roleName: LEDGER_ROLE }, eventId, at);
+    const msg = await h.slack.waitFor(() => alertWithId(eventId), 40_000, "payments DeleteRole alert");
+    expect(allText(msg)).toContain("payments-prod");
+    expect(allText(msg)).toMatch(/restorable from the snapshot of \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+
+    const run = await remediateAndApprove(h.slack, `${app.url}/slack/events`, msg, "restore-role", APPROVER_A, APPROVER_B);
+    expect(run.modal).toMatch(/Restore role ledger-role from snapshot #\d+/);
+    expect(run.outcome).toContain("verified");
+    const role = (await paymentsIam.send(new GetRoleCommand({ RoleName: LEDGER_ROLE }))).Role;
+    expect(role?.Arn).toBe(`arn:aws:iam::${PAYMENTS}:role/apps/${LEDGER_ROLE}`);
+    expect(role?.Description).toBe("ledger writer");
+    expect(decodePolicyDocument(role?.AssumeRolePolicyDocument ?? "")).toEqual(JSON.parse(trustFor("lambda.amazonaws.com")));
+    const tags = (await paymentsIam.send(new ListRoleTagsCommand({ RoleName: LEDGER_ROLE }))).Tags ?? [];
+    expect(tags).toContainEqual({ Key: "team", Value: "ledger" });
+    expect(tags.find((t) => t.Key === "trailwatch:restored-from")?.Value).toMatch(/^snapshot-\d+$/);
+    // Nothing was created in the bot's own account.
+    await expect((h.moto as NonNullable<Harness["moto"]>).iam().send(new GetRoleCommand({ RoleName: LEDGER_ROLE }))).rejects.toMatchObject({ name: "NoSuchEntityException" });
+  });
+
+  test("a role of the same name in the own account does not make a member account's deletion restorable", async () => {
+    const at = await afterPaymentsSnapshot();
+    const eventId = "00000000-0000-4000-8000-00000000000f";
+    // shadow-role exists (and is in the snapshots) in the own account only.
+    deletionIn(PAYMENTS, "DeleteRole", { roleName: SHADOW_ROLE }, eventId, at);
+    const msg = await h.slack.waitFor(() => alertWithId(eventId), 40_000, "payments shadow-role alert");
+    expect(allText(msg)).toMatch(/not restorable from a snapshot: the snapshot of [^"]* does not hold role shadow-role/);
+    expect(allText(msg)).not.toMatch(/restorable from the snapshot of/);
+
+    const viewsBefore = h.slack.views.length;
+    await clickButton(`${app.url}/slack/events`, SIGNING_SECRET, APPROVER_A, "alert_remediate", eventId, msg);
+    const view = await h.slack.waitFor((s) => (s.views.length > viewsBefore && s.views[s.views.length - 1]?.updates ? s.views[s.views.length - 1] : undefined), 20_000, "plans");
+    // The payments snapshot is the one the plan reads, and it has no such role.
+    expect(JSON.stringify(view.view.blocks)).toMatch(/does not hold role shadow-role/);
+    expect((await (h.moto as NonNullable<Harness["moto"]>).iam().send(new GetRoleCommand({ RoleName: SHADOW_ROLE }))).Role?.Arn).toBe(`arn:aws:iam::${MOTO_ACCOUNT_ID}:role/${SHADOW_ROLE}`);
+    await expect(paymentsIam.send(new GetRoleCommand({ RoleName: SHADOW_ROLE }))).rejects.toMatchObject({ name: "NoSuchEntityException" });
   });
 });
 
@@ -214,11 +248,16 @@ describe("/metrics", () => {
     expect(lookups).toBeLessThanOrEqual(h.cloudtrail.calls.filter((c) => c.account === PAYMENTS && c.operation === "LookupEvents").length);
     expect(text).toMatch(new RegExp(`^trailwatch_poll_duration_seconds_count\\{account="${PAYMENTS}"\\} [1-9]`, "m"));
     expect(value(/^trailwatch_alerts_total\{severity="\w+",event="DeleteUser",muted="false"\} (\d+)/m)).toBe(1);
-    expect(value(/^trailwatch_alerts_total\{severity="\w+",event="DeleteRole",muted="false"\} (\d+)/m)).toBe(1);
+    // The own account's DeleteRole and the two of the restore tests.
+    expect(value(/^trailwatch_alerts_total\{severity="\w+",event="DeleteRole",muted="false"\} (\d+)/m)).toBe(3);
     expect(value(new RegExp(`^trailwatch_lag_seconds\\{account="${PAYMENTS}"\\} ([\\d.]+)`, "m"))).toBeGreaterThan(0);
     expect(value(/^trailwatch_outbox_depth (\d+)/m)).toBe(0);
     expect(value(/^trailwatch_slack_post_duration_seconds_count\{result="ok"\} (\d+)/m)).toBeGreaterThanOrEqual(2);
-    expect(text).toMatch(/^trailwatch_snapshot_age_seconds nan$/im);
+    // One snapshot age per account that has a snapshot; none for the account whose role cannot be assumed.
+    await app.waitForLog((l) => l.msg === "IAM snapshot stored" && l.account === PAYMENTS, 60_000);
+    text = await scrape();
+    for (const a of [MOTO_ACCOUNT_ID, PAYMENTS]) expect(value(new RegExp(`^trailwatch_snapshot_age_seconds\\{account="${a}"\\} ([\\d.e+-]+)$`, "m"))).toBeGreaterThanOrEqual(0);
+    expect(text).not.toContain(`trailwatch_snapshot_age_seconds{account="${SANDBOX}"}`);
     // No ARNs, user names or error text in labels.
     expect(text).not.toContain("arn:aws");
   });
@@ -228,6 +267,7 @@ describe("/iam-audit accounts", () => {
   test("lists every watched account with its last poll and health, the unreachable one as failing", async () => {
     await h.slack.waitFor(() => sts.requests.some((r) => r.params.RoleArn === SANDBOX_ROLE), 30_000, "sandbox tried");
     await app.waitForLog((l) => l.msg === "poll finished" && l.account === PAYMENTS && l.completed === true, 60_000);
+    await app.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("IAM snapshots of the watched accounts finished"), 60_000);
     const res = await sendSlashCommand(`${app.url}/slack/events`, SIGNING_SECRET, {
       command: "/iam-audit",
       text: "accounts",
@@ -243,5 +283,8 @@ describe("/iam-audit accounts", () => {
     expect(text).toMatch(/\*legacy-sandbox\* `777788889999`\\n⚠️ \*failing\*/);
     expect(text).toMatch(/\*payments-prod\* `444455556666`\\n✅ ok · last poll <!date\^/);
     expect(text).toContain(`\`${MOTO_ACCOUNT_ID}\` · bot's own account`);
+    // Each account's last snapshot: the unreachable one has none, and says its snapshot failed.
+    expect(text).toMatch(/\*payments-prod\*[^"]*\\nlast IAM snapshot <!date\^\d+\^[^"]*\(#\d+\)/);
+    expect(text).toMatch(/\*legacy-sandbox\*[^"]*\\nno IAM snapshot yet · ⚠️ \*snapshot failed\* <!date\^\d+\^[^"]*AccessDenied/);
   });
 });

@@ -21,14 +21,14 @@ import {
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { SlackMessage } from "../fakes/slack.js";
-import { sendSlashCommand, sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-request.js";
+import { sendSlashCommand } from "../fakes/slack-request.js";
 import type { AppProcess } from "../support/app-process.js";
 import { ALERT_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
 import { APP_PROFILE, APP_ROLE, APP_USER, BOUNDARY_ARN, MANAGED_ARN, PROFILE_TAGS, ROLE_INLINE, ROLE_TAGS, seedAcceptanceIam, TRUST, USER_INLINE } from "../support/iam-seed.js";
 import { iamRecord } from "../support/records.js";
-import { buttonValue } from "../support/slack-helpers.js";
 import { decodePolicyDocument } from "../../src/remediation/aws.js";
-import { allText, clickButton, eventIdOf, topLevel as topLevelIn } from "../support/slack-helpers.js";
+import { remediateAndApprove } from "../support/remediate.js";
+import { allText, topLevel as topLevelIn } from "../support/slack-helpers.js";
 
 const REQUESTER = "UAPPR001";
 const APPROVER = "UAPPR002";
@@ -50,33 +50,8 @@ afterAll(async () => {
   await h.close();
 });
 
-const click = (user: string, actionId: string, value: string, msg: SlackMessage) => clickButton(events, SIGNING_SECRET, user, actionId, value, msg);
-
 /** Remediate → modal with plans → submit the restore → request message in the thread; then a second approver approves. */
-async function restoreFrom(msg: SlackMessage, remediationId: string): Promise<{ modal: string; request: string; outcome: string }> {
-  const viewsBefore = h.slack.views.length;
-  await click(REQUESTER, "alert_remediate", eventIdOf(msg), msg);
-  const view = await h.slack.waitFor((s) => (s.views.length > viewsBefore && s.views[s.views.length - 1]?.updates ? s.views[s.views.length - 1] : undefined), 20_000, "modal with plans");
-  const modal = JSON.stringify(view.view.blocks);
-  await sendViewSubmission(
-    events,
-    SIGNING_SECRET,
-    viewSubmissionPayload({
-      userId: REQUESTER,
-      callbackId: "remediate_modal",
-      privateMetadata: String(view.view.private_metadata),
-      values: { remediation_choice: { remediation_choice_input: { type: "radio_buttons", selected_option: { text: { type: "plain_text", text: remediationId }, value: remediationId } } } },
-    }),
-  );
-  const request = await h.slack.waitFor(
-    (s) => s.messages(ALERT_CHANNEL).find((m) => m.thread_ts === msg.ts && JSON.stringify(m.blocks).includes("remediation_approve")),
-    20_000,
-    "request message",
-  );
-  await click(APPROVER, "remediation_approve", buttonValue(request, "remediation_approve"), request);
-  const outcome = await h.slack.waitFor((s) => s.messages(ALERT_CHANNEL).find((m) => m.thread_ts === msg.ts && /^Remediat(ed|ion failed)/.test(m.text ?? "")), 60_000, "outcome");
-  return { modal, request: JSON.stringify(request.blocks), outcome: JSON.stringify(outcome.blocks) };
-}
+const restoreFrom = (msg: SlackMessage, remediationId: string) => remediateAndApprove(h.slack, events, msg, remediationId, REQUESTER, APPROVER);
 
 const topLevel = (): SlackMessage[] => topLevelIn(h.slack, ALERT_CHANNEL);
 const textOf = allText;

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SlackMessage } from "../fakes/slack.js";
 import { sendViewSubmission, viewSubmissionPayload } from "../fakes/slack-request.js";
 import type { AppProcess } from "../support/app-process.js";
-import { buttonValue } from "../support/slack-helpers.js";
 import { ALERT_CHANNEL, alertPostedFor, type Harness, SIGNING_SECRET, startHarness } from "../support/harness.js";
 import { actionLine } from "../support/actions.js";
+import { requestRemediation as requestRemediationIn } from "../support/remediate.js";
 import { iamRecord } from "../support/records.js";
 import { clickButton, current as currentIn, ephemeralsFor as ephemeralsIn, eventIdOf } from "../support/slack-helpers.js";
 
@@ -109,29 +109,7 @@ describe("escalate", () => {
 });
 
 /** Clicks Remediate, waits for the plans, submits the chosen remediation; returns the request message. */
-async function requestRemediation(msg: SlackMessage, user: string, remediationId: string): Promise<{ requestId: string; message: SlackMessage; modal: string }> {
-  const viewsBefore = h.slack.views.length;
-  await click(user, "alert_remediate", eventIdOf(msg), msg);
-  const view = await h.slack.waitFor((s) => (s.views.length > viewsBefore && s.views[s.views.length - 1]?.updates ? s.views[s.views.length - 1] : undefined), 10_000, "remediation modal with plans");
-  const modal = JSON.stringify(view.view.blocks);
-  await sendViewSubmission(
-    events,
-    SIGNING_SECRET,
-    viewSubmissionPayload({
-      userId: user,
-      callbackId: "remediate_modal",
-      privateMetadata: String(view.view.private_metadata),
-      values: { remediation_choice: { remediation_choice_input: { type: "radio_buttons", selected_option: { text: { type: "plain_text", text: remediationId }, value: remediationId } } } },
-    }),
-  );
-  const message = await h.slack.waitFor(
-    (s) => s.messages(ALERT_CHANNEL).find((m) => m.thread_ts === msg.ts && JSON.stringify(m.blocks).includes("remediation_approve") && !JSON.stringify(m.blocks).includes("Rejected")),
-    10_000,
-    "remediation request message",
-  );
-  const requestId = buttonValue(message, "remediation_approve");
-  return { requestId, message, modal };
-}
+const requestRemediation = (msg: SlackMessage, user: string, remediationId: string) => requestRemediationIn(h.slack, events, msg, user, remediationId);
 
 describe("remediate", () => {
   test("dry run shows the exact call; self-approval and non-approvers are refused; a second approver executes it once; IAM changes", async () => {

@@ -46,6 +46,6 @@ describe("audit queries", () => {
 
   test("without snapshots or many accounts: no snapshot, the own account only", async () => {
     expect(await snapshotNow(h.deps)).toBeNull();
-    expect(watchedAccounts(h.deps)).toEqual({ statuses: [], source: "own" });
+    expect(await watchedAccounts(h.deps)).toEqual({ statuses: [], source: "own", snapshots: null });
   });
 });

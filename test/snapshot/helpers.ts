@@ -18,7 +18,7 @@ export interface Snapshots {
 export async function snapshotsFor(iam: IAMClient, retentionDays = 90): Promise<Snapshots> {
   const store = await KyselyStore.openSqlite(join(mkdtempSync(join(tmpdir(), "tw-snap-")), "t.db"));
   const clock = { now: new Date("2025-02-01T00:00:00Z") };
-  const service = new SnapshotService({ store, iam, logger: createLogger("silent"), now: () => clock.now, retentionDays });
+  const service = new SnapshotService({ store, scope: "default", iam, logger: createLogger("silent"), now: () => clock.now, retentionDays });
   return {
     service,
     store,

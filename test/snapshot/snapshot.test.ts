@@ -82,7 +82,7 @@ describe("SnapshotService", () => {
     expect(second.meta.id).toBe(first.meta.id);
     expect(second.meta.confirmedAt.toISOString()).toBe("2025-02-01T01:00:00.000Z");
     expect(second.meta.takenAt.toISOString()).toBe("2025-02-01T00:00:00.000Z");
-    expect(await snaps.store.listSnapshots({ limit: 10 })).toHaveLength(1);
+    expect(await snaps.store.listSnapshots({ scope: "default", limit: 10 })).toHaveLength(1);
 
     await iam.send(new CreateAccountAliasCommand({ AccountAlias: "acme-changed" }));
     snaps.clock.now = new Date("2025-02-01T02:00:00Z");
@@ -105,7 +105,7 @@ describe("SnapshotService", () => {
     const r = (snaps.clock.now = new Date("2025-04-02T00:00:00Z"), await snaps.service.run("test"));
     expect(r).toMatchObject({ ok: true, stored: true, pruned: 1 });
     expect(await snaps.service.get(old)).toBeNull();
-    expect((await snaps.store.listSnapshots({ limit: 10 })).map((m) => m.id)).toEqual([r.ok ? r.meta.id : -1]);
+    expect((await snaps.store.listSnapshots({ scope: "default", limit: 10 })).map((m) => m.id)).toEqual([r.ok ? r.meta.id : -1]);
   });
 
   test("a failed snapshot is reported and logged, never thrown, and stores nothing", async () => {
@@ -113,10 +113,10 @@ describe("SnapshotService", () => {
     const logger = createLogger("info", { write: (l: string) => void lines.push(l) });
     const dead = new IAMClient({ endpoint: "http://127.0.0.1:9", region: "us-east-1", credentials: { accessKeyId: "AKIATEST", secretAccessKey: "x" }, maxAttempts: 1 });
     const snaps = await snapshotsFor(moto.get().iam());
-    const service = new SnapshotService({ store: snaps.store, iam: dead, logger, now: () => new Date(), retentionDays: 90 });
+    const service = new SnapshotService({ store: snaps.store, scope: "default", iam: dead, logger, now: () => new Date(), retentionDays: 90 });
     const r = await service.run("test");
     expect(r.ok).toBe(false);
-    expect(await snaps.store.listSnapshots({ limit: 10 })).toEqual([]);
+    expect(await snaps.store.listSnapshots({ scope: "default", limit: 10 })).toEqual([]);
     expect(lines.join("\n")).toContain("IAM snapshot FAILED");
   });
 });

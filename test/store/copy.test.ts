@@ -31,7 +31,8 @@ async function seeded(): Promise<string> {
   await s.acknowledge("e0", "U1", new Date(5000));
   await s.createRemediationRequest({ id: "r1", alertEventId: "e0", findingId: null, remediationId: "recreate-account-alias", params: { accountAlias: "a" }, plan: storedPlan(), requestedBy: "U1", requestedAt: new Date(0), expiresAt: new Date(Date.now() + 3_600_000) });
   for (let i = 0; i < 3; i++) await s.recordAction({ at: new Date(i * 1000), actor: `U${i}`, action: "acknowledge", alertEventId: "e0", requestId: null, result: "ok", detail: { i } });
-  await s.saveSnapshot({ at: new Date(1000), hash: "h1", data: Buffer.from([0, 1, 255]), rawBytes: 3 });
+  await s.saveSnapshot({ scope: "default", at: new Date(1000), hash: "h1", data: Buffer.from([0, 1, 255]), rawBytes: 3 });
+  await s.saveSnapshot({ scope: "444455556666", at: new Date(2000), hash: "h2", data: Buffer.from([2]), rawBytes: 1 });
   await s.setPollCursor(new Date(777));
   await s.setLookupCursors("default", new Map([["DeleteRole", new Date(888)]]));
   await s.saveAuditReport(new Date(1000), auditReport());
@@ -52,7 +53,7 @@ describe.skipIf(missing !== null)("copy-sqlite-to-postgres", () => {
     const path = await seeded();
     const url = await cluster.createDatabase("copy_ok");
     const counts = await copySqliteToPostgres(path, url);
-    expect(counts).toMatchObject({ alerts: 450, remediation_requests: 1, actions: 3, iam_snapshots: 1, iam_snapshot_blobs: 1, audit_reports: 1, lookup_cursors: 1 });
+    expect(counts).toMatchObject({ alerts: 450, remediation_requests: 1, actions: 3, iam_snapshots: 2, iam_snapshot_blobs: 2, audit_reports: 1, lookup_cursors: 1 });
 
     const sqlite = await KyselyStore.openSqlite(path);
     const pg = await KyselyStore.openPostgres(url);
@@ -64,6 +65,10 @@ describe.skipIf(missing !== null)("copy-sqlite-to-postgres", () => {
       expect(await pg.getLookupCursors("default")).toEqual(new Map([["DeleteRole", new Date(888)]]));
       const snap = await pg.getSnapshot(1);
       expect(snap?.data.equals(Buffer.from([0, 1, 255]))).toBe(true);
+      // Each snapshot keeps the account it was taken in.
+      expect(snap?.meta.scope).toBe("default");
+      expect(await pg.listSnapshots({ scope: "444455556666", limit: 10 })).toEqual(await sqlite.listSnapshots({ scope: "444455556666", limit: 10 }));
+      expect((await pg.listSnapshots({ scope: "444455556666", limit: 10 })).map((m) => m.hash)).toEqual(["h2"]);
       // An event seen before the copy is not alerted again.
       expect(await pg.insertAlert(alert("e1", 1), new Date())).toBe(false);
       await pg.recordAction({ at: new Date(9000), actor: "U9", action: "escalate", alertEventId: null, requestId: null, result: "ok", detail: {} });

@@ -196,19 +196,52 @@ describe.each(engines.filter((e) => !e.skip))("$name", ({ open }) => {
 
   test("snapshots are stored once per content, confirmed, listed newest first and pruned", async () => {
     const s = await fresh();
-    const a = await s.saveSnapshot({ at: new Date(1000), hash: "h1", data: Buffer.from([1, 2, 3]), rawBytes: 30 });
+    const a = await s.saveSnapshot({ scope: "default", at: new Date(1000), hash: "h1", data: Buffer.from([1, 2, 3]), rawBytes: 30 });
     expect(a.stored).toBe(true);
-    const again = await s.saveSnapshot({ at: new Date(2000), hash: "h1", data: Buffer.from([1, 2, 3]), rawBytes: 30 });
+    const again = await s.saveSnapshot({ scope: "default", at: new Date(2000), hash: "h1", data: Buffer.from([1, 2, 3]), rawBytes: 30 });
     expect(again).toMatchObject({ stored: false, meta: { id: a.meta.id, confirmedAt: new Date(2000) } });
-    const b = await s.saveSnapshot({ at: new Date(3000), hash: "h2", data: Buffer.from([9]), rawBytes: 10 });
-    expect((await s.listSnapshots({ limit: 10 })).map((m) => m.hash)).toEqual(["h2", "h1"]);
-    expect((await s.listSnapshots({ takenAtOrBefore: new Date(2500), limit: 10 })).map((m) => m.hash)).toEqual(["h1"]);
+    const b = await s.saveSnapshot({ scope: "default", at: new Date(3000), hash: "h2", data: Buffer.from([9]), rawBytes: 10 });
+    expect((await s.listSnapshots({ scope: "default", limit: 10 })).map((m) => m.hash)).toEqual(["h2", "h1"]);
+    expect((await s.listSnapshots({ scope: "default", takenAtOrBefore: new Date(2500), limit: 10 })).map((m) => m.hash)).toEqual(["h1"]);
     const got = await s.getSnapshot(b.meta.id);
     expect(got?.data.equals(Buffer.from([9]))).toBe(true);
-    expect(got?.meta).toEqual({ id: b.meta.id, takenAt: new Date(3000), confirmedAt: new Date(3000), hash: "h2", rawBytes: 10, storedBytes: 1 });
-    expect(await s.pruneSnapshots(new Date(2500))).toBe(1);
+    expect(got?.meta).toEqual({ id: b.meta.id, scope: "default", takenAt: new Date(3000), confirmedAt: new Date(3000), hash: "h2", rawBytes: 10, storedBytes: 1 });
+    expect(await s.pruneSnapshots("default", new Date(2500))).toBe(1);
     expect(await s.getSnapshot(a.meta.id)).toBeNull();
-    expect((await s.listSnapshots({ limit: 10 })).map((m) => m.hash)).toEqual(["h2"]);
+    expect((await s.listSnapshots({ scope: "default", limit: 10 })).map((m) => m.hash)).toEqual(["h2"]);
+  });
+
+  test("snapshots are per account scope: dedup, listings, latest and retention never cross scopes", async () => {
+    const s = await fresh();
+    const MEMBER = "444455556666";
+    const own1 = await s.saveSnapshot({ scope: "default", at: new Date(1000), hash: "h1", data: Buffer.from([1]), rawBytes: 1 });
+    // The same content in another account is a snapshot of its own (the blob is shared, the rows are not).
+    const member1 = await s.saveSnapshot({ scope: MEMBER, at: new Date(2000), hash: "h1", data: Buffer.from([1]), rawBytes: 1 });
+    expect(member1.stored).toBe(true);
+    expect(member1.meta).toMatchObject({ scope: MEMBER, takenAt: new Date(2000) });
+    expect(member1.meta.id).not.toBe(own1.meta.id);
+    // Dedup compares with the scope's own latest: the own account's h1 is confirmed, not the member's.
+    const own2 = await s.saveSnapshot({ scope: "default", at: new Date(3000), hash: "h1", data: Buffer.from([1]), rawBytes: 1 });
+    expect(own2).toMatchObject({ stored: false, meta: { id: own1.meta.id, confirmedAt: new Date(3000) } });
+    expect((await s.getSnapshot(member1.meta.id))?.meta.confirmedAt).toEqual(new Date(2000));
+    const member2 = await s.saveSnapshot({ scope: MEMBER, at: new Date(4000), hash: "h2", data: Buffer.from([2]), rawBytes: 1 });
+
+    expect((await s.listSnapshots({ scope: "default", limit: 10 })).map((m) => m.id)).toEqual([own1.meta.id]);
+    expect((await s.listSnapshots({ scope: MEMBER, limit: 10 })).map((m) => m.id)).toEqual([member2.meta.id, member1.meta.id]);
+    expect((await s.listSnapshots({ scope: MEMBER, takenAtOrBefore: new Date(1500), limit: 10 }))).toEqual([]);
+    expect((await s.listSnapshots({ scope: "111122223333", limit: 10 }))).toEqual([]);
+    expect((await s.latestSnapshots()).map((m) => [m.scope, m.id])).toEqual([
+      [MEMBER, member2.meta.id],
+      ["default", own1.meta.id],
+    ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))));
+
+    // Retention of one scope leaves the other alone, and never drops a scope's newest snapshot.
+    expect(await s.pruneSnapshots(MEMBER, new Date(10_000))).toBe(1);
+    expect((await s.listSnapshots({ scope: MEMBER, limit: 10 })).map((m) => m.id)).toEqual([member2.meta.id]);
+    expect(await s.pruneSnapshots("default", new Date(10_000))).toBe(0);
+    expect((await s.listSnapshots({ scope: "default", limit: 10 })).map((m) => m.id)).toEqual([own1.meta.id]);
+    // The blob the member's pruned snapshot shared with the own account's is still there.
+    expect((await s.getSnapshot(own1.meta.id))?.data.equals(Buffer.from([1]))).toBe(true);
   });
 
   test("grouping: decisions, group message, members shown and thread replies", async () => {
@@ -451,6 +484,26 @@ describe("KyselyStore on SQLite adopts a file written before it", () => {
     expect((await again.nextPendingAlerts(10)).map((a) => a.eventId).sort()).toEqual(["e1", "e2"]);
     await again.close();
     expect(schemaOf(path)).toEqual(adopted);
+  });
+
+  test("snapshots stored before snapshots had an account scope are the bot's own account's", async () => {
+    const path = tempDb();
+    mkdirSync(dirname(path), { recursive: true });
+    const raw = new Database(path);
+    for (const m of MIGRATIONS) raw.exec(m);
+    raw.pragma(`user_version = ${MIGRATIONS.length}`);
+    raw.prepare("INSERT INTO iam_snapshot_blobs (hash, data) VALUES ('h0', ?)").run(Buffer.from([7]));
+    raw.prepare("INSERT INTO iam_snapshots (taken_at, confirmed_at, hash, raw_bytes, stored_bytes) VALUES (1000, 2000, 'h0', 1, 1)").run();
+    raw.close();
+    const k = await KyselyStore.openSqlite(path);
+    try {
+      expect(await k.listSnapshots({ scope: "default", limit: 10 })).toEqual([
+        { id: 1, scope: "default", takenAt: new Date(1000), confirmedAt: new Date(2000), hash: "h0", rawBytes: 1, storedBytes: 1 },
+      ]);
+      expect(await k.listSnapshots({ scope: "444455556666", limit: 10 })).toEqual([]);
+    } finally {
+      await k.close();
+    }
   });
 
   test("a file at an older legacy version is brought up to date", async () => {

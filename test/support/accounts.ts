@@ -2,8 +2,24 @@
 // proxy in front of moto that can refuse AssumeRole for chosen roles, as STS does when a trust policy does
 // not let the caller in. moto itself lets anyone assume any role and does not expose the ExternalId it got.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { listenLoopback, readBody, type LoopbackServer } from "../fakes/http-util.js";
+import type { Moto } from "./moto.js";
+
+/**
+ * An IAM client acting in another moto account: moto gives credentials from sts:AssumeRole into
+ * arn:aws:iam::<account>:role/<name> that make later calls act in that account (the role need not exist).
+ */
+export async function iamInAccount(moto: Pick<Moto, "endpoint" | "sts">, roleArn: string): Promise<IAMClient> {
+  const c = (await moto.sts().send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "test-setup" }))).Credentials;
+  return new IAMClient({
+    endpoint: moto.endpoint,
+    region: "us-east-1",
+    maxAttempts: 1,
+    credentials: { accessKeyId: c?.AccessKeyId as string, secretAccessKey: c?.SecretAccessKey as string, sessionToken: c?.SessionToken as string },
+  });
+}
 
 /**
  * Resolves an access key id to its account through moto: moto does not check signatures, so STS

@@ -32,7 +32,7 @@ import {
   type ParsedCommand,
   type SlackMessage,
 } from "../blocks/audit.js";
-import { accountsMessages } from "../blocks/accounts.js";
+import { accountsMessages, snapshotRunMessages } from "../blocks/accounts.js";
 import { validateMessage } from "../blocks/limits.js";
 import { code } from "../mrkdwn.js";
 import { within } from "../../within.js";
@@ -178,8 +178,16 @@ function answerHealth(deps: ListenerDeps): Answer {
 
 async function answerSnapshot(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {
   if (parsed.args !== "") return usage(`Usage: \`${COMMAND} snapshot\` (no arguments).`);
-  const r = await snapshotNow(deps);
-  if (!r) return { messages: [textMessage("IAM snapshots are not enabled in this process.")], result: "error", detail: { reason: "no snapshot service" } };
+  const results = await snapshotNow(deps);
+  if (!results) return { messages: [textMessage("IAM snapshots are not enabled in this process.")], result: "error", detail: { reason: "no snapshot service" } };
+  const [only] = results;
+  if (results.length !== 1 || !only) {
+    const failed = results.filter((r) => !r.result.ok).length;
+    const stored = results.filter((r) => r.result.ok && r.result.stored).length;
+    return { messages: snapshotRunMessages(results), result: failed > 0 ? "error" : "ok", detail: { accounts: results.length, stored, failed } };
+  }
+  // One account watched: the reply it always had.
+  const r = only.result;
   if (!r.ok) {
     return { messages: [textMessage(`⚠️ The IAM snapshot failed: ${r.error}. Restores keep using the previous snapshot.`)], result: "error", detail: { reason: r.error, calls: r.calls } };
   }
@@ -248,9 +256,9 @@ async function answerUser(deps: ListenerDeps, parsed: ParsedCommand): Promise<An
   };
 }
 
-function answerAccounts(deps: ListenerDeps): Answer {
-  const { statuses, source } = watchedAccounts(deps);
-  return { messages: accountsMessages(statuses, source, deps.now()), result: "ok", detail: { accounts: statuses.length } };
+async function answerAccounts(deps: ListenerDeps): Promise<Answer> {
+  const { statuses, source, snapshots } = await watchedAccounts(deps);
+  return { messages: accountsMessages(statuses, source, deps.now(), snapshots), result: "ok", detail: { accounts: statuses.length } };
 }
 
 async function answerLog(deps: ListenerDeps): Promise<Answer> {

@@ -6,7 +6,9 @@ import { Authorizer } from "../../../src/auth/index.js";
 import type { CommandArgs } from "../../../src/slack/listeners/authorize.js";
 import { iamAuditRule, NOT_ALLOWED, onIamAudit, ROLE_WAIT_MS, WORKING } from "../../../src/slack/listeners/commands.js";
 import type { ListenerDeps } from "../../../src/slack/listeners/deps.js";
+import type { AccountSnapshotResult, SnapshotFleet } from "../../../src/snapshot/fleet.js";
 import { APPROVER, callsOf, CHANNEL, dispatch, listenerHarness, OUTSIDER, recorded, RESPONDER, seedAlert, type Harness } from "../../support/slack-listeners.js";
+import { visibleTexts } from "../../support/slack-helpers.js";
 
 /** A user group in RESPONDERS, and one of its members (not listed by id). */
 const GROUP = "SRESPONDRS1";
@@ -156,5 +158,35 @@ describe("/iam-audit (iamAuditRule + onIamAudit)", () => {
     await run(args);
     expect(respond).toHaveBeenCalledTimes(1);
     expect((await recorded(h.store))[0]).toMatchObject({ result: "ok", detail: { delivered: 0 } });
+  });
+
+  test("snapshot with several accounts: one line per account, the failed one first with what AWS said, recorded as an error", async () => {
+    const results: AccountSnapshotResult[] = [
+      {
+        account: { scope: "default", id: "123456789012", name: "own account", own: true },
+        result: { ok: true, stored: false, calls: 12, ms: 900, rawBytes: 2048, gaps: [], pruned: 0, meta: { id: 3, scope: "default", takenAt: new Date(0), confirmedAt: new Date(1000), hash: "h", rawBytes: 2048, storedBytes: 512 } },
+      },
+      {
+        account: { scope: "444455556666", id: "444455556666", name: "payments-prod", own: false },
+        result: { ok: true, stored: true, calls: 40, ms: 1200, rawBytes: 4096, gaps: [], pruned: 0, meta: { id: 7, scope: "444455556666", takenAt: new Date(0), confirmedAt: new Date(0), hash: "h2", rawBytes: 4096, storedBytes: 800 } },
+      },
+      {
+        account: { scope: "777788889999", id: "777788889999", name: "sandbox <!here>", own: false },
+        result: { ok: false, error: "AccessDenied: not authorized to perform: sts:AssumeRole on *trailwatch*", calls: 0, ms: 30 },
+      },
+    ];
+    const runSnapshots = vi.fn((_reason: string) => Promise.resolve(results));
+    const { args, respond } = command(RESPONDER, "snapshot");
+    await run(args, { ...h.deps, snapshots: { run: runSnapshots } as unknown as SnapshotFleet });
+    expect(runSnapshots).toHaveBeenCalledWith("command");
+    const shown = visibleTexts(respond.mock.calls.map(([r]) => r.blocks));
+    expect(shown[0]).toBe("*IAM snapshots of 3 watched accounts:* 1 stored, 1 unchanged, ⚠️ 1 failed (their restores keep using their previous snapshot)");
+    // Failed first; the account name and the error are shown as text, never as mentions or formatting.
+    expect(shown[1]).toMatch(/^\*sandbox &lt;!here&gt;\* `777788889999`: ⚠️ failed: `AccessDenied: not authorized to perform: sts:AssumeRole on \S*trailwatch\S*`$/);
+    expect(shown.slice(2)).toEqual([
+      "*own account* `123456789012`: unchanged since snapshot #3, 12 AWS calls",
+      "*payments-prod* `444455556666`: stored snapshot #7, 40 AWS calls",
+    ]);
+    expect((await recorded(h.store))[0]).toMatchObject({ result: "error", detail: { subcommand: "snapshot", accounts: 3, stored: 1, failed: 1 } });
   });
 });
