@@ -37,7 +37,7 @@ export interface AccountNoticesDeps {
 }
 
 /** Outbox keys: one problem and one recovery notice per account and episode. */
-export const accountNoticeKey = (kind: "problem" | "recovered", scope: string, since: Date): string => `account-${kind}:${scope}:${since.getTime()}`;
+const accountNoticeKey = (kind: "problem" | "recovered", scope: string, since: Date): string => `account-${kind}:${scope}:${since.getTime()}`;
 
 export class AccountNotices {
   constructor(private readonly deps: AccountNoticesDeps) {}
@@ -92,7 +92,7 @@ function label(account: WatchedAccount): string {
   return `*${prose(account.name, 64)}* (${code(account.id ?? account.scope, 20)})`;
 }
 
-export function accountProblemMessage(account: WatchedAccount, since: Date, outcome: AccountPollOutcome): NoticeMessage {
+function accountProblemMessage(account: WatchedAccount, since: Date, outcome: AccountPollOutcome): NoticeMessage {
   const lines = [`:warning: trailwatch cannot watch AWS account ${label(account)} since ${slackDate(since)}.`];
   const a = outcome.assumeError;
   if (a) {
@@ -113,6 +113,6 @@ export function accountProblemMessage(account: WatchedAccount, since: Date, outc
   return noticeMessage(lines);
 }
 
-export function accountRecoveryMessage(account: WatchedAccount, since: Date): NoticeMessage {
+function accountRecoveryMessage(account: WatchedAccount, since: Date): NoticeMessage {
   return noticeMessage([`:white_check_mark: trailwatch watches AWS account ${label(account)} again (it could not since ${slackDate(since)}); deletions made meanwhile are being caught up.`]);
 }

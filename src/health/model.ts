@@ -12,7 +12,7 @@ import type { LookupFailure, PollResult } from "../poller.js";
 export type ProblemCode = "cloudtrail_blind" | "slack_unusable" | "store_unavailable" | "clock_skew";
 
 /** Slack errors that no retry fixes: a person has to act. */
-export const PERMANENT_SLACK_ERRORS: ReadonlySet<string> = new Set([
+const PERMANENT_SLACK_ERRORS: ReadonlySet<string> = new Set([
   "not_in_channel",
   "channel_not_found",
   "is_archived",
@@ -25,10 +25,10 @@ export const CHANNEL_SLACK_ERRORS: ReadonlySet<string> = new Set(["not_in_channe
 /** Errors about one message body (the delivery falls back to a minimal rendering): not about Slack's health. */
 const BODY_SLACK_ERRORS = new Set(["invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long", "msg_too_long", "invalid_metadata_format", "invalid_metadata_schema", "metadata_too_large"]);
 
-export const BLIND_AFTER_FAILED_POLLS = 3;
-export const BLIND_MIN_SILENCE_MS = 5 * 60_000;
-export const SLACK_TRANSIENT_GRACE_MS = 5 * 60_000;
-export const CLOCK_SKEW_LIMIT_MS = 60_000;
+const BLIND_AFTER_FAILED_POLLS = 3;
+const BLIND_MIN_SILENCE_MS = 5 * 60_000;
+const SLACK_TRANSIENT_GRACE_MS = 5 * 60_000;
+const CLOCK_SKEW_LIMIT_MS = 60_000;
 
 export interface Problem {
   code: ProblemCode;

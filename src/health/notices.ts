@@ -15,7 +15,7 @@ import { CHANNEL_SLACK_ERRORS, type HealthModel, type Problem, type ProblemCode,
 
 const SECTION_MAX = 2900;
 /** Message metadata type of notices (alerts carry `trailwatch_alert`). */
-export const NOTICE_METADATA_EVENT_TYPE = "trailwatch_notice";
+const NOTICE_METADATA_EVENT_TYPE = "trailwatch_notice";
 
 export interface NoticeMessage {
   text: string;
@@ -41,7 +41,7 @@ export function noticeMessage(lines: string[]): NoticeMessage {
   return { text: lines[0] ?? "trailwatch notice", blocks: [{ type: "section", text: { type: "mrkdwn", text } }] };
 }
 
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   const s = Math.round(Math.abs(ms) / 1000);
   if (s < 120) return `${s} s`;
   const m = Math.round(s / 60);
@@ -131,7 +131,7 @@ function slackFix(err: string, channelId: string): string {
   }
 }
 
-export function recoveryMessage(code_: ProblemCode, scope: string, since: Date, now: Date, ctx: NoticeContext, caughtUp?: { alerted: number; muted: number }): NoticeMessage {
+function recoveryMessage(code_: ProblemCode, scope: string, since: Date, now: Date, ctx: NoticeContext, caughtUp?: { alerted: number; muted: number }): NoticeMessage {
   const where = prose(ctx.scopeLabel(scope), 120);
   const span = `from ${slackDate(since)} to ${slackDate(now)} (${formatDuration(now.getTime() - since.getTime())})`;
   switch (code_) {

@@ -28,7 +28,6 @@ const role = z.object({
 export type SnapRole = z.infer<typeof role>;
 
 const credentialBody = z.object({ id: z.string(), body: z.string(), status: z.string() });
-export type SnapCredentialBody = z.infer<typeof credentialBody>;
 
 const user = z.object({
   name: z.string(),
@@ -54,7 +53,6 @@ const group = z.object({
   inlinePolicies: z.array(inlinePolicy),
   managedPolicyArns: z.array(z.string()),
 });
-export type SnapGroup = z.infer<typeof group>;
 
 const policyVersion = z.object({ versionId: z.string(), isDefault: z.boolean(), document: z.string() });
 const policy = z.object({
@@ -77,7 +75,6 @@ const instanceProfile = z.object({
   roleNames: z.array(z.string()),
   tags: z.array(tag),
 });
-export type SnapInstanceProfile = z.infer<typeof instanceProfile>;
 
 const passwordPolicy = z.object({
   MinimumPasswordLength: z.number().int(),
@@ -90,13 +87,10 @@ const passwordPolicy = z.object({
   MaxPasswordAge: z.number().int().optional(),
   PasswordReusePrevention: z.number().int().optional(),
 });
-export type SnapPasswordPolicy = z.infer<typeof passwordPolicy>;
 
 const oidcProvider = z.object({ arn: z.string(), url: z.string(), clientIds: z.array(z.string()), thumbprints: z.array(z.string()), tags: z.array(tag) });
-export type SnapOidcProvider = z.infer<typeof oidcProvider>;
 
 const samlProvider = z.object({ arn: z.string(), name: z.string(), metadata: z.string(), tags: z.array(tag) });
-export type SnapSamlProvider = z.infer<typeof samlProvider>;
 
 export const iamSnapshotSchema = z.object({
   formatVersion: z.literal(1),

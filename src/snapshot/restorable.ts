@@ -117,7 +117,7 @@ export async function restorability(event: IamEvent, source: SnapshotSource | un
 }
 
 /** The alert's restore line; a snapshot that cannot be read is logged and the alert says so. */
-export async function restoreLine(event: IamEvent, source: SnapshotSource | undefined, logger: Logger): Promise<string | undefined> {
+async function restoreLine(event: IamEvent, source: SnapshotSource | undefined, logger: Logger): Promise<string | undefined> {
   if (!source || !isIamDeletionEventName(event.eventName) || !RESTORE_FOR_EVENT[event.eventName]) return undefined;
   try {
     return (await restorability(event, source)).text;
