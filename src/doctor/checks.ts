@@ -13,6 +13,7 @@ import { PROBES, READ_GROUPS, type GatewayAction, type ProbeClients } from "./pe
 import { iamGateway } from "../aws/iam-gateway.js";
 import { stsGateway } from "../aws/sts-gateway.js";
 import { cloudTrailGateway } from "../aws/cloudtrail-gateway.js";
+import { accountChecks } from "./accounts.js";
 
 export interface CheckResult {
   ok: boolean;
@@ -218,7 +219,7 @@ async function awsIdentity(d: DoctorDeps): Promise<{ result: CheckResult; identi
   }
 }
 
-async function lookupEvents(d: DoctorDeps): Promise<CheckResult> {
+export async function lookupEvents(d: DoctorDeps): Promise<CheckResult> {
   const name = "CloudTrail LookupEvents";
   try {
     await cloudTrailGateway(d.cloudtrail).lookupEventsPage({ MaxResults: 1 });
@@ -279,7 +280,7 @@ async function probe(clients: ProbeClients, action: GatewayAction): Promise<Prob
   }
 }
 
-async function awsReads(d: DoctorDeps, identity: Identity): Promise<CheckResult[]> {
+export async function awsReads(d: DoctorDeps, identity: Identity): Promise<CheckResult[]> {
   const actions = READ_GROUPS.flatMap((g) => g.actions);
   const simulated = await simulate(d, identity, actions);
   const decisions = new Map<string, ProbeOutcome>();
@@ -349,6 +350,7 @@ export async function runDoctor(d: DoctorDeps): Promise<CheckResult[]> {
   results.push(await lookupEvents(d));
   if (identity) results.push(...(await awsReads(d, identity)));
   else results.push({ ok: false, name: "AWS reads: audits and plans", detail: "not checked: no AWS identity", fix: "Fix the AWS identity first." });
+  results.push(...(await accountChecks(d)));
   results.push(clockSkew(d));
   return results;
 }

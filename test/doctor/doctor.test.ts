@@ -1,7 +1,7 @@
 // `npm run doctor` as an operator runs it: the real CLI against fake Slack, moto (STS, IAM) and the fake
 // CloudTrail. All ✓ and exit 0 on a good deployment; on a broken one, one ✗ line per problem with its fix.
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -9,6 +9,7 @@ import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import { iamResult, startAwsProxy } from "../audit/support/aws-proxy.js";
 import { startFakeCloudTrail, type FakeCloudTrail } from "../fakes/cloudtrail.js";
 import { FAKE_BOT_SCOPES } from "../fakes/slack.js";
+import { startStsProxy } from "../support/accounts.js";
 import { nodeArgs } from "../support/app-build.js";
 import { ALERT_CHANNEL, startHarness, type Harness } from "../support/harness.js";
 
@@ -175,6 +176,38 @@ test("with iam:SimulatePrincipalPolicy, the bot's own role (with its path) is si
     expect(proxy.calls.some((c) => Object.values(c.params).includes("trailwatch-doctor-probe"))).toBe(false);
   } finally {
     await proxy.stop();
+  }
+}, 60_000);
+
+test("many accounts: one row per account; a role that cannot be assumed is ✗ with its fix; the external id is passed, never printed", async () => {
+  const PAYMENTS = "444455556666";
+  const SANDBOX = "777788889999";
+  const PAYMENTS_ROLE = `arn:aws:iam::${PAYMENTS}:role/trailwatch`;
+  const SANDBOX_ROLE = `arn:aws:iam::${SANDBOX}:role/trailwatch`;
+  const EXTERNAL_ID = "doctor-EXTSECRET-42";
+  const sts = await startStsProxy(h.moto!.endpoint);
+  sts.deny.add(SANDBOX_ROLE);
+  const file = join(h.dataDir, "doctor-accounts.yaml");
+  writeFileSync(
+    file,
+    ["accounts:", `  - id: "${PAYMENTS}"`, "    name: payments-prod", `    roleArn: ${PAYMENTS_ROLE}`, `    externalId: ${EXTERNAL_ID}`, `  - id: "${SANDBOX}"`, "    name: legacy-sandbox", `    roleArn: ${SANDBOX_ROLE}`, ""].join("\n"),
+  );
+  try {
+    const { code, stdout, stderr } = await doctor({ ACCOUNTS_FILE: file, AWS_ENDPOINT_URL_STS: sts.url });
+    expect(code).toBe(1);
+    expect(row(stdout, "Watched accounts").line).toMatch(/^✓ .*2 from ACCOUNTS_FILE, and the bot's own account$/);
+    // The 3 + 10 + 18 reads of deploy/iam-policy.json's read statements, made in the payments account.
+    expect(row(stdout, `account payments-prod (${PAYMENTS})`).line).toMatch(/^✓ .*role assumed; LookupEvents and all 31 reads allowed$/);
+    const sandbox = row(stdout, `account legacy-sandbox (${SANDBOX})`);
+    expect(sandbox.line).toMatch(new RegExp(`^✗ .*cannot assume ${SANDBOX_ROLE}: AccessDenied \\(denied\\)$`));
+    expect(sandbox.fix).toContain(`Create the role in account ${SANDBOX} with a trust policy that lets the bot's identity call sts:AssumeRole`);
+    expect(stdout).toMatch(/^1 of \d+ checks failed\.$/m);
+    const assumed = sts.requests.filter((r) => r.action === "AssumeRole");
+    expect(assumed.find((r) => r.params.RoleArn === PAYMENTS_ROLE)?.params.ExternalId).toBe(EXTERNAL_ID);
+    expect(assumed.find((r) => r.params.RoleArn === SANDBOX_ROLE)?.params.ExternalId).toBeUndefined();
+    expect(stdout + stderr).not.toContain("EXTSECRET");
+  } finally {
+    await sts.close();
   }
 }, 60_000);
 

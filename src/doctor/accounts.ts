@@ -1,0 +1,101 @@
+// The doctor's many-account checks (ACCOUNTS_FILE or ORG_ROLE_NAME): the accounts resolve, and in each
+// watched account the bot can assume its role, look up CloudTrail events and make the reads that plans,
+// audits and snapshots need. One row per account, so a hundred accounts stay a readable table; every ✗
+// names what is missing there. The external id is passed but never printed.
+import { AccountRegistry, type WatchedAccount } from "../accounts/registry.js";
+import { stsGateway } from "../aws/sts-gateway.js";
+import { createLogger } from "../log.js";
+import { eachLimited } from "../snapshot/take.js";
+import { awsReads, lookupEvents, type CheckResult, type DoctorDeps } from "./checks.js";
+import { READ_GROUPS } from "./permissions.js";
+
+/** Accounts checked at once: each makes a handful of calls, and STS and IAM have account-wide rate limits. */
+const CONCURRENCY = 4;
+
+function label(a: WatchedAccount): string {
+  return `account ${a.name} (${a.id ?? a.scope})`;
+}
+
+async function checkAccount(d: DoctorDeps, registry: AccountRegistry, account: WatchedAccount): Promise<CheckResult> {
+  const name = label(account);
+  const clients = registry.clientsForScope(account.scope);
+  const identity = await clients.identity();
+  if (!identity) {
+    const failure = registry.assumeState(account.scope)?.error;
+    const external = account.externalId ? " and the configured externalId" : "";
+    return {
+      ok: false,
+      name,
+      detail: failure
+        ? `cannot assume ${account.roleArn ?? "its role"}: ${failure.code}${failure.kind === "denied" ? " (denied)" : ""}`
+        : `assumed ${account.roleArn ?? "its role"}, but sts:GetCallerIdentity failed there`,
+      fix:
+        failure?.kind === "denied" || !failure
+          ? `Create the role in account ${account.id ?? account.scope} with a trust policy that lets the bot's identity call sts:AssumeRole${external}, and let the bot's identity assume it (see "Many accounts" in the README).`
+          : "Check network access to STS (AWS_ENDPOINT_URL_STS if set); then run the doctor again.",
+    };
+  }
+  const scoped: DoctorDeps = { ...d, iam: clients.iam, cloudtrail: clients.cloudtrail };
+  const checks = [await lookupEvents(scoped), ...(await awsReads(scoped, { arn: identity.arn, account: identity.accountId }))];
+  const failed = checks.filter((c) => !c.ok);
+  const reads = READ_GROUPS.reduce((n, g) => n + g.actions.length, 0);
+  if (failed.length === 0) return { ok: true, name, detail: `role assumed; LookupEvents and all ${reads} reads allowed` };
+  return {
+    ok: false,
+    name,
+    detail: `role assumed, but ${failed.map((c) => `${c.name}: ${c.detail}`).join("; ")}`,
+    fix: `In account ${identity.accountId}, on role ${account.roleArn ?? "trailwatch"}: ${failed.map((c) => c.fix ?? "").join(" ")}`,
+  };
+}
+
+/** Nothing when only the bot's own account is watched; else a summary row and one row per other account. */
+export async function accountChecks(d: DoctorDeps): Promise<CheckResult[]> {
+  const cfg = d.config.accounts;
+  if (cfg.source === "own") return [];
+  const registry = new AccountRegistry({
+    config: cfg,
+    region: d.config.aws.region,
+    cloudTrailRegion: d.config.aws.cloudTrailRegion,
+    own: {
+      iam: d.iam,
+      cloudtrail: d.cloudtrail,
+      sts: d.sts,
+      botIdentity: async () => {
+        const out = await stsGateway(d.sts).getCallerIdentity().catch(() => null);
+        return out?.Arn && out.Account ? { arn: out.Arn, accountId: out.Account } : null;
+      },
+    },
+    // The doctor prints results, not logs: the registry's warnings are in the rows it returns.
+    logger: createLogger("silent"),
+  });
+  const from = cfg.source === "file" ? "ACCOUNTS_FILE" : `AWS Organizations (ORG_ROLE_NAME=${cfg.roleName})`;
+  try {
+    await registry.load();
+  } catch (err) {
+    return [
+      {
+        ok: false,
+        name: "Watched accounts",
+        detail: err instanceof Error ? err.message : String(err),
+        fix: cfg.source === "organizations" ? "Run trailwatch in the management or a delegated administrator account, or list the accounts in ACCOUNTS_FILE." : "Fix ACCOUNTS_FILE.",
+      },
+    ];
+  }
+  const others = registry.list().filter((a) => !a.own);
+  const own = registry.list().some((a) => a.own);
+  const rows: CheckResult[] = [
+    {
+      ok: others.length > 0 || own,
+      name: "Watched accounts",
+      detail: `${others.length} from ${from}${own ? ", and the bot's own account" : " (the own account is excluded: INCLUDE_OWN_ACCOUNT=false)"}`,
+      fix: "List at least one account, or include the bot's own account.",
+    },
+  ];
+  const results = new Map<string, CheckResult>();
+  await eachLimited(others, CONCURRENCY, async (a) => {
+    results.set(a.scope, await checkAccount(d, registry, a));
+  });
+  // The order of the listing, failures first so they are not lost in a long table.
+  const perAccount = others.map((a) => results.get(a.scope)).filter((r): r is CheckResult => r !== undefined);
+  return [...rows, ...perAccount.filter((r) => !r.ok), ...perAccount.filter((r) => r.ok)];
+}
