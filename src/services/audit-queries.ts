@@ -9,7 +9,7 @@ import { errorFields } from "../log.js";
 import type { SnapshotRunResult } from "../snapshot/service.js";
 import type { ActionRecord, AlertRecord, StatusCounts, UserFindingsReport } from "../store/types.js";
 import type { ServiceDeps } from "./deps.js";
-import { ownTarget, type AccountChoice, type AccountTarget } from "./account-target.js";
+import { manyAccounts, ownTarget, type AccountChoice, type AccountTarget } from "./account-target.js";
 
 const HOUR_MS = 3_600_000;
 /** Alerts `events` fetches; more than fit in five messages, so the overflow line can count them. */
@@ -51,9 +51,12 @@ export interface PostureReport {
   counts24h: StatusCounts;
 }
 
-/** What a stored report says about its account: its Remediate buttons act there (src/services/remediations.ts). */
-function accountStamp(a: AccountChoice): { accountId?: string; accountName: string } {
-  return { ...(a.id !== null ? { accountId: a.id } : {}), accountName: a.name };
+/**
+ * What a stored report says about its account: its Remediate buttons act there (src/services/remediations.ts).
+ * The name, which the App Home shows, only where more than the own account is watched.
+ */
+function accountStamp(deps: ServiceDeps, a: AccountChoice): { accountId?: string; accountName?: string } {
+  return { ...(a.id !== null ? { accountId: a.id } : {}), ...(manyAccounts(deps) || !a.own ? { accountName: a.name } : {}) };
 }
 
 /**
@@ -63,7 +66,7 @@ function accountStamp(a: AccountChoice): { accountId?: string; accountName: stri
 export async function postureReport(deps: ServiceDeps, target?: AccountTarget): Promise<PostureReport> {
   const now = deps.now();
   const on = target ?? (await ownTarget(deps));
-  const report = { ...(await runAudit({ iam: on.iam, cloudtrail: on.cloudtrail, baseline: deps.config.passwordPolicy, now: () => now })), ...accountStamp(on) };
+  const report = { ...(await runAudit({ iam: on.iam, cloudtrail: on.cloudtrail, baseline: deps.config.passwordPolicy, now: () => now })), ...accountStamp(deps, on) };
   const reportId = await storeFindings(deps, now, { scope: "account", report });
   const counts24h = await deps.store.countByStatus(new Date(now.getTime() - 24 * HOUR_MS));
   return { report, reportId, counts24h };
@@ -113,7 +116,7 @@ export async function principalActivity(deps: ServiceDeps, query: string, alertL
   const alerts = target?.id && !query.startsWith("arn:") ? listed.filter((a) => a.event.actor.accountId === target.id) : listed;
   const found = posture.posture?.exists ? posture.posture : null;
   const reportId = found?.findings.some((f) => f.remediation)
-    ? await storeFindings(deps, now, { scope: "user", report: { generatedAt: now, findings: found.findings, errors: found.errors, user: found.arn, ...accountStamp(on) } })
+    ? await storeFindings(deps, now, { scope: "user", report: { generatedAt: now, findings: found.findings, errors: found.errors, user: found.arn, ...accountStamp(deps, on) } })
     : null;
   return { alerts, posture: posture.posture, ...(posture.error ? { error: posture.error } : {}), reportId, account: { id: on.id, name: on.name, own: on.own } };
 }
