@@ -34,8 +34,10 @@ export type TargetResult =
 
 /** The watched accounts, the own account first; without many accounts, the own account alone. */
 export async function accountChoices(deps: Pick<ServiceDeps, "accounts" | "botIdentity">): Promise<AccountChoice[]> {
-  if (deps.accounts) return deps.accounts.list().map((a) => ({ id: a.id, name: a.name, own: a.own }));
-  return [{ id: await ownAccountId(deps), name: OWN_NAME, own: true }];
+  // The registry learns the own id only with many accounts; otherwise STS says it (cached by the resolver).
+  const ownId = async (id: string | null) => id ?? (await ownAccountId(deps));
+  if (deps.accounts) return Promise.all(deps.accounts.list().map(async (a) => ({ id: a.own ? await ownId(a.id) : a.id, name: a.name, own: a.own })));
+  return [{ id: await ownId(null), name: OWN_NAME, own: true }];
 }
 
 /** True when the bot watches more than its own account (replies then name the account they are about). */

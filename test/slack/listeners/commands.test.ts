@@ -6,6 +6,8 @@ import { Authorizer } from "../../../src/auth/index.js";
 import type { CommandArgs } from "../../../src/slack/listeners/authorize.js";
 import { iamAuditRule, NOT_ALLOWED, onIamAudit, ROLE_WAIT_MS, WORKING } from "../../../src/slack/listeners/commands.js";
 import type { ListenerDeps } from "../../../src/slack/listeners/deps.js";
+import { STSClient } from "@aws-sdk/client-sts";
+import { AccountRegistry } from "../../../src/accounts/registry.js";
 import { stubRegistry, type StubAccount } from "../../support/accounts.js";
 import { ACCOUNT_ID, APPROVER, callsOf, CHANNEL, dispatch, listenerHarness, OUTSIDER, recorded, RESPONDER, seedAlert, type Harness } from "../../support/slack-listeners.js";
 
@@ -267,15 +269,39 @@ describe("/iam-audit report [account] and user … [account] with many accounts"
     expect(paymentsCalls).toEqual(["GetUserCommand"]);
   });
 
-  test("one account: an ARN of another account is refused too, and the plain reply names no account", async () => {
+  test.each([
+    ["no registry", () => Promise.resolve(h.deps)],
+    // As main.ts builds it for one account: the registry does not resolve the own id (only STS knows it).
+    ["the own-only registry", async () => ({ ...h.deps, accounts: await ownOnlyRegistry() })],
+  ])("one account (%s): an ARN of the own account is looked up there, of another is refused; replies name no account", async (_label, depsOf) => {
+    const deps: ListenerDeps = await depsOf();
+    const mine = command(RESPONDER, `user arn:aws:iam::${ACCOUNT_ID}:user/alice`);
+    await run(mine.args, deps);
+    expect(answered(mine.respond)).toContain("Could not look up the user");
+    expect(answered(mine.respond)).not.toContain("Account:");
     const foreign = command(RESPONDER, `user arn:aws:iam::${PAYMENTS}:user/alice`);
-    await run(foreign.args);
+    await run(foreign.args, deps);
     expect(answered(foreign.respond)).toContain(`Account \`${PAYMENTS}\` is not among the accounts trailwatch watches`);
     const own = command(RESPONDER, "user alice");
-    await run(own.args);
+    await run(own.args, deps);
     expect(answered(own.respond)).not.toContain("Account:");
     const report = command(RESPONDER, "");
-    await run(report.args);
+    await run(report.args, deps);
     expect(answered(report.respond)).not.toContain("Account:");
+    const byId = command(RESPONDER, `report ${ACCOUNT_ID}`);
+    await run(byId.args, deps);
+    expect(answered(byId.respond)).toContain(`*Account:* *own account* \`${ACCOUNT_ID}\``);
   });
+
+  async function ownOnlyRegistry(): Promise<AccountRegistry> {
+    const r = new AccountRegistry({
+      config: { source: "own", includeOwnAccount: true },
+      region: "us-east-1",
+      cloudTrailRegion: "us-east-1",
+      own: { iam: h.deps.iam, cloudtrail: h.deps.cloudtrail, sts: new STSClient({ region: "us-east-1" }), botIdentity: h.deps.botIdentity },
+      logger: h.deps.logger,
+    });
+    await r.load();
+    return r;
+  }
 });
