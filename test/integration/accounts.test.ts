@@ -3,7 +3,7 @@
 // its own events (it tells accounts apart by the access key moto issued for each assumed role).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, GetInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
+import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, GetAccountPasswordPolicyCommand, GetInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SlackMessage } from "../fakes/slack.js";
@@ -13,7 +13,7 @@ import type { AppProcess } from "../support/app-process.js";
 import { ALERT_CHANNEL, NOTICE_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
 import { MOTO_ACCOUNT_ID } from "../support/moto.js";
 import { iamRecord } from "../support/records.js";
-import { alertEventId, buttonValue, visibleTexts } from "../support/slack-helpers.js";
+import { alertEventId, buttonsIn, buttonValue, visibleTexts } from "../support/slack-helpers.js";
 
 const PAYMENTS = "444455556666";
 const SANDBOX = "777788889999";
@@ -183,6 +183,52 @@ describe("remediation in the event's account", () => {
     const inOwn = await ownIam.send(new GetInstanceProfileCommand({ InstanceProfileName: "web" }));
     expect(inOwn.InstanceProfile?.Roles).toHaveLength(1);
   });
+});
+
+describe("/iam-audit report <account>", () => {
+  /** Sends `/iam-audit <text>` and waits for the complete answer (the one post, or the last part). */
+  async function iamAudit(text: string, id: string): Promise<{ blocks?: unknown[]; text?: string }[]> {
+    const res = await sendSlashCommand(`${app.url}/slack/events`, SIGNING_SECRET, { command: "/iam-audit", text, user_id: APPROVER_A, channel_id: ALERT_CHANNEL, response_url: h.slack.responseUrl(id) });
+    expect(res.status).toBe(200);
+    return h.slack.waitFor(
+      (s) => {
+        const posts = s.responses(id).map((p) => p.body as { blocks?: unknown[]; text?: string });
+        const m = /\(part (\d+) of (\d+)\)$/.exec(posts[posts.length - 1]?.text ?? "");
+        return posts.length > 0 && (!m || m[1] === m[2]) ? posts : undefined;
+      },
+      60_000,
+      `answer to ${text}`,
+    );
+  }
+
+  test("payments-prod: read through its role and named; its Remediate sets the password policy in payments-prod only", async () => {
+    const moto = h.moto as NonNullable<Harness["moto"]>;
+    const c = (await moto.sts().send(new AssumeRoleCommand({ RoleArn: PAYMENTS_ROLE, RoleSessionName: "test-check" }))).Credentials;
+    const paymentsIam = new IAMClient({ endpoint: moto.endpoint, region: "us-east-1", credentials: { accessKeyId: c?.AccessKeyId as string, secretAccessKey: c?.SecretAccessKey as string, sessionToken: c?.SessionToken as string } });
+    const policyIn = (iam: IAMClient) => iam.send(new GetAccountPasswordPolicyCommand({})).then((r) => r.PasswordPolicy?.MinimumPasswordLength, (err: unknown) => (err instanceof Error ? err.name : "?"));
+    expect(await policyIn(paymentsIam)).toBe("NoSuchEntityException");
+
+    const posts = await iamAudit("report payments-prod", "report-payments");
+    const text = posts.map((p) => visibleTexts(p.blocks ?? []).join("\n")).join("\n");
+    expect(text).toContain(`*Account:* *payments-prod* \`${PAYMENTS}\``);
+    const remediate = posts.flatMap((p) => buttonsIn(p.blocks ?? [])).find((b) => b.action_id === "audit_remediate" && (b.value ?? "").includes("password-policy:missing"));
+    expect(remediate).toBeDefined();
+    await sendBlockAction(`${app.url}/slack/events`, SIGNING_SECRET, blockActionPayload({ userId: APPROVER_A, actionId: "audit_remediate", value: remediate?.value ?? "", channelId: ALERT_CHANNEL }));
+    const request = await h.slack.waitFor((s) => s.messages(ALERT_CHANNEL).find((m) => m.text?.startsWith("Remediation requested") && JSON.stringify(m.blocks).includes("UpdateAccountPasswordPolicy")), 20_000, "request posted");
+    const requestId = buttonValue(request, "remediation_approve");
+    await sendBlockAction(`${app.url}/slack/events`, SIGNING_SECRET, blockActionPayload({ userId: APPROVER_B, actionId: "remediation_approve", value: requestId, channelId: ALERT_CHANNEL, messageTs: request.ts }));
+    const approved = await h.waitForAction((a) => a.action === "remediation-approve" && a.actor === APPROVER_B && a.requestId === requestId, 30_000);
+    expect(approved.result).toBe("ok");
+    expect(await policyIn(paymentsIam)).toBe(14);
+    expect(await policyIn(moto.iam())).toBe("NoSuchEntityException");
+  }, 120_000);
+
+  test("an account whose role cannot be assumed, and one not watched, are answered as such", async () => {
+    const sandbox = (await iamAudit("report legacy-sandbox", "report-sandbox")).map((p) => p.text ?? "").join("\n");
+    expect(sandbox).toContain(`trailwatch cannot act in account *legacy-sandbox* \`${SANDBOX}\`: AWS denied \`sts:AssumeRole\``);
+    const foreign = (await iamAudit("user arn:aws:iam::999988887777:user/alice", "user-foreign")).map((p) => p.text ?? "").join("\n");
+    expect(foreign).toContain("Account `999988887777` is not among the accounts trailwatch watches");
+  }, 60_000);
 });
 
 describe("/metrics", () => {
