@@ -44,6 +44,13 @@ export interface AuditReport {
   checksRun: AuditCheckName[];
   /** No findings and no errors. */
   clean: boolean;
+  /**
+   * The account audited, stamped when the report is stored (its Remediate buttons act there). Absent in reports
+   * stored before many-account support, and when the own account's id was unknown: the bot's own account.
+   */
+  accountId?: string;
+  /** That account's display name when it was audited (ACCOUNTS_FILE or Organizations; untrusted text). */
+  accountName?: string;
 }
 
 export interface AuditDeps {

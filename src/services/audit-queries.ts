@@ -9,6 +9,7 @@ import { errorFields } from "../log.js";
 import type { AccountSnapshotResult, AccountSnapshotState } from "../snapshot/fleet.js";
 import type { ActionRecord, AlertRecord, StatusCounts, UserFindingsReport } from "../store/types.js";
 import type { ServiceDeps } from "./deps.js";
+import { manyAccounts, ownTarget, type AccountChoice, type AccountTarget } from "./account-target.js";
 
 const HOUR_MS = 3_600_000;
 /** Alerts `events` fetches; more than fit in five messages, so the overflow line can count them. */
@@ -42,6 +43,7 @@ async function storeFindings(deps: ServiceDeps, at: Date, stored: { scope: "acco
 }
 
 export interface PostureReport {
+  /** Stamped with the account it is about (accountId when known, accountName). */
   report: AuditReport;
   /** The stored copy Remediate buttons name; null when it could not be stored. */
   reportId: number | null;
@@ -49,10 +51,22 @@ export interface PostureReport {
   counts24h: StatusCounts;
 }
 
-/** The account's IAM posture against live AWS, stored so its findings can be remediated. */
-export async function postureReport(deps: ServiceDeps): Promise<PostureReport> {
+/**
+ * What a stored report says about its account: its Remediate buttons act there (src/services/remediations.ts).
+ * The name, which the App Home shows, only where more than the own account is watched.
+ */
+function accountStamp(deps: ServiceDeps, a: AccountChoice): { accountId?: string; accountName?: string } {
+  return { ...(a.id !== null ? { accountId: a.id } : {}), ...(manyAccounts(deps) || !a.own ? { accountName: a.name } : {}) };
+}
+
+/**
+ * An account's IAM posture against live AWS (the bot's own account unless `target` says which watched account,
+ * read through its role), stored with that account so its findings are remediated there.
+ */
+export async function postureReport(deps: ServiceDeps, target?: AccountTarget): Promise<PostureReport> {
   const now = deps.now();
-  const report = await runAudit({ iam: deps.iam, cloudtrail: deps.cloudtrail, baseline: deps.config.passwordPolicy, now: () => now });
+  const on = target ?? (await ownTarget(deps));
+  const report = { ...(await runAudit({ iam: on.iam, cloudtrail: on.cloudtrail, baseline: deps.config.passwordPolicy, now: () => now })), ...accountStamp(deps, on) };
   const reportId = await storeFindings(deps, now, { scope: "account", report });
   const counts24h = await deps.store.countByStatus(new Date(now.getTime() - 24 * HOUR_MS));
   return { report, reportId, counts24h };
@@ -73,15 +87,22 @@ export interface PrincipalActivity {
   error?: AwsErrorInfo;
   /** The stored findings Remediate buttons name; null when there are none to remediate or storing failed. */
   reportId: number | null;
+  /** The account the posture was read in. */
+  account: AccountChoice;
 }
 
-/** One principal (a user name or an ARN): its recent deletions and its posture. */
-export async function principalActivity(deps: ServiceDeps, query: string, alertLimit: number): Promise<PrincipalActivity> {
+/**
+ * One principal (a user name or an ARN): its recent deletions and its posture, looked up in `target` (a watched
+ * account chosen by name or by the ARN; its deletions are then the ones by principals of that account) or else
+ * in the bot's own account.
+ */
+export async function principalActivity(deps: ServiceDeps, query: string, alertLimit: number, target?: AccountTarget): Promise<PrincipalActivity> {
   const now = deps.now();
   const since = new Date(now.getTime() - USER_WINDOW_DAYS * 24 * HOUR_MS);
   const filter = query.startsWith("arn:") ? { actorArn: query } : { actorUserName: query };
+  const on = target ?? (await ownTarget(deps));
   const postureP: Promise<{ posture: UserPosture | null; error?: AwsErrorInfo }> = userPosture(
-    { iam: deps.iam, cloudtrail: deps.cloudtrail, baseline: deps.config.passwordPolicy, now: () => now },
+    { iam: on.iam, cloudtrail: on.cloudtrail, baseline: deps.config.passwordPolicy, now: () => now },
     query,
   ).then(
     (posture) => ({ posture }),
@@ -90,10 +111,14 @@ export async function principalActivity(deps: ServiceDeps, query: string, alertL
       return { posture: null, error: describeAwsError("GetUser", err) };
     },
   );
-  const [alerts, posture] = await Promise.all([deps.store.listAlerts({ since, includeMuted: true, limit: alertLimit, ...filter }), postureP]);
+  const [listed, posture] = await Promise.all([deps.store.listAlerts({ since, includeMuted: true, limit: alertLimit, ...filter }), postureP]);
+  // A name is not unique across accounts: with an account named, only its users' deletions (an ARN says it already).
+  const alerts = target?.id && !query.startsWith("arn:") ? listed.filter((a) => a.event.actor.accountId === target.id) : listed;
   const found = posture.posture?.exists ? posture.posture : null;
-  const reportId = found?.findings.some((f) => f.remediation) ? await storeFindings(deps, now, { scope: "user", report: { generatedAt: now, findings: found.findings, errors: found.errors, user: found.arn } }) : null;
-  return { alerts, posture: posture.posture, ...(posture.error ? { error: posture.error } : {}), reportId };
+  const reportId = found?.findings.some((f) => f.remediation)
+    ? await storeFindings(deps, now, { scope: "user", report: { generatedAt: now, findings: found.findings, errors: found.errors, user: found.arn, ...accountStamp(deps, on) } })
+    : null;
+  return { alerts, posture: posture.posture, ...(posture.error ? { error: posture.error } : {}), reportId, account: { id: on.id, name: on.name, own: on.own } };
 }
 
 /** The latest LOG_LIMIT recorded actions. */

@@ -28,11 +28,13 @@ export async function remediationDeps(deps: ServiceDeps, accountId?: string): Pr
 }
 
 /**
- * The remediation dependencies for a stored request: the account comes from the stored alert it fixes, never
- * from anything the button carried. Audit findings are about the bot's own account.
+ * The remediation dependencies for a stored request: the account comes from the stored alert it fixes, or for an
+ * audit finding from its stored plan, which was made in the stored report's account and records it
+ * (requestFindingRemediation); never from anything the button carried. Older plans without one: the own account.
  */
-export async function remediationDepsForRequest(deps: ServiceDeps, req: { alertEventId: string | null }): Promise<RemediationDeps> {
-  const alert = req.alertEventId ? await deps.store.getAlert(req.alertEventId) : null;
+export async function remediationDepsForRequest(deps: ServiceDeps, req: { alertEventId: string | null; plan: { accountId?: string } }): Promise<RemediationDeps> {
+  if (!req.alertEventId) return remediationDeps(deps, req.plan.accountId);
+  const alert = await deps.store.getAlert(req.alertEventId);
   return remediationDeps(deps, alert?.accountId);
 }
 

@@ -109,8 +109,11 @@ export interface FindingRef {
   finding: string;
 }
 
-/** The finding the button names, from the stored report, if it was reported with a remediation. */
-async function reportedFinding(deps: ServiceDeps, ref: FindingRef): Promise<StoredFinding | null> {
+/**
+ * The finding the button names, from the stored report, if it was reported with a remediation, and the account
+ * the report is about (absent in reports from before many-account support: the bot's own account).
+ */
+async function reportedFinding(deps: ServiceDeps, ref: FindingRef): Promise<{ finding: StoredFinding; accountId: string | undefined } | null> {
   let stored: StoredAuditReport | null;
   try {
     stored = await deps.store.getAuditReport(ref.report);
@@ -122,7 +125,7 @@ async function reportedFinding(deps: ServiceDeps, ref: FindingRef): Promise<Stor
   for (const reported of stored?.report.findings ?? []) {
     // Re-checked: the parameters go to a planner, so they keep the shape a Remediate button may carry.
     const f = StoredFinding.safeParse(reported);
-    if (f.success && f.data.id === ref.finding) return f.data;
+    if (f.success && f.data.id === ref.finding) return { finding: f.data, accountId: stored?.report.accountId };
   }
   return null;
 }
@@ -135,24 +138,28 @@ export type FindingRemediationResult =
   | { kind: "ok"; request: RemediationRequestRecord; channel: string };
 
 /**
- * Requests the remediation of an `/iam-audit` finding: the remediation and its parameters are read back from
- * the finding as it was reported, never taken from the button. Posted in the conversation the button was
- * clicked in, else in the alert channel.
+ * Requests the remediation of an `/iam-audit` finding: the remediation, its parameters and the account are read
+ * back from the report as it was stored, never taken from the button. It is planned in the report's account
+ * (through that account's role), and the plan records that account: the approval runs it there
+ * (remediationDepsForRequest) and its account binding refuses any other. Posted in the conversation the button
+ * was clicked in, else in the alert channel.
  */
 export async function requestFindingRemediation(deps: ServiceDeps, poster: RequestPoster, input: { user: string; channel: string | undefined; ref: FindingRef }): Promise<FindingRemediationResult> {
   const { user, ref } = input;
   const base = { actor: user, action: "remediation-request", alertEventId: null } as const;
-  const finding = await reportedFinding(deps, ref);
-  if (!finding) {
+  const reported = await reportedFinding(deps, ref);
+  if (!reported) {
     await recordAction(deps, { ...base, requestId: null, result: "refused", detail: { report: ref.report, finding: ref.finding, reason: "no such finding with a remediation in the stored report (forged or stale button)" } });
     deps.logger.warn({ user, report: ref.report, finding: ref.finding.slice(0, 200) }, "audit Remediate button names no reported finding; refused");
     return { kind: "unknown_finding" };
   }
-  const detail = { report: ref.report, finding: finding.id, remediation: finding.remediation.id, params: finding.remediation.params };
+  const { finding, accountId } = reported;
+  const detail = { report: ref.report, finding: finding.id, remediation: finding.remediation.id, params: finding.remediation.params, ...(accountId ? { accountId } : {}) };
   const requestId = randomUUID();
   let plan: RemediationPlan;
   try {
-    plan = await planRemediation(finding.remediation.id, finding.remediation.params, await remediationDeps(deps), requestId);
+    // With the account as the plan's subject, planning refuses unless the bot's identity there is that account.
+    plan = await planRemediation(finding.remediation.id, finding.remediation.params, await remediationDeps(deps, accountId), requestId, accountId ? { accountId } : undefined);
   } catch (err) {
     deps.logger.error({ finding: finding.id, ...errorFields(err) }, "planning an audit remediation failed");
     await recordAction(deps, { ...base, requestId: null, result: "error", detail: { ...detail, reason: "planning failed" } });

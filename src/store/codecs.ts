@@ -99,6 +99,9 @@ const AuditCheckErrorSchema: z.ZodType<AuditCheckError> = z.looseObject({
   missingPermission: z.string().exactOptional(),
 });
 
+/** The account a report is about (absent in older reports: the bot's own account). */
+const reportAccount = { accountId: z.string().regex(/^\d{12}$/).exactOptional(), accountName: z.string().exactOptional() };
+
 /** A full `/iam-audit` report (scope "account"). */
 export const AuditReportSchema: z.ZodType<AuditReport> = z.looseObject({
   generatedAt: isoDate,
@@ -106,6 +109,7 @@ export const AuditReportSchema: z.ZodType<AuditReport> = z.looseObject({
   errors: z.array(AuditCheckErrorSchema),
   checksRun: z.array(z.enum(AUDIT_CHECKS)),
   clean: z.boolean(),
+  ...reportAccount,
 });
 
 /** The findings of an `/iam-audit user` answer (scope "user"): what its Remediate buttons name. */
@@ -115,6 +119,9 @@ export interface UserFindingsReport {
   errors: AuditCheckError[];
   /** The user's ARN. */
   user: string;
+  /** The account the user was looked up in, as in AuditReport. */
+  accountId?: string;
+  accountName?: string;
 }
 
 export const UserFindingsReportSchema: z.ZodType<UserFindingsReport> = z.looseObject({
@@ -122,6 +129,7 @@ export const UserFindingsReportSchema: z.ZodType<UserFindingsReport> = z.looseOb
   findings: z.array(AuditFindingSchema),
   errors: z.array(AuditCheckErrorSchema),
   user: z.string(),
+  ...reportAccount,
 });
 
 // ---- alerts and groups ----

@@ -173,6 +173,33 @@ describe("deploy/iam-policy.json", () => {
   });
 });
 
+describe("the role in each watched account", () => {
+  /** The actions of every gateway call under src/audit: what `/iam-audit report <account>` and `user` send there. */
+  function auditActions(): string[] {
+    const tables: Record<string, Record<string, string>> = { iamGateway: IAM_ACTIONS, cloudTrailGateway: CLOUDTRAIL_ACTIONS };
+    const out = new Set<string>();
+    for (const f of sourceFiles(join(REPO_ROOT, "src", "audit"))) {
+      for (const m of readFileSync(f, "utf8").matchAll(/\b(iamGateway|cloudTrailGateway)\([^)]*\)\s*\.(\w+)\(/g)) {
+        const action = tables[m[1] as string]?.[m[2] as string];
+        expect(action, `${m[1] as string}.${m[2] as string} has no action`).toBeDefined();
+        out.add(action as string);
+      }
+    }
+    return [...out].sort();
+  }
+
+  test("the README gives it deploy/iam-policy.json, which grants every call the posture report and user lookup make there", () => {
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    expect(readme).toMatch(/role\s+in each watched account needs \[`deploy\/iam-policy\.json`\]/);
+    const actions = auditActions();
+    expect(actions).toEqual(expect.arrayContaining(["iam:GenerateCredentialReport", "iam:GetCredentialReport", "iam:GetAccountPasswordPolicy", "iam:GetAccountSummary", "iam:GetUser", "cloudtrail:DescribeTrails"]));
+    for (const file of ["iam-policy.json", "iam-policy.alert-only.json"]) {
+      const granted = new Set(allowed(load(file)));
+      expect(actions.filter((a) => !granted.has(a)), file).toEqual([]);
+    }
+  });
+});
+
 describe("deploy/iam-policy.alert-only.json", () => {
   const policy = load("iam-policy.alert-only.json");
 

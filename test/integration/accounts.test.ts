@@ -3,16 +3,16 @@
 // its own events (it tells accounts apart by the access key moto issued for each assumed role).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, DeleteRoleCommand, GetInstanceProfileCommand, GetRoleCommand, type IAMClient, ListRoleTagsCommand } from "@aws-sdk/client-iam";
+import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, DeleteRoleCommand, GetAccountPasswordPolicyCommand, GetInstanceProfileCommand, GetRoleCommand, type IAMClient, ListRoleTagsCommand } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { sendSlashCommand } from "../fakes/slack-request.js";
+import { blockActionPayload, sendBlockAction, sendSlashCommand } from "../fakes/slack-request.js";
 import { iamInAccount, startStsProxy, type StsProxy } from "../support/accounts.js";
 import type { AppProcess } from "../support/app-process.js";
 import { ALERT_CHANNEL, NOTICE_CHANNEL, SIGNING_SECRET, startHarness, type Harness } from "../support/harness.js";
 import { MOTO_ACCOUNT_ID } from "../support/moto.js";
 import { iamRecord } from "../support/records.js";
 import { remediateAndApprove } from "../support/remediate.js";
-import { alertEventId, allText, clickButton, visibleTexts } from "../support/slack-helpers.js";
+import { alertEventId, allText, buttonsIn, buttonValue, clickButton, visibleTexts } from "../support/slack-helpers.js";
 import { decodePolicyDocument } from "../../src/remediation/aws.js";
 
 const PAYMENTS = "444455556666";
@@ -217,6 +217,50 @@ describe("restore in the event's account", () => {
     expect((await (h.moto as NonNullable<Harness["moto"]>).iam().send(new GetRoleCommand({ RoleName: SHADOW_ROLE }))).Role?.Arn).toBe(`arn:aws:iam::${MOTO_ACCOUNT_ID}:role/${SHADOW_ROLE}`);
     await expect(paymentsIam.send(new GetRoleCommand({ RoleName: SHADOW_ROLE }))).rejects.toMatchObject({ name: "NoSuchEntityException" });
   });
+});
+
+describe("/iam-audit report <account>", () => {
+  /** Sends `/iam-audit <text>` and waits for the complete answer (the one post, or the last part). */
+  async function iamAudit(text: string, id: string): Promise<{ blocks?: unknown[]; text?: string }[]> {
+    const res = await sendSlashCommand(`${app.url}/slack/events`, SIGNING_SECRET, { command: "/iam-audit", text, user_id: APPROVER_A, channel_id: ALERT_CHANNEL, response_url: h.slack.responseUrl(id) });
+    expect(res.status).toBe(200);
+    return h.slack.waitFor(
+      (s) => {
+        const posts = s.responses(id).map((p) => p.body as { blocks?: unknown[]; text?: string });
+        const m = /\(part (\d+) of (\d+)\)$/.exec(posts[posts.length - 1]?.text ?? "");
+        return posts.length > 0 && (!m || m[1] === m[2]) ? posts : undefined;
+      },
+      60_000,
+      `answer to ${text}`,
+    );
+  }
+
+  test("payments-prod: read through its role and named; its Remediate sets the password policy in payments-prod only", async () => {
+    const moto = h.moto as NonNullable<Harness["moto"]>;
+    const policyIn = (iam: IAMClient) => iam.send(new GetAccountPasswordPolicyCommand({})).then((r) => r.PasswordPolicy?.MinimumPasswordLength, (err: unknown) => (err instanceof Error ? err.name : "?"));
+    expect(await policyIn(paymentsIam)).toBe("NoSuchEntityException");
+
+    const posts = await iamAudit("report payments-prod", "report-payments");
+    const text = posts.map((p) => visibleTexts(p.blocks ?? []).join("\n")).join("\n");
+    expect(text).toContain(`*Account:* *payments-prod* \`${PAYMENTS}\``);
+    const remediate = posts.flatMap((p) => buttonsIn(p.blocks ?? [])).find((b) => b.action_id === "audit_remediate" && (b.value ?? "").includes("password-policy:missing"));
+    expect(remediate).toBeDefined();
+    await sendBlockAction(`${app.url}/slack/events`, SIGNING_SECRET, blockActionPayload({ userId: APPROVER_A, actionId: "audit_remediate", value: remediate?.value ?? "", channelId: ALERT_CHANNEL }));
+    const request = await h.slack.waitFor((s) => s.messages(ALERT_CHANNEL).find((m) => m.text?.startsWith("Remediation requested") && JSON.stringify(m.blocks).includes("UpdateAccountPasswordPolicy")), 20_000, "request posted");
+    const requestId = buttonValue(request, "remediation_approve");
+    await sendBlockAction(`${app.url}/slack/events`, SIGNING_SECRET, blockActionPayload({ userId: APPROVER_B, actionId: "remediation_approve", value: requestId, channelId: ALERT_CHANNEL, messageTs: request.ts }));
+    const approved = await h.waitForAction((a) => a.action === "remediation-approve" && a.actor === APPROVER_B && a.requestId === requestId, 30_000);
+    expect(approved.result).toBe("ok");
+    expect(await policyIn(paymentsIam)).toBe(14);
+    expect(await policyIn(moto.iam())).toBe("NoSuchEntityException");
+  }, 120_000);
+
+  test("an account whose role cannot be assumed, and one not watched, are answered as such", async () => {
+    const sandbox = (await iamAudit("report legacy-sandbox", "report-sandbox")).map((p) => p.text ?? "").join("\n");
+    expect(sandbox).toContain(`trailwatch cannot act in account *legacy-sandbox* \`${SANDBOX}\`: AWS denied \`sts:AssumeRole\``);
+    const foreign = (await iamAudit("user arn:aws:iam::999988887777:user/alice", "user-foreign")).map((p) => p.text ?? "").join("\n");
+    expect(foreign).toContain("Account `999988887777` is not among the accounts trailwatch watches");
+  }, 60_000);
 });
 
 describe("/metrics", () => {

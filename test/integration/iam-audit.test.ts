@@ -181,7 +181,7 @@ describe("help and unknown subcommands", () => {
     const { ack } = await command("help");
     expect(ack.response_type).toBe("ephemeral");
     const text = shown([ack]);
-    for (const s of ["`/iam-audit`", "`/iam-audit events [24h|7d|30d|<N>h|<N>d]`", "`/iam-audit user <name or ARN>`", "`/iam-audit log`", "`/iam-audit help`"]) {
+    for (const s of ["`/iam-audit`", "`/iam-audit events [24h|7d|30d|<N>h|<N>d]`", "`/iam-audit report [account]`", "`/iam-audit user <name or ARN> [account]`", "`/iam-audit log`", "`/iam-audit help`"]) {
       expect(text).toContain(s);
     }
     const pub = await command("help public");

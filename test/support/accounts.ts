@@ -2,8 +2,12 @@
 // proxy in front of moto that can refuse AssumeRole for chosen roles, as STS does when a trust policy does
 // not let the caller in. moto itself lets anyone assume any role and does not expose the ExternalId it got.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { AccountsError, type AccountRegistry } from "../../src/accounts/registry.js";
+import type { AwsErrorInfo } from "../../src/aws/errors.js";
+import type { BotIdentity } from "../../src/domain.js";
 import { listenLoopback, readBody, type LoopbackServer } from "../fakes/http-util.js";
 import type { Moto } from "./moto.js";
 
@@ -79,4 +83,44 @@ export async function startStsProxy(motoEndpoint: string): Promise<StsProxy> {
     res.end(Buffer.from(await upstream.arrayBuffer()));
   });
   return { url: server.url, requests, deny, close: () => server.close() };
+}
+
+/** One account of a stub registry: a member unless `own`; its clients answer every AWS call with `send`. */
+export interface StubAccount {
+  id: string;
+  name: string;
+  own?: boolean;
+  send?: (command: unknown) => Promise<unknown>;
+  /** The bot's identity there; null: the role could not be assumed (then `assumeError` says why). */
+  identity?: BotIdentity | null;
+  assumeError?: AwsErrorInfo;
+}
+
+/**
+ * An AccountRegistry for in-process tests, without STS: the accounts as listed, each member's clients a stub
+ * whose `send` is the account's own (the own account keeps the deps' clients, as the real registry does).
+ * `clientsFor` refuses an account not listed, as the real one does.
+ */
+export function stubRegistry(accounts: StubAccount[]): AccountRegistry {
+  const own = accounts.find((a) => a.own);
+  const clients = (a: StubAccount) => {
+    const client = { send: a.send ?? (() => Promise.reject(new Error(`this test does not expect an AWS call in ${a.id}`))) };
+    return { iam: client as unknown as IAMClient, cloudtrail: client as unknown as CloudTrailClient, identity: () => Promise.resolve(a.identity === undefined ? { arn: `arn:aws:sts::${a.id}:assumed-role/trailwatch/trailwatch`, accountId: a.id } : a.identity) };
+  };
+  const stub: Pick<AccountRegistry, "multiAccount" | "source" | "list" | "ownAccountId" | "clientsFor" | "assumeState"> = {
+    multiAccount: true,
+    source: "file",
+    list: () => accounts.map((a) => ({ scope: a.own ? "default" : a.id, id: a.id, name: a.name, own: a.own === true })),
+    ownAccountId: () => own?.id ?? null,
+    clientsFor: (id) => {
+      const a = accounts.find((x) => x.id === id && !x.own);
+      if (!a) throw new AccountsError("account-not-watched", `account ${String(id)} is not among the accounts trailwatch watches, so it cannot act there`);
+      return clients(a);
+    },
+    assumeState: (scope) => {
+      const a = accounts.find((x) => x.id === scope);
+      return a?.assumeError ? { ok: false, at: new Date(0), error: a.assumeError } : undefined;
+    },
+  };
+  return stub as AccountRegistry;
 }

@@ -48,7 +48,7 @@ export interface ParsedCommand {
   public: boolean;
 }
 
-const SUBCOMMANDS: Record<string, Subcommand> = { events: "events", user: "user", log: "log", health: "health", help: "help", snapshot: "snapshot", accounts: "accounts" };
+const SUBCOMMANDS: Record<string, Subcommand> = { report: "report", events: "events", user: "user", log: "log", health: "health", help: "help", snapshot: "snapshot", accounts: "accounts" };
 
 /** Splits `/iam-audit` text into subcommand, arguments and the `public` flag (a word anywhere). */
 export function parseCommand(text: string): ParsedCommand {
@@ -160,6 +160,17 @@ function awsErrorLine(e: Pick<AuditCheckError, "api" | "errorName" | "message" |
   }
   const msg = e.message ? `: ${prose(e.message, 300)}` : "";
   return `${code(e.api || "AWS call", 80)} failed with ${code(e.errorName || "Error", 80)}${msg}`;
+}
+
+/** An account as a reply names it: the display name (set by whoever administers it: escaped) and its id. */
+export interface NamedAccount {
+  id: string | null;
+  name: string;
+}
+
+/** "*payments-prod* `444455556666`" */
+export function accountLabel(a: NamedAccount): string {
+  return `*${prose(a.name, 64)}* ${code(a.id ?? "id unknown", 20)}`;
 }
 
 // ------------------------------------------------------------------------------------------ pagination
@@ -360,9 +371,14 @@ function severitySummary(findings: Pick<AuditFinding, "severity">[]): string {
 }
 
 /** The full posture report: summary, alert counts of the last 24 hours, errors, findings by check. */
-export function auditReportMessages(report: AuditReport, counts24h: StatusCounts, opts: { maxMessages?: number; reportId?: number | null } = {}): SlackMessage[] {
+export function auditReportMessages(
+  report: AuditReport,
+  counts24h: StatusCounts,
+  opts: { maxMessages?: number; reportId?: number | null; account?: NamedAccount } = {},
+): SlackMessage[] {
   const n = report.findings.length;
   const head: KnownBlock[] = [header("🛡️ IAM posture audit")];
+  if (opts.account) head.push(mrkdwnSection(`*Account:* ${accountLabel(opts.account)}`));
   let summary: string;
   if (report.clean) {
     summary = `✅ *Clean*: no findings, and all ${plural(report.checksRun.length, "check")} ran (${report.checksRun.map(checkTitle).join(", ")}).`;
@@ -372,7 +388,7 @@ export function auditReportMessages(report: AuditReport, counts24h: StatusCounts
     summary = `*${plural(n, "finding")}*: ${severitySummary(report.findings)}${report.errors.length > 0 ? ` · ⚠️ ${plural(report.errors.length, "error")}` : ""}`;
   }
   head.push(mrkdwnSection(`${summary}\nChecked ${slackDate(report.generatedAt)}.`));
-  head.push(mrkdwnSection(`*IAM deletion alerts of the last 24 hours by status*\n${statusCountsLine(counts24h)}`));
+  head.push(mrkdwnSection(`*IAM deletion alerts of the last 24 hours by status*${opts.account ? " (every watched account)" : ""}\n${statusCountsLine(counts24h)}`));
   const title = report.clean ? "IAM audit: clean" : `IAM audit: ${plural(n, "finding")}${report.errors.length ? `, ${plural(report.errors.length, "error")}` : ""}`;
   return paginate({
     title,
@@ -455,6 +471,8 @@ export interface UserInput {
   now: Date;
   /** The stored copy of the posture's findings, named by their Remediate buttons; null: no buttons. */
   reportId?: number | null;
+  /** The account the posture was read in, when the reply names it (many accounts). */
+  account?: NamedAccount;
 }
 
 function day(d: Date | undefined): string {
@@ -506,7 +524,7 @@ function posturePieces(p: UserPosture, reportId: number | null): Piece[] {
 }
 
 export function userMessages(input: UserInput, opts: { maxMessages?: number } = {}): SlackMessage[] {
-  const head: KnownBlock[] = [header("IAM principal"), mrkdwnSection(`*Who:* ${code(input.query, 300)}`)];
+  const head: KnownBlock[] = [header("IAM principal"), mrkdwnSection(`*Who:* ${code(input.query, 300)}${input.account ? ` · *Account:* ${accountLabel(input.account)}` : ""}`)];
   const pieces: Piece[] = [];
   if (input.posture) pieces.push(...posturePieces(input.posture, input.reportId ?? null));
   else if (input.postureError) {
@@ -570,9 +588,9 @@ export function logMessages(actions: ActionRecord[], limit: number, opts: { maxM
 // -------------------------------------------------------------------------------------- help and errors
 
 export const HELP_LINES: readonly string[] = [
-  "`/iam-audit` — IAM posture report: password policy, root user MFA and keys, console users without MFA, access keys, CloudTrail trails; plus the alerts of the last 24 hours by status. Findings with a fix have a *Remediate* button (a second approver must approve).",
+  "`/iam-audit` or `/iam-audit report [account]` — IAM posture report: password policy, root user MFA and keys, console users without MFA, access keys, CloudTrail trails; plus the alerts of the last 24 hours by status. Findings with a fix have a *Remediate* button (a second approver must approve); it acts in the account audited. `account` is a watched account's name or 12-digit id (default: the bot's own).",
   "`/iam-audit events [24h|7d|30d|<N>h|<N>d]` — recent IAM deletion alerts with status, severity, actor, time and a link (default 24h).",
-  "`/iam-audit user <name or ARN>` — what this principal deleted recently, and their credentials: console password, MFA, access keys.",
+  "`/iam-audit user <name or ARN> [account]` — what this principal deleted recently, and their credentials: console password, MFA, access keys. Looked up in the ARN's account, else in the account named (default: the bot's own).",
   "`/iam-audit log` — the last 50 actions taken through trailwatch: who, when, what, result.",
   "`/iam-audit health` — whether trailwatch can see CloudTrail and post to Slack, with the details /healthz keeps private.",
   "`/iam-audit snapshot` — take an IAM snapshot now (restores rebuild deleted roles, users, policies… from the last snapshot before the deletion).",
@@ -600,6 +618,24 @@ export function unknownSubcommandMessage(word: string): SlackMessage {
 export function textMessage(text: string): SlackMessage {
   const t = truncateEscaped(text, SECTION_MAX);
   return { text: t, blocks: [mrkdwnSection(t)] };
+}
+
+/** Why an account argument (or an ARN's account) names no single watched account, and how to see them. */
+export function accountProblemMessage(p: { problem: "unknown" | "ambiguous" | "not-watched"; query: string; matches: NamedAccount[] }, usageLine: string): SlackMessage {
+  const list = "`/iam-audit accounts` lists the watched accounts.";
+  if (p.problem === "not-watched") {
+    return textMessage(`Account ${code(p.query, 20)} is not among the accounts trailwatch watches, so it cannot look there (and does not answer with another account's data). ${list}`);
+  }
+  if (p.problem === "ambiguous") {
+    const names = p.matches.slice(0, 10).map(accountLabel).join(", ");
+    return textMessage(`${code(p.query, 80)} names ${p.matches.length} watched accounts (${names}): give the 12-digit id instead. Usage: ${usageLine}.`);
+  }
+  return textMessage(`No watched account is named or numbered ${code(p.query, 80)}. Usage: ${usageLine}, with an account's display name or 12-digit id. ${list}`);
+}
+
+/** The bot cannot act in the account asked about (its role could not be assumed): nothing was read there. */
+export function unreachableMessage(what: string, account: NamedAccount, e: Pick<AuditCheckError, "api" | "errorName" | "message" | "missingPermission">): SlackMessage {
+  return textMessage(`⚠️ ${what} failed: trailwatch cannot act in account ${accountLabel(account)}: ${awsErrorLine(e)}. Nothing was read there. \`/iam-audit accounts\` shows each account's health.`);
 }
 
 /** An AWS or internal failure outside the per-check errors, with the permission the bot lacks where known. */

@@ -10,7 +10,7 @@ import { isIamDeletionEventName, SEVERITIES, type Severity } from "../../domain.
 import type { AlertRecord, StatusCounts } from "../../store/types.js";
 import { ActionIds } from "../action-ids.js";
 import { alertSummary } from "./workflow.js";
-import { checkTitle, findingText, severityOf, statusCountsLine, totalOf } from "./audit.js";
+import { accountLabel, checkTitle, findingText, severityOf, statusCountsLine, totalOf } from "./audit.js";
 import { SEVERITY_DISPLAY } from "./alert.js";
 import { code, slackDate, truncate, truncateEscaped } from "../mrkdwn.js";
 import { blocksCharCount, LIMITS } from "./limits.js";
@@ -40,6 +40,8 @@ export interface StoredAuditSummary {
   findings: { id: string; check: string; severity: Severity; title: string; detail: string }[];
   errors: { check: string; api: string; errorName: string; message: string; missingPermission?: string }[];
   clean: boolean;
+  /** The account audited, when the report names it (many accounts). */
+  account?: { id: string | null; name: string };
 }
 
 const str = (v: unknown, max = 2000): string | undefined => (typeof v === "string" ? v.slice(0, max) : undefined);
@@ -72,7 +74,9 @@ export function decodeStoredReport(stored: { at: Date; report: unknown }): Store
   }
   const generated = typeof o.generatedAt === "string" || o.generatedAt instanceof Date ? new Date(o.generatedAt) : null;
   const at = generated && !Number.isNaN(generated.getTime()) ? generated : stored.at;
-  return { at, findings, errors, clean: findings.length === 0 && errors.length === 0 };
+  const name = str(o.accountName, 64);
+  const account = name ? { account: { id: str(o.accountId, 12) ?? null, name } } : {};
+  return { at, findings, errors, clean: findings.length === 0 && errors.length === 0, ...account };
 }
 
 function section(text: string): SectionBlock {
@@ -113,7 +117,7 @@ function auditBlocks(lastAudit: HomeInput["lastAudit"]): KnownBlock[] {
     ? `✅ Clean at ${slackDate(summary.at)}: no findings.`
     : `Run ${slackDate(summary.at)}: *${summary.findings.length} finding${summary.findings.length === 1 ? "" : "s"}*${counts ? ` (${counts})` : ""}` +
       (summary.errors.length ? ` · ⚠️ ${summary.errors.length} check step${summary.errors.length === 1 ? "" : "s"} could not complete` : "");
-  blocks.push(section(head));
+  blocks.push(section(summary.account ? `${head}\nAccount: ${accountLabel(summary.account)}` : head));
   if (summary.findings.length > 0) {
     const top = summary.findings.slice(0, HOME_MAX_FINDINGS).map((f) => `${findingText(f, 200)}  _${checkTitle(f.check)}_`);
     // Keep the list within one section: drop findings from the end rather than cut one in half.

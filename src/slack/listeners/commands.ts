@@ -13,9 +13,11 @@ import type { App, RespondFn, SlashCommand } from "@slack/bolt";
 import { healthReport } from "../../health/notices.js";
 import { errorFields } from "../../log.js";
 import { recordAction } from "../../services/actions.js";
+import { manyAccounts, resolveAccount, resolveArnAccount, unreachable, type AccountTarget, type TargetResult } from "../../services/account-target.js";
 import { describeAwsError, LOG_LIMIT, postureReport, principalActivity, recentActions, recentAlerts, snapshotNow, USER_WINDOW_DAYS, watchedAccounts } from "../../services/audit-queries.js";
 import type { ActionRecord, AlertRecord } from "../../store/types.js";
 import {
+  accountProblemMessage,
   auditReportMessages,
   COMMAND,
   eventsMessages,
@@ -27,6 +29,7 @@ import {
   parseWindow,
   textMessage,
   unknownSubcommandMessage,
+  unreachableMessage,
   USER_ALERT_LIMIT,
   userMessages,
   type ParsedCommand,
@@ -203,16 +206,35 @@ async function answerSnapshot(deps: ListenerDeps, parsed: ParsedCommand): Promis
   };
 }
 
+const REPORT_USAGE = `\`${COMMAND} report [account]\``;
+const USER_USAGE = `\`${COMMAND} user <name or ARN> [account]\``;
+
+/** The reply when the account asked about is not one watched account. */
+function accountProblem(p: Extract<TargetResult, { ok: false }>, usageLine: string): Answer {
+  return { messages: [accountProblemMessage(p, usageLine)], result: "noop", detail: { reason: `account ${p.problem}`, account: p.query.slice(0, 80) } };
+}
+
+/** The reply when the bot cannot act in the chosen account (its role cannot be assumed); null when it can. */
+async function cannotReach(deps: ListenerDeps, what: string, target: AccountTarget): Promise<Answer | null> {
+  const e = await unreachable(deps, target);
+  if (!e) return null;
+  return { messages: [unreachableMessage(what, target, e)], result: "error", detail: { account: target.id, reason: e.missingPermission ? `missing ${e.missingPermission}` : e.errorName } };
+}
+
 async function answerReport(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {
-  if (parsed.args !== "") {
-    return usage(`${COMMAND} takes no arguments for the full report (got ${code(parsed.args, 80)}). Try \`${COMMAND} help\`.`);
-  }
-  // Remediate buttons name the stored copy; without it the findings are shown without buttons.
-  const { report, reportId, counts24h } = await postureReport(deps);
+  const chosen = await resolveAccount(deps, parsed.args);
+  if (!chosen.ok) return accountProblem(chosen, REPORT_USAGE);
+  const { target } = chosen;
+  const blocked = await cannotReach(deps, `${COMMAND} report`, target);
+  if (blocked) return blocked;
+  // Remediate buttons name the stored copy (which records the account); without it the findings have no buttons.
+  const { report, reportId, counts24h } = await postureReport(deps, target);
+  // A single-account install keeps its reply as it was; with many accounts, or an account asked for, it is named.
+  const named = manyAccounts(deps) || parsed.args !== "";
   return {
-    messages: auditReportMessages(report, counts24h, { reportId }),
+    messages: auditReportMessages(report, counts24h, { reportId, ...(named ? { account: target } : {}) }),
     result: "ok",
-    detail: { findings: report.findings.length, errors: report.errors.length, clean: report.clean },
+    detail: { findings: report.findings.length, errors: report.errors.length, clean: report.clean, ...(target.id ? { account: target.id } : {}) },
   };
 }
 
@@ -230,11 +252,35 @@ async function answerEvents(deps: ListenerDeps, parsed: ParsedCommand): Promise<
   };
 }
 
+/**
+ * The account `user` looks in: the ARN's (an ARN of an account not watched is refused, never looked up in the
+ * own account), else the account named after the user, else none (the own account, as without many accounts).
+ */
+async function userAccount(deps: ListenerDeps, query: string, accountArg: string): Promise<{ target?: AccountTarget } | Answer> {
+  const byArn = query.startsWith("arn:") ? await resolveArnAccount(deps, query) : null;
+  if (byArn && !byArn.ok) return accountProblem(byArn, USER_USAGE);
+  const byArg = accountArg !== "" ? await resolveAccount(deps, accountArg) : null;
+  if (byArg && !byArg.ok) return accountProblem(byArg, USER_USAGE);
+  if (byArn?.ok && byArg?.ok && byArn.target.id !== byArg.target.id) {
+    return usage(`${code(query, 200)} belongs to account ${code(byArn.target.id ?? "?", 20)}, not to the account named (${code(accountArg, 80)}). Give the ARN alone, or a user name with the account: ${USER_USAGE}.`);
+  }
+  const target = byArg?.target ?? byArn?.target;
+  return target ? { target } : {};
+}
+
 async function answerUser(deps: ListenerDeps, parsed: ParsedCommand): Promise<Answer> {
-  const query = parsed.args.trim();
-  if (query === "") return usage(`Usage: \`${COMMAND} user <name or ARN>\`, e.g. \`${COMMAND} user alice\`.`);
+  // IAM user names and ARNs have no spaces: the first word is the user, the rest the account (names may have spaces).
+  const [query = "", ...rest] = parsed.args.trim().split(/\s+/).filter(Boolean);
+  if (query === "") return usage(`Usage: ${USER_USAGE}, e.g. \`${COMMAND} user alice\`.`);
+  const where = await userAccount(deps, query, rest.join(" "));
+  if ("messages" in where) return where;
+  if (where.target) {
+    const blocked = await cannotReach(deps, `${COMMAND} user`, where.target);
+    if (blocked) return blocked;
+  }
   const now = deps.now();
-  const found = await principalActivity(deps, query, USER_ALERT_LIMIT);
+  const found = await principalActivity(deps, query, USER_ALERT_LIMIT, where.target);
+  const named = manyAccounts(deps) || rest.length > 0 || where.target?.own === false;
   const permalinks = await permalinksFor(deps, found.alerts);
   return {
     messages: userMessages({
@@ -246,11 +292,13 @@ async function answerUser(deps: ListenerDeps, parsed: ParsedCommand): Promise<An
       permalinks,
       window: { label: `${USER_WINDOW_DAYS}d`, phrase: `the last ${USER_WINDOW_DAYS} days` },
       now,
+      ...(named ? { account: found.account } : {}),
     }),
     result: found.error ? "error" : "ok",
     detail: {
       alerts: found.alerts.length,
       found: found.posture?.exists ?? null,
+      ...(found.account.id ? { account: found.account.id } : {}),
       ...(found.error ? { reason: found.error.missingPermission ? `missing ${found.error.missingPermission}` : found.error.errorName } : {}),
     },
   };

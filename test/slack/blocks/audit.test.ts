@@ -10,6 +10,7 @@ import type { ActionRecord, AlertRecord, StatusCounts } from "../../../src/store
 import { ActionIds } from "../../../src/slack/action-ids.js";
 import { AuditRemediateValue, decodeOrNull } from "../../../src/slack/payloads.js";
 import {
+  accountProblemMessage,
   actionLine,
   alertLine,
   auditReportMessages,
@@ -26,6 +27,7 @@ import {
   safeLink,
   statusCountsLine,
   unknownSubcommandMessage,
+  unreachableMessage,
   userMessages,
   type SlackMessage,
 } from "../../../src/slack/blocks/audit.js";
@@ -180,6 +182,10 @@ describe("parseCommand", () => {
     ["user arn:aws:iam::123456789012:user/eng/alice public", { sub: "user", args: "arn:aws:iam::123456789012:user/eng/alice", public: true }],
     ["user public", { sub: "user", args: "public", public: false }],
     ["user public public", { sub: "user", args: "public", public: true }],
+    ["report", { sub: "report", args: "", public: false }],
+    ["report payments-prod public", { sub: "report", args: "payments-prod", public: true }],
+    ["REPORT 444455556666", { sub: "report", args: "444455556666", public: false }],
+    ["user alice payments prod", { sub: "user", args: "alice payments prod", public: false }],
     ["log", { sub: "log", args: "", public: false }],
     ["help", { sub: "help", args: "", public: false }],
     ["frobnicate now", { sub: "unknown", args: "now", public: false, word: "frobnicate" }],
@@ -250,6 +256,17 @@ describe("escaping of AWS-provided names", () => {
 // ---------------------------------------------------------------------------------------------- the report
 
 describe("auditReportMessages", () => {
+  test("names the account audited (its name escaped) and says the alert counts cover every account", () => {
+    const msgs = auditReportMessages(report([noMfa("alice")]), ZERO, { reportId: 3, account: { id: "444455556666", name: "pay*ments <!here>" } });
+    expectValid(msgs);
+    const text = allText(msgs);
+    expect(text).toContain("*Account:* *pay*ments &lt;!here&gt;* `444455556666`");
+    expect(text).toContain("by status* (every watched account)");
+    const plain = allText(auditReportMessages(report([noMfa("alice")]), ZERO, { reportId: 3 }));
+    expect(plain).not.toContain("Account:");
+    expect(plain).not.toContain("every watched account");
+  });
+
   test("groups findings by check with severity, title and detail; one Remediate button per distinct fix", () => {
     const weak = ["min-length", "max-age", "require-symbols"].map<AuditFinding>((k) => ({ ...POLICY_MISSING, id: `password-policy:${k}`, title: `Weak ${k}` }));
     const msgs = auditReportMessages(report([noMfa("alice"), ...weak, unusedKey("bob", "AKIAAAAAAAAAAAAAAAA1")]), { ...ZERO, open: 2, muted: 1 }, { reportId: 7 });
@@ -566,12 +583,39 @@ describe("logMessages", () => {
   });
 });
 
+describe("account replies", () => {
+  const usageLine = "`/iam-audit report [account]`";
+  test("unknown: says so, shows the usage and how to list the accounts", () => {
+    const msg = accountProblemMessage({ problem: "unknown", query: "pay<ments>", matches: [] }, usageLine);
+    expect(validateMessage(msg)).toEqual([]);
+    expect(msg.text).toBe(
+      "No watched account is named or numbered `pay&lt;ments&gt;`. Usage: `/iam-audit report [account]`, with an account's display name or 12-digit id. `/iam-audit accounts` lists the watched accounts.",
+    );
+  });
+
+  test("ambiguous: lists the accounts of that name with their ids", () => {
+    const msg = accountProblemMessage({ problem: "ambiguous", query: "Prod", matches: [{ id: "111111111111", name: "prod" }, { id: "222222222222", name: "PROD" }] }, usageLine);
+    expect(msg.text).toContain("`Prod` names 2 watched accounts (*prod* `111111111111`, *PROD* `222222222222`): give the 12-digit id instead.");
+  });
+
+  test("not watched: names the account and never falls back to another", () => {
+    const msg = accountProblemMessage({ problem: "not-watched", query: "999988887777", matches: [] }, usageLine);
+    expect(msg.text).toContain("Account `999988887777` is not among the accounts trailwatch watches");
+    expect(msg.text).toContain("`/iam-audit accounts`");
+  });
+
+  test("unreachable: names the account and the permission AWS denied", () => {
+    const msg = unreachableMessage("/iam-audit report", { id: "777788889999", name: "legacy-sandbox" }, { api: "AssumeRole", errorName: "AccessDenied", message: "no", missingPermission: "sts:AssumeRole" });
+    expect(msg.text).toContain("⚠️ /iam-audit report failed: trailwatch cannot act in account *legacy-sandbox* `777788889999`: AWS denied `sts:AssumeRole`");
+  });
+});
+
 describe("help", () => {
   test("lists every subcommand with one line each", () => {
     const msg = helpMessage();
     expect(validateMessage(msg)).toEqual([]);
     const text = allText([msg]);
-    for (const sub of ["`/iam-audit`", "`/iam-audit events", "`/iam-audit user <name or ARN>`", "`/iam-audit log`", "`/iam-audit health`", "`/iam-audit help`", "`/iam-audit snapshot`", "`/iam-audit accounts`", "`public`"]) {
+    for (const sub of ["`/iam-audit`", "`/iam-audit events", "`/iam-audit report [account]`", "`/iam-audit user <name or ARN> [account]`", "`/iam-audit log`", "`/iam-audit health`", "`/iam-audit help`", "`/iam-audit snapshot`", "`/iam-audit accounts`", "`public`"]) {
       expect(text).toContain(sub);
     }
     expect(HELP_LINES).toHaveLength(9);

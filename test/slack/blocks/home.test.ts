@@ -164,6 +164,12 @@ describe("buildHomeView", () => {
 });
 
 describe("decodeStoredReport", () => {
+  test("a report that names its account shows it on the Home tab, escaped", () => {
+    const view = buildHomeView({ openAlerts: [], openTotal: 0, counts7d: ZERO, lastAudit: stored({ ...auditReport([]), accountId: "444455556666", accountName: "payments <prod>" }), now: NOW });
+    expect(texts(view.blocks)).toContain("Account: *payments &lt;prod&gt;* `444455556666`");
+    expect(texts(buildHomeView({ openAlerts: [], openTotal: 0, counts7d: ZERO, lastAudit: stored(auditReport([])), now: NOW }).blocks)).not.toContain("Account:");
+  });
+
   test("reads a stored report and skips malformed findings", () => {
     const s = decodeStoredReport({
       at: NOW,

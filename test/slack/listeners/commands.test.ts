@@ -6,8 +6,11 @@ import { Authorizer } from "../../../src/auth/index.js";
 import type { CommandArgs } from "../../../src/slack/listeners/authorize.js";
 import { iamAuditRule, NOT_ALLOWED, onIamAudit, ROLE_WAIT_MS, WORKING } from "../../../src/slack/listeners/commands.js";
 import type { ListenerDeps } from "../../../src/slack/listeners/deps.js";
+import { STSClient } from "@aws-sdk/client-sts";
+import { AccountRegistry } from "../../../src/accounts/registry.js";
 import type { AccountSnapshotResult, SnapshotFleet } from "../../../src/snapshot/fleet.js";
-import { APPROVER, callsOf, CHANNEL, dispatch, listenerHarness, OUTSIDER, recorded, RESPONDER, seedAlert, type Harness } from "../../support/slack-listeners.js";
+import { stubRegistry, type StubAccount } from "../../support/accounts.js";
+import { ACCOUNT_ID, APPROVER, callsOf, CHANNEL, dispatch, listenerHarness, OUTSIDER, recorded, RESPONDER, seedAlert, type Harness } from "../../support/slack-listeners.js";
 import { visibleTexts } from "../../support/slack-helpers.js";
 
 /** A user group in RESPONDERS, and one of its members (not listed by id). */
@@ -189,4 +192,148 @@ describe("/iam-audit (iamAuditRule + onIamAudit)", () => {
     ]);
     expect((await recorded(h.store))[0]).toMatchObject({ result: "error", detail: { subcommand: "snapshot", accounts: 3, stored: 1, failed: 1 } });
   });
+});
+
+describe("/iam-audit report [account] and user … [account] with many accounts", () => {
+  const PAYMENTS = "444455556666";
+  const SANDBOX = "777788889999";
+  /** AWS's answer to every call the payments role makes: denied, naming the action it lacks. */
+  const denied = (command: unknown) => {
+    const op = (command as { constructor: { name: string } }).constructor.name.replace(/Command$/, "");
+    return Promise.reject(Object.assign(new Error(`User: arn:aws:sts::${PAYMENTS}:assumed-role/trailwatch/trailwatch is not authorized to perform: iam:${op} on resource: *`), { name: "AccessDenied", $metadata: { httpStatusCode: 403 } }));
+  };
+  let paymentsCalls: string[];
+  const accounts = (extra: StubAccount[] = []): StubAccount[] => [
+    { id: ACCOUNT_ID, name: "security-tooling", own: true },
+    {
+      id: PAYMENTS,
+      name: "payments-prod",
+      send: (c) => {
+        paymentsCalls.push((c as { constructor: { name: string } }).constructor.name);
+        return denied(c);
+      },
+    },
+    {
+      id: SANDBOX,
+      name: "legacy-sandbox",
+      identity: null,
+      assumeError: { kind: "denied", code: "AccessDenied", message: `not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::${SANDBOX}:role/trailwatch`, missingPermission: "sts:AssumeRole" },
+    },
+    ...extra,
+  ];
+  const many = (extra: StubAccount[] = []): ListenerDeps => ({ ...h.deps, accounts: stubRegistry(accounts(extra)) });
+  beforeEach(() => {
+    paymentsCalls = [];
+  });
+
+  test.each(["report payments-prod", "report PAYMENTS-PROD", `report ${PAYMENTS}`])("%s: the posture is read through that account's role, named in the reply; a denial names the permission", async (text) => {
+    const { args, respond } = command(RESPONDER, text);
+    await run(args, many());
+    const shown = answered(respond);
+    expect(shown).toContain(`*Account:* *payments-prod* \`${PAYMENTS}\``);
+    expect(shown).toContain("AWS denied `iam:GenerateCredentialReport` — add it to the bot's policy");
+    expect(paymentsCalls).toContain("GenerateCredentialReportCommand");
+    // The own account's clients were never asked (they would have failed with "does not expect an AWS call").
+    expect(shown).not.toContain("does not expect an AWS call");
+    expect((await recorded(h.store))[0]).toMatchObject({ result: "ok", detail: { subcommand: "report", account: PAYMENTS } });
+    const stored = await h.store.lastAuditReport();
+    expect(stored?.report).toMatchObject({ accountId: PAYMENTS, accountName: "payments-prod" });
+  });
+
+  test("report without an account reads the own account, named as such", async () => {
+    const { args, respond } = command(RESPONDER, "report");
+    await run(args, many());
+    const shown = answered(respond);
+    expect(shown).toContain(`*Account:* *security-tooling* \`${ACCOUNT_ID}\``);
+    expect(shown).toContain("does not expect an AWS call");
+    expect(paymentsCalls).toEqual([]);
+  });
+
+  test("an unknown account gets the usage and how to list the accounts; nothing is read anywhere", async () => {
+    const { args, respond } = command(RESPONDER, "report payments");
+    await run(args, many());
+    expect(respond.mock.calls.map(([r]) => r.text)).toEqual([
+      "No watched account is named or numbered `payments`. Usage: `/iam-audit report [account]`, with an account's display name or 12-digit id. `/iam-audit accounts` lists the watched accounts.",
+    ]);
+    expect(paymentsCalls).toEqual([]);
+    expect((await recorded(h.store))[0]).toMatchObject({ result: "noop", detail: { reason: "account unknown", account: "payments" } });
+    expect(await h.store.lastAuditReport()).toBeNull();
+  });
+
+  test("a name two accounts share is ambiguous: both are listed with their ids", async () => {
+    const { args, respond } = command(RESPONDER, "report Payments-Prod");
+    await run(args, many([{ id: "111122223333", name: "Payments-Prod" }]));
+    expect(answered(respond)).toContain(`names 2 watched accounts (*payments-prod* \`${PAYMENTS}\`, *Payments-Prod* \`111122223333\`): give the 12-digit id instead`);
+    expect(paymentsCalls).toEqual([]);
+  });
+
+  test("an account whose role cannot be assumed: the reply names it and what STS refused", async () => {
+    const { args, respond } = command(RESPONDER, "report legacy-sandbox");
+    await run(args, many());
+    expect(answered(respond)).toContain(`trailwatch cannot act in account *legacy-sandbox* \`${SANDBOX}\`: AWS denied \`sts:AssumeRole\``);
+    expect((await recorded(h.store))[0]).toMatchObject({ result: "error", detail: { account: SANDBOX, reason: "missing sts:AssumeRole" } });
+    expect(await h.store.lastAuditReport()).toBeNull();
+  });
+
+  test("user with an ARN of a watched account is looked up there", async () => {
+    const { args, respond } = command(RESPONDER, `user arn:aws:iam::${PAYMENTS}:user/alice`);
+    await run(args, many());
+    const shown = answered(respond);
+    expect(shown).toContain(`*Account:* *payments-prod* \`${PAYMENTS}\``);
+    expect(shown).toContain("Could not look up the user: AWS denied `iam:GetUser`");
+    expect(paymentsCalls).toEqual(["GetUserCommand"]);
+  });
+
+  test("user with a name and an account looks there; an ARN of an account not watched is refused, never looked up in the own account", async () => {
+    const named = command(RESPONDER, "user alice payments-prod");
+    await run(named.args, many());
+    expect(answered(named.respond)).toContain("AWS denied `iam:GetUser`");
+    expect(paymentsCalls).toEqual(["GetUserCommand"]);
+
+    const foreign = command(RESPONDER, "user arn:aws:iam::999988887777:user/alice");
+    await run(foreign.args, many());
+    expect(answered(foreign.respond)).toContain("Account `999988887777` is not among the accounts trailwatch watches");
+    expect(answered(foreign.respond)).not.toContain("does not expect an AWS call");
+
+    const mismatch = command(RESPONDER, `user arn:aws:iam::${PAYMENTS}:user/alice security-tooling`);
+    await run(mismatch.args, many());
+    expect(answered(mismatch.respond)).toContain(`belongs to account \`${PAYMENTS}\`, not to the account named`);
+    expect(paymentsCalls).toEqual(["GetUserCommand"]);
+  });
+
+  test.each([
+    ["no registry", () => Promise.resolve(h.deps)],
+    // As main.ts builds it for one account: the registry does not resolve the own id (only STS knows it).
+    ["the own-only registry", async () => ({ ...h.deps, accounts: await ownOnlyRegistry() })],
+  ])("one account (%s): an ARN of the own account is looked up there, of another is refused; replies name no account", async (_label, depsOf) => {
+    const deps: ListenerDeps = await depsOf();
+    const mine = command(RESPONDER, `user arn:aws:iam::${ACCOUNT_ID}:user/alice`);
+    await run(mine.args, deps);
+    expect(answered(mine.respond)).toContain("Could not look up the user");
+    expect(answered(mine.respond)).not.toContain("Account:");
+    const foreign = command(RESPONDER, `user arn:aws:iam::${PAYMENTS}:user/alice`);
+    await run(foreign.args, deps);
+    expect(answered(foreign.respond)).toContain(`Account \`${PAYMENTS}\` is not among the accounts trailwatch watches`);
+    const own = command(RESPONDER, "user alice");
+    await run(own.args, deps);
+    expect(answered(own.respond)).not.toContain("Account:");
+    const report = command(RESPONDER, "");
+    await run(report.args, deps);
+    expect(answered(report.respond)).not.toContain("Account:");
+    const byId = command(RESPONDER, `report ${ACCOUNT_ID}`);
+    await run(byId.args, deps);
+    expect(answered(byId.respond)).toContain(`*Account:* *own account* \`${ACCOUNT_ID}\``);
+  });
+
+  async function ownOnlyRegistry(): Promise<AccountRegistry> {
+    const r = new AccountRegistry({
+      config: { source: "own", includeOwnAccount: true },
+      region: "us-east-1",
+      cloudTrailRegion: "us-east-1",
+      own: { iam: h.deps.iam, cloudtrail: h.deps.cloudtrail, sts: new STSClient({ region: "us-east-1" }), botIdentity: h.deps.botIdentity },
+      logger: h.deps.logger,
+    });
+    await r.load();
+    return r;
+  }
 });
