@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import LongestFirst from "./test/support/sequencer.js";
 
 // Files that start the app or servers in ways that leave process-wide state behind (process.env endpoints),
 // and the integration tests, run each in a fresh module graph. The rest share one per worker (isolate:
@@ -22,6 +23,8 @@ export default defineConfig({
     // fills that idle time. More would starve the CPU-bound files (moto, app start-ups).
     maxWorkers: 3,
     reporters: ["default", "./test/support/summary-reporter.ts"],
+    // Longest files first, across both projects (see the file).
+    sequence: { sequencer: LongestFirst },
     projects: [
       { extends: true, test: { name: "shared", include: ["test/**/*.test.ts"], exclude: ["**/node_modules/**", ...ISOLATED], isolate: false } },
       { extends: true, test: { name: "isolated", include: ISOLATED } },
