@@ -31,7 +31,7 @@ const click = (url: string, user: string, actionId: string, value: string, msg: 
   sendBlockAction(`${url}/slack/events`, SIGNING_SECRET, blockActionPayload({ userId: user, actionId, value, channelId: msg.channel, messageTs: msg.ts }));
 
 test.skipIf(missing !== null)("requested through the leader, approved through the standby and the leader at once: executed exactly once", async () => {
-  const env = { DATABASE_URL: cluster.url, LEASE_TTL_SECONDS: "3", APPROVERS: `${APPROVER_A},${APPROVER_B}` };
+  const env = { DATABASE_URL: cluster.url, LEASE_TTL_SECONDS: "2", APPROVERS: `${APPROVER_A},${APPROVER_B}` };
   const a = await h.start(env);
   await a.waitForLog((l) => l.msg === "poll finished", 40_000);
   const b = await h.start(env);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { keepLease, type LeaseLostError } from "../../src/lease/index.js";
 import { createLogger } from "../../src/log.js";
 import { PostgresLeadership } from "../../src/lease/postgres.js";
-import { postgresUnavailable, startPostgres, type PgCluster } from "../support/postgres.js";
+import { databaseOf, postgresUnavailable, startPostgres, type PgCluster } from "../support/postgres.js";
 
 const missing = postgresUnavailable();
 if (missing) console.warn(`skipping the PostgreSQL lease tests: ${missing}`);
@@ -30,7 +30,7 @@ describe.skipIf(missing !== null)("PostgresLeadership", () => {
       expect(await a.renew()).toBe(true);
       expect(await b.renew()).toBe(false);
       // The resource names the database, never the URL's password.
-      expect(a.resource).toBe(`postgres://127.0.0.1:${cluster.port}/trailwatch`);
+      expect(a.resource).toBe(`postgres://127.0.0.1:${cluster.port}/${databaseOf(cluster.url)}`);
       await a.release();
       expect(a.isHeld).toBe(false);
       expect(await b.acquire()).toEqual({ acquired: true });
@@ -82,7 +82,7 @@ describe.skipIf(missing !== null)("PostgresLeadership", () => {
       while (lost.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       keeper.stop();
       expect(lost).toHaveLength(1);
-      expect(lost[0]?.message).toContain(`lost the poller lease on the database postgres://127.0.0.1:${cluster.port}/trailwatch (its database session ended`);
+      expect(lost[0]?.message).toContain(`lost the poller lease on the database postgres://127.0.0.1:${cluster.port}/${databaseOf(cluster.url)} (its database session ended`);
     } finally {
       await admin.end();
       await a.release();

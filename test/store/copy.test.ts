@@ -11,7 +11,7 @@ import { copySqliteToPostgres } from "../../src/store/copy.js";
 import { KyselyStore } from "../../src/store/kysely.js";
 import type { NewAlert } from "../../src/store/types.js";
 import { nodeArgs } from "../support/app-build.js";
-import { postgresUnavailable, startPostgres, type PgCluster } from "../support/postgres.js";
+import { databaseOf, postgresUnavailable, startPostgres, type PgCluster } from "../support/postgres.js";
 import { iamRecord } from "../support/records.js";
 import { auditReport, storedPlan } from "../support/stored.js";
 
@@ -100,7 +100,7 @@ describe.skipIf(missing !== null)("copy-sqlite-to-postgres", () => {
     const url = await cluster.createDatabase("copy_cli");
     const run = (args: string[]) =>
       execFileSync(process.execPath, [...nodeArgs("src/cli/trailwatch.ts"), ...args], { env: { ...process.env, DATABASE_URL: url }, encoding: "utf8", timeout: 60_000 });
-    expect(run(["migrate"])).toContain(`postgres://127.0.0.1:${cluster.port}/copy_cli: applied 0001_initial`);
+    expect(run(["migrate"])).toContain(`postgres://127.0.0.1:${cluster.port}/${databaseOf(url)}: applied 0001_initial`);
     expect(run(["migrate"])).toContain("schema already up to date");
     const out = run(["copy-sqlite-to-postgres", path]);
     expect(out).toMatch(/alerts\s+450/);
