@@ -47,6 +47,8 @@ export interface Config {
   escalationChannelId?: string | undefined;
   oncallUsergroupId?: string | undefined;
   remediationExpiryHours: number;
+  /** Waits before re-reading IAM when a remediation's check does not see its change yet (eventual consistency). */
+  verifyRetryDelaysMs: number[];
   passwordPolicy: PasswordPolicyBaseline;
   /** Poller lease on the database: how long it lasts without a heartbeat (renewed every third of it). */
   leaseTtlMs: number;
@@ -210,6 +212,19 @@ const schema = z
     NOTICE_CHANNEL_ID: optionalString.pipe(channelId.optional()),
     ONCALL_USERGROUP_ID: optionalString.refine((v) => v === undefined || /^S[A-Z0-9]{2,}$/.test(v), "must be a Slack user group id such as S0123456789"),
     REMEDIATION_EXPIRY_HOURS: intIn(1, 24 * 30, 24),
+    REMEDIATION_VERIFY_DELAYS_MS: z
+      .string()
+      .trim()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v === "") return [1000, 3000];
+        const parts = v.split(",").map((p) => p.trim());
+        if (parts.length > 5 || !parts.every((p) => /^\d+$/.test(p) && Number(p) <= 30_000)) {
+          ctx.addIssue({ code: "custom", message: "must be 1 to 5 comma-separated waits in milliseconds, each at most 30000 (for example 1000,3000)" });
+          return z.NEVER;
+        }
+        return parts.map(Number);
+      }),
     PASSWORD_POLICY_MIN_LENGTH: intIn(8, 128, DEFAULT_PASSWORD_POLICY.minimumPasswordLength),
     PASSWORD_POLICY_REUSE_PREVENTION: intIn(1, 24, DEFAULT_PASSWORD_POLICY.passwordReusePrevention),
     PASSWORD_POLICY_MAX_AGE_DAYS: intIn(1, 1095, DEFAULT_PASSWORD_POLICY.maxPasswordAgeDays),
@@ -315,6 +330,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     escalationChannelId: e.ESCALATION_CHANNEL_ID,
     oncallUsergroupId: e.ONCALL_USERGROUP_ID,
     remediationExpiryHours: e.REMEDIATION_EXPIRY_HOURS,
+    verifyRetryDelaysMs: e.REMEDIATION_VERIFY_DELAYS_MS,
     passwordPolicy: {
       ...DEFAULT_PASSWORD_POLICY,
       minimumPasswordLength: e.PASSWORD_POLICY_MIN_LENGTH,

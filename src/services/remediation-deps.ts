@@ -16,12 +16,13 @@ export async function remediationDeps(deps: ServiceDeps, accountId?: string): Pr
   const acct = foreign && accountId && deps.accounts ? deps.accounts.clientsFor(accountId) : null;
   const scope = deps.snapshots?.forAccount(accountId, ownId);
   const snapshots = scope?.ok ? { snapshots: scope.source } : {};
-  if (acct) return { iam: acct.iam, cloudtrail: acct.cloudtrail, botIdentity: await acct.identity(), passwordPolicy: deps.config.passwordPolicy, now: deps.now, ...snapshots };
+  if (acct) return { iam: acct.iam, cloudtrail: acct.cloudtrail, botIdentity: await acct.identity(), passwordPolicy: deps.config.passwordPolicy, verifyRetryDelaysMs: deps.config.verifyRetryDelaysMs, now: deps.now, ...snapshots };
   return {
     iam: deps.iam,
     cloudtrail: deps.cloudtrail,
     botIdentity: await deps.botIdentity(),
     passwordPolicy: deps.config.passwordPolicy,
+    verifyRetryDelaysMs: deps.config.verifyRetryDelaysMs,
     now: deps.now,
     ...snapshots,
   };

@@ -16,9 +16,19 @@ describe("readConfig", () => {
     expect(c.logLevel).toBe("info");
     expect(c.aws.cloudTrailRegion).toBe("us-east-1");
     expect(c.remediationExpiryHours).toBe(24);
+    expect(c.verifyRetryDelaysMs).toEqual([1000, 3000]);
     expect(c.passwordPolicy.minimumPasswordLength).toBe(14);
     expect(c.passwordPolicy.passwordReusePrevention).toBe(24);
     expect(c.passwordPolicy.maxPasswordAgeDays).toBe(90);
+  });
+
+  test("REMEDIATION_VERIFY_DELAYS_MS: comma-separated waits, refused by name when malformed or too long", () => {
+    expect(readConfig({ ...valid, REMEDIATION_VERIFY_DELAYS_MS: "200, 500,0" }).verifyRetryDelaysMs).toEqual([200, 500, 0]);
+    for (const bad of ["1s", "1000;3000", "40000", "1,2,3,4,5,6", "1000,"]) {
+      expect(problems({ ...valid, REMEDIATION_VERIFY_DELAYS_MS: bad })).toEqual([
+        "REMEDIATION_VERIFY_DELAYS_MS must be 1 to 5 comma-separated waits in milliseconds, each at most 30000 (for example 1000,3000)",
+      ]);
+    }
   });
 
   test("a 6-field cron expression with seconds is accepted", () => {

@@ -21,7 +21,9 @@ const IAM_WRITES = new Set(["AddRoleToInstanceProfile", "CreateAccountAlias", "A
 
 let h: Harness;
 let proxy: AwsProxy;
-const env = { RESPONDERS: REQUESTER, APPROVERS: APPROVER };
+// Read-backs that do not see a change are retried after short waits: moto is consistent at once, so the waits only
+// cost time (the default 1 s and 3 s allow for IAM's eventual consistency).
+const env = { RESPONDERS: REQUESTER, APPROVERS: APPROVER, REMEDIATION_VERIFY_DELAYS_MS: "100,300" };
 
 beforeAll(async () => {
   h = await startHarness({ moto: true });

@@ -44,7 +44,7 @@ const click = (url: string, user: string, actionId: string, value: string, msg: 
 /** A leader and a standby on a fresh database, IAM through the proxy. Returns them and the standby's instance id. */
 async function replicas(db: string): Promise<{ leader: AppProcess; standby: AppProcess; standbyId: string; url: string }> {
   const url = await cluster.createDatabase(db);
-  const env = { DATABASE_URL: url, LEASE_TTL_SECONDS: "2", APPROVERS: `${REQUESTER},${APPROVER}`, AWS_ENDPOINT_URL_IAM: proxy.endpoint };
+  const env = { DATABASE_URL: url, LEASE_TTL_SECONDS: "2", APPROVERS: `${REQUESTER},${APPROVER}`, AWS_ENDPOINT_URL_IAM: proxy.endpoint, REMEDIATION_VERIFY_DELAYS_MS: "100,300" };
   const leader = await h.start(env);
   await leader.waitForLog((l) => l.msg === "poll finished", 40_000);
   const standby = await h.start(env);
