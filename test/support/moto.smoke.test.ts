@@ -18,3 +18,11 @@ test("moto answers IAM calls and has the AWS managed quarantine policy", async (
   const p = await iam.send(new GetPolicyCommand({ PolicyArn: "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2" }));
   expect(p.Policy?.PolicyName).toBe("AWSCompromisedKeyQuarantineV2");
 });
+
+test("the next file in this worker gets the same server, reset: nothing crosses files", async () => {
+  await moto.iam().send(new CreateUserCommand({ UserName: "left-behind" }));
+  const next = await startMoto();
+  expect(next.endpoint).toBe(moto.endpoint);
+  const users = await next.iam().send(new ListUsersCommand({}));
+  expect(users.Users ?? []).toEqual([]);
+});

@@ -1,6 +1,9 @@
-// Starts a real moto_server (AWS emulator for IAM, STS and CloudTrail trails) on a loopback port for a
-// test file, and gives AWS SDK clients pointed at it. moto keeps state per process, so each test file
-// gets its own server; `reset()` clears it between tests.
+// A real moto_server (AWS emulator for IAM, STS and CloudTrail trails) on a loopback port, and AWS SDK clients
+// pointed at it. One server per test worker process: a worker runs one file at a time, and each file gets the
+// server reset (moto's own /moto-api/reset: every account, every service), so no state crosses files. Starting
+// Python and moto costs about a second of CPU, which 39 files paid each; now each worker pays it once. The
+// server exits with its worker: on a normal exit the worker kills it, and if the worker is killed outright the
+// server notices its parent is gone (moto-site/sitecustomize.py) and exits by itself.
 import { spawn, type ChildProcess } from "node:child_process";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, beforeEach } from "vitest";
@@ -39,7 +42,30 @@ export const MOTO_MANAGED_POLICIES = [
   "SecurityAudit",
 ];
 
+let pooled: Promise<Moto> | undefined;
+
+/**
+ * moto for a test file: the worker's server, reset, or a new one when the worker has none (or it died).
+ * `stop()` resets it for the next file rather than stopping it.
+ */
 export async function startMoto(): Promise<Moto> {
+  let server: Moto;
+  try {
+    pooled ??= launchMoto();
+    server = await pooled;
+    await server.reset();
+  } catch {
+    // A server that failed to start or died is replaced once; a second failure is the test's error.
+    pooled = launchMoto();
+    server = await pooled.catch((e: unknown) => {
+      pooled = undefined;
+      throw e;
+    });
+  }
+  return { ...server, stop: () => server.reset() };
+}
+
+async function launchMoto(): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], {
@@ -47,6 +73,7 @@ export async function startMoto(): Promise<Moto> {
       ...process.env,
       MOTO_IAM_LOAD_MANAGED_POLICIES: "true",
       TRAILWATCH_MOTO_MANAGED_POLICIES: MOTO_MANAGED_POLICIES.join(","),
+      TRAILWATCH_MOTO_PARENT_PID: String(process.pid),
       PYTHONPATH: [join(import.meta.dirname, "moto-site"), process.env.PYTHONPATH].filter(Boolean).join(delimiter),
     },
     stdio: ["ignore", "ignore", "pipe"],
@@ -70,6 +97,9 @@ export async function startMoto(): Promise<Moto> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  child.unref();
+  (child.stderr as NodeJS.ReadableStream & { unref?: () => void } | null)?.unref?.();
+  process.once("exit", () => child.kill("SIGKILL"));
   const common = { endpoint, region: "us-east-1", credentials: TEST_CREDENTIALS, maxAttempts: 1 };
   return {
     endpoint,
@@ -78,7 +108,9 @@ export async function startMoto(): Promise<Moto> {
     cloudtrail: () => new CloudTrailClient(common),
     sts: () => new STSClient(common),
     async reset() {
-      await fetch(`${endpoint}/moto-api/reset`, { method: "POST" });
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`moto_server exited: ${stderr}`);
+      const res = await fetch(`${endpoint}/moto-api/reset`, { method: "POST" });
+      if (!res.ok) throw new Error(`moto reset: HTTP ${res.status}`);
     },
     async stop() {
       if (child.exitCode !== null) return;
@@ -90,7 +122,7 @@ export async function startMoto(): Promise<Moto> {
   };
 }
 
-/** Starts moto for the test file (one server per file) and resets it before each test. */
+/** moto for the test file (the worker's server, reset) and reset before each test. */
 export function useMoto(): { get(): Moto } {
   let moto: Moto | undefined;
   beforeAll(async () => {

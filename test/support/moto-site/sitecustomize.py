@@ -18,3 +18,19 @@ if _keep and _keep != "all":
         import sys
 
         print(f"moto-site: managed policy subset not applied: {_err!r}", file=sys.stderr, flush=True)
+
+# One moto_server serves a test worker for its whole life (test/support/moto.ts). The worker kills it when it
+# exits normally; when the worker is killed outright, the server is re-parented, notices, and exits too, so no
+# emulator outlives the test run.
+_parent = os.environ.get("TRAILWATCH_MOTO_PARENT_PID")
+if _parent:
+    import threading
+    import time
+
+    def _exit_with_parent(pid: int) -> None:
+        while True:
+            time.sleep(1)
+            if os.getppid() != pid:
+                os._exit(0)
+
+    threading.Thread(target=_exit_with_parent, args=(int(_parent),), daemon=True).start()
