@@ -3,7 +3,6 @@
 // audits and snapshots need. One row per account, so a hundred accounts stay a readable table; every ✗
 // names what is missing there. The external id is passed but never printed.
 import { AccountRegistry, type WatchedAccount } from "../accounts/registry.js";
-import { stsGateway } from "../aws/sts-gateway.js";
 import { createLogger } from "../log.js";
 import { eachLimited } from "../snapshot/take.js";
 import { awsReads, lookupEvents, type CheckResult, type DoctorDeps } from "./checks.js";
@@ -49,7 +48,8 @@ async function checkAccount(d: DoctorDeps, registry: AccountRegistry, account: W
 }
 
 /** Nothing when only the bot's own account is watched; else a summary row and one row per other account. */
-export async function accountChecks(d: DoctorDeps): Promise<CheckResult[]> {
+/** `identity`: the bot's own, as the AWS identity check found it (null when it failed). */
+export async function accountChecks(d: DoctorDeps, identity: { arn: string; account: string } | null): Promise<CheckResult[]> {
   const cfg = d.config.accounts;
   if (cfg.source === "own") return [];
   const registry = new AccountRegistry({
@@ -60,10 +60,8 @@ export async function accountChecks(d: DoctorDeps): Promise<CheckResult[]> {
       iam: d.iam,
       cloudtrail: d.cloudtrail,
       sts: d.sts,
-      botIdentity: async () => {
-        const out = await stsGateway(d.sts).getCallerIdentity().catch(() => null);
-        return out?.Arn && out.Account ? { arn: out.Arn, accountId: out.Account } : null;
-      },
+      // Already asked of STS by the identity check: not asked again.
+      botIdentity: () => Promise.resolve(identity ? { arn: identity.arn, accountId: identity.account } : null),
     },
     // The doctor prints results, not logs: the registry's warnings are in the rows it returns.
     logger: createLogger("silent"),

@@ -350,7 +350,7 @@ export async function runDoctor(d: DoctorDeps): Promise<CheckResult[]> {
   results.push(await lookupEvents(d));
   if (identity) results.push(...(await awsReads(d, identity)));
   else results.push({ ok: false, name: "AWS reads: audits and plans", detail: "not checked: no AWS identity", fix: "Fix the AWS identity first." });
-  results.push(...(await accountChecks(d)));
+  results.push(...(await accountChecks(d, identity)));
   results.push(clockSkew(d));
   return results;
 }
