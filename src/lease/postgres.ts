@@ -85,14 +85,18 @@ export class PostgresLeadership implements Leadership {
     return { acquired: false, holder: await this.holder(c) };
   }
 
-  /** The session holding the lock, as pg_locks and pg_stat_activity show it. */
+  /**
+   * The session holding the lock, as pg_locks and pg_stat_activity show it. Advisory locks are per database, so
+   * only this database's holder counts: another deployment on the same cluster takes the same key in its own.
+   */
   private async holder(c: pg.Client): Promise<LeaseHolder> {
     const big = BigInt(this.key);
     const classid = Number((big >> 32n) & 0xffffffffn);
     const objid = Number(big & 0xffffffffn);
     const r = await c.query<{ app: string | null; started: Date | null }>(
       `SELECT a.application_name AS app, a.backend_start AS started FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-       WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::oid AND l.objid = $2::oid AND l.objsubid = 1 LIMIT 1`,
+       WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::oid AND l.objid = $2::oid AND l.objsubid = 1
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1`,
       [classid, objid],
     );
     const row = r.rows[0];

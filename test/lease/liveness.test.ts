@@ -47,7 +47,7 @@ describe.skipIf(missing !== null)("PostgresLiveness", () => {
       expect(await b.isAlive("host-z:9:zz")).toBe(false);
 
       // What the server does when a replica's process dies: its backend ends and the lock goes with it.
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", ["trailwatch liveness host-c:3:cc"]);
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", ["trailwatch liveness host-c:3:cc"]);
       expect(await seenDead(b, "host-c:3:cc")).toBe(true);
       await a.stop();
       expect(await seenDead(b, "host-a:1:aa")).toBe(true);
@@ -75,7 +75,7 @@ describe.skipIf(missing !== null)("PostgresLiveness", () => {
     const b = new PostgresLiveness(cluster.url, "host-b:6:ff", { logger });
     const admin = new pg.Client({ connectionString: cluster.url });
     await admin.connect();
-    const pidOf = async () => (await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1", ["trailwatch liveness host-a:5:ee"])).rows.map((r) => r.pid);
+    const pidOf = async () => (await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", ["trailwatch liveness host-a:5:ee"])).rows.map((r) => r.pid);
     try {
       await a.start();
       await b.start();

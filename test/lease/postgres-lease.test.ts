@@ -19,6 +19,26 @@ describe.skipIf(missing !== null)("PostgresLeadership", () => {
     await (cluster as PgCluster | undefined)?.stop(); // unset when the cluster could not start
   });
 
+  test("another deployment's leader on the same cluster (its own database) is neither a rival nor named as the holder", async () => {
+    const other = await startPostgres();
+    const elsewhere = new PostgresLeadership(other.url, { ownerId: "other-deployment:9:zz" });
+    const a = new PostgresLeadership(cluster.url, { ownerId: "host-a:1:aa" });
+    const b = new PostgresLeadership(cluster.url, { ownerId: "host-b:2:bb" });
+    try {
+      // Taken first, so an unfiltered pg_locks lookup would find its session first.
+      expect(await elsewhere.acquire()).toEqual({ acquired: true });
+      expect(await a.acquire()).toEqual({ acquired: true });
+      const refused = await b.acquire();
+      expect(refused.acquired).toBe(false);
+      if (!refused.acquired) expect(refused.holder.owner).toBe("host-a:1:aa");
+    } finally {
+      await elsewhere.release();
+      await a.release();
+      await b.release();
+      await other.stop();
+    }
+  });
+
   test("one holder at a time; the other is told who leads, and takes over after a release", async () => {
     const a = new PostgresLeadership(cluster.url, { ownerId: "host-a:1:aa" });
     const b = new PostgresLeadership(cluster.url, { ownerId: "host-b:2:bb" });
@@ -50,7 +70,7 @@ describe.skipIf(missing !== null)("PostgresLeadership", () => {
       expect((await a.acquire()).acquired).toBe(true);
       expect((await b.acquire()).acquired).toBe(false);
       // What the server does when the leader's process dies: its backend ends and the lock goes with it.
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", ["trailwatch host-a:3:cc"]);
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", ["trailwatch host-a:3:cc"]);
       const deadline = Date.now() + 20_000;
       let took = false;
       while (!took && Date.now() < deadline) {
@@ -77,7 +97,7 @@ describe.skipIf(missing !== null)("PostgresLeadership", () => {
     try {
       expect((await a.acquire()).acquired).toBe(true);
       const keeper = keepLease(a, { intervalMs: 100, logger: createLogger("silent"), onLost: (err) => lost.push(err) });
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", ["trailwatch host-a:5:ee"]);
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", ["trailwatch host-a:5:ee"]);
       const deadline = Date.now() + 20_000;
       while (lost.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       keeper.stop();
