@@ -83,6 +83,14 @@ export class SnapshotService implements SnapshotSource {
     try {
       const taken = await takeSnapshot(typeof this.opts.iam === "function" ? this.opts.iam() : this.opts.iam);
       calls = taken.calls;
+      // A member's role that lives in another account (a wrong roleArn in ACCOUNTS_FILE) would file that account's
+      // IAM under this one, and restores here would rebuild from it: refused, and said.
+      const read = taken.snapshot.accountId;
+      if (/^\d{12}$/.test(scope) && read !== undefined && read !== scope) {
+        const error = `the role used for account ${scope} reads the IAM of account ${read}; snapshot not stored (check that account's roleArn)`;
+        logger.error({ reason, calls, readAccount: read }, `IAM snapshot REFUSED: ${error}`);
+        return { ok: false, error, calls, ms: Date.now() - started };
+      }
       const { json, hash, data } = encodeSnapshot(taken.snapshot);
       const { meta, stored } = await store.saveSnapshot({ scope, at, hash, data, rawBytes: Buffer.byteLength(json) });
       const pruned = await store.pruneSnapshots(scope, new Date(at.getTime() - this.opts.retentionDays * 86_400_000));

@@ -52,6 +52,21 @@ async function fleetOf(accounts: SnapshotAccount[], clients: Record<string, IAMC
 }
 
 describe("SnapshotFleet", () => {
+  test("a member whose role reads another account's IAM is refused, not stored under the member", async () => {
+    const m = moto.get();
+    // The role configured for MEMBER is really in DENIED's account (a wrong roleArn).
+    const wrongIam = await iamInAccount(m, `arn:aws:iam::${DENIED}:role/trailwatch`);
+    await wrongIam.send(new CreateRoleCommand({ RoleName: "elsewhere-role", AssumeRolePolicyDocument: trust("ec2.amazonaws.com") }));
+    const { store, fleet } = await fleetOf([member(MEMBER, "payments")], { [MEMBER]: wrongIam });
+    try {
+      const [run] = await fleet.run("test");
+      expect(run?.result).toMatchObject({ ok: false, error: `the role used for account ${MEMBER} reads the IAM of account ${DENIED}; snapshot not stored (check that account's roleArn)` });
+      expect(await store.listSnapshots({ scope: MEMBER, limit: 10 })).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
   test("each account is snapshotted through its own client; a scoped source refuses another account's snapshot", async () => {
     const m = moto.get();
     const ownIam = m.iam();
