@@ -93,6 +93,9 @@ const optionalString = z
   .transform((v) => (v === "" ? undefined : v))
   .optional();
 
+/** Waits before reading IAM again when a remediation's check does not see its change yet (REMEDIATION_VERIFY_DELAYS_MS). */
+export const DEFAULT_VERIFY_DELAYS_MS: readonly number[] = [1000, 3000];
+
 const intIn = (min: number, max: number, dflt: number) =>
   z
     .string()
@@ -217,7 +220,7 @@ const schema = z
       .trim()
       .optional()
       .transform((v, ctx) => {
-        if (v === undefined || v === "") return [1000, 3000];
+        if (v === undefined || v === "") return [...DEFAULT_VERIFY_DELAYS_MS];
         const parts = v.split(",").map((p) => p.trim());
         if (parts.length > 5 || !parts.every((p) => /^\d+$/.test(p) && Number(p) <= 30_000)) {
           ctx.addIssue({ code: "custom", message: "must be 1 to 5 comma-separated waits in milliseconds, each at most 30000 (for example 1000,3000)" });

@@ -6,6 +6,7 @@ import { inlinePolicyCheck, RESTORE_CHECKS } from "./restore/verify.js";
 import { iamGateway } from "../aws/iam-gateway.js";
 import { cloudTrailGateway } from "../aws/cloudtrail-gateway.js";
 import { passwordPolicySettings, type PasswordPolicySettings } from "../domain.js";
+import { DEFAULT_VERIFY_DELAYS_MS } from "../config.js";
 
 /** ok + a line saying what was seen. */
 export interface Check {
@@ -145,7 +146,7 @@ export async function verifyCalls(
     const nothing = "nothing was executed, so there is nothing to verify";
     return { ok: false, details: [nothing], failures: [nothing] };
   }
-  const delays = deps.verifyRetryDelaysMs ?? [1000, 3000];
+  const delays = deps.verifyRetryDelaysMs ?? DEFAULT_VERIFY_DELAYS_MS;
   const details: string[] = [];
   const failures: string[] = [];
   for (const call of done) {
@@ -186,7 +187,7 @@ export interface ReadBack {
  * retries as verifyCalls, but a failed read is kept apart from a change that is not there.
  */
 export async function readBackCalls(deps: RemediationDeps, calls: PlannedCall[]): Promise<ReadBack[]> {
-  const delays = deps.verifyRetryDelaysMs ?? [1000, 3000];
+  const delays = deps.verifyRetryDelaysMs ?? DEFAULT_VERIFY_DELAYS_MS;
   const out: ReadBack[] = [];
   for (const call of calls) {
     const checker = Object.hasOwn(CHECKS, call.api) ? CHECKS[call.api] : undefined;

@@ -16,11 +16,11 @@ export async function remediationDeps(deps: ServiceDeps, accountId?: string): Pr
   const acct = foreign && accountId && deps.accounts ? deps.accounts.clientsFor(accountId) : null;
   const scope = deps.snapshots?.forAccount(accountId, ownId);
   const snapshots = scope?.ok ? { snapshots: scope.source } : {};
-  if (acct) return { iam: acct.iam, cloudtrail: acct.cloudtrail, botIdentity: await acct.identity(), passwordPolicy: deps.config.passwordPolicy, verifyRetryDelaysMs: deps.config.verifyRetryDelaysMs, now: deps.now, ...snapshots };
+  const clients = acct ?? { iam: deps.iam, cloudtrail: deps.cloudtrail, identity: deps.botIdentity };
   return {
-    iam: deps.iam,
-    cloudtrail: deps.cloudtrail,
-    botIdentity: await deps.botIdentity(),
+    iam: clients.iam,
+    cloudtrail: clients.cloudtrail,
+    botIdentity: await clients.identity(),
     passwordPolicy: deps.config.passwordPolicy,
     verifyRetryDelaysMs: deps.config.verifyRetryDelaysMs,
     now: deps.now,

@@ -8,13 +8,13 @@ import type { IAMClient } from "@aws-sdk/client-iam";
 import cron from "node-cron";
 import type { Logger } from "../log.js";
 import { forgetSnapshotAccounts, setSnapshotTakenAt } from "../metrics.js";
+import { DEFAULT_SCOPE } from "../poller.js";
 import type { Store } from "../store/types.js";
 import type { SnapshotMeta } from "./model.js";
 import { SnapshotService, type SnapshotRunResult, type SnapshotSource } from "./service.js";
 import { eachLimited } from "./take.js";
 
 /** Store scope of the bot's own account (as the pollers' and the registry's). */
-const OWN_SNAPSHOT_SCOPE = "default";
 
 /** The part of a watched account the snapshots need (src/accounts/registry.ts WatchedAccount). */
 export interface SnapshotAccount {
@@ -81,7 +81,7 @@ export class SnapshotFleet implements AccountSnapshotSources {
     if (!s) {
       const account = this.opts.accounts().find((a) => a.scope === scope);
       // The own account's log lines stay as they were with one account; the others name their account.
-      const logger = scope === OWN_SNAPSHOT_SCOPE ? this.opts.logger : this.opts.logger.child({ account: account ? label(account) : scope });
+      const logger = scope === DEFAULT_SCOPE ? this.opts.logger : this.opts.logger.child({ account: account ? label(account) : scope });
       s = new SnapshotService({
         store: this.opts.store,
         scope,
@@ -191,7 +191,7 @@ export class SnapshotFleet implements AccountSnapshotSources {
  * might be the own one, so it is matched to no snapshots rather than possibly the wrong ones.
  */
 export function snapshotScopeFor(accountId: string | null | undefined, ownAccountId: string | null, watched: (scope: string) => boolean): SnapshotScope {
-  if (!accountId || accountId === ownAccountId) return { ok: true, scope: OWN_SNAPSHOT_SCOPE };
+  if (!accountId || accountId === ownAccountId) return { ok: true, scope: DEFAULT_SCOPE };
   if (watched(accountId)) return { ok: true, scope: accountId };
   if (ownAccountId === null) {
     return { ok: false, reason: `the bot cannot tell which account is its own (STS GetCallerIdentity failed), so it cannot tell which account's IAM snapshots cover account ${accountId}` };
