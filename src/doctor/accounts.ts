@@ -4,9 +4,12 @@
 // names what is missing there. The external id is passed but never printed.
 import { AccountRegistry, type WatchedAccount } from "../accounts/registry.js";
 import { createLogger } from "../log.js";
-import { eachLimited } from "../snapshot/take.js";
+import { mapLimit } from "../audit/context.js";
 import { awsReads, lookupEvents, type CheckResult, type DoctorDeps } from "./checks.js";
 import { READ_GROUPS } from "./permissions.js";
+
+/** The reads checked in each account (deploy/iam-policy.json's read statements). */
+const READS = READ_GROUPS.reduce((n, g) => n + g.actions.length, 0);
 
 /** Accounts checked at once: each makes a handful of calls, and STS and IAM have account-wide rate limits. */
 const CONCURRENCY = 4;
@@ -37,8 +40,7 @@ async function checkAccount(d: DoctorDeps, registry: AccountRegistry, account: W
   const scoped: DoctorDeps = { ...d, iam: clients.iam, cloudtrail: clients.cloudtrail };
   const checks = [await lookupEvents(scoped), ...(await awsReads(scoped, { arn: identity.arn, account: identity.accountId }))];
   const failed = checks.filter((c) => !c.ok);
-  const reads = READ_GROUPS.reduce((n, g) => n + g.actions.length, 0);
-  if (failed.length === 0) return { ok: true, name, detail: `role assumed; LookupEvents and all ${reads} reads allowed` };
+  if (failed.length === 0) return { ok: true, name, detail: `role assumed; LookupEvents and all ${READS} reads allowed` };
   return {
     ok: false,
     name,
@@ -89,11 +91,7 @@ export async function accountChecks(d: DoctorDeps, identity: { arn: string; acco
       fix: "List at least one account, or include the bot's own account.",
     },
   ];
-  const results = new Map<string, CheckResult>();
-  await eachLimited(others, CONCURRENCY, async (a) => {
-    results.set(a.scope, await checkAccount(d, registry, a));
-  });
-  // The order of the listing, failures first so they are not lost in a long table.
-  const perAccount = others.map((a) => results.get(a.scope)).filter((r): r is CheckResult => r !== undefined);
+  // In the order of the listing, failures first so they are not lost in a long table.
+  const perAccount = await mapLimit(others, CONCURRENCY, (a) => checkAccount(d, registry, a));
   return [...rows, ...perAccount.filter((r) => !r.ok), ...perAccount.filter((r) => r.ok)];
 }
