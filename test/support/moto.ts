@@ -46,7 +46,7 @@ let pooled: Promise<Moto> | undefined;
 
 /**
  * moto for a test file: the worker's server, reset, or a new one when the worker has none (or it died).
- * `stop()` resets it for the next file rather than stopping it.
+ * `stop()` leaves it running for the next file, which gets it reset here.
  */
 export async function startMoto(): Promise<Moto> {
   let server: Moto;
@@ -55,14 +55,16 @@ export async function startMoto(): Promise<Moto> {
     server = await pooled;
     await server.reset();
   } catch {
-    // A server that failed to start or died is replaced once; a second failure is the test's error.
+    // A server that failed to start, died or cannot reset is stopped and replaced once; a second failure is the
+    // test's error.
+    await pooled?.then((s) => s.stop(), () => undefined);
     pooled = launchMoto();
     server = await pooled.catch((e: unknown) => {
       pooled = undefined;
       throw e;
     });
   }
-  return { ...server, stop: () => server.reset() };
+  return { ...server, stop: () => Promise.resolve() };
 }
 
 async function launchMoto(): Promise<Moto> {

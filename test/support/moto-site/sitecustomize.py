@@ -20,17 +20,22 @@ if _keep and _keep != "all":
         print(f"moto-site: managed policy subset not applied: {_err!r}", file=sys.stderr, flush=True)
 
 # One moto_server serves a test worker for its whole life (test/support/moto.ts). The worker kills it when it
-# exits normally; when the worker is killed outright, the server is re-parented, notices, and exits too, so no
-# emulator outlives the test run.
+# exits normally; when the worker is killed outright, the server notices the worker is gone and exits too, so no
+# emulator outlives the test run. The worker's pid is checked itself (not our parent's), so a launcher script
+# between the two does not matter.
 _parent = os.environ.get("TRAILWATCH_MOTO_PARENT_PID")
 if _parent:
     import threading
     import time
 
-    def _exit_with_parent(pid: int) -> None:
+    def _exit_with_worker(pid: int) -> None:
         while True:
             time.sleep(1)
-            if os.getppid() != pid:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
                 os._exit(0)
+            except PermissionError:
+                pass  # alive, owned by another user
 
-    threading.Thread(target=_exit_with_parent, args=(int(_parent),), daemon=True).start()
+    threading.Thread(target=_exit_with_worker, args=(int(_parent),), daemon=True).start()
