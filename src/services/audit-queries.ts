@@ -111,9 +111,10 @@ export async function principalActivity(deps: ServiceDeps, query: string, alertL
       return { posture: null, error: describeAwsError("GetUser", err) };
     },
   );
-  const [listed, posture] = await Promise.all([deps.store.listAlerts({ since, includeMuted: true, limit: alertLimit, ...filter }), postureP]);
-  // A name is not unique across accounts: with an account named, only its users' deletions (an ARN says it already).
-  const alerts = target?.id && !query.startsWith("arn:") ? listed.filter((a) => a.event.actor.accountId === target.id) : listed;
+  // A name is not unique across accounts: with many, only the deletions polled from the account looked in (the own
+  // account's include alerts stored before its id was known), filtered before the limit so none is crowded out.
+  const accountIds = manyAccounts(deps) ? (on.own ? [on.id, null] : [on.id]) : undefined;
+  const [alerts, posture] = await Promise.all([deps.store.listAlerts({ since, includeMuted: true, limit: alertLimit, ...filter, ...(accountIds ? { accountIds } : {}) }), postureP]);
   const found = posture.posture?.exists ? posture.posture : null;
   const reportId = found?.findings.some((f) => f.remediation)
     ? await storeFindings(deps, now, { scope: "user", report: { generatedAt: now, findings: found.findings, errors: found.errors, user: found.arn, ...accountStamp(deps, on) } })

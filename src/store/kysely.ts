@@ -259,10 +259,15 @@ export class KyselyStore implements Store {
     await this.run(sql`UPDATE alerts SET status = ${status} WHERE event_id = ${eventId}`);
   }
 
-  async listAlerts(filter: { since?: Date; actorArn?: string; actorUserName?: string; includeMuted?: boolean; status?: AlertStatus; limit: number }): Promise<AlertRecord[]> {
+  async listAlerts(filter: { since?: Date; actorArn?: string; actorUserName?: string; accountIds?: readonly (string | null)[]; includeMuted?: boolean; status?: AlertStatus; limit: number }): Promise<AlertRecord[]> {
     const where: RawBuilder<unknown>[] = [];
     if (filter.since) where.push(sql`COALESCE(event_time, detected_at) >= ${filter.since.getTime()}`);
     if (filter.actorArn || filter.actorUserName) where.push(sql`(actor_arn = ${filter.actorArn ?? ""} OR actor_user_name = ${filter.actorUserName ?? ""})`);
+    if (filter.accountIds) {
+      const ids = filter.accountIds.filter((id): id is string => id !== null);
+      const either = [...(ids.length > 0 ? [sql`account_id IN (${sql.join(ids)})`] : []), ...(filter.accountIds.includes(null) ? [sql`account_id IS NULL`] : [])];
+      where.push(either.length > 0 ? sql`(${sql.join(either, sql` OR `)})` : sql`1 = 0`);
+    }
     if (!filter.includeMuted) where.push(sql`muted = 0`);
     if (filter.status) where.push(sql`status = ${filter.status}`);
     const cond = where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``;

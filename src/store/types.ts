@@ -135,7 +135,8 @@ export interface Store {
   acknowledge(eventId: string, user: string, at: Date): Promise<{ changed: boolean; alert: AlertRecord | null }>;
   escalate(eventId: string, user: string, at: Date, note: string): Promise<{ changed: boolean; alert: AlertRecord | null }>;
   setStatus(eventId: string, status: AlertStatus): Promise<void>;
-  listAlerts(filter: { since?: Date; actorArn?: string; actorUserName?: string; includeMuted?: boolean; status?: AlertStatus; limit: number }): Promise<AlertRecord[]>;
+  /** `accountIds`: only alerts polled from these accounts (null: alerts whose account was not recorded). */
+  listAlerts(filter: { since?: Date; actorArn?: string; actorUserName?: string; accountIds?: readonly (string | null)[]; includeMuted?: boolean; status?: AlertStatus; limit: number }): Promise<AlertRecord[]>;
   countByStatus(since: Date): Promise<StatusCounts>;
 
   createRemediationRequest(req: Omit<RemediationRequestRecord, "state">): Promise<void>;

@@ -92,9 +92,12 @@ export function withBrokenGroup(h: Harness): ListenerDeps {
 }
 
 /** Stores an alert for a CloudTrail record, posted to CHANNEL at `ts` unless `posted` is false. */
-export async function seedAlert(store: KyselyStore, record: RecordOptions, o: { posted?: boolean; ts?: string } = {}): Promise<AlertRecord> {
+export async function seedAlert(store: KyselyStore, record: RecordOptions, o: { posted?: boolean; ts?: string; accountId?: string } = {}): Promise<AlertRecord> {
   const ev = normalizeRecord(iamRecord(record));
-  await store.insertAlert({ eventId: ev.eventId, eventName: ev.eventName, severity: "high", severityReason: "test", outcome: "success", event: ev, eventTime: ev.eventTime, muted: false }, new Date());
+  await store.insertAlert(
+    { eventId: ev.eventId, eventName: ev.eventName, severity: "high", severityReason: "test", outcome: "success", event: ev, eventTime: ev.eventTime, muted: false, ...(o.accountId ? { accountId: o.accountId } : {}) },
+    new Date(),
+  );
   if (o.posted !== false) await store.markPosted(ev.eventId, CHANNEL, o.ts ?? "1699999999.000100");
   const alert = await store.getAlert(ev.eventId);
   if (!alert) throw new Error("alert not stored");

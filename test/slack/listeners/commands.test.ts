@@ -301,6 +301,27 @@ describe("/iam-audit report [account] and user … [account] with many accounts"
     expect(paymentsCalls).toEqual(["GetUserCommand"]);
   });
 
+  test("user <name>: only the deletions polled from the account looked in (the own account without one named)", async () => {
+    const alice = (account: string) => ({ type: "IAMUser", principalId: `AIDA${account}`, arn: `arn:aws:iam::${account}:user/alice`, accountId: account, userName: "alice" });
+    const recent = new Date(Date.now() - 60_000);
+    await seedAlert(h.store, { eventName: "DeleteRole", eventTime: recent, requestParameters: { roleName: "own-side-role" }, identity: alice(ACCOUNT_ID) }, { accountId: ACCOUNT_ID });
+    // Stored before the own account's id was known: no account recorded, so the own account's.
+    await seedAlert(h.store, { eventName: "DeleteRole", eventTime: recent, requestParameters: { roleName: "unrecorded-role" }, identity: alice(ACCOUNT_ID) });
+    await seedAlert(h.store, { eventName: "DeleteRole", eventTime: recent, requestParameters: { roleName: "payments-side-role" }, identity: alice(PAYMENTS) }, { accountId: PAYMENTS });
+
+    const own = command(RESPONDER, "user alice");
+    await run(own.args, many());
+    expect(answered(own.respond)).toContain("own-side-role");
+    expect(answered(own.respond)).toContain("unrecorded-role");
+    expect(answered(own.respond)).not.toContain("payments-side-role");
+
+    const named = command(RESPONDER, "user alice payments-prod");
+    await run(named.args, many());
+    expect(answered(named.respond)).toContain("payments-side-role");
+    expect(answered(named.respond)).not.toContain("own-side-role");
+    expect(answered(named.respond)).not.toContain("unrecorded-role");
+  });
+
   test.each([
     ["no registry", () => Promise.resolve(h.deps)],
     // As main.ts builds it for one account: the registry does not resolve the own id (only STS knows it).
