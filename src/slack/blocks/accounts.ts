@@ -2,8 +2,8 @@
 // Names come from ACCOUNTS_FILE or from AWS Organizations (set by whoever administers an account): escaped.
 import type { KnownBlock } from "@slack/types";
 import type { AccountStatus } from "../../accounts/pollers.js";
-import { code, prose, slackDate, truncateEscaped } from "../mrkdwn.js";
-import type { SlackMessage } from "./audit.js";
+import { code, slackDate, truncateEscaped } from "../mrkdwn.js";
+import { accountLabel, type SlackMessage } from "./audit.js";
 import type { AccountSnapshotResult, AccountSnapshotState } from "../../snapshot/fleet.js";
 
 /** Accounts per message (a section each, under Slack's 50 blocks); the rest is counted. */
@@ -31,7 +31,7 @@ function accountLine(s: AccountStatus, snapshot?: AccountSnapshotState): string 
   const last = s.lastPollAt ? `last poll ${slackDate(s.lastPollAt)}` : "no poll yet";
   const complete = s.lastCompletedAt ? `, last complete window up to ${slackDate(s.lastCompletedAt)}` : "";
   const error = s.health === "failing" && s.lastError ? `\n      ${code(s.lastError, 300)}` : "";
-  return `*${prose(a.name, 64)}* ${code(a.id ?? "id unknown", 20)}${own}\n${health} · ${last}${complete}${error}${snapshotText(snapshot)}`;
+  return `${accountLabel(a)}${own}\n${health} · ${last}${complete}${error}${snapshotText(snapshot)}`;
 }
 
 /** A head line and one section per line, over as many messages as needed (at most MAX_MESSAGES); the rest is counted. */
@@ -73,7 +73,7 @@ export function snapshotRunMessages(results: AccountSnapshotResult[]): SlackMess
   // Failed accounts first, so they are never the ones cut off.
   const sorted = [...results].sort((a, b) => Number(a.result.ok) - Number(b.result.ok) || a.account.name.localeCompare(b.account.name));
   const line = ({ account, result }: AccountSnapshotResult): string => {
-    const who = `*${prose(account.name, 64)}* ${code(account.id ?? "id unknown", 20)}`;
+    const who = accountLabel(account);
     if (!result.ok) return `${who}: ⚠️ failed: ${code(result.error, 300)}`;
     const gaps = result.gaps.length > 0 ? ` (⚠️ not in it: ${code(result.gaps.join("; "), 300)})` : "";
     return `${who}: ${result.stored ? "stored" : "unchanged since"} snapshot #${String(result.meta.id)}, ${String(result.calls)} AWS calls${gaps}`;
