@@ -506,7 +506,8 @@ export class KyselyStore implements Store {
           AND id <> (SELECT t.id FROM iam_snapshots t WHERE t.scope = ${scope} ORDER BY t.taken_at DESC, t.id DESC LIMIT 1)`,
         trx,
       );
-      await this.run(sql`DELETE FROM iam_snapshot_blobs WHERE hash NOT IN (SELECT hash FROM iam_snapshots)`, trx);
+      // Only deleted rows can leave a blob unreferenced: the scan runs when some were (once per run, not per account).
+      if (n > 0) await this.run(sql`DELETE FROM iam_snapshot_blobs WHERE hash NOT IN (SELECT hash FROM iam_snapshots)`, trx);
       return n;
     });
   }
