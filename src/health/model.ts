@@ -9,7 +9,9 @@
 //   warning for the operator, not a reason for /healthz to fail.
 import type { LookupFailure, PollResult } from "../poller.js";
 
-export type ProblemCode = "cloudtrail_blind" | "slack_unusable" | "store_unavailable" | "clock_skew";
+/** The health model's own problems (account notices keep episodes of their own codes beside them). */
+export const PROBLEM_CODES = ["cloudtrail_blind", "slack_unusable", "store_unavailable", "clock_skew"] as const;
+export type ProblemCode = (typeof PROBLEM_CODES)[number];
 
 /** Slack errors that no retry fixes: a person has to act. */
 const PERMANENT_SLACK_ERRORS: ReadonlySet<string> = new Set([

@@ -11,7 +11,7 @@ import { errorFields, type Logger } from "../log.js";
 import type { CoverageNotice } from "../poller.js";
 import { code, prose, slackDate } from "../slack/mrkdwn.js";
 import type { Store } from "../store/types.js";
-import { CHANNEL_SLACK_ERRORS, type HealthModel, type Problem, type ProblemCode, type SlackResult } from "./model.js";
+import { CHANNEL_SLACK_ERRORS, PROBLEM_CODES, type HealthModel, type Problem, type ProblemCode, type SlackResult } from "./model.js";
 
 const SECTION_MAX = 2900;
 /** Message metadata type of notices (alerts carry `trailwatch_alert`). */
@@ -28,8 +28,7 @@ export interface NoticeContext {
   scopeLabel: (scope: string) => string;
 }
 
-const PROBLEM_CODES: ReadonlySet<string> = new Set<ProblemCode>(["cloudtrail_blind", "slack_unusable", "store_unavailable", "clock_skew"]);
-const isProblemCode = (c: string): c is ProblemCode => PROBLEM_CODES.has(c);
+const isProblemCode = (c: string): c is ProblemCode => (PROBLEM_CODES as readonly string[]).includes(c);
 
 const defaultScopeLabel = (scope: string): string => (scope === "default" ? "this AWS account" : `account ${scope}`);
 
