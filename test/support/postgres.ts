@@ -1,6 +1,6 @@
 // Throw-away PostgreSQL for tests. The global setup (test/support/global-setup.ts) starts one cluster per run and
-// every PostgreSQL test file gets databases of its own in it (startPostgres); a file run without the global setup
-// (watch mode) starts a private cluster as before. A cluster is initdb into a temp dir, started on a free loopback
+// every PostgreSQL test file gets databases of its own in it (startPostgres), in watch mode too; a file run without
+// the global setup (a script importing it) starts a private cluster. A cluster is initdb into a temp dir, started on a free loopback
 // port with its socket in the same temp dir, and removed on stop. The server binaries come from the Debian package
 // (postgresql-15, installed by .ci/run when missing). initdb refuses to run as root, so a root test process runs
 // the server as the `postgres` user (the child itself, so that stopping it signals the server, not a wrapper).
