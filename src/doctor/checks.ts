@@ -219,13 +219,34 @@ async function awsIdentity(d: DoctorDeps): Promise<{ result: CheckResult; identi
   }
 }
 
+/** Attempts of the LookupEvents check when CloudTrail throttles it, and the pause between them. */
+const LOOKUP_ATTEMPTS = 3;
+const LOOKUP_RETRY_MS = 1_100;
+
+/**
+ * One LookupEvents call. The account's 2 calls/s are shared with every other reader (and, with many accounts, the
+ * doctor checks several at once), so a throttled call is tried again after a pause: throttling says nothing about
+ * the deployment. Any other failure is reported at once.
+ */
 export async function lookupEvents(d: DoctorDeps): Promise<CheckResult> {
   const name = "CloudTrail LookupEvents";
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await lookupEventsOnce(d, name);
+    if (outcome !== "throttled") return outcome;
+    if (attempt === LOOKUP_ATTEMPTS) {
+      return { ok: false, name, detail: `throttled ${LOOKUP_ATTEMPTS} times in a row`, fix: "Another reader uses the account's LookupEvents quota (2 calls/s): run the doctor again." };
+    }
+    await new Promise((r) => setTimeout(r, LOOKUP_RETRY_MS));
+  }
+}
+
+async function lookupEventsOnce(d: DoctorDeps, name: string): Promise<CheckResult | "throttled"> {
   try {
     await cloudTrailGateway(d.cloudtrail).lookupEventsPage({ MaxResults: 1 });
     return { ok: true, name, detail: `allowed (region ${d.config.aws.cloudTrailRegion})` };
   } catch (err) {
     const info = classifyAwsError(err, "cloudtrail:LookupEvents");
+    if (info.kind === "throttled") return "throttled";
     if (info.kind === "denied")
       return {
         ok: false,

@@ -211,6 +211,22 @@ test("many accounts: one row per account; a role that cannot be assumed is ✗ w
   }
 }, 60_000);
 
+test("a throttled LookupEvents is tried again after a pause; throttled three times in a row it is ✗ with its fix", async () => {
+  const before = h.cloudtrail.throttledCount;
+  h.cloudtrail.failNext(2, "throttle");
+  const retried = await doctor();
+  expect(row(retried.stdout, "CloudTrail LookupEvents").line).toMatch(/^✓ .*allowed/);
+  expect(h.cloudtrail.throttledCount - before).toBe(2);
+  expect(retried.code).toBe(0);
+
+  h.cloudtrail.failNext(3, "throttle");
+  const throttled = await doctor();
+  const lookup = row(throttled.stdout, "CloudTrail LookupEvents");
+  expect(lookup.line).toMatch(/^✗ .*throttled 3 times in a row$/);
+  expect(lookup.fix).toContain("run the doctor again");
+  expect(throttled.code).toBe(1);
+}, 60_000);
+
 test("a configuration error is reported like the bot does: one line naming the variable, exit 2", async () => {
   const { code, stderr, stdout } = await doctor({ ALERT_CHANNEL_ID: undefined });
   expect(code).toBe(2);
